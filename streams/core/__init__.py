@@ -1,0 +1,1 @@
+"""The pure domain: occasions, indicators, rules, detectors, flag policy. No I/O, no Kafka."""

@@ -1,0 +1,70 @@
+"""What the operator configures: rule thresholds, windows, costs. Separate from learned state."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RuleConfig(_Frozen):
+    repeated_sick_leave_occasions: int = Field(default=6, ge=1)
+    repeated_sick_leave_window_days: int = Field(default=365, ge=1)
+    long_sick_leave_days: int = Field(default=15, ge=2, description="Employer sick pay ends at day 14.")
+    occasion_gap_days: int = Field(
+        default=5, ge=0, description="A sick day within this many days of the last one continues it."
+    )
+    frequent_emergency_visits: int = Field(default=4, ge=1)
+    frequent_emergency_window_days: int = Field(default=365, ge=1)
+    readmission_window_days: int = Field(default=30, ge=1)
+
+
+class CostConfig(_Frozen):
+    monthly_salary_sek: float = Field(default=36_000.0, ge=0)
+    short_term_days: int = Field(default=14, ge=0, description="Days 1..N of an occasion are short-term.")
+    short_term_day_share: float = Field(default=0.10, ge=0, description="Of a monthly salary, per day.")
+    long_term_day_share: float = Field(default=0.025, ge=0, description="Of a monthly salary, per day.")
+
+
+class DriftConfig(_Frozen):
+    detector: Literal["cusum", "page_hinkley"] = "cusum"
+    signal: Literal["occasions", "sick_days"] = Field(
+        default="occasions",
+        description="Occasions are near-Poisson and lead days; days are dominated by a few long spells.",
+    )
+    warmup_weeks: int = Field(default=12, ge=2, description="Weeks of data that set a unit's baseline.")
+    baseline_prior_weight: float = Field(
+        default=10.0, ge=0, description="Expected events' worth of shrinkage of a baseline towards 1."
+    )
+    shift: float = Field(default=1.75, gt=1, description="The rate ratio the detector is tuned to find.")
+    threshold: float = Field(default=5.0, gt=0, description="Decision interval h (log-likelihood units).")
+    min_headcount: int = Field(default=5, ge=1, description="Units smaller than this are not tested.")
+    refold_weeks: int = Field(default=8, ge=1, description="How far back late data may revise drift.")
+
+
+class MonitorConfig(_Frozen):
+    """Everything the core needs to decide. Built once from `Settings` at the entry point."""
+
+    timezone: str = "Europe/Stockholm"
+    allowed_lateness_days: float = Field(default=7.0, ge=0)
+    max_future_hours: float = Field(default=24.0, ge=0)
+    max_message_bytes: int = Field(default=64 * 1024, ge=256)
+    min_group_size: int = Field(
+        default=11, ge=1, description="No figure for a group of fewer (Swedish practice: not for <= 10)."
+    )
+    dedup_window_days: int = Field(default=30, ge=0)
+    unit_settle_days: int = Field(
+        default=7, ge=0, description="A unit-day goes to drift detection once this many days have passed."
+    )
+    retention_days: int = Field(default=400, ge=60)
+    rules: RuleConfig = RuleConfig()
+    cost: CostConfig = CostConfig()
+    drift: DriftConfig = DriftConfig()
+
+    @property
+    def allowed_lateness_s(self) -> int:
+        return int(self.allowed_lateness_days * 86400)

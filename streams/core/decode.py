@@ -1,0 +1,86 @@
+"""Bytes in, an `Event` or a `Rejection` out. Bad input is data, never an exception."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import ValidationError
+
+from streams.core.personnummer import looks_like_personnummer
+from streams.models.events import EVENT_ADAPTER, Event, Staffing
+from streams.models.rejections import Rejection, RejectReason
+
+# pydantic error type -> our reason code; the first error that maps decides.
+_REASONS: dict[str, RejectReason] = {
+    "json_invalid": RejectReason.NOT_JSON,
+    "json_type": RejectReason.NOT_JSON,
+    "dict_type": RejectReason.NOT_AN_OBJECT,
+    "model_type": RejectReason.NOT_AN_OBJECT,
+    "union_tag_invalid": RejectReason.UNKNOWN_EVENT_TYPE,
+    "union_tag_not_found": RejectReason.MISSING_FIELD,
+    "missing": RejectReason.MISSING_FIELD,
+    "extra_forbidden": RejectReason.UNKNOWN_FIELD,
+    "string_too_long": RejectReason.FIELD_TOO_LONG,
+    "timezone_aware": RejectReason.INVALID_TIMESTAMP,
+}
+_ORDER = list(RejectReason)
+
+
+def _reason_of(error_type: str, loc: tuple[object, ...]) -> RejectReason:
+    if error_type in _REASONS:
+        return _REASONS[error_type]
+    if error_type.startswith(("datetime", "date_", "time_")) or (loc and loc[-1] == "occurred_at"):
+        return RejectReason.INVALID_TIMESTAMP
+    return RejectReason.INVALID_FIELD
+
+
+def _rejection_from(exc: ValidationError, source_offset: str | None) -> Rejection:
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    found = [(_reason_of(e["type"], tuple(e["loc"])), e) for e in errors]
+    # Most fundamental reason first (not JSON before a bad field), so counters say what to fix first.
+    found.sort(key=lambda pair: _ORDER.index(pair[0]))
+    reason = found[0][0]
+    parts = []
+    for _, e in found[:5]:
+        field = ".".join(str(x) for x in e["loc"][1:]) or "(message)"
+        parts.append(f"{field}: {e['msg']}")
+    if reason is RejectReason.NOT_JSON:
+        parts = ["the message is not valid UTF-8 JSON"]
+    return Rejection(reason=reason, message="; ".join(parts), source_offset=source_offset)
+
+
+def decode_event(
+    raw: bytes | str,
+    now: dt.datetime,
+    *,
+    max_bytes: int,
+    max_future: dt.timedelta,
+    source_offset: str | None = None,
+) -> Event | Rejection:
+    """Validate one message against the v1 contract. `now` is processing (wall-clock) time."""
+    size = len(raw)
+    if size > max_bytes:
+        return Rejection(
+            reason=RejectReason.TOO_LARGE,
+            message=f"message is {size} bytes; the contract allows {max_bytes}",
+            source_offset=source_offset,
+        )
+    try:
+        event = EVENT_ADAPTER.validate_json(raw)
+    except ValidationError as exc:
+        return _rejection_from(exc, source_offset)
+    if event.occurred_at > now + max_future:
+        return Rejection(
+            reason=RejectReason.IN_THE_FUTURE,
+            message=f"occurred_at is more than {max_future} after processing time",
+            event_id=event.event_id,
+            source_offset=source_offset,
+        )
+    if not isinstance(event, Staffing) and looks_like_personnummer(event.person_id):
+        return Rejection(
+            reason=RejectReason.RAW_PERSONAL_IDENTITY_NUMBER,
+            message="person_id looks like a raw personnummer/samordningsnummer; send a pseudonymous key",
+            event_id=event.event_id,
+            source_offset=source_offset,
+        )
+    return event

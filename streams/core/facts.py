@@ -1,0 +1,53 @@
+"""A compact, ordered, serialisable form of an accepted person event (what the person fold reads)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from streams.core.timebase import epoch, local_day
+from streams.models.events import (
+    Admission,
+    Discharge,
+    EmergencyVisit,
+    Enrollment,
+    HomeCareContact,
+    PersonEvent,
+    SickLeave,
+)
+
+
+class Fact(NamedTuple):
+    """Ordered by (t, event_id): the event-time order every fold uses, whatever the arrival order."""
+
+    t: int
+    event_id: str
+    kind: str
+    unit_id: str
+    day: int
+    value: float = 0.0
+    planned: bool = False
+    ref: str = ""
+
+
+def fact_of(event: PersonEvent, tz: str) -> Fact:
+    t = epoch(event.occurred_at)
+    day = local_day(event.occurred_at, tz)
+    base = (t, event.event_id, event.event_type, event.unit_id, day)
+    if isinstance(event, SickLeave):
+        return Fact(*base, value=float(event.extent))
+    if isinstance(event, Admission):
+        return Fact(*base, planned=event.planned, ref=event.stay_id)
+    if isinstance(event, Discharge):
+        return Fact(*base, ref=event.stay_id)
+    if isinstance(event, HomeCareContact):
+        return Fact(*base, value=float(event.minutes), planned=event.planned)
+    if isinstance(event, Enrollment):
+        return Fact(*base, ref=event.program)
+    if isinstance(event, EmergencyVisit):
+        return Fact(*base)
+    raise TypeError(f"not a person event: {type(event).__name__}")  # a bug, not bad input
+
+
+def fact_from_list(row: list) -> Fact:  # type: ignore[type-arg]
+    return Fact(int(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]),
+                float(row[5]), bool(row[6]), str(row[7]))

@@ -1,0 +1,182 @@
+"""One unit's daily figures: sums of person contributions, the headcount timeline, the population.
+
+Sums commute, so a unit's figures depend only on which contributions arrived, not in what order. Days
+that are old enough to be complete (`unit_settle_days`) are handed on as `DaySummary` for drift
+detection, and handed on again if late data changes them.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from streams.core.config import MonitorConfig
+from streams.core.person_fold import ContribKey
+
+STATE_VERSION = 1
+POPULATION_WINDOW_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    """What drift detection needs of one unit-day: sick days (weighted), occasions, the headcount."""
+
+    unit_id: str
+    day: int
+    sick_days: float
+    occasions: float
+    headcount: int
+
+
+@dataclass(slots=True)
+class Staffed:
+    t: int
+    event_id: str
+    day: int
+    headcount: int
+
+
+@dataclass(slots=True)
+class UnitState:
+    unit_id: str
+    clock_day: int = 0
+    staffing_clock: int = 0
+    days: dict[int, dict[str, float]] = field(default_factory=dict)
+    staffing: list[Staffed] = field(default_factory=list)
+    population: dict[str, int] = field(default_factory=dict)
+    sent: dict[int, tuple[float, float, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "version": STATE_VERSION,
+            "unit_id": self.unit_id,
+            "clock_day": self.clock_day,
+            "staffing_clock": self.staffing_clock,
+            "days": {str(d): m for d, m in self.days.items()},
+            "staffing": [[s.t, s.event_id, s.day, s.headcount] for s in self.staffing],
+            "population": self.population,
+            "sent": {str(d): list(v) for d, v in self.sent.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> UnitState:  # type: ignore[type-arg]
+        if d.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown unit state version {d.get('version')!r}")
+        return cls(
+            unit_id=str(d["unit_id"]),
+            clock_day=int(d["clock_day"]),
+            staffing_clock=int(d["staffing_clock"]),
+            days={int(k): {str(m): float(v) for m, v in ms.items()} for k, ms in d["days"].items()},
+            staffing=[Staffed(int(t), str(e), int(day), int(h)) for t, e, day, h in d["staffing"]],
+            population={str(k): int(v) for k, v in d["population"].items()},
+            sent={int(k): (float(v[0]), float(v[1]), int(v[2])) for k, v in d["sent"].items()},
+        )
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def headcount_on(self, day: int) -> int:
+        """The headcount in force on `day`: the last staffing report dated on or before it."""
+        hc = 0
+        for s in self.staffing:
+            if s.day > day:
+                break
+            hc = s.headcount
+        return hc
+
+    def headcounts(self, first: int, last: int) -> list[int]:
+        out, i, hc = [], 0, 0
+        st = self.staffing
+        for day in range(first, last + 1):
+            while i < len(st) and st[i].day <= day:
+                hc = st[i].headcount
+                i += 1
+            out.append(hc)
+        return out
+
+    def total(self, metric: str, first: int, last: int) -> float:
+        return sum(self.days.get(d, {}).get(metric, 0.0) for d in range(first, last + 1))
+
+    def population_size(self) -> int:
+        return sum(1 for last in self.population.values() if last > self.clock_day - POPULATION_WINDOW_DAYS)
+
+
+class UnitTracker:
+    def __init__(self, config: MonitorConfig) -> None:
+        self.config = config
+
+    def add_contributions(self, state: UnitState, deltas: list[tuple[str, int, float]]) -> list[DaySummary]:
+        touched = set()
+        for metric, day, value in deltas:
+            if day < state.clock_day - self.config.retention_days:
+                continue
+            bucket = state.days.setdefault(day, {})
+            bucket[metric] = bucket.get(metric, 0.0) + value
+            touched.add(day)
+        return self._advance(state, max(touched, default=0), touched)
+
+    def add_presence(self, state: UnitState, pseudonym: str, day: int) -> list[DaySummary]:
+        if state.population.get(pseudonym, -1) < day:
+            state.population[pseudonym] = day
+        return self._advance(state, day, set())
+
+    def add_staffing(
+        self, state: UnitState, t: int, event_id: str, day: int, headcount: int, arrival: int
+    ) -> tuple[str, list[DaySummary]]:
+        """Returns ('accepted' | 'duplicate' | 'too_late', summaries)."""
+        if any(s.event_id == event_id for s in state.staffing):
+            return "duplicate", []
+        clock = max(state.staffing_clock, arrival)
+        if t < clock - self.config.allowed_lateness_s:
+            return "too_late", []
+        state.staffing_clock = clock
+        keys = [(s.t, s.event_id) for s in state.staffing]
+        state.staffing.insert(bisect.bisect(keys, (t, event_id)), Staffed(t, event_id, day, headcount))
+        touched = set(range(day, max(day, state.clock_day) + 1))
+        return "accepted", self._advance(state, day, touched)
+
+    def _advance(self, state: UnitState, day: int, touched: set[int]) -> list[DaySummary]:
+        settle = self.config.unit_settle_days
+        old_settled = state.clock_day - settle
+        advanced = day > state.clock_day
+        if advanced:
+            state.clock_day = day
+        settled = state.clock_day - settle
+        candidates = {d for d in touched if d <= settled}
+        if state.staffing and settled > old_settled:
+            first = max(old_settled + 1, state.staffing[0].day, settled - self.config.retention_days)
+            candidates.update(range(first, settled + 1))
+        out = []
+        for d in sorted(candidates):
+            metrics = state.days.get(d, {})
+            summary = (round(metrics.get("sick_days", 0.0), 6), round(metrics.get("occasions", 0.0), 6),
+                       state.headcount_on(d))
+            if summary[2] <= 0 and d not in state.sent:
+                continue
+            if state.sent.get(d) != summary:
+                state.sent[d] = summary
+                out.append(DaySummary(state.unit_id, d, *summary))
+        if advanced:
+            self._forget(state)
+        return out
+
+    def _forget(self, state: UnitState) -> None:
+        cutoff = state.clock_day - self.config.retention_days
+        if state.days and min(state.days) < cutoff:
+            state.days = {d: m for d, m in state.days.items() if d >= cutoff}
+            state.sent = {d: v for d, v in state.sent.items() if d >= cutoff}
+        keep_from = 0
+        for i, s in enumerate(state.staffing):
+            if s.day <= cutoff:
+                keep_from = i
+        if keep_from:
+            state.staffing = state.staffing[keep_from:]
+        pop_cutoff = state.clock_day - POPULATION_WINDOW_DAYS
+        if len(state.population) > 64 and min(state.population.values()) <= pop_cutoff:
+            state.population = {p: d for p, d in state.population.items() if d > pop_cutoff}
+
+
+def group_by_unit(deltas: dict[ContribKey, float]) -> dict[str, list[tuple[str, int, float]]]:
+    by_unit: dict[str, list[tuple[str, int, float]]] = {}
+    for (metric, unit_id, day), value in deltas.items():
+        by_unit.setdefault(unit_id, []).append((metric, day, value))
+    return by_unit

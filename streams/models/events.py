@@ -1,0 +1,106 @@
+"""Event contract v1: one JSON object per event, published by the source systems."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+# Printable text only: control characters (NUL included) in an identifier are a sender bug.
+_PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+EventId = Annotated[str, Field(min_length=1, max_length=128, pattern=_PRINTABLE)]
+UnitId = Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
+PersonId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=128,
+        pattern=_PRINTABLE,
+        description="Pseudonymous key of the person from the source system. "
+        "A raw personnummer/samordningsnummer is rejected.",
+    ),
+]
+Source = Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
+
+
+class _EventBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    event_id: EventId = Field(description="Unique id; the same id seen again is a duplicate and ignored.")
+    occurred_at: AwareDatetime = Field(description="Event time, ISO 8601 with a UTC offset.")
+    unit_id: UnitId = Field(description="Workplace (HR events) or responsible care unit (care events).")
+    source: Source | None = Field(default=None, description="The sending system.")
+
+
+class _PersonEvent(_EventBase):
+    person_id: PersonId
+
+
+class SickLeave(_PersonEvent):
+    """One calendar day of sick leave of an employee."""
+
+    event_type: Literal["sick_leave"]
+    extent: Literal[0.25, 0.5, 0.75, 1.0] = Field(default=1.0, description="Part of the working day.")
+
+
+class Staffing(_EventBase):
+    """The unit's headcount from `occurred_at` on."""
+
+    event_type: Literal["staffing"]
+    headcount: int = Field(ge=0, le=1_000_000)
+
+
+class EmergencyVisit(_PersonEvent):
+    """A visit to an emergency department."""
+
+    event_type: Literal["emergency_visit"]
+
+
+class Admission(_PersonEvent):
+    """Start of an inpatient stay."""
+
+    event_type: Literal["admission"]
+    stay_id: EventId
+    planned: bool = False
+
+
+class Discharge(_PersonEvent):
+    """End of an inpatient stay."""
+
+    event_type: Literal["discharge"]
+    stay_id: EventId
+
+
+class HomeCareContact(_PersonEvent):
+    """A home-care contact (hemtjänst / hemsjukvård)."""
+
+    event_type: Literal["home_care_contact"]
+    minutes: int = Field(ge=0, le=24 * 60)
+    planned: bool
+
+
+class Enrollment(_PersonEvent):
+    """The person joins a programme."""
+
+    event_type: Literal["enrollment"]
+    program: Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
+
+
+Event = Annotated[
+    SickLeave | Staffing | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment,
+    Field(discriminator="event_type"),
+]
+PersonEvent = SickLeave | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+EVENT_TYPES: tuple[str, ...] = (
+    "sick_leave",
+    "staffing",
+    "emergency_visit",
+    "admission",
+    "discharge",
+    "home_care_contact",
+    "enrollment",
+)

@@ -1,0 +1,112 @@
+"""Flag contract v1: an at-risk person or unit, with the evidence an alert recipient needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Rule(StrEnum):
+    REPEATED_SICK_LEAVE = "repeated_sick_leave"
+    LONG_SICK_LEAVE = "long_sick_leave"
+    FREQUENT_EMERGENCY_VISITS = "frequent_emergency_visits"
+    READMISSION_30D = "readmission_30d"
+    UNIT_SICK_LEAVE_DRIFT = "unit_sick_leave_drift"
+
+
+class FlagStatus(StrEnum):
+    RAISED = "raised"
+    WITHDRAWN = "withdrawn"
+
+
+class Interval(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    low: float
+    high: float
+    level: float = Field(default=0.95, description="Coverage of the interval.")
+
+
+class SickLeaveEvidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["sick_leave"] = "sick_leave"
+    window_start: dt.date
+    window_end: dt.date
+    occasions: int = Field(description="Sick-leave occasions starting in the window.")
+    sick_days: float = Field(description="Sick days in the window, weighted by extent.")
+    bradford_factor: int = Field(description="occasions^2 x calendar sick days in the window.")
+    occasion_days: int = Field(description="Calendar sick days of the occasion that triggered the flag.")
+    threshold: int
+    event_ids: list[str] = Field(description="Events that started the occasions / reached the threshold.")
+
+
+class EmergencyVisitEvidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["emergency_visits"] = "emergency_visits"
+    window_start: dt.date
+    window_end: dt.date
+    visits: int
+    threshold: int
+    event_ids: list[str]
+
+
+class ReadmissionEvidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["readmission"] = "readmission"
+    discharge_event_id: str
+    discharged_at: AwareDatetime
+    discharging_unit_id: str
+    admission_event_id: str
+    days_after_discharge: float
+    window_days: int
+
+
+class DriftEvidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["unit_drift"] = "unit_drift"
+    detector: str
+    signal: Literal["occasions", "sick_days"] = Field(description="What is tested: new occasions or days.")
+    window_start: dt.date
+    window_end: dt.date
+    baseline_ratio: float = Field(description="The unit's usual level relative to the rest (learned).")
+    current_ratio: float = Field(description="Level in the window relative to the rest: trend-adjusted.")
+    current_interval: Interval
+    observed: float = Field(description="Occasions or sick days of the unit in the window.")
+    expected: float = Field(description="Expected from the common trend and the unit's baseline.")
+    unit_sick_leave_rate: float = Field(description="Sick days / (headcount x days) in the window.")
+    rest_sick_leave_rate: float = Field(description="The same for the rest of the organisation.")
+    headcount: int
+    statistic: float
+    threshold: float
+
+
+Evidence = Annotated[
+    SickLeaveEvidence | EmergencyVisitEvidence | ReadmissionEvidence | DriftEvidence,
+    Field(discriminator="kind"),
+]
+
+
+class Flag(BaseModel):
+    """One flag. The flags topic is keyed by `flag_id`; the last record for an id is its state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = 1
+    flag_id: str = Field(description="Deterministic: the same input gives the same id.")
+    rule: Rule
+    status: FlagStatus = Field(
+        default=FlagStatus.RAISED,
+        description="`withdrawn` when late-arriving events show the condition did not hold after all.",
+    )
+    subject_kind: Literal["person", "unit"]
+    subject_id: str = Field(description="Unit id, or the person's keyed pseudonym (HMAC), never a raw id.")
+    unit_id: str
+    raised_at: AwareDatetime = Field(description="Event time at which the condition became true.")
+    evidence: Evidence

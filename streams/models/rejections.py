@@ -1,0 +1,34 @@
+"""Why an input was not accepted: a reason code for counters and a message for people."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RejectReason(StrEnum):
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    NOT_AN_OBJECT = "not_an_object"
+    TOO_LARGE = "too_large"
+    UNKNOWN_EVENT_TYPE = "unknown_event_type"
+    MISSING_FIELD = "missing_field"
+    UNKNOWN_FIELD = "unknown_field"
+    INVALID_FIELD = "invalid_field"
+    FIELD_TOO_LONG = "field_too_long"
+    INVALID_TIMESTAMP = "invalid_timestamp"
+    IN_THE_FUTURE = "in_the_future"
+    RAW_PERSONAL_IDENTITY_NUMBER = "raw_personal_identity_number"
+    TOO_LATE = "too_late"
+
+
+class Rejection(BaseModel):
+    """A dead letter: what was wrong, and where the input came from. Never holds a person id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: RejectReason
+    message: str = Field(description="Human-readable; names fields, never echoes personal data.")
+    event_id: str | None = Field(default=None, description="When the input got far enough to have one.")
+    source_offset: str | None = Field(default=None, description="Topic/partition/offset or file:line.")

@@ -1,0 +1,44 @@
+"""JSON Schema of the wire types, generated from the pydantic models into `schemas/`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+from streams.models.events import EVENT_ADAPTER
+from streams.models.flags import Flag
+from streams.models.rejections import Rejection
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def rendered() -> dict[str, str]:
+    docs = {
+        "event.schema.json": EVENT_ADAPTER.json_schema(),
+        "flag.schema.json": TypeAdapter(Flag).json_schema(),
+        "rejection.schema.json": TypeAdapter(Rejection).json_schema(),
+    }
+    out = {}
+    for name, schema in docs.items():
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                  "$id": f"https://outcome-monitor.example/schemas/{name}", **schema}
+        out[name] = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return out
+
+
+def stale(directory: Path = SCHEMA_DIR) -> list[str]:
+    """Names of schema files that differ from what the models generate (missing counts as stale)."""
+    return [n for n, text in rendered().items()
+            if not (directory / n).exists() or (directory / n).read_text() != text]
+
+
+def write(directory: Path = SCHEMA_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in rendered().items():
+        path = directory / name
+        path.write_text(text)
+        paths.append(path)
+    return paths

@@ -1,0 +1,195 @@
+"""Realistic synthetic events: units with staff and a flu season, people with repeated absence, a unit
+whose sick leave drifts, elderly people in home care with ED visits and readmissions, late reports.
+
+Deterministic for a seed. Yields (arrival epoch seconds, JSON line) in arrival order. No I/O here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import json
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from streams.core.timebase import zone
+
+DAY_S = 86400
+
+
+@dataclass(frozen=True)
+class Scenario:
+    start: dt.date = dt.date(2025, 1, 1)
+    days: int = 365
+    seed: int = 7
+    units: int = 10
+    employees_per_unit: tuple[int, int] = (18, 60)
+    occasion_hazard: float = 0.011  # occasions starting per employee and day, outside flu season
+    flu_peak_day: int = 45  # days after start
+    flu_strength: float = 1.2  # hazard x (1 + strength) at the peak, for every unit
+    frequent_absentees: float = 0.03  # share of employees with 4x hazard
+    drift_unit: int | None = 3  # index of the unit whose sick leave rises
+    drift_onset_day: int = 200
+    drift_factor: float = 1.9
+    care_units: int = 4
+    care_persons: int = 400
+    home_care_share: float = 0.35
+    late_share: float = 0.002  # reported after the allowed lateness
+    duplicate_share: float = 0.003
+    malformed_lines: int = 0
+    tz: str = "Europe/Stockholm"
+
+    def unit_ids(self) -> list[str]:
+        return [f"hr-unit-{i:02d}" for i in range(self.units)]
+
+
+def _stamp(day: dt.date, hour: int, minute: int, tz: str) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone(tz))
+
+
+class _Sink:
+    def __init__(self, rng: random.Random, sc: Scenario) -> None:
+        self.rng, self.sc = rng, sc
+        self.heap: list[tuple[int, int, str]] = []
+        self.seq = 0
+
+    def emit(self, when: dt.datetime, body: dict[str, object], max_delay_days: float = 0.2) -> None:
+        self.seq += 1
+        body = {"event_id": f"ev-{self.sc.seed}-{self.seq:08d}", **body,
+                "occurred_at": when.isoformat(timespec="seconds")}
+        t = int(when.timestamp())
+        r = self.rng.random()
+        if r < self.sc.late_share:
+            delay = self.rng.uniform(9, 20) * DAY_S
+        else:
+            delay = self.rng.uniform(0, max_delay_days) * DAY_S
+        line = json.dumps(body, separators=(",", ":"))
+        heapq.heappush(self.heap, (t + int(delay), self.seq, line))
+        if self.rng.random() < self.sc.duplicate_share:
+            heapq.heappush(self.heap, (t + int(delay) + self.rng.randint(60, 3 * DAY_S), self.seq, line))
+
+
+def generate(sc: Scenario) -> Iterator[tuple[int, str]]:
+    """All events of the scenario, in arrival order (reporting delay included)."""
+    rng = random.Random(sc.seed)
+    sink = _Sink(rng, sc)
+    _staff(sc, rng, sink)
+    _care(sc, rng, sink)
+    for i in range(sc.malformed_lines):
+        bad = ["not json at all", "[1, 2, 3]", '{"event_type": "sick_leave"}',
+               '{"event_type": "teleport", "event_id": "x"}',
+               json.dumps({"event_id": f"bad-{i}", "event_type": "sick_leave", "unit_id": "hr-unit-00",
+                           "person_id": "198112189876", "occurred_at": "2025-03-01T08:00:00+01:00"})]
+        t = int(_stamp(sc.start + dt.timedelta(days=rng.randrange(sc.days)), 12, 0, sc.tz).timestamp())
+        heapq.heappush(sink.heap, (t, -i - 1, bad[i % len(bad)]))
+    while sink.heap:
+        t, _, line = heapq.heappop(sink.heap)
+        yield t, line
+
+
+def _flu(sc: Scenario, day_index: int) -> float:
+    # A yearly season common to all units (peaks every 365 days from flu_peak_day).
+    d = (day_index - sc.flu_peak_day) % 365
+    d = min(d, 365 - d)
+    return 1 + sc.flu_strength * math.exp(-0.5 * (d / 18) ** 2)
+
+
+def _staff(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
+    for u, unit_id in enumerate(sc.unit_ids()):
+        n = rng.randint(*sc.employees_per_unit)
+        headcount = n
+        sink.emit(_stamp(sc.start, 0, 0, sc.tz), {"event_type": "staffing", "unit_id": unit_id,
+                                                   "headcount": headcount, "source": "hr-system"})
+        for day_index in range(30, sc.days, 30):
+            change = rng.choice([-1, 0, 0, 1])
+            if change:
+                headcount = max(5, headcount + change)
+                sink.emit(_stamp(sc.start + dt.timedelta(days=day_index), 0, 0, sc.tz),
+                          {"event_type": "staffing", "unit_id": unit_id, "headcount": headcount,
+                           "source": "hr-system"})
+        for e in range(n):
+            person = f"emp-{u:02d}-{e:04d}"
+            risk = 4.0 if rng.random() < sc.frequent_absentees else rng.lognormvariate(0, 0.4)
+            _employee(sc, rng, sink, unit_id, u, person, risk)
+
+
+def _employee(sc: Scenario, rng: random.Random, sink: _Sink, unit_id: str, u: int, person: str,
+              risk: float) -> None:
+    day_index = 0
+    while day_index < sc.days:
+        hazard = sc.occasion_hazard * risk * _flu(sc, day_index)
+        drifting = sc.drift_unit == u and day_index >= sc.drift_onset_day
+        if drifting:
+            hazard *= sc.drift_factor
+        if rng.random() >= hazard:
+            day_index += 1
+            continue
+        r = rng.random()
+        length = rng.randint(1, 4) if r < 0.75 else rng.randint(5, 12) if r < 0.97 else rng.randint(15, 90)
+        extent = 1.0 if rng.random() < 0.9 else rng.choice([0.25, 0.5, 0.75])
+        # Sick days are reported day by day, some by a manager days afterwards (within the lateness).
+        lag = rng.choice([0.1, 0.1, 0.3, 1.0, 3.0, 5.5])
+        for k in range(length):
+            if day_index + k >= sc.days:
+                break
+            day = sc.start + dt.timedelta(days=day_index + k)
+            sink.emit(_stamp(day, 7, rng.randint(0, 59), sc.tz),
+                      {"event_type": "sick_leave", "unit_id": unit_id, "person_id": person,
+                       "extent": extent, "source": "hr-system"}, max_delay_days=lag)
+        day_index += length + rng.randint(1, 10)
+
+
+def _care(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
+    for p in range(sc.care_persons):
+        person = f"pat-{p:05d}"
+        unit_id = f"care-unit-{p % sc.care_units:02d}"
+        frail = rng.random() < 0.08
+        home_care = rng.random() < sc.home_care_share
+        ed_rate = (6.0 if frail else 0.4) / 365
+        adm_rate = (3.0 if frail else 0.25) / 365
+        if rng.random() < 0.1:
+            sink.emit(_stamp(sc.start + dt.timedelta(days=rng.randrange(sc.days)), 10, 0, sc.tz),
+                      {"event_type": "enrollment", "unit_id": unit_id, "person_id": person,
+                       "program": "trygg-hemgang", "source": "care-system"})
+        in_stay_until = -1
+        for day_index in range(sc.days):
+            day = sc.start + dt.timedelta(days=day_index)
+            if rng.random() < ed_rate:
+                sink.emit(_stamp(day, rng.randint(0, 23), rng.randint(0, 59), sc.tz),
+                          {"event_type": "emergency_visit", "unit_id": unit_id, "person_id": person,
+                           "source": "region-ed"})
+            if day_index > in_stay_until and rng.random() < adm_rate:
+                stay = f"stay-{p}-{day_index}"
+                length = rng.randint(2, 9)
+                planned = rng.random() < 0.3
+                sink.emit(_stamp(day, 14, 0, sc.tz), {"event_type": "admission", "unit_id": unit_id,
+                                                      "person_id": person, "stay_id": stay,
+                                                      "planned": planned, "source": "region-pas"})
+                end = day + dt.timedelta(days=length)
+                sink.emit(_stamp(end, 11, 0, sc.tz), {"event_type": "discharge", "unit_id": unit_id,
+                                                      "person_id": person, "stay_id": stay,
+                                                      "source": "region-pas"})
+                in_stay_until = day_index + length
+                if rng.random() < (0.25 if frail else 0.08):
+                    readmit_day = day_index + length + rng.randint(3, 25)
+                    if readmit_day < sc.days:
+                        rday = sc.start + dt.timedelta(days=readmit_day)
+                        rstay = f"stay-{p}-{readmit_day}"
+                        sink.emit(_stamp(rday, 16, 0, sc.tz),
+                                  {"event_type": "admission", "unit_id": unit_id,
+                                   "person_id": person, "stay_id": rstay, "planned": False,
+                                   "source": "region-pas"})
+                        rend = rday + dt.timedelta(days=rng.randint(2, 6))
+                        sink.emit(_stamp(rend, 11, 0, sc.tz),
+                                  {"event_type": "discharge", "unit_id": unit_id,
+                                   "person_id": person, "stay_id": rstay, "source": "region-pas"})
+                        in_stay_until = readmit_day + 6
+            if home_care and day_index > in_stay_until:
+                for _ in range(rng.choice([1, 1, 2])):
+                    planned = rng.random() > (0.25 if frail else 0.08)
+                    sink.emit(_stamp(day, rng.randint(7, 21), rng.randint(0, 59), sc.tz),
+                              {"event_type": "home_care_contact", "unit_id": unit_id, "person_id": person,
+                               "minutes": rng.randint(10, 60), "planned": planned,
+                               "source": "care-system"}, max_delay_days=1.0)
