@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         fa = sum(f for _, f, _ in rows)
         uy = sum(u for _, _, u in rows)
         med = f"{statistics.median(delays):.0f}" if delays else "-"
-        print(f"| {drift.detector} | {drift.signal} | {drift.shift:g} | {drift.threshold:g} | {len(delays)}/{len(rows)} | "
-              f"{med} | {fa} | {fa / uy:.3f} |")
+        print(f"| {drift.detector} | {drift.signal} | {drift.shift:g} | {drift.threshold:g} | "
+              f"{len(delays)}/{len(rows)} | {med} | {fa} | {fa / uy:.3f} |")
     return 0
 
 

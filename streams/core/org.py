@@ -5,8 +5,9 @@ E0 = its headcount-days x the same rate in the *rest* of the organisation in the
 season that lifts every unit lifts E0 too).
 A warm-up learns the unit's usual ratio theta = sum O / sum E0 and the overdispersion phi; after it, the
 observed O and expected theta E0 go to a drift detector (a Poisson CUSUM by default, river's
-Page-Hinkley on the standardised residual as the alternative). Late data that changes a week already evaluated makes the weeks from
-there be evaluated again from a snapshot, so the final flags depend only on the data, not on its order.
+Page-Hinkley on the standardised residual as the alternative). Late data that changes a week already
+evaluated makes the weeks from there be evaluated again from a snapshot, so the final flags depend only
+on the data, not on its order.
 """
 
 from __future__ import annotations

@@ -41,7 +41,10 @@ class SickLeave(_PersonEvent):
     """One calendar day of sick leave of an employee."""
 
     event_type: Literal["sick_leave"]
-    extent: Literal[0.25, 0.5, 0.75, 1.0] = Field(default=1.0, description="Part of the working day.")
+    # Float literals are outside PEP 586 but pydantic validates them exactly (and writes an enum).
+    extent: Literal[0.25, 0.5, 0.75, 1.0] = Field(  # type: ignore[valid-type]
+        default=1.0, description="Part of the working day."
+    )
 
 
 class Staffing(_EventBase):

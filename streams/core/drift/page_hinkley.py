@@ -29,7 +29,8 @@ class RiverPageHinkley:
         alarm = bool(self._ph.drift_detected)
         self._since_alarm = 0 if alarm else self._since_alarm + 1
         statistic = float(self._ph._sum_increase - self._ph._min_increase)  # river keeps these private
-        return DriftStep(statistic, alarm, self._since_alarm >= CLEAR_AFTER_STEPS and z < (self.shift - 1) / 2)
+        calm = self._since_alarm >= CLEAR_AFTER_STEPS and z < (self.shift - 1) / 2
+        return DriftStep(statistic, alarm, calm)
 
     def to_dict(self) -> dict[str, object]:
         blob = base64.b64encode(pickle.dumps(self._ph)).decode("ascii")

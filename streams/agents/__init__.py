@@ -1,0 +1,1 @@
+"""Faust agents and topics: decode -> call the core -> encode/send -> count. Nothing else."""

@@ -1,0 +1,1 @@
+"""Flag lifecycle, routing and notification formatting (acknowledge / resolve). Plain Python."""

@@ -1,0 +1,95 @@
+"""The contract's rejections: every kind of bad input gets a reason code and a readable message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from streams.core.decode import decode_event
+from streams.core.personnummer import looks_like_personnummer
+from streams.models import Rejection, RejectReason, SickLeave
+from tests.helpers import NOW, event
+
+
+def decode(raw: bytes | str) -> object:
+    return decode_event(raw, NOW, max_bytes=65536, max_future=dt.timedelta(hours=24))
+
+
+def good(**changes: object) -> str:
+    body = json.loads(event("sick_leave", 0))
+    body.update(changes)
+    return json.dumps({k: v for k, v in body.items() if v is not None})
+
+
+def test_a_valid_sick_leave_day_is_accepted_with_default_extent() -> None:
+    result = decode(event("sick_leave", 0))
+    assert isinstance(result, SickLeave)
+    assert result.extent == 1.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"not json", RejectReason.NOT_JSON),
+        (b"\xff\xfe{", RejectReason.NOT_JSON),
+        (b"[1, 2]", RejectReason.NOT_AN_OBJECT),
+        (b'"a string"', RejectReason.NOT_AN_OBJECT),
+        (json.dumps({"event_type": "teleport", "event_id": "x"}), RejectReason.UNKNOWN_EVENT_TYPE),
+        (good(event_type=None), RejectReason.MISSING_FIELD),
+        (good(person_id=None), RejectReason.MISSING_FIELD),
+        (good(extend=0.5), RejectReason.UNKNOWN_FIELD),
+        (good(extent=0.3), RejectReason.INVALID_FIELD),
+        (good(extent="1.0"), RejectReason.INVALID_FIELD),
+        (good(unit_id=12), RejectReason.INVALID_FIELD),
+        (good(event_id="x" * 129), RejectReason.FIELD_TOO_LONG),
+        (good(person_id="p\u0000q"), RejectReason.INVALID_FIELD),
+        (good(occurred_at="2025-02-30T08:00:00+01:00"), RejectReason.INVALID_TIMESTAMP),
+        (good(occurred_at="2025-02-03T08:00:00"), RejectReason.INVALID_TIMESTAMP),
+        (good(occurred_at="yesterday"), RejectReason.INVALID_TIMESTAMP),
+        (good(occurred_at="2030-01-02T08:00:01+00:00"), RejectReason.IN_THE_FUTURE),
+        (good(person_id="19811218-9876"), RejectReason.RAW_PERSONAL_IDENTITY_NUMBER),
+        (good(person_id="198112189876"), RejectReason.RAW_PERSONAL_IDENTITY_NUMBER),
+        (good(person_id="8112189876"), RejectReason.RAW_PERSONAL_IDENTITY_NUMBER),
+        (b"{" + b" " * 70000 + b"}", RejectReason.TOO_LARGE),
+    ],
+)
+def test_bad_input_is_rejected_with_its_reason(raw: bytes | str, reason: RejectReason) -> None:
+    result = decode(raw)
+    assert isinstance(result, Rejection), result
+    assert result.reason is reason
+    assert result.message
+
+
+def test_rejection_message_never_echoes_the_person_id() -> None:
+    result = decode(good(person_id="19811218-9876"))
+    assert isinstance(result, Rejection)
+    assert "9876" not in result.message
+
+
+def test_an_event_up_to_24_hours_ahead_of_processing_time_is_accepted() -> None:
+    assert isinstance(decode(good(occurred_at="2030-01-02T00:00:00+00:00")), SickLeave)
+
+
+def test_staffing_needs_no_person_and_rejects_a_negative_headcount() -> None:
+    assert not isinstance(decode(event("staffing", 0, headcount=12)), Rejection)
+    bad = decode(event("staffing", 0, headcount=-1))
+    assert isinstance(bad, Rejection) and bad.reason is RejectReason.INVALID_FIELD
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("19811218-9876", True),  # Skatteverket's test number, valid check digit
+        ("811218-9876", True),
+        ("19811218-9877", False),  # wrong check digit
+        ("19811278-9870", False),
+        ("811278-9873", True),  # samordningsnummer: day + 60, valid check digit
+        ("emp-00042", False),
+        ("12345", False),
+        ("1234567890123", False),
+    ],
+)
+def test_personnummer_recognition_uses_the_check_digit(value: str, expected: bool) -> None:
+    assert looks_like_personnummer(value) is expected

@@ -1,0 +1,54 @@
+"""Late, reordered and duplicated events: counted as if on time within the bound, rejected beyond it."""
+
+from __future__ import annotations
+
+from streams.models import RejectReason
+from tests.helpers import NOW, event, flags_of, monitor, run, sick, sick_days
+
+NOW_LINE = event("staffing", 0, headcount=20)
+
+
+def test_days_reported_in_reverse_within_the_lateness_give_the_same_flags_and_raised_at() -> None:
+    lines = sick_days(list(range(0, 15)))
+    in_order = flags_of(run(lines))
+    # Each day reported late, newest first, all within 7 days of the stream's clock.
+    reordered = lines[0:8][::-1] + lines[8:15][::-1]
+    assert flags_of(run(reordered)) == in_order
+    assert [f["rule"] for f in in_order] == ["long_sick_leave"]
+
+
+def test_a_late_day_that_bridges_two_occasions_merges_them() -> None:
+    lines = sick_days([0, 1, 2]) + sick_days([8, 9]) + [sick(5)]  # day 5 arrives last, 4 days late
+    m = run(lines)
+    assert m.tally.rejected == {}
+    assert m.units["unit-a"].total("occasions", 0, 10**7) == 1
+
+
+def test_an_event_more_than_7_days_behind_the_stream_clock_is_rejected_too_late() -> None:
+    m = monitor()
+    m.process(sick(10, person="emp-2"), now=NOW)
+    result = m.process(sick(2, person="emp-1"), now=NOW)
+    assert result.rejection is not None and result.rejection.reason is RejectReason.TOO_LATE
+    assert m.tally.rejected[RejectReason.TOO_LATE] == 1
+    ok = m.process(sick(3, person="emp-1"), now=NOW)
+    assert ok.rejection is None  # exactly 7 days behind is still on time
+
+
+def test_a_duplicate_event_id_is_ignored_and_counted() -> None:
+    line = sick(0, event_id="dup-1")
+    m = run([NOW_LINE, line, line, line])
+    assert m.tally.duplicates == 2
+    assert m.units["unit-a"].total("sick_days", 0, 10**7) == 1.0
+
+
+def test_a_withdrawn_flag_is_reported_when_late_data_shows_the_condition_did_not_hold() -> None:
+    # Six one-day occasions flag; then a late day bridges occasions 5 and 6: five occasions, no flag.
+    starts = [0, 40, 80, 120, 160, 166]
+    m = monitor()
+    out = []
+    for s in starts:
+        out += m.process(sick(s), NOW).flags
+    assert [f.status.value for f in out] == ["raised"]
+    late = m.process(sick(163), NOW)
+    assert [(f.rule.value, f.status.value) for f in late.flags] == [("repeated_sick_leave", "withdrawn")]
+    assert m.open_flags() == []
