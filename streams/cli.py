@@ -37,8 +37,18 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     scenario = Scenario(seed=args.seed, days=args.days, units=args.units, care_persons=args.care_persons,
                         malformed_lines=args.malformed)
     if args.out is None:
-        print("simulate: live publishing comes with the Kafka pipeline; use --out FILE", file=sys.stderr)
-        return 2
+        from streams.progress import Progress
+        from streams.publish import print_report, producer, publish_lines, simulated_lines
+
+        prod = producer(args.bootstrap or settings.bootstrap_servers)
+        try:
+            report = publish_lines(simulated_lines(generate(scenario)), prod, settings.topics.events,
+                                   settings.monitor, send_invalid=True, rate=args.rate,
+                                   progress=Progress("simulate", sys.stderr), source="simulated")
+        finally:
+            prod.close()
+        print_report(report)
+        return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     import gzip
 
@@ -49,6 +59,39 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             fh.write(line + "\n")
             n += 1
     print(f"simulate: wrote {n} events to {args.out}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.progress import Progress
+    from streams.publish import print_report, producer, publish_lines, read_lines
+
+    if not args.events.exists():
+        print(f"publish: no such file: {args.events}", file=sys.stderr)
+        return 2
+    prod = producer(args.bootstrap or settings.bootstrap_servers)
+    try:
+        report = publish_lines(read_lines(str(args.events)), prod, args.topic or settings.topics.events,
+                               settings.monitor, send_invalid=args.send_invalid, stamp=args.timestamps,
+                               rate=args.rate, progress=Progress("publish", sys.stderr),
+                               source=args.events.name)
+    finally:
+        prod.close()
+    print_report(report)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from faust.worker import Worker
+
+    from streams.agents.topics import ensure_topics
+    from streams.agents.worker import build_app, topic_specs
+    from streams.metrics import Metrics
+
+    ensure_topics(settings.bootstrap_servers, topic_specs(settings))
+    app = build_app(settings, Metrics())
+    worker = Worker(app, loglevel=args.log_level.lower(), quiet=True)
+    worker.execute_from_commandline()
     return 0
 
 
@@ -82,8 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     rp.set_defaults(func=cmd_replay)
 
+    pp = sub.add_parser("publish", help="validate a file of events and publish it to the input topic")
+    pp.add_argument("events", type=Path)
+    pp.add_argument("--topic", help="default: the configured input topic (care.events)")
+    pp.add_argument("--bootstrap", help="default: the configured bootstrap servers (127.0.0.1:9092)")
+    pp.add_argument("--send-invalid", action="store_true", help="send invalid lines too (for testing)")
+    pp.add_argument("--timestamps", choices=["stream", "now"], default="stream",
+                    help="record timestamp: the file's event-time clock (as replay) or the wall clock")
+    pp.add_argument("--rate", type=float, help="events per second (default: as fast as possible)")
+    pp.set_defaults(func=cmd_publish)
+
+    wp = sub.add_parser("worker", help="run the Faust worker (agents, tables, /health, /metrics)")
+    wp.set_defaults(func=cmd_worker)
+
     sp = sub.add_parser("simulate", help="realistic synthetic events for a demo")
-    sp.add_argument("--out", type=Path, help="write to this file (.jsonl or .jsonl.gz)")
+    sp.add_argument("--out", type=Path, help="write to this file (.jsonl or .jsonl.gz); else publish")
+    sp.add_argument("--bootstrap", help="publish to this broker (default: the configured one)")
+    sp.add_argument("--rate", type=float, help="events per second when publishing")
     sp.add_argument("--days", type=int, default=365)
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--units", type=int, default=10)

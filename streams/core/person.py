@@ -39,6 +39,7 @@ class PersonState:
     seen: dict[str, int] = field(default_factory=dict)
     suffix_flags: dict[str, Flag] = field(default_factory=dict)
     suffix_contrib: dict[ContribKey, float] = field(default_factory=dict)
+    seq: int = 0  # accepted events so far: lets the unit stage recognise a re-sent update
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -49,6 +50,7 @@ class PersonState:
             "seen": self.seen,
             "suffix_flags": [f.model_dump(mode="json") for f in self.suffix_flags.values()],
             "suffix_contrib": [[m, u, d, v] for (m, u, d), v in self.suffix_contrib.items()],
+            "seq": self.seq,
         }
 
     @classmethod
@@ -63,6 +65,7 @@ class PersonState:
             seen={str(k): int(v) for k, v in d["seen"].items()},
             suffix_flags={f.flag_id: f for f in flags},
             suffix_contrib={(str(m), str(u), int(day)): float(v) for m, u, day, v in d["suffix_contrib"]},
+            seq=int(d["seq"]),
         )
 
 
@@ -89,6 +92,7 @@ class PersonTracker:
         if fact.t < horizon:
             return PersonResult(Outcome.TOO_LATE)
         state.clock = clock
+        state.seq += 1
         state.seen[fact.event_id] = fact.t
         bisect.insort(state.pending, fact)
 

@@ -24,6 +24,8 @@ class UnitUpdate:
     """What a person (or a staffing report) tells one unit. Holds a pseudonym, never a person id."""
 
     unit_id: str
+    source: str | None = None  # the person's pseudonym
+    seq: int = 0  # the person's event counter, to recognise a re-sent update
     deltas: list[tuple[str, int, float]] = field(default_factory=list)
     presence: list[tuple[str, int]] = field(default_factory=list)
     staffing: tuple[int, str, int, int, int] | None = None  # (t, event_id, day, headcount, arrival)
@@ -46,9 +48,12 @@ class PersonStage:
         result = self.tracker.apply(state, fact, arrival, subject)
         if result.outcome is not Outcome.ACCEPTED:
             return PersonStageResult(result.outcome, [], [])
-        updates = {u: UnitUpdate(u, deltas) for u, deltas in group_by_unit(result.deltas).items()}
+        seq = state.seq
+        by_unit = group_by_unit(result.deltas)
+        updates = {u: UnitUpdate(u, subject, seq, deltas) for u, deltas in by_unit.items()}
         if event.event_type in CARE_EVENTS:
-            updates.setdefault(event.unit_id, UnitUpdate(event.unit_id)).presence.append((subject, fact.day))
+            update = updates.setdefault(event.unit_id, UnitUpdate(event.unit_id, subject, seq))
+            update.presence.append((subject, fact.day))
         return PersonStageResult(result.outcome, result.flags, [updates[u] for u in sorted(updates)])
 
 
@@ -71,6 +76,10 @@ class UnitStage:
     def handle(self, state: UnitState, update: UnitUpdate) -> UnitStageResult:
         summaries: list[DaySummary] = []
         outcome = None
+        if update.source is not None:
+            if update.seq <= state.last_seq.get(update.source, (0, 0))[0]:
+                return UnitStageResult("duplicate", [])  # re-sent after a worker restart
+            state.last_seq[update.source] = (update.seq, state.clock_day)
         if update.staffing is not None:
             t, event_id, day, headcount, arrival = update.staffing
             outcome, out = self.tracker.add_staffing(state, t, event_id, day, headcount, arrival)

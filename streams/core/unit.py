@@ -15,6 +15,7 @@ from streams.core.person_fold import ContribKey
 
 STATE_VERSION = 1
 POPULATION_WINDOW_DAYS = 365
+SEQ_MEMORY_DAYS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class UnitState:
     staffing: list[Staffed] = field(default_factory=list)
     population: dict[str, int] = field(default_factory=dict)
     sent: dict[int, tuple[float, float, int]] = field(default_factory=dict)
+    # Per person pseudonym: the last update applied, and the unit's clock day then.
+    last_seq: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -56,6 +59,7 @@ class UnitState:
             "staffing": [[s.t, s.event_id, s.day, s.headcount] for s in self.staffing],
             "population": self.population,
             "sent": {str(d): list(v) for d, v in self.sent.items()},
+            "last_seq": {k: list(v) for k, v in self.last_seq.items()},
         }
 
     @classmethod
@@ -70,6 +74,7 @@ class UnitState:
             staffing=[Staffed(int(t), str(e), int(day), int(h)) for t, e, day, h in d["staffing"]],
             population={str(k): int(v) for k, v in d["population"].items()},
             sent={int(k): (float(v[0]), float(v[1]), int(v[2])) for k, v in d["sent"].items()},
+            last_seq={str(k): (int(v[0]), int(v[1])) for k, v in d["last_seq"].items()},
         )
 
     # -- reading ----------------------------------------------------------------------------------
@@ -170,6 +175,10 @@ class UnitTracker:
                 keep_from = i
         if keep_from:
             state.staffing = state.staffing[keep_from:]
+        # A re-sent update comes within minutes of a restart; 60 days of memory is ample.
+        seq_cutoff = state.clock_day - SEQ_MEMORY_DAYS
+        if state.last_seq and min(day for _, day in state.last_seq.values()) < seq_cutoff:
+            state.last_seq = {p: v for p, v in state.last_seq.items() if v[1] >= seq_cutoff}
         pop_cutoff = state.clock_day - POPULATION_WINDOW_DAYS
         if len(state.population) > 64 and min(state.population.values()) <= pop_cutoff:
             state.population = {p: d for p, d in state.population.items() if d > pop_cutoff}

@@ -1,0 +1,50 @@
+# outcome-monitor: the README's commands. Everything installs itself into .venv on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install sample demo test test-unit lint schemas bench drift-eval kafka-start kafka-stop clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## Run the monitor on the bundled sample (Python only, no services).
+sample: install
+	mkdir -p out
+	$(BIN)/outcome-monitor replay streams/sample/events.jsonl.gz \
+	  --flags-out out/flags.jsonl --rejects-out out/rejects.jsonl --indicators-out out/indicators.json
+	@echo "flags: out/flags.jsonl  rejects: out/rejects.jsonl  indicators: out/indicators.json"
+
+## Lint, types, layering, schemas, then every test (starts the real services the tests need).
+test: install
+	bash scripts/test.sh
+
+test-unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/outcome-monitor schemas --check
+
+schemas: install
+	$(BIN)/outcome-monitor schemas
+
+drift-eval: install
+	$(BIN)/python -m benchmarks.drift_eval --seeds 8
+
+kafka-start:
+	bash scripts/kafka.sh start
+
+kafka-stop:
+	bash scripts/kafka.sh stop
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,51 @@
+"""Create the project's topics explicitly at start-up, so auto-creation never picks a wrong count."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+class TopicMismatch(RuntimeError):
+    pass
+
+
+def ensure_topics(bootstrap: str, specs: list[TopicSpec], timeout_ms: int = 30_000) -> list[str]:
+    """Create what is missing; refuse to run on an existing topic with another partition count."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="outcome-monitor-admin",
+                             request_timeout_ms=timeout_ms)
+    created = []
+    try:
+        existing = set(admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        for spec in missing:
+            try:
+                admin.create_topics([NewTopic(spec.name, spec.partitions, 1, topic_configs=spec.config)])
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass
+        present = [s for s in specs if s.name in existing]
+        if present:
+            described = {d.get("name", d.get("topic")): len(d["partitions"])
+                         for d in admin.describe_topics([s.name for s in present])}
+            wrong = [f"{s.name} has {described.get(s.name)} partitions, expected {s.partitions}"
+                     for s in present if described.get(s.name) != s.partitions]
+            if wrong:
+                raise TopicMismatch("; ".join(wrong))
+    finally:
+        admin.close()
+    if created:
+        log.info("created topics: %s", ", ".join(created))
+    return created

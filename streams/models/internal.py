@@ -1,0 +1,50 @@
+"""Messages between the worker's own agents (internal topics). They carry pseudonyms, never person ids."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Internal(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PersonEnvelope(_Internal):
+    """A validated person event, person id replaced by the pseudonym, with its arrival time."""
+
+    pseudonym: str
+    arrival: int = Field(description="Epoch seconds: the input record's timestamp.")
+    source_offset: str
+    event: str = Field(description="The event as JSON, person_id replaced by the pseudonym.")
+    ingested_at: float = Field(description="Wall-clock time the worker read the input record.")
+
+
+class UnitUpdateMessage(_Internal):
+    """What one person event (or a staffing report) changes in one unit's figures."""
+
+    unit_id: str
+    source: str | None = Field(default=None, description="Pseudonym of the person; None for staffing.")
+    seq: int = Field(default=0, description="The person's event counter: re-sends are recognised by it.")
+    deltas: list[tuple[str, int, float]] = Field(default_factory=list)
+    presence: list[tuple[str, int]] = Field(default_factory=list)
+    staffing: tuple[int, str, int, int, int] | None = None
+    source_offset: str | None = None
+
+
+class DaySummaryMessage(_Internal):
+    unit_id: str
+    day: int
+    sick_days: float
+    occasions: float
+    headcount: int
+
+
+class DeadLetter(_Internal):
+    """What `care.events.rejected` holds: why, where from, and the original message."""
+
+    reason: str
+    message: str
+    source_offset: str | None
+    event_id: str | None = None
+    original_text: str | None = Field(default=None, description="The original bytes, when valid UTF-8.")
+    original_base64: str | None = Field(default=None, description="The original bytes otherwise.")

@@ -1,0 +1,105 @@
+"""`outcome-monitor publish` and live `simulate`: send contract events to the input topic.
+
+Keyed by person (staffing by unit), idempotent producer, record timestamp = the stream's event-time
+clock (the running maximum of occurred_at in file order), so that a file published to Kafka and the
+same file replayed give the same flags. `--timestamps now` stamps records with the wall clock instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO
+
+from kafka import KafkaProducer
+
+from streams.core.config import MonitorConfig
+from streams.core.decode import decode_event
+from streams.core.timebase import epoch
+from streams.models.events import Staffing
+from streams.models.rejections import Rejection
+from streams.progress import Progress
+
+
+@dataclass
+class PublishReport:
+    sent: int = 0
+    invalid: Counter[str] = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [f"publish: sent {self.sent} events"]
+        if self.invalid:
+            total = sum(self.invalid.values())
+            detail = ", ".join(f"{r} {n}" for r, n in sorted(self.invalid.items()))
+            lines.append(f"publish: {total} invalid lines ({detail})")
+            lines += [f"  {e}" for e in self.examples]
+        return "\n".join(lines)
+
+
+def producer(bootstrap: str) -> KafkaProducer:
+    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5,
+                         client_id="outcome-monitor-publish")
+
+
+def publish_lines(lines: Iterable[bytes], prod: KafkaProducer, topic: str, config: MonitorConfig, *,
+                  send_invalid: bool = False, stamp: str = "stream", rate: float | None = None,
+                  progress: Progress | None = None, source: str = "input") -> PublishReport:
+    report = PublishReport()
+    clock = 0
+    now = dt.datetime.now(dt.UTC)
+    max_future = dt.timedelta(hours=config.max_future_hours)
+    started = time.monotonic()
+    for lineno, line in enumerate(lines, start=1):
+        decoded = decode_event(line, now, max_bytes=config.max_message_bytes, max_future=max_future)
+        key: bytes | None = None
+        timestamp_ms: int | None = None
+        if isinstance(decoded, Rejection):
+            report.invalid[decoded.reason.value] += 1
+            if len(report.examples) < 5:
+                report.examples.append(f"{source}:{lineno}: {decoded.reason.value}: {decoded.message}")
+            if not send_invalid:
+                continue
+        else:
+            key = (decoded.unit_id if isinstance(decoded, Staffing) else decoded.person_id).encode()
+            clock = max(clock, epoch(decoded.occurred_at))
+            if stamp == "stream":
+                timestamp_ms = clock * 1000
+        if stamp == "stream" and timestamp_ms is None and clock:
+            timestamp_ms = clock * 1000
+        prod.send(topic, key=key, value=line, timestamp_ms=timestamp_ms)
+        report.sent += 1
+        if progress is not None:
+            progress.tick(lineno)
+        if rate:
+            ahead = report.sent / rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+    prod.flush()
+    return report
+
+
+def read_lines(path: str) -> Iterable[bytes]:
+    from pathlib import Path
+
+    from streams.replay import open_lines
+
+    return open_lines(Path(path))
+
+
+def simulated_lines(records: Iterable[tuple[int, str]]) -> Iterable[bytes]:
+    for _, line in records:
+        yield line.encode()
+
+
+def print_report(report: PublishReport, out: IO[str] = sys.stdout) -> None:
+    print(report.text(), file=out)
+
+
+def as_json(report: PublishReport) -> str:
+    return json.dumps({"sent": report.sent, "invalid": dict(report.invalid)})
