@@ -21,6 +21,10 @@ sample: install
 	  --flags-out out/flags.jsonl --rejects-out out/rejects.jsonl --indicators-out out/indicators.json
 	@echo "flags: out/flags.jsonl  rejects: out/rejects.jsonl  indicators: out/indicators.json"
 
+## The whole local stack: Kafka, Prometheus (if installed), worker, live simulator. Ctrl-C stops it.
+demo: install
+	$(BIN)/outcome-monitor up
+
 ## Lint, types, layering, schemas, then every test (starts the real services the tests need).
 test: install
 	bash scripts/test.sh

@@ -40,7 +40,9 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         from streams.progress import Progress
         from streams.publish import print_report, producer, publish_lines, simulated_lines
 
-        prod = producer(args.bootstrap or settings.bootstrap_servers)
+        bootstrap = args.bootstrap or settings.bootstrap_servers
+        _ensure_input_topic(bootstrap, settings.topics.events, settings)
+        prod = producer(bootstrap)
         try:
             report = publish_lines(simulated_lines(generate(scenario)), prod, settings.topics.events,
                                    settings.monitor, send_invalid=True, rate=args.rate,
@@ -62,6 +64,14 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _ensure_input_topic(bootstrap: str, topic: str, settings: Settings) -> None:
+    """Create the input topic with the configured partition count before the first send, so that the
+    broker's auto-creation never picks another count."""
+    from streams.agents.topics import TopicSpec, ensure_topics
+
+    ensure_topics(bootstrap, [TopicSpec(topic, settings.topics.partitions)])
+
+
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     from streams.progress import Progress
     from streams.publish import print_report, producer, publish_lines, read_lines
@@ -69,9 +79,12 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     if not args.events.exists():
         print(f"publish: no such file: {args.events}", file=sys.stderr)
         return 2
-    prod = producer(args.bootstrap or settings.bootstrap_servers)
+    bootstrap = args.bootstrap or settings.bootstrap_servers
+    topic = args.topic or settings.topics.events
+    _ensure_input_topic(bootstrap, topic, settings)
+    prod = producer(bootstrap)
     try:
-        report = publish_lines(read_lines(str(args.events)), prod, args.topic or settings.topics.events,
+        report = publish_lines(read_lines(str(args.events)), prod, topic,
                                settings.monitor, send_invalid=args.send_invalid, stamp=args.timestamps,
                                rate=args.rate, progress=Progress("publish", sys.stderr),
                                source=args.events.name)
@@ -93,6 +106,19 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     worker = Worker(app, loglevel=args.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
     return 0
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.up import run
+
+    return run(settings, rate=args.rate, days=args.days)
+
+
+def cmd_flags(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.flagview import show
+
+    return show(args.bootstrap or settings.bootstrap_servers, args.topic or settings.topics.flags,
+                follow=args.follow, as_json=args.json)
 
 
 def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
@@ -148,6 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--care-persons", type=int, default=400)
     sp.add_argument("--malformed", type=int, default=0, help="add this many malformed lines")
     sp.set_defaults(func=cmd_simulate)
+
+    up = sub.add_parser("up", help="run the whole local stack: Kafka, Prometheus, worker, simulator")
+    up.add_argument("--rate", type=float, default=200.0, help="simulated events per second")
+    up.add_argument("--days", type=int, default=365, help="days of simulated history")
+    up.set_defaults(func=cmd_up)
+
+    fl = sub.add_parser("flags", help="print the flags topic (or --topic the dead letters)")
+    fl.add_argument("--topic")
+    fl.add_argument("--bootstrap")
+    fl.add_argument("--follow", action="store_true", help="keep printing new records")
+    fl.add_argument("--json", action="store_true", help="raw JSON records")
+    fl.set_defaults(func=cmd_flags)
 
     sc = sub.add_parser("schemas", help="write JSON Schema of events and flags into schemas/")
     sc.add_argument("--check", action="store_true", help="fail if schemas/ is stale")

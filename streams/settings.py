@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     web_port: int = 6066
     store: str = "memory://"
     data_dir: str = "/tmp/outcome-monitor-worker"
+    session_timeout_s: float = Field(default=10.0, ge=6.0, description="Kafka group session timeout.")
     topics: Topics = Topics()
     monitor: MonitorConfig = MonitorConfig()
 

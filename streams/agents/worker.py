@@ -114,6 +114,9 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
         producer_acks=-1,
         stream_publish_on_commit=False,
         table_standby_replicas=0,
+        # A killed worker's membership lapses after this; its replacement waits no longer than that.
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 4),
         key_serializer="raw",
         value_serializer="raw",
     )
@@ -132,8 +135,9 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
     def table(name: str, partitions: int) -> Any:
         # use_partitioner: the changelog partition follows the key like the source topic's does,
         # so a batch can write states of several partitions at once.
-        schema = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-        return app.Table(name, schema=schema, partitions=partitions, use_partitioner=True)
+        # key_type/value_type bytes make faust pick the raw codec for the changelog (it derives the
+        # codec from the types, not from a schema), so recovery reads back exactly what was written.
+        return app.Table(name, key_type=bytes, value_type=bytes, partitions=partitions, use_partitioner=True)
 
     persons = table("persons", n)
     units = table("units", n)

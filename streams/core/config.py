@@ -43,7 +43,11 @@ class DriftConfig(_Frozen):
     shift: float = Field(default=1.75, gt=1, description="The rate ratio the detector is tuned to find.")
     threshold: float = Field(default=5.0, gt=0, description="Decision interval h (log-likelihood units).")
     min_headcount: int = Field(default=5, ge=1, description="Units smaller than this are not tested.")
-    refold_weeks: int = Field(default=8, ge=1, description="How far back late data may revise drift.")
+    refold_weeks: int = Field(
+        default=52, ge=1,
+        description="How far back (in weeks of event time) late unit data may still revise drift. "
+        "Covers the skew between partitions during a rebalance or a backfill.",
+    )
 
 
 class MonitorConfig(_Frozen):

@@ -1,0 +1,49 @@
+"""`outcome-monitor flags`: read the flags topic (or the dead-letter topic) as an alert recipient would."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO
+
+from kafka import KafkaConsumer, TopicPartition
+
+
+def describe(value: bytes) -> str:
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        return value[:200].decode("utf-8", "replace")
+    if "flag_id" in doc:
+        return (f"{doc['raised_at']}  {doc['status']:<9} {doc['rule']:<26} {doc['subject_kind']:<6} "
+                f"{doc['subject_id']:<36} unit={doc['unit_id']}  {doc['flag_id']}")
+    if "reason" in doc:
+        return f"{doc['reason']:<30} {doc.get('source_offset')}  {doc['message']}"
+    return json.dumps(doc)
+
+
+def show(bootstrap: str, topic: str, follow: bool, as_json: bool, out: IO[str] = sys.stdout) -> int:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             client_id="outcome-monitor-flags")
+    parts = consumer.partitions_for_topic(topic) or set()
+    if not parts:
+        print(f"flags: no topic {topic!r} on {bootstrap}", file=sys.stderr)
+        return 2
+    tps = [TopicPartition(topic, p) for p in sorted(parts)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning()
+    ends = consumer.end_offsets(tps)
+    try:
+        while True:
+            batch = consumer.poll(timeout_ms=1000)
+            for records in batch.values():
+                for rec in records:
+                    text = rec.value.decode("utf-8", "replace") if as_json else describe(rec.value)
+                    out.write(text + "\n")
+            out.flush()
+            if not follow and all(consumer.position(tp) >= ends[tp] for tp in tps):
+                return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        consumer.close()

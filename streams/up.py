@@ -1,0 +1,146 @@
+"""`outcome-monitor up`: the whole local stack in one command, stopped cleanly on Ctrl-C.
+
+Starts the project's Kafka broker (unless one answers), Prometheus (when Debian's `prometheus` is
+installed), the worker and the live simulator; prints where to look.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from streams.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMETHEUS_PORT = 9090
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+class Stack:
+    def __init__(self, settings: Settings, logs: Path) -> None:
+        self.settings = settings
+        self.logs = logs
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.started_kafka = False
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("ab")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                start_new_session=True, env=dict(os.environ))
+        self.procs.append((name, proc))
+        return proc
+
+    def kafka(self) -> None:
+        host, port = self.settings.bootstrap_servers.split(",")[0].rsplit(":", 1)
+        if _answers(host, int(port)):
+            print(f"up: Kafka already answers on {host}:{port}; using it")
+            return
+        subprocess.run(["bash", str(ROOT / "scripts" / "kafka.sh"), "start"], check=True)
+        self.started_kafka = True
+
+    def prometheus(self) -> str | None:
+        binary = shutil.which("prometheus")
+        config = ROOT / "prometheus" / "prometheus.yml"
+        if binary is None or not config.exists():
+            print("up: Prometheus not installed (apt-get install prometheus); skipping it")
+            return None
+        if _answers("127.0.0.1", PROMETHEUS_PORT):
+            print(f"up: something already answers on :{PROMETHEUS_PORT}; not starting Prometheus")
+            return None
+        data = self.logs / "prometheus-data"
+        self._spawn("prometheus", [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
+                                   f"--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}"])
+        return f"http://127.0.0.1:{PROMETHEUS_PORT}"
+
+    def worker(self) -> str:
+        exe = str(Path(sys.executable).with_name("outcome-monitor"))
+        proc = self._spawn("worker", [exe, "--log-level", "INFO", "worker"])
+        base = f"http://{self.settings.web_host}:{self.settings.web_port}"
+        if not _wait_http(f"{base}/health", 180, proc):
+            raise RuntimeError(f"the worker did not become ready; see {self.logs / 'worker.log'}")
+        return base
+
+    def simulator(self, rate: float, days: int) -> None:
+        exe = str(Path(sys.executable).with_name("outcome-monitor"))
+        self._spawn("simulator", [exe, "simulate", "--rate", str(rate), "--days", str(days),
+                                  "--malformed", "20"])
+
+    def stop(self) -> None:
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            print(f"up: stopped {name}")
+        if self.started_kafka:
+            subprocess.run(["bash", str(ROOT / "scripts" / "kafka.sh"), "stop"], check=False)
+
+
+def run(settings: Settings, rate: float, days: int) -> int:
+    logs = Path(settings.data_dir) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    stack = Stack(settings, logs)
+    interrupted = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.kafka()
+        prometheus = stack.prometheus()
+        base = stack.worker()
+        stack.simulator(rate, days)
+        t = settings.topics
+        print(f"""
+outcome-monitor is running (Ctrl-C stops everything).
+  metrics     {base}/metrics
+  health      {base}/health
+  prometheus  {prometheus or "(not installed)"}
+  flags       outcome-monitor flags --follow          (topic {t.flags})
+  dead letters outcome-monitor flags --topic {t.rejected} --follow
+  logs        {logs}/
+Grafana: `docker compose up` opens the boards at http://localhost:3000 (see README).
+""", flush=True)
+        while not interrupted:
+            for name, proc in stack.procs:
+                if name != "simulator" and proc.poll() is not None:
+                    print(f"up: {name} exited with {proc.returncode}; see {logs / (name + '.log')}")
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        stack.stop()

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streams.core.config import MonitorConfig
+from streams.core.indicators import unit_indicators
+from streams.core.monitor import Monitor
+from streams.core.pseudonym import Pseudonymiser
+from streams.core.unit import UnitState
+from streams.replay import open_lines
+from streams.simulation import Scenario, generate
+from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, ensure_broker
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kafka() -> None:
+    ensure_broker()
+
+
+@pytest.fixture
+def ns() -> Namespace:
+    return Namespace()
+
+
+@pytest.fixture
+def workers(ns: Namespace, tmp_path: Path) -> Iterator[list[Worker]]:
+    started: list[Worker] = []
+    yield started
+    for w in started:
+        w.stop()
+
+
+def write_scenario(path: Path, scenario: Scenario) -> Path:
+    with path.open("w") as fh:
+        for _, line in generate(scenario):
+            fh.write(line + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~14k events over 200 days with every rule firing, malformed lines and late reports included."""
+    scenario = Scenario(seed=21, days=200, units=5, care_persons=90, drift_unit=1, drift_onset_day=110,
+                        drift_factor=3.0, malformed_lines=6)
+    return write_scenario(tmp_path_factory.mktemp("streams") / "small.jsonl", scenario)
+
+
+@pytest.fixture(scope="session")
+def big_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """>= 50k events for the crash test."""
+    scenario = Scenario(seed=22, days=300, units=8, care_persons=360, drift_unit=2, drift_onset_day=180,
+                        drift_factor=2.5, malformed_lines=10)
+    return write_scenario(tmp_path_factory.mktemp("streams") / "big.jsonl", scenario)
+
+
+def replayed(path: Path) -> Monitor:
+    monitor = Monitor(MonitorConfig(), Pseudonymiser(PSEUDONYM_KEY.encode()))
+    now = dt.datetime.now(dt.UTC)
+    for line in open_lines(path):
+        monitor.process(line, now)
+    return monitor
+
+
+def replay_flags(monitor: Monitor) -> dict[str, dict[str, object]]:
+    return {f.flag_id: f.model_dump(mode="json") for f in monitor.open_flags()}
+
+
+def indicators_from_states(states: dict[str, dict[str, object]]) -> dict[str, str]:
+    config = MonitorConfig()
+    return {k: json.dumps(unit_indicators(UnitState.from_dict(v), config).as_dict(), sort_keys=True)
+            for k, v in states.items()}
+
+
+def replay_indicators(monitor: Monitor) -> dict[str, str]:
+    return {i.unit_id: json.dumps(i.as_dict(), sort_keys=True) for i in monitor.unit_indicators()}

@@ -1,0 +1,178 @@
+"""The live pipeline against the real broker: same flags as replay, dead letters, crashes, scale-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import (
+    indicators_from_states,
+    replay_flags,
+    replay_indicators,
+    replayed,
+)
+from tests.integration.live import (
+    ROOT,
+    Namespace,
+    Worker,
+    changelog_states,
+    final_flags,
+    publish_file,
+    publish_raw,
+    read_topic,
+    wait_drained,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_published_file_gives_the_same_flags_and_indicators_as_its_replay(
+    ns: Namespace, workers: list[Worker], tmp_path: Path, small_stream: Path
+) -> None:
+    worker = Worker(ns, tmp_path).start()
+    workers.append(worker)
+    worker.wait_ready()
+    out = publish_file(ns, small_stream)
+    assert "invalid lines" in out  # publish reports, and does not send, the malformed lines
+    wait_drained(ns, workers)
+    reference = replayed(small_stream)
+    flags = final_flags(ns)
+    assert flags == replay_flags(reference)
+    assert {f["rule"] for f in flags.values()} >= {"repeated_sick_leave", "long_sick_leave",
+                                                   "readmission_30d", "unit_sick_leave_drift"}
+    assert indicators_from_states(changelog_states(ns, "units")) == replay_indicators(reference)
+    metrics = worker.metrics()
+    assert metrics['outcome_events_rejected_total{reason="too_late"}'] == reference.tally.rejected["too_late"]
+    assert metrics["outcome_events_duplicate_total"] == reference.tally.duplicates
+
+
+def test_events_from_any_client_without_keys_are_processed_the_same_way(
+    ns: Namespace, workers: list[Worker], tmp_path: Path
+) -> None:
+    worker = Worker(ns, tmp_path).start()
+    workers.append(worker)
+    worker.wait_ready()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def ev(event_id: str, days_ago: float, **fields: object) -> bytes:
+        body = {"event_id": event_id, "occurred_at": (now - dt.timedelta(days=days_ago)).isoformat(),
+                "unit_id": "vc-1", "person_id": "pat-77", **fields}
+        return json.dumps(body).encode()
+
+    records = [
+        ev("a1", 6, event_type="admission", stay_id="s1", planned=False),
+        ev("d1", 4, event_type="discharge", stay_id="s1"),
+        ev("a2", 1, event_type="admission", stay_id="s2", planned=False),
+    ]
+    publish_raw(ns.events, [(None, value, None) for value in records])  # no key, broker timestamps
+    wait_drained(ns, workers)
+    flags = list(final_flags(ns).values())
+    assert [f["rule"] for f in flags] == ["readmission_30d"]
+    assert "pat-77" not in json.dumps(flags)
+
+
+def test_malformed_and_hostile_messages_go_to_the_dead_letter_topic_and_good_ones_flow(
+    ns: Namespace, workers: list[Worker], tmp_path: Path
+) -> None:
+    worker = Worker(ns, tmp_path).start()
+    workers.append(worker)
+    worker.wait_ready()
+    pid = worker.proc.pid if worker.proc else None
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    good = [json.dumps({"event_id": f"g{i}", "event_type": "emergency_visit", "unit_id": "vc-1",
+                        "person_id": "pat-9", "occurred_at": (now - dt.timedelta(hours=i)).isoformat()}
+                       ).encode() for i in range(4)]
+    hostile: list[tuple[bytes, str]] = [
+        (b"not json", "not_json"),
+        (b"\xff\xfe\x00\x01", "not_json"),
+        (b'{"event_type": "sick_leave", "event_id": "x\\u0000y"}', "missing_field"),
+        (json.dumps({"event_id": "n1", "event_type": "sick_leave", "unit_id": "u\u0000",
+                     "person_id": "p", "occurred_at": now.isoformat()}).encode(), "invalid_field"),
+        (b'{"event_type": "staffing", "event_id": "h", "unit_id": "u", "headcount": "many", '
+         b'"occurred_at": "2025-01-01T00:00:00Z"}', "invalid_field"),
+        (json.dumps({"event_id": "big", "event_type": "enrollment", "unit_id": "u", "person_id": "p",
+                     "program": "x" * 300_000, "occurred_at": now.isoformat()}).encode(), "too_large"),
+        (json.dumps({"event_id": "pnr", "event_type": "emergency_visit", "unit_id": "u",
+                     "person_id": "19811218-9876", "occurred_at": now.isoformat()}).encode(),
+         "raw_personal_identity_number"),
+        (b"[]", "not_an_object"),
+        (b"", "not_json"),
+    ]
+    records: list[tuple[bytes | None, bytes, int | None]] = []
+    for i, (value, _) in enumerate(hostile):
+        records.append((b"k", value, None))
+        if i < len(good):
+            records.append((b"pat-9", good[i], None))
+    publish_raw(ns.events, records)
+    wait_drained(ns, workers)
+
+    letters = [json.loads(v) for _, v in read_topic(ns.rejected)]
+    assert sorted(d["reason"] for d in letters) == sorted(reason for _, reason in hostile)
+    assert all(d["message"] and d["source_offset"].startswith(ns.events) for d in letters)
+    assert any(d["original_base64"] for d in letters)  # bytes that are not UTF-8 are kept too
+    assert [f["rule"] for f in final_flags(ns).values()] == ["frequent_emergency_visits"]
+    worker.assert_alive()
+    assert worker.proc is not None and worker.proc.pid == pid and worker.starts == 1
+
+
+def test_sigkill_mid_stream_then_restart_loses_nothing(
+    ns: Namespace, workers: list[Worker], tmp_path: Path, big_stream: Path
+) -> None:
+    lines = sum(1 for _ in big_stream.open())
+    assert lines >= 50_000
+    publish_file(ns, big_stream)
+    worker = Worker(ns, tmp_path).start()
+    workers.append(worker)
+    worker.wait_ready()
+    deadline = time.monotonic() + 300
+    while worker.consumed() < lines * 0.4:
+        assert time.monotonic() < deadline, "the worker did not get through 40% of the stream"
+        time.sleep(0.2)
+    worker.kill(signal.SIGKILL)
+    worker.start()
+    worker.wait_ready()
+    wait_drained(ns, workers, timeout=600)
+    reference = replayed(big_stream)
+    assert final_flags(ns) == replay_flags(reference)
+    assert indicators_from_states(changelog_states(ns, "units")) == replay_indicators(reference)
+
+
+def test_two_workers_in_one_group_give_the_same_flags_as_one(
+    ns: Namespace, workers: list[Worker], tmp_path: Path, small_stream: Path
+) -> None:
+    first, second = Worker(ns, tmp_path, "w1").start(), Worker(ns, tmp_path, "w2").start()
+    workers += [first, second]
+    first.wait_ready()
+    second.wait_ready()
+    publish_file(ns, small_stream)
+    wait_drained(ns, workers)
+    assert final_flags(ns) == replay_flags(replayed(small_stream))
+    assert first.consumed() > 0 and second.consumed() > 0  # both did part of the work
+
+
+def test_the_worker_survives_a_broker_restart_without_losing_events(
+    ns: Namespace, workers: list[Worker], tmp_path: Path, small_stream: Path
+) -> None:
+    worker = Worker(ns, tmp_path).start()
+    workers.append(worker)
+    worker.wait_ready()
+    all_lines = small_stream.read_text().splitlines()
+    half = len(all_lines) // 2
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text("\n".join(all_lines[:half]) + "\n")
+    second.write_text("\n".join(all_lines[half:]) + "\n")
+    publish_file(ns, first)
+    kafka = ["bash", str(ROOT / "scripts" / "kafka.sh")]
+    subprocess.run([*kafka, "stop"], check=True)
+    time.sleep(3)
+    subprocess.run([*kafka, "start"], check=True)
+    publish_file(ns, second)
+    wait_drained(ns, workers, timeout=600)
+    worker.assert_alive()
+    assert final_flags(ns) == replay_flags(replayed(small_stream))
