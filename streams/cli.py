@@ -121,6 +121,40 @@ def cmd_flags(args: argparse.Namespace, settings: Settings) -> int:
                 follow=args.follow, as_json=args.json)
 
 
+def cmd_grafana(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.grafana import dashboards
+
+    if args.action == "dashboards":
+        if args.check:
+            stale = dashboards.stale()
+            if stale:
+                print(f"grafana: stale dashboards: {', '.join(stale)}; run `outcome-monitor grafana dashboards`",
+                      file=sys.stderr)
+                return 1
+            print("grafana: dashboards up to date")
+            return 0
+        for path in dashboards.write():
+            print(f"grafana: wrote {path}")
+        return 0
+    import json
+
+    from streams.grafana.provision import connect, provision
+
+    if not args.url:
+        print("grafana provision: --url is required", file=sys.stderr)
+        return 2
+    flags: list[dict[str, object]] = []
+    if args.flags:
+        flags = [json.loads(line) for line in args.flags.read_text().splitlines() if line.strip()]
+    elif not args.no_annotations:
+        from streams.flagview import final_flags
+
+        flags = final_flags(args.bootstrap or settings.bootstrap_servers, settings.topics.flags)
+    api = connect(args.url, token=args.token, user=args.user, password=args.password)
+    print(provision(api, args.prometheus_url, flags).text())
+    return 0
+
+
 def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     from streams import schemas
 
@@ -186,6 +220,20 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--follow", action="store_true", help="keep printing new records")
     fl.add_argument("--json", action="store_true", help="raw JSON records")
     fl.set_defaults(func=cmd_flags)
+
+    gp = sub.add_parser("grafana", help="dashboards as code; provisioning through Grafana's HTTP API")
+    gp.add_argument("action", choices=["dashboards", "provision"])
+    gp.add_argument("--check", action="store_true", help="dashboards: fail if grafana/dashboards is stale")
+    gp.add_argument("--url", help="provision: Grafana's URL, e.g. http://localhost:3000")
+    gp.add_argument("--token", help="provision: a service-account token (Bearer)")
+    gp.add_argument("--user", help="provision: basic-auth user")
+    gp.add_argument("--password", help="provision: basic-auth password")
+    gp.add_argument("--prometheus-url", default="http://prometheus:9090",
+                    help="the URL Grafana reaches Prometheus at")
+    gp.add_argument("--flags", type=Path, help="flags JSON lines to annotate (default: the flags topic)")
+    gp.add_argument("--bootstrap", help="Kafka to read the flags topic from")
+    gp.add_argument("--no-annotations", action="store_true")
+    gp.set_defaults(func=cmd_grafana)
 
     sc = sub.add_parser("schemas", help="write JSON Schema of events and flags into schemas/")
     sc.add_argument("--check", action="store_true", help="fail if schemas/ is stale")

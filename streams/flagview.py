@@ -47,3 +47,25 @@ def show(bootstrap: str, topic: str, follow: bool, as_json: bool, out: IO[str] =
         return 0
     finally:
         consumer.close()
+
+
+def final_flags(bootstrap: str, topic: str) -> list[dict[str, object]]:
+    """The flag store's view: the last record per flag_id, withdrawn ones left out."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             client_id="outcome-monitor-flags")
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(tps)
+        last: dict[str, dict[str, object]] = {}
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
+            for records in consumer.poll(timeout_ms=1000).values():
+                for rec in records:
+                    doc = json.loads(rec.value)
+                    last[str(doc["flag_id"])] = doc
+        return [f for f in last.values() if f.get("status") == "raised"]
+    finally:
+        consumer.close()

@@ -3,9 +3,42 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from streams.core.indicators import Figure, UnitIndicators
+from streams.core.org import RelativeLevel
+
 PREFIX = "outcome"
+
+
+class FigureGauges:
+    """A figure with its 95% interval: three gauges with the same labels. A suppressed figure (too
+    small a group) is removed, not set to zero: no series is published for it at all."""
+
+    def __init__(self, name: str, doc: str, labels: list[str], registry: CollectorRegistry) -> None:
+        base = name.removesuffix("_ratio")
+        suffix = "_ratio" if name.endswith("_ratio") else ""
+        self.value = Gauge(name, doc, labels, registry=registry)
+        self.lower = Gauge(f"{base}_lower{suffix}", f"{doc} Lower bound of the 95% interval.", labels,
+                           registry=registry)
+        self.upper = Gauge(f"{base}_upper{suffix}", f"{doc} Upper bound of the 95% interval.", labels,
+                           registry=registry)
+
+    def set(self, labels: tuple[str, ...], value: float | None, low: float | None,
+            high: float | None) -> None:
+        if value is None or low is None or high is None:
+            for g in (self.value, self.lower, self.upper):
+                with contextlib.suppress(KeyError):
+                    g.remove(*labels)
+            return
+        self.value.labels(*labels).set(value)
+        self.lower.labels(*labels).set(low)
+        self.upper.labels(*labels).set(high)
+
+    def set_figure(self, labels: tuple[str, ...], fig: Figure) -> None:
+        self.set(labels, None if fig.suppressed else fig.value, fig.low, fig.high)
 
 
 class Metrics:
@@ -42,5 +75,61 @@ class Metrics:
         self.unit_updates_duplicate = Counter(f"{PREFIX}_unit_updates_duplicate_total",
                                               "Internal unit updates recognised as re-sent after a restart.",
                                               registry=r)
+        self.flags_open = Gauge(f"{PREFIX}_flags_open", "Flags raised and not withdrawn, by rule and unit.",
+                                ["rule", "unit"], registry=r)
+
+        # Unit outcomes. Units with fewer than min_group_size people publish no figure.
+        self.sick_leave_rate = FigureGauges(
+            f"{PREFIX}_unit_sick_leave_rate_ratio",
+            "Sick days weighted by extent / headcount-days over the window.", ["unit", "window"], r)
+        self.relative_sick_leave = FigureGauges(
+            f"{PREFIX}_unit_relative_sick_leave_ratio",
+            "New sick-leave occasions in the last complete week relative to the rest of the organisation "
+            "(trend-adjusted; 1 = as the rest).", ["unit"], r)
+        self.baseline_sick_leave = Gauge(f"{PREFIX}_unit_baseline_sick_leave_ratio",
+                                         "The unit's usual relative level, learned.", ["unit"], registry=r)
+        self.occasions_per_employee = FigureGauges(
+            f"{PREFIX}_unit_occasions_per_employee",
+            "Sick-leave occasions per employee over 12 months.", ["unit"], r)
+        self.sick_leave_cost = Gauge(f"{PREFIX}_unit_sick_leave_cost_sek",
+                                     "Sick-leave cost in SEK (rule of thumb), by period.", ["unit", "period"],
+                                     registry=r)
+        self.ed_visits = FigureGauges(f"{PREFIX}_unit_ed_visits_per_1000",
+                                      "Emergency-department visits per 1000 persons over 30 days.",
+                                      ["unit"], r)
+        self.readmissions = FigureGauges(f"{PREFIX}_unit_readmission_ratio",
+                                         "Share of discharges followed by an unplanned admission within 30 "
+                                         "days (discharges with complete follow-up).", ["unit"], r)
+        self.unplanned_home_care = FigureGauges(f"{PREFIX}_unit_unplanned_home_care_ratio",
+                                                "Share of home-care contacts that were unplanned, 28 days.",
+                                                ["unit"], r)
+        self.group_size = Gauge(f"{PREFIX}_unit_group_size",
+                                "People in the unit's denominator: employees (headcount) or care persons.",
+                                ["unit", "kind"], registry=r)
+
         self.drift_late = Gauge(f"{PREFIX}_drift_late_days_total",
                                 "Unit-days that arrived too late to revise drift detection.", registry=r)
+
+    def set_unit(self, ind: UnitIndicators) -> None:
+        u = ind.unit_id
+        self.group_size.labels(u, "employees").set(ind.headcount)
+        self.group_size.labels(u, "persons").set(ind.population)
+        self.sick_leave_rate.set_figure((u, "7d"), ind.sick_leave_rate_7d)
+        self.sick_leave_rate.set_figure((u, "28d"), ind.sick_leave_rate_28d)
+        self.occasions_per_employee.set_figure((u,), ind.occasions_per_employee_12m)
+        for period, fig in (("month_to_date", ind.sick_leave_cost_sek_month_to_date),
+                            ("12m", ind.sick_leave_cost_sek_12m)):
+            if fig.suppressed or fig.value is None:
+                with contextlib.suppress(KeyError):
+                    self.sick_leave_cost.remove(u, period)
+            else:
+                self.sick_leave_cost.labels(u, period).set(fig.value)
+        self.ed_visits.set_figure((u,), ind.ed_visits_per_1000_30d)
+        self.readmissions.set_figure((u,), ind.readmission_rate_30d)
+        self.unplanned_home_care.set_figure((u,), ind.unplanned_home_care_share_28d)
+
+    def set_relative(self, levels: list[RelativeLevel]) -> None:
+        for level in levels:
+            self.relative_sick_leave.set((level.unit_id,), level.ratio, level.low, level.high)
+            if level.baseline is not None:
+                self.baseline_sick_leave.labels(level.unit_id).set(level.baseline)

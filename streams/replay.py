@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import IO
 
 from streams.core.monitor import Monitor
-from streams.core.timebase import from_epoch, local_day
+from streams.core.org import relative_levels
+from streams.core.timebase import day_to_date, from_epoch, local_day
 from streams.progress import Progress
 
 
@@ -50,17 +51,15 @@ def write_flags(monitor: Monitor, out: IO[str]) -> int:
 
 
 def indicators_document(monitor: Monitor) -> dict[str, object]:
+    relative = {r.unit_id: r for r in relative_levels(monitor.org, monitor.config.min_group_size)}
     units = []
     for ind in monitor.unit_indicators():
         doc = ind.as_dict()
-        drift = monitor.org.units.get(ind.unit_id)
-        if drift is not None and drift.last_ratio is not None:
-            week, ratio, low, high = drift.last_ratio
-            suppressed = ind.headcount < monitor.config.min_group_size
+        level = relative.get(ind.unit_id)
+        if level is not None:
             doc["trend_adjusted_ratio"] = {
-                "week_index": week, "value": None if suppressed else round(ratio, 4),
-                "low": None if suppressed else round(low, 4), "high": None if suppressed else round(high, 4),
-                "baseline": None if suppressed else round(drift.theta, 4), "suppressed": suppressed,
+                "week_start": day_to_date(level.week_start).isoformat(), "value": level.ratio,
+                "low": level.low, "high": level.high, "baseline": level.baseline,
             }
         units.append(doc)
     persons = []

@@ -13,6 +13,7 @@ absolute day values at the organisation stage, flag ids in the flag store).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Awaitable
@@ -26,7 +27,8 @@ from streams.agents.codec import dumps, loads_dict
 from streams.agents.topics import TopicSpec
 from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
-from streams.core.org import OrgDrift, OrgState
+from streams.core.indicators import unit_indicators
+from streams.core.org import OrgDrift, OrgState, relative_levels
 from streams.core.person import Outcome, PersonState
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import PersonStage, UnitStage, UnitUpdate, staffing_update
@@ -140,6 +142,7 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
         return app.Table(name, key_type=bytes, value_type=bytes, partitions=partitions, use_partitioner=True)
 
     persons = table("persons", n)
+    flags_table = table("flags", n)
     units = table("units", n)
     org = table("org", 1)
 
@@ -274,6 +277,7 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
                 await fut
             for key in dirty:
                 units[key.encode()] = dumps(states[key])
+                metrics.set_unit(unit_indicators(states[key], config))
 
     @app.agent(summaries_t, concurrency=1)
     async def org_drift_agent(stream: Any) -> None:
@@ -291,6 +295,16 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
                 await fut
             org[ORG_KEY.encode()] = dumps(state)
             metrics.drift_late.set(state.late_for_drift)
+            metrics.set_relative(relative_levels(state, config.min_group_size))
+
+    @app.agent(flags_t, concurrency=1)
+    async def flag_store(stream: Any) -> None:
+        """The flag store: the last state of every flag id, so that a flag sent twice counts once."""
+        async for batch in stream.take_events(BATCH, within=WITHIN_S):
+            for event in batch:
+                flag = json.loads(event.value)
+                flags_table[event.key] = json.dumps(
+                    {"rule": flag["rule"], "unit": flag["unit_id"], "status": flag["status"]}).encode()
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
@@ -303,6 +317,16 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
     async def metrics_page(web: Any, request: Any) -> Any:
         metrics.table_entries.labels("persons").set(len(persons))
         metrics.table_entries.labels("units").set(len(units))
+        metrics.table_entries.labels("flags").set(len(flags_table))
+        open_counts: dict[tuple[str, str], int] = {}
+        for raw in flags_table.values():
+            flag = json.loads(raw)
+            if flag["status"] == FlagStatus.RAISED.value:
+                key = (flag["rule"], flag["unit"])
+                open_counts[key] = open_counts.get(key, 0) + 1
+        metrics.flags_open.clear()
+        for (rule, unit), count in open_counts.items():
+            metrics.flags_open.labels(rule, unit).set(count)
         return web.bytes(generate_latest(metrics.registry), content_type="text/plain; version=0.0.4")
 
     source_topics = {names.events, names.person_events, names.unit_updates, names.day_summaries}
@@ -328,5 +352,6 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
         for topic_name, value in lag.items():
             metrics.consumer_lag.labels(topic_name).set(value)
 
-    _ = (ingest, person_outcomes, unit_figures, org_drift_agent, health, metrics_page, measure_lag)
+    _ = (ingest, person_outcomes, unit_figures, org_drift_agent, flag_store, health, metrics_page,
+         measure_lag)
     return app

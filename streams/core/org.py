@@ -36,7 +36,7 @@ class UnitDrift:
     phi: float = 1.0
     ready: bool = False
     active: bool = False
-    last_ratio: tuple[int, float, float, float] | None = None  # (week, ratio, low, high)
+    last_ratio: tuple[int, float, float, float, int] | None = None  # (week, ratio, low, high, headcount)
 
     def to_dict(self) -> dict[str, object]:
         return {"detector": self.detector.to_dict(), "warmup": [list(w) for w in self.warmup],
@@ -48,7 +48,7 @@ class UnitDrift:
         lr = d["last_ratio"]
         return cls(detector_from_dict(d["detector"]), [(float(o), float(e)) for o, e in d["warmup"]],
                    float(d["theta"]), float(d["phi"]), bool(d["ready"]), bool(d["active"]),
-                   (int(lr[0]), float(lr[1]), float(lr[2]), float(lr[3])) if lr else None)
+                   (int(lr[0]), float(lr[1]), float(lr[2]), float(lr[3]), int(lr[4])) if lr else None)
 
 
 @dataclass(slots=True)
@@ -184,7 +184,7 @@ class OrgDrift:
     def _step_unit(self, unit: UnitDrift, unit_id: str, week: int, observed: float, e0: float,
                    rates: tuple[float, float], headcount: int) -> Flag | None:
         low, high = poisson_count(observed)
-        unit.last_ratio = (week, observed / e0, low / e0, high / e0)
+        unit.last_ratio = (week, observed / e0, low / e0, high / e0, headcount)
         if not unit.ready:
             unit.warmup.append((observed, e0))
             if len(unit.warmup) >= self.drift.warmup_weeks:
@@ -248,6 +248,35 @@ class OrgDrift:
                 state.series[unit_id] = {d: v for d, v in series.items() if d >= first_day}
         state.recent_flags = {fid: f for fid, f in state.recent_flags.items()
                               if _week_of_flag(f) >= keep_from}
+
+
+@dataclass(frozen=True, slots=True)
+class RelativeLevel:
+    """A unit's latest weekly level relative to the rest of the organisation (the common trend)."""
+
+    unit_id: str
+    week_start: int
+    ratio: float
+    low: float
+    high: float
+    baseline: float | None  # None during the warm-up
+    headcount: int
+
+
+def relative_levels(state: OrgState, min_group_size: int) -> list[RelativeLevel]:
+    """Latest trend-adjusted ratios; none for a unit smaller than `min_group_size` (privacy)."""
+    out = []
+    for unit_id in sorted(state.units):
+        unit = state.units[unit_id]
+        if unit.last_ratio is None:
+            continue
+        week, ratio, low, high, headcount = unit.last_ratio
+        if headcount < min_group_size:
+            continue
+        baseline = round(unit.theta, 4) if unit.ready else None
+        out.append(RelativeLevel(unit_id, week_days(week)[0], round(ratio, 4), round(low, 4), round(high, 4),
+                                 baseline, headcount))
+    return out
 
 
 def _week_of_flag(flag: Flag) -> int:

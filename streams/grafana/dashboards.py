@@ -1,0 +1,204 @@
+"""The Grafana dashboards, as plain dicts (Grafana's dashboard JSON model, schemaVersion 39).
+
+Every panel reads the Prometheus datasource with the fixed uid below; `grafana/dashboards/*.json` is
+generated from here (`outcome-monitor grafana dashboards`) and a test fails when it is stale. Boards
+show units only: no metric carries a person.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+DATASOURCE_UID = "outcome-prometheus"
+DATASOURCE = {"type": "prometheus", "uid": DATASOURCE_UID}
+FOLDER_UID = "outcome-monitor"
+FOLDER_TITLE = "Outcome monitor"
+DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "grafana" / "dashboards"
+UNIT = 'unit=~"$unit"'
+
+Panel = dict[str, Any]
+
+
+def target(expr: str, legend: str = "", ref: str = "A") -> dict[str, Any]:
+    return {"datasource": DATASOURCE, "expr": expr, "legendFormat": legend, "refId": ref, "range": True}
+
+
+def timeseries(title: str, targets: list[dict[str, Any]], unit: str = "short", *, band: bool = False,
+               description: str = "") -> Panel:
+    panel: Panel = {
+        "type": "timeseries", "title": title, "description": description, "datasource": DATASOURCE,
+        "targets": targets,
+        "fieldConfig": {"defaults": {"unit": unit, "custom": {"fillOpacity": 0, "lineWidth": 2}},
+                        "overrides": []},
+        "options": {"legend": {"displayMode": "table", "placement": "right"},
+                    "tooltip": {"mode": "multi"}},
+    }
+    if band:
+        # The interval: upper bound filled down to the lower bound, both drawn thin and dashed.
+        panel["fieldConfig"]["overrides"] = [
+            {"matcher": {"id": "byRegexp", "options": ".*upper.*"},
+             "properties": [{"id": "custom.fillBelowTo", "value": "lower"},
+                            {"id": "custom.fillOpacity", "value": 15},
+                            {"id": "custom.lineWidth", "value": 0}]},
+            {"matcher": {"id": "byRegexp", "options": ".*lower.*"},
+             "properties": [{"id": "custom.lineWidth", "value": 0}]},
+        ]
+    return panel
+
+
+def with_band(metric: str, selector: str, value_legend: str) -> list[dict[str, Any]]:
+    base = metric.removesuffix("_ratio")
+    suffix = "_ratio" if metric.endswith("_ratio") else ""
+    return [
+        target(f"{metric}{{{selector}}}", value_legend, "A"),
+        target(f"{base}_lower{suffix}{{{selector}}}", f"{value_legend} lower", "B"),
+        target(f"{base}_upper{suffix}{{{selector}}}", f"{value_legend} upper", "C"),
+    ]
+
+
+def table(title: str, expr: str, unit: str = "short", description: str = "") -> Panel:
+    return {
+        "type": "table", "title": title, "description": description, "datasource": DATASOURCE,
+        "targets": [{**target(expr, "", "A"), "instant": True, "range": False, "format": "table"}],
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "transformations": [{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
+    }
+
+
+def layout(panels: list[Panel]) -> list[Panel]:
+    """Two panels a row, each 12 wide and 8 high, ids in order."""
+    for i, p in enumerate(panels):
+        p["id"] = i + 1
+        p["gridPos"] = {"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i // 2) * 8}
+    return panels
+
+
+def unit_variable(source_metric: str) -> dict[str, Any]:
+    return {"name": "unit", "label": "Unit", "type": "query", "datasource": DATASOURCE,
+            "query": {"query": f"label_values({source_metric}, unit)", "refId": "units"},
+            "definition": f"label_values({source_metric}, unit)", "includeAll": True, "multi": True,
+            "current": {"text": "All", "value": "$__all"}, "refresh": 2, "sort": 1}
+
+
+def dashboard(uid: str, title: str, panels: list[Panel], *, variables: list[dict[str, Any]] | None = None,
+              annotations: list[dict[str, Any]] | None = None, description: str = "") -> dict[str, Any]:
+    builtin = {"builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True,
+               "hide": True, "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts",
+               "type": "dashboard"}
+    return {
+        "uid": uid, "title": title, "description": description, "tags": ["outcome-monitor"],
+        "timezone": "browser", "schemaVersion": 39, "version": 1, "editable": True, "refresh": "30s",
+        "time": {"from": "now-6h", "to": "now"},
+        "templating": {"list": variables or []},
+        "annotations": {"list": [builtin, *(annotations or [])]},
+        "panels": layout(panels),
+    }
+
+
+def sick_leave() -> dict[str, Any]:
+    drift = {"name": "Drift flags", "datasource": DATASOURCE, "enable": True, "iconColor": "red",
+             "expr": 'changes(outcome_flags_raised_total{rule="unit_sick_leave_drift", ' + UNIT + "}[5m]) > 0",
+             "titleFormat": "Sick-leave drift", "textFormat": "unit {{unit}}", "tagKeys": "unit,rule",
+             "step": "60s"}
+    return dashboard("om-sick-leave", "Sick leave by unit", [
+        timeseries("Sick-leave rate, 28 days (95% interval)",
+                   with_band("outcome_unit_sick_leave_rate_ratio", f'window="28d", {UNIT}', "{{unit}}"),
+                   "percentunit", band=True,
+                   description="Sick days weighted by extent / headcount-days. Units of 10 or fewer "
+                               "employees publish no figure."),
+        timeseries("Sick-leave rate, 7 days (95% interval)",
+                   with_band("outcome_unit_sick_leave_rate_ratio", f'window="7d", {UNIT}', "{{unit}}"),
+                   "percentunit", band=True),
+        timeseries("Trend-adjusted level vs the rest of the organisation",
+                   [*with_band("outcome_unit_relative_sick_leave_ratio", UNIT, "{{unit}}"),
+                    target(f"outcome_unit_baseline_sick_leave_ratio{{{UNIT}}}", "{{unit}} baseline", "D")],
+                   "short", band=True,
+                   description="New occasions last week relative to the rest of the organisation in the same "
+                               "week (1 = as the rest); a flu season lifts both. Baseline = the unit's usual."),
+        timeseries("Occasions per employee, 12 months (95% interval)",
+                   with_band("outcome_unit_occasions_per_employee", UNIT, "{{unit}}"), "short", band=True,
+                   description="Short repeated absence is the costly, predictive kind: occasions, not days."),
+        table("Sick-leave cost this month (SEK)",
+              f'outcome_unit_sick_leave_cost_sek{{period="month_to_date", {UNIT}}}', "currencySEK"),
+        table("Employees per unit", f'outcome_unit_group_size{{kind="employees", {UNIT}}}'),
+    ], variables=[unit_variable("outcome_unit_group_size")], annotations=[drift],
+        description="Unit-level sick leave with uncertainty; no figure identifies a person.")
+
+
+def care() -> dict[str, Any]:
+    return dashboard("om-care", "Care utilisation", [
+        timeseries("ED visits per 1000 persons, 30 days (95% interval)",
+                   with_band("outcome_unit_ed_visits_per_1000", UNIT, "{{unit}}"), "short", band=True),
+        timeseries("30-day readmission rate (95% interval)",
+                   with_band("outcome_unit_readmission_ratio", UNIT, "{{unit}}"), "percentunit", band=True,
+                   description="Share of discharges (with complete 30-day follow-up) followed by an "
+                               "unplanned admission."),
+        timeseries("Unplanned home-care contacts, 28 days (95% interval)",
+                   with_band("outcome_unit_unplanned_home_care_ratio", UNIT, "{{unit}}"), "percentunit",
+                   band=True),
+        table("Persons per care unit (last 365 days)", f'outcome_unit_group_size{{kind="persons", {UNIT}}}'),
+    ], variables=[unit_variable("outcome_unit_group_size")],
+        description="Nära vård: region and municipality outcomes for the same people, by unit.")
+
+
+def flags() -> dict[str, Any]:
+    return dashboard("om-flags", "Flags", [
+        timeseries("Open flags by rule", [target("outcome:flags_open:by_rule", "{{rule}}")]),
+        timeseries("Flags raised per hour by rule",
+                   [target("sum by (rule) (increase(outcome_flags_raised_total[1h]))", "{{rule}}")]),
+        table("Open flags by unit and rule", "sum by (unit, rule) (outcome_flags_open)"),
+        timeseries("Flags withdrawn after late data, per hour",
+                   # "or ... * 0" shows a zero line for rules with nothing withdrawn, instead of no data.
+                   [target("sum by (rule) (increase(outcome_flags_withdrawn_total[1h])) "
+                           "or sum by (rule) (increase(outcome_flags_raised_total[1h])) * 0", "{{rule}}")]),
+    ], description="Flags by rule and unit. Person flags are counted here; their evidence goes to the "
+                   "alert recipients, never to a board.")
+
+
+def pipeline() -> dict[str, Any]:
+    return dashboard("om-pipeline", "Pipeline health", [
+        timeseries("Events consumed per second by type", [target("outcome:events_consumed:rate1m", "{{type}}")],
+                   "ops"),
+        timeseries("Events rejected per second by reason",
+                   [target("outcome:events_rejected:rate1m", "{{reason}}")], "ops"),
+        timeseries("Duplicates and late events per second",
+                   [target("sum(rate(outcome_events_duplicate_total[1m]))", "duplicates", "A"),
+                    target("sum(rate(outcome_events_late_total[1m]))", "late (within the bound)", "B")],
+                   "ops"),
+        timeseries("Processing latency p50 / p99",
+                   [target("outcome:processing_latency_seconds:p50", "p50", "A"),
+                    target("outcome:processing_latency_seconds:p99", "p99", "B")], "s"),
+        timeseries("Consumer lag by topic", [target("sum by (topic) (outcome_consumer_lag_messages)", "{{topic}}")]),
+        timeseries("State table entries", [target("sum by (table) (outcome_table_entries)", "{{table}}")]),
+    ], description="Is the monitor keeping up, and what does it reject?")
+
+
+def all_dashboards() -> dict[str, dict[str, Any]]:
+    return {f"{d['uid']}.json": d for d in (sick_leave(), care(), flags(), pipeline())}
+
+
+def panel_queries(board: dict[str, Any]) -> list[tuple[str, str]]:
+    """(panel title, PromQL) for every query a board runs, annotations included."""
+    out = [(p["title"], t["expr"]) for p in board["panels"] for t in p.get("targets", [])]
+    out += [(f"annotation: {a['name']}", a["expr"]) for a in board["annotations"]["list"] if "expr" in a]
+    return out
+
+
+def rendered() -> dict[str, str]:
+    return {name: json.dumps(board, indent=2, sort_keys=True) + "\n" for name, board in all_dashboards().items()}
+
+
+def stale(directory: Path = DASHBOARD_DIR) -> list[str]:
+    return [n for n, text in rendered().items()
+            if not (directory / n).exists() or (directory / n).read_text() != text]
+
+
+def write(directory: Path = DASHBOARD_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in rendered().items():
+        (directory / name).write_text(text)
+        paths.append(directory / name)
+    return paths
