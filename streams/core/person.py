@@ -31,15 +31,20 @@ class Outcome(StrEnum):
 
 @dataclass(slots=True)
 class PersonState:
-    """What a Faust table keeps per person (keyed by pseudonym). Versioned, JSON-serialisable."""
+    """What a Faust table keeps per person (keyed by pseudonym). Versioned, JSON-serialisable.
+
+    Durable: the checkpoint, the pending facts, the ids seen, the clock and the sequence number. The
+    fold over the pending facts (`current`, and what each pending step concluded) is a cache rebuilt
+    from those on first use, so it is never serialised and can never disagree with them.
+    """
 
     clock: int = 0
     checkpoint: PersonFold = field(default_factory=PersonFold)
     pending: list[Fact] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
-    suffix_flags: dict[str, Flag] = field(default_factory=dict)
-    suffix_contrib: dict[ContribKey, float] = field(default_factory=dict)
     seq: int = 0  # accepted events so far: lets the unit stage recognise a re-sent update
+    current: PersonFold | None = None
+    step_emits: list[Emits] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -48,8 +53,6 @@ class PersonState:
             "checkpoint": self.checkpoint.to_dict(),
             "pending": [list(f) for f in self.pending],
             "seen": self.seen,
-            "suffix_flags": [f.model_dump(mode="json") for f in self.suffix_flags.values()],
-            "suffix_contrib": [[m, u, d, v] for (m, u, d), v in self.suffix_contrib.items()],
             "seq": self.seq,
         }
 
@@ -57,14 +60,11 @@ class PersonState:
     def from_dict(cls, d: dict) -> PersonState:  # type: ignore[type-arg]
         if d.get("version") != STATE_VERSION:
             raise ValueError(f"unknown person state version {d.get('version')!r}")
-        flags = [Flag.model_validate(x) for x in d["suffix_flags"]]
         return cls(
             clock=int(d["clock"]),
             checkpoint=PersonFold.from_dict(d["checkpoint"]),
             pending=[fact_from_list(f) for f in d["pending"]],
             seen={str(k): int(v) for k, v in d["seen"].items()},
-            suffix_flags={f.flag_id: f for f in flags},
-            suffix_contrib={(str(m), str(u), int(day)): float(v) for m, u, day, v in d["suffix_contrib"]},
             seq=int(d["seq"]),
         )
 
@@ -94,45 +94,87 @@ class PersonTracker:
         state.clock = clock
         state.seq += 1
         state.seen[fact.event_id] = fact.t
-        bisect.insort(state.pending, fact)
-
-        settled, suffix, checkpoint, _ = self._replay(state, subject, horizon)
+        current, emits = self._cache(state, subject)
         result = PersonResult(Outcome.ACCEPTED)
-        result.flags = _flag_changes(state.suffix_flags, settled.flags | suffix.flags)
-        result.deltas = _contrib_changes(state.suffix_contrib, settled.contrib, suffix.contrib)
-
-        state.checkpoint = checkpoint
-        state.pending = [f for f in state.pending if f.t >= horizon]
-        state.suffix_flags = suffix.flags
-        state.suffix_contrib = suffix.contrib
+        if not state.pending or fact > state.pending[-1]:
+            # In event-time order (the usual case): one step, and what it concludes is the change.
+            step = Emits()
+            self.rules.step(current, fact, subject, step)
+            state.pending.append(fact)
+            emits.append(step)
+            result.flags = list(step.flags.values())
+            result.deltas = {k: v for k, v in step.contrib.items() if abs(v) > 1e-9}
+        else:
+            # Late: insert in event-time order, replay from the checkpoint, send the difference.
+            i = bisect.bisect(state.pending, fact)
+            state.pending.insert(i, fact)
+            fold = state.checkpoint.copy()
+            for f in state.pending[:i]:
+                self.rules.step(fold, f, subject, Emits())
+            tail = []
+            for f in state.pending[i:]:
+                step = Emits()
+                self.rules.step(fold, f, subject, step)
+                tail.append(step)
+            result.flags = _flag_changes(_flags(emits[i:]), _flags(tail))
+            result.deltas = _contrib_changes(_contrib(emits[i:]), _contrib(tail))
+            state.current = fold
+            state.step_emits = emits[:i] + tail
+        self._settle(state, subject, horizon)
         self._forget_ids(state, horizon)
         return result
 
     def current(self, state: PersonState, subject: str) -> PersonFold:
         """The fold over every accepted fact: what the person's indicators are read from."""
-        return self._replay(state, subject, horizon=-(2**62))[3]
+        return self._cache(state, subject)[0]
 
-    def _replay(
-        self, state: PersonState, subject: str, horizon: int
-    ) -> tuple[Emits, Emits, PersonFold, PersonFold]:
-        fold = state.checkpoint.copy()
-        settled, suffix = Emits(), Emits()
-        checkpoint: PersonFold | None = None
-        for f in state.pending:
-            if f.t < horizon:
-                self.rules.step(fold, f, subject, settled)
-            else:
-                if checkpoint is None:
-                    checkpoint = fold.copy()
-                self.rules.step(fold, f, subject, suffix)
-        if checkpoint is None:
-            checkpoint = fold.copy()
-        return settled, suffix, checkpoint, fold
+    def _cache(self, state: PersonState, subject: str) -> tuple[PersonFold, list[Emits]]:
+        if state.current is None or state.step_emits is None:
+            fold = state.checkpoint.copy()
+            emits = []
+            for f in state.pending:
+                step = Emits()
+                self.rules.step(fold, f, subject, step)
+                emits.append(step)
+            state.current, state.step_emits = fold, emits
+        return state.current, state.step_emits
+
+    def _settle(self, state: PersonState, subject: str, horizon: int) -> None:
+        """Facts older than the horizon can no longer be preceded by a new one: fold them for good."""
+        k = 0
+        while k < len(state.pending) and state.pending[k].t < horizon:
+            self.rules.step(state.checkpoint, state.pending[k], subject, Emits())
+            k += 1
+        if k:
+            del state.pending[:k]
+            if state.step_emits is not None:
+                del state.step_emits[:k]
 
     def _forget_ids(self, state: PersonState, horizon: int) -> None:
+        """Drop ids older than the dedup window, oldest first (ids arrive in roughly time order; one
+        that arrived out of order is kept a little longer, which is harmless)."""
         cutoff = horizon - self._dedup_s
-        if state.seen and min(state.seen.values()) < cutoff:
-            state.seen = {e: t for e, t in state.seen.items() if t >= cutoff}
+        seen = state.seen
+        while seen:
+            oldest = next(iter(seen))
+            if seen[oldest] >= cutoff:
+                break
+            del seen[oldest]
+
+
+def _flags(emits: list[Emits]) -> dict[str, Flag]:
+    out: dict[str, Flag] = {}
+    for e in emits:
+        out.update(e.flags)
+    return out
+
+
+def _contrib(emits: list[Emits]) -> dict[ContribKey, float]:
+    out: dict[ContribKey, float] = {}
+    for e in emits:
+        for k, v in e.contrib.items():
+            out[k] = out.get(k, 0.0) + v
+    return out
 
 
 def _flag_changes(before: dict[str, Flag], after: dict[str, Flag]) -> list[Flag]:
@@ -145,13 +187,7 @@ def _flag_changes(before: dict[str, Flag], after: dict[str, Flag]) -> list[Flag]
     return changes
 
 
-def _contrib_changes(
-    before: dict[ContribKey, float], *after_parts: dict[ContribKey, float]
-) -> dict[ContribKey, float]:
-    after: dict[ContribKey, float] = {}
-    for part in after_parts:
-        for k, v in part.items():
-            after[k] = after.get(k, 0.0) + v
+def _contrib_changes(before: dict[ContribKey, float], after: dict[ContribKey, float]) -> dict[ContribKey, float]:
     deltas: dict[ContribKey, float] = {}
     for k in after.keys() | before.keys():
         d = after.get(k, 0.0) - before.get(k, 0.0)
