@@ -41,6 +41,10 @@ lint: install
 schemas: install
 	$(BIN)/outcome-monitor schemas
 
+## Benchmarks (not part of the tests): writes BENCHMARKS.md. Needs the local Kafka for the live part.
+bench: install
+	$(BIN)/python -m benchmarks
+
 drift-eval: install
 	$(BIN)/python -m benchmarks.drift_eval --seeds 8
 

@@ -1,8 +1,11 @@
 """`outcome-monitor publish` and live `simulate`: send contract events to the input topic.
 
-Keyed by person (staffing by unit), idempotent producer, record timestamp = the stream's event-time
-clock (the running maximum of occurred_at in file order), so that a file published to Kafka and the
-same file replayed give the same flags. `--timestamps now` stamps records with the wall clock instead.
+Keyed by person (staffing by unit), idempotent producer. Each record carries the stream's event-time
+clock (the running maximum of occurred_at in file order) as its arrival time, in the header
+`om-arrival` (epoch seconds), so that a file published to Kafka and the same file replayed give the same
+flags. The record timestamp stays the wall clock: a historical file stamped with its own dates would
+be deleted by the broker's retention within minutes. `--timestamps now` sends no header: the worker
+then takes the record timestamp, as for any other client.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from kafka import KafkaProducer
 from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
 from streams.core.timebase import epoch
-from streams.models.events import Staffing
+from streams.models.events import ARRIVAL_HEADER, Staffing
 from streams.models.rejections import Rejection
 from streams.progress import Progress
 
@@ -58,7 +61,6 @@ def publish_lines(lines: Iterable[bytes], prod: KafkaProducer, topic: str, confi
     for lineno, line in enumerate(lines, start=1):
         decoded = decode_event(line, now, max_bytes=config.max_message_bytes, max_future=max_future)
         key: bytes | None = None
-        timestamp_ms: int | None = None
         if isinstance(decoded, Rejection):
             report.invalid[decoded.reason.value] += 1
             if len(report.examples) < 5:
@@ -68,11 +70,8 @@ def publish_lines(lines: Iterable[bytes], prod: KafkaProducer, topic: str, confi
         else:
             key = (decoded.unit_id if isinstance(decoded, Staffing) else decoded.person_id).encode()
             clock = max(clock, epoch(decoded.occurred_at))
-            if stamp == "stream":
-                timestamp_ms = clock * 1000
-        if stamp == "stream" and timestamp_ms is None and clock:
-            timestamp_ms = clock * 1000
-        prod.send(topic, key=key, value=line, timestamp_ms=timestamp_ms)
+        headers = [(ARRIVAL_HEADER, str(clock).encode())] if stamp == "stream" and clock else None
+        prod.send(topic, key=key, value=line, headers=headers)
         report.sent += 1
         if progress is not None:
             progress.tick(lineno)

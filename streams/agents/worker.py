@@ -24,6 +24,7 @@ import faust
 from prometheus_client import generate_latest
 
 from streams.agents.codec import dumps, loads_dict
+from streams.agents.state_cache import StateCache
 from streams.agents.topics import TopicSpec
 from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
@@ -35,7 +36,7 @@ from streams.core.stages import PersonStage, UnitStage, UnitUpdate, staffing_upd
 from streams.core.timebase import epoch
 from streams.core.unit import DaySummary, UnitState
 from streams.metrics import Metrics
-from streams.models.events import EVENT_ADAPTER, Staffing
+from streams.models.events import ARRIVAL_HEADER, EVENT_ADAPTER, Staffing
 from streams.models.flags import Flag, FlagStatus
 from streams.models.internal import DaySummaryMessage, DeadLetter, PersonEnvelope, UnitUpdateMessage
 from streams.models.rejections import Rejection, RejectReason
@@ -76,6 +77,20 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(names.unit_updates, n),
         TopicSpec(names.day_summaries, 1),
     ]
+
+
+def arrival_of(message: Any) -> int:
+    """The record's arrival time in event-time terms: the `om-arrival` header that `publish` sets for a
+    replayed file, else the record timestamp (what any other client's record carries)."""
+    headers = message.headers or ()
+    items = headers.items() if isinstance(headers, dict) else headers
+    for name, value in items:
+        if name == ARRIVAL_HEADER and value:
+            try:
+                return int(value)
+            except ValueError:
+                break
+    return int(message.timestamp)
 
 
 def dead_letter(rejection: Rejection, original: bytes | None) -> bytes:
@@ -143,8 +158,17 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
 
     persons = table("persons", n)
     flags_table = table("flags", n)
+    person_cache: StateCache[PersonState] = StateCache(
+        persons, lambda raw: PersonState.from_dict(loads_dict(raw)), lambda _: PersonState())
     units = table("units", n)
     org = table("org", 1)
+    unit_cache: StateCache[UnitState] = StateCache(
+        units, lambda raw: UnitState.from_dict(loads_dict(raw)), UnitState)
+    org_cache: StateCache[OrgState] = StateCache(org, lambda raw: OrgState.from_dict(loads_dict(raw)),
+                                                 lambda _: OrgState())
+    # Unit figures are computed when Prometheus asks, for the units that changed since.
+    units_to_publish: dict[str, UnitState] = {}
+    org_to_publish: dict[str, OrgState] = {}
 
     async def send(t: faust.TopicT, key: str | None, value: bytes) -> Awaitable[Any]:
         return await t.send(key=key.encode() if key is not None else None, value=value, force=True)
@@ -179,7 +203,7 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
                 if isinstance(decoded, Rejection):
                     await reject(decoded, raw, pending)
                     continue
-                arrival = int(msg.timestamp)
+                arrival = arrival_of(msg)
                 if isinstance(decoded, Staffing):
                     update = staffing_update(decoded, arrival, config.timezone)
                     pending.append(await send(units_t, update.unit_id, update_message(update, offset)))
@@ -202,9 +226,7 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
                 env = PersonEnvelope.model_validate_json(event.value)
                 state = states.get(env.pseudonym)
                 if state is None:
-                    raw = persons.get(env.pseudonym.encode())
-                    state = PersonState.from_dict(loads_dict(raw)) if raw else PersonState()
-                    states[env.pseudonym] = state
+                    state = states[env.pseudonym] = person_cache.take(env.pseudonym)
                 person_event = EVENT_ADAPTER.validate_json(env.event)
                 result = person_stage.handle(state, person_event, env.arrival, env.pseudonym)  # type: ignore[arg-type]
                 etype = person_event.event_type
@@ -229,8 +251,11 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
                 started.append(env.ingested_at)
             for fut in pending:
                 await fut
-            for key in dirty:
-                persons[key.encode()] = dumps(states[key])
+            for key, state in states.items():
+                if key in dirty:
+                    person_cache.put(key, state, dumps(state))
+                else:
+                    person_cache.keep(key, state)
             done = time.time()
             for t in started:
                 metrics.processing_latency.observe(max(0.0, done - t))
@@ -246,9 +271,7 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
                 msg = UnitUpdateMessage.model_validate_json(event.value)
                 state = states.get(msg.unit_id)
                 if state is None:
-                    raw = units.get(msg.unit_id.encode())
-                    state = UnitState.from_dict(loads_dict(raw)) if raw else UnitState(msg.unit_id)
-                    states[msg.unit_id] = state
+                    state = states[msg.unit_id] = unit_cache.take(msg.unit_id)
                 update = UnitUpdate(msg.unit_id, msg.source, msg.seq, list(msg.deltas), list(msg.presence),
                                     msg.staffing)
                 result = unit_stage.handle(state, update)
@@ -275,15 +298,18 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
                 pending.append(await send(summaries_t, ORG_KEY, body.model_dump_json().encode()))
             for fut in pending:
                 await fut
-            for key in dirty:
-                units[key.encode()] = dumps(states[key])
-                metrics.set_unit(unit_indicators(states[key], config))
+            for key, state in states.items():
+                if key in dirty:
+                    unit_cache.put(key, state, dumps(state))
+                    units_to_publish[key] = state
+                else:
+                    unit_cache.keep(key, state)
 
     @app.agent(summaries_t, concurrency=1)
     async def org_drift_agent(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH, within=WITHIN_S):
-            raw = org.get(ORG_KEY.encode())
-            state = OrgState.from_dict(loads_dict(raw)) if raw else OrgState()
+        # A longer window: one evaluation and one write of the (larger) organisation state per batch.
+        async for batch in stream.take_events(5 * BATCH, within=10 * WITHIN_S):
+            state = org_cache.take(ORG_KEY)
             summaries = []
             for event in batch:
                 m = DaySummaryMessage.model_validate_json(event.value)
@@ -293,9 +319,9 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
             await send_flags(flags, pending)
             for fut in pending:
                 await fut
-            org[ORG_KEY.encode()] = dumps(state)
+            org_cache.put(ORG_KEY, state, dumps(state))
             metrics.drift_late.set(state.late_for_drift)
-            metrics.set_relative(relative_levels(state, config.min_group_size))
+            org_to_publish[ORG_KEY] = state
 
     @app.agent(flags_t, concurrency=1)
     async def flag_store(stream: Any) -> None:
@@ -315,6 +341,12 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
+        for state in list(units_to_publish.values()):
+            metrics.set_unit(unit_indicators(state, config))
+        units_to_publish.clear()
+        for org_state in list(org_to_publish.values()):
+            metrics.set_relative(relative_levels(org_state, config.min_group_size))
+        org_to_publish.clear()
         metrics.table_entries.labels("persons").set(len(persons))
         metrics.table_entries.labels("units").set(len(units))
         metrics.table_entries.labels("flags").set(len(flags_table))

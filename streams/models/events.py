@@ -98,6 +98,10 @@ PersonEvent = SickLeave | EmergencyVisit | Admission | Discharge | HomeCareConta
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
+# Optional Kafka record header: the record's arrival time in event-time terms (epoch seconds, ASCII).
+# `publish` sets it when replaying a file; without it the record timestamp is the arrival time.
+ARRIVAL_HEADER = "om-arrival"
+
 EVENT_TYPES: tuple[str, ...] = (
     "sick_leave",
     "staffing",

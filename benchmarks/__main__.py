@@ -1,0 +1,374 @@
+"""`python -m benchmarks` (or `make bench`): the speed of the monitor, each figure beside a baseline
+measured in the same run, written to BENCHMARKS.md. Not part of the tests' pass/fail.
+
+Sections: replay vs a bare json.loads loop; the live worker vs a bare aiokafka consumer on the same
+topic; latency at a fixed publish rate; memory per tracked person; throughput by partitions/workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streams.core.config import MonitorConfig  # noqa: E402
+from streams.core.monitor import Monitor  # noqa: E402
+from streams.core.pseudonym import Pseudonymiser  # noqa: E402
+from streams.simulation import Scenario, generate  # noqa: E402
+
+KEY = b"benchmark-pseudonym-key-00000000"
+
+
+def say(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+# -- 1. replay ----------------------------------------------------------------------------------------
+
+def bench_replay(events: int) -> dict[str, object]:
+    say(f"generating about {events:,} realistic events with the simulator")
+    care = max(200, int(events / 210))
+    scenario = Scenario(seed=101, days=365, units=max(10, events // 12_000), care_persons=care)
+    lines = [line.encode() for _, line in generate(scenario)]
+    say(f"{len(lines):,} events; bare json.loads loop")
+    t = time.perf_counter()
+    for line in lines:
+        json.loads(line)
+    bare = time.perf_counter() - t
+    say("replay through the whole core (validation, indicators, rules, drift)")
+    monitor = Monitor(MonitorConfig(), Pseudonymiser(KEY))
+    now = dt.datetime.now(dt.UTC)
+    t = time.perf_counter()
+    last = t
+    for i, line in enumerate(lines):
+        monitor.process(line, now)
+        if i % 50_000 == 0 and time.perf_counter() - last > 5:
+            last = time.perf_counter()
+            say(f"  replay {i:,}/{len(lines):,}")
+    core = time.perf_counter() - t
+    return {"events": len(lines), "bare_s": bare, "replay_s": core, "bare_eps": len(lines) / bare,
+            "replay_eps": len(lines) / core, "ratio": core / bare, "flags": len(monitor.flags)}
+
+
+# -- 4a. memory per tracked person --------------------------------------------------------------------
+
+def bench_memory(persons: int) -> dict[str, object]:
+    say(f"memory: {persons:,} persons, 3 events each")
+    monitor = Monitor(MonitorConfig(), Pseudonymiser(KEY))
+    now = dt.datetime.now(dt.UTC)
+    base = dt.datetime(2025, 3, 3, 8, tzinfo=dt.UTC)
+    before = rss_bytes()
+    t = time.perf_counter()
+    n = 0
+    for day in range(3):
+        stamp = (base + dt.timedelta(days=day)).isoformat()
+        for p in range(persons):
+            kind = "emergency_visit" if p % 2 else "sick_leave"
+            line = json.dumps({"event_id": f"m{day}-{p}", "event_type": kind, "occurred_at": stamp,
+                               "unit_id": f"u{p % 200}", "person_id": f"person-{p}"})
+            monitor.process(line, now)
+            n += 1
+    elapsed = time.perf_counter() - t
+    grown = rss_bytes() - before
+    state_bytes = sum(len(json.dumps(s.to_dict())) for s in monitor.persons.values())
+    return {"persons": persons, "rss_per_person": grown / persons, "state_per_person": state_bytes / persons,
+            "eps": n / elapsed}
+
+
+# -- 2-4b. live --------------------------------------------------------------------------------------
+
+def publish_lines(topic: str, lines: list[bytes], partitions: int) -> None:
+    from kafka import KafkaProducer
+
+    from streams.agents.topics import TopicSpec, ensure_topics
+    from streams.models.events import ARRIVAL_HEADER
+    from tests.integration.live import BOOTSTRAP
+
+    ensure_topics(BOOTSTRAP, [TopicSpec(topic, partitions)])
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=10, batch_size=256 * 1024)
+    clock = 0
+    for line in lines:
+        doc = json.loads(line)
+        try:
+            t = int(dt.datetime.fromisoformat(doc["occurred_at"]).timestamp())
+        except (KeyError, ValueError, TypeError):
+            t = clock
+        clock = max(clock, t)
+        key = str(doc.get("person_id") or doc.get("unit_id") or "").encode() or None
+        producer.send(topic, key=key, value=line, headers=[(ARRIVAL_HEADER, str(clock).encode())])
+    producer.flush()
+    producer.close()
+
+
+async def bare_consume(topic: str, expected: int) -> float:
+    from aiokafka import AIOKafkaConsumer
+
+    from tests.integration.live import BOOTSTRAP
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=f"bare-{uuid.uuid4().hex[:6]}")
+    await consumer.start()
+    n = 0
+    started = None
+    try:
+        while n < expected:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            if batch and started is None:
+                started = time.perf_counter()
+            for records in batch.values():
+                n += len(records)
+    finally:
+        await consumer.stop()
+    return n / (time.perf_counter() - (started or time.perf_counter()))
+
+
+def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -> dict[str, object]:
+    from tests.integration.live import Namespace, Worker, wait_drained
+
+    ns = Namespace(partitions=partitions)
+    say(f"live: {len(lines):,} events into {partitions} partitions, {workers} worker(s)")
+    publish_lines(ns.events, lines, partitions)
+    procs = [Worker(ns, workdir, f"{ns.name}-w{i}") for i in range(workers)]
+    t0 = time.perf_counter()
+    for w in procs:
+        w.start()
+    try:
+        for w in procs:
+            w.wait_ready(180)
+        ready = time.perf_counter()
+        wait_drained(ns, procs, timeout=1800)
+        done = time.perf_counter()
+    finally:
+        for w in procs:
+            w.stop()
+    return {"events": len(lines), "partitions": partitions, "workers": workers,
+            "startup_s": ready - t0, "drain_s": done - ready, "eps": len(lines) / (done - ready), "ns": ns}
+
+
+def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]:
+    """Publish at a fixed rate with wall-clock event times; event-to-flag from record timestamps."""
+    from kafka import KafkaConsumer, KafkaProducer
+
+    from streams.agents.topics import TopicSpec, ensure_topics
+    from tests.integration.live import BOOTSTRAP, Namespace, Worker, wait_drained
+
+    ns = Namespace(partitions=8)
+    ensure_topics(BOOTSTRAP, [TopicSpec(ns.events, 8)])
+    worker = Worker(ns, workdir, f"{ns.name}-lat").start()
+    worker.wait_ready(180)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks=1, linger_ms=0)
+    sent_at: dict[str, float] = {}
+    total = int(rate * seconds)
+    say(f"latency: {total:,} events at {rate:.0f}/s for {seconds:.0f} s")
+    start = time.time()
+    persons = max(1, total // 4)  # each person's 4th visit raises a flag: flags come at a steady pace
+    try:
+        for i in range(total):
+            due = start + i / rate
+            pause = due - time.time()
+            if pause > 0:
+                time.sleep(pause)
+            now = dt.datetime.now(dt.UTC)
+            person = f"pat-{i % persons}"
+            event_id = f"lat-{i}"
+            line = json.dumps({"event_id": event_id, "event_type": "emergency_visit", "unit_id": f"vc-{i % 20}",
+                               "person_id": person, "occurred_at": now.isoformat()}).encode()
+            sent_at[event_id] = time.time()
+            producer.send(ns.events, key=person.encode(), value=line)
+            if i % 5000 == 0:
+                say(f"  latency publish {i:,}/{total:,}")
+        producer.flush()
+        wait_drained(ns, [worker], timeout=600)
+        metrics = worker.metrics()
+    finally:
+        producer.close()
+        worker.stop()
+    # Flag record timestamps (CreateTime = when the worker sent it) against our send times.
+    from kafka import TopicPartition
+
+    from tests.integration.live import end_offsets
+
+    ends = end_offsets([ns.flags])
+    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
+    consumer.assign(list(ends))
+    consumer.seek_to_beginning()
+    latencies = []
+    remaining = {tp for tp, end in ends.items() if end > 0}
+    while remaining:
+        batch = consumer.poll(timeout_ms=2000)
+        if not batch:
+            break
+        for tp, records in batch.items():
+            for rec in records:
+                flag = json.loads(rec.value)
+                trigger = flag["evidence"].get("event_ids", [None])[-1]
+                if trigger in sent_at:
+                    latencies.append(rec.timestamp / 1000 - sent_at[trigger])
+                if rec.offset + 1 >= ends[TopicPartition(tp.topic, tp.partition)]:
+                    remaining.discard(tp)
+    consumer.close()
+    latencies.sort()
+    buckets = {k: v for k, v in metrics.items() if k.startswith("outcome_processing_latency_seconds_bucket")}
+
+    def quantile(q: float) -> float:
+        count = metrics.get("outcome_processing_latency_seconds_count", 0.0)
+        target = q * count
+        pairs = sorted((float(k.split('le="')[1].split('"')[0]) if "+Inf" not in k else float("inf"), v)
+                       for k, v in buckets.items())
+        for le, cum in pairs:
+            if cum >= target:
+                return le
+        return float("inf")
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
+
+    return {"rate": rate, "seconds": seconds, "events": total, "flags": len(latencies),
+            "flag_p50": pct(0.5), "flag_p99": pct(0.99), "metric_p50_le": quantile(0.5),
+            "metric_p99_le": quantile(0.99)}
+
+
+# -- report -------------------------------------------------------------------------------------------
+
+def scale_out(live_eps: float, rss_per_person: float) -> str:
+    # A region of 2 million inhabitants and 100k employees, per day (assumptions stated in the text).
+    employees, inhabitants = 100_000, 2_000_000
+    sick = employees * 0.06  # 6% sick-leave rate: one sick_leave event per sick employee-day
+    staffing = 2_000 / 30  # 2,000 units, one headcount report a month
+    ed = inhabitants * 0.2 / 365  # 200 ED visits per 1000 inhabitants and year
+    stays = inhabitants * 0.12 / 365 * 2  # 120 admissions per 1000 a year, admission + discharge
+    home = 25_000 * 1.5  # 25,000 people in home care, 1.5 contacts a day
+    per_day = sick + staffing + ed + stays + home
+    peak = per_day / 86400 * 20  # a morning peak 20x the day's average rate
+    persons = employees + 400_000  # everyone with an event in the windows: staff and care users
+    workers = max(1, int(-(-peak // max(live_eps * 0.5, 1))))
+    return f"""Assumptions (per day): {employees:,} employees with a 6% sick-leave rate give {sick:,.0f}
+sick-leave days; 2,000 units report headcount monthly ({staffing:,.0f}); {inhabitants:,} inhabitants with
+200 ED visits per 1000 a year give {ed:,.0f} visits and 120 admissions per 1000 give {stays:,.0f}
+admission/discharge events; 25,000 people in home care with 1.5 contacts a day give {home:,.0f}.
+
+- Events per day: **{per_day:,.0f}** (average {per_day / 86400:.2f}/s; a morning peak at 20x that is
+  {peak:.0f}/s).
+- One worker measured here drains **{live_eps:,.0f} events/s**; at half of that as a safety margin the
+  peak needs **{workers} worker(s)**; a backfill of a year ({per_day * 365:,.0f} events) takes
+  {per_day * 365 / live_eps / 3600:.1f} h on one worker.
+- Tracked persons: about {persons:,} (staff plus care users within the windows); at
+  {rss_per_person:,.0f} B of process memory each that is {persons * rss_per_person / 2**30:.2f} GiB for the person
+  tables in total, split over the workers.
+- Partitions: 8 (the default) leaves room for 8 workers, far above the need; more partitions only for
+  faster recovery of the changelog-backed tables after a restart."""
+
+
+def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]], live: list[dict[str, object]],
+                 bare_eps: float | None, lat: dict[str, object] | None, command: str) -> str:
+    lines = [
+        "# Benchmarks", "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+        f"Command: `{command}`. Each figure stands beside a baseline measured in the same run.", "",
+        "## 1. Replay (the core, in one process)", "",
+        "| what | events | seconds | events/s | cost vs bare parse |", "|---|---|---|---|---|",
+        f"| bare `json.loads` loop (baseline) | {r['events']:,} | {r['bare_s']:.2f} | {r['bare_eps']:,.0f} | 1.0x |",
+        f"| `replay` core: validation, indicators, rules, drift | {r['events']:,} | {r['replay_s']:.2f} | "
+        f"{r['replay_eps']:,.0f} | **{r['ratio']:.1f}x** |", "",
+        "Target: at most 3x. Not met; see the profile notes below.", "",
+    ]
+    if live:
+        lines += ["## 2. Live throughput (real Kafka, events already in the topic, until all outputs are out)", "",
+                  "| consumer | partitions | workers | events | events/s | vs bare consumer |",
+                  "|---|---|---|---|---|---|"]
+        if bare_eps:
+            lines.append(f"| bare aiokafka consumer (baseline) | {live[0]['partitions']} | 1 | {live[0]['events']:,} | "
+                         f"{bare_eps:,.0f} | 1.0x |")
+        for run in live:
+            ratio = f"{float(run['eps']) / bare_eps:.3f}x" if bare_eps else "-"
+            lines.append(f"| outcome-monitor worker | {run['partitions']} | {run['workers']} | {run['events']:,} | "
+                         f"{run['eps']:,.0f} | {ratio} |")
+        lines += ["", "Target: at least half of the bare consumer. Not met (see notes).", ""]
+    if lat:
+        lines += ["## 3. Latency at a fixed publish rate", "",
+                  f"{lat['events']:,} ED-visit events at {lat['rate']:.0f}/s for {lat['seconds']:.0f} s, "
+                  f"{lat['flags']} flags.", "",
+                  "| latency | p50 | p99 |", "|---|---|---|",
+                  f"| event sent -> flag record written (wall clock) | {lat['flag_p50']:.3f} s | "
+                  f"{lat['flag_p99']:.3f} s |",
+                  f"| record read by the worker -> result sent (histogram bucket bound) | "
+                  f"<= {lat['metric_p50_le']} s | <= {lat['metric_p99_le']} s |", "", "Target: p99 < 1 s.", ""]
+    lines += ["## 4. Memory per tracked person", "",
+              "| persons | process memory per person | serialised state per person | events/s |", "|---|---|---|---|"]
+    for m in mem:
+        lines.append(f"| {m['persons']:,} | {m['rss_per_person']:,.0f} B | {m['state_per_person']:,.0f} B | "
+                     f"{m['eps']:,.0f} |")
+    lines += ["", "Target: under 1 KB per tracked person, flat throughput as persons grow.", ""]
+    live_eps = float(live[0]["eps"]) if live else float(r["replay_eps"])
+    lines += ["## 5. Scale-out on paper", "", scale_out(live_eps, float(mem[-1]["rss_per_person"])), ""]
+    text = "\n".join(lines)
+    path.write_text(text + "\n")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--events", type=int, default=1_000_000, help="replay size (>= 1M for the record)")
+    ap.add_argument("--live-events", type=int, default=100_000)
+    ap.add_argument("--persons", default="10000,100000,1000000")
+    ap.add_argument("--no-live", action="store_true", help="skip everything that needs Kafka")
+    ap.add_argument("--latency-seconds", type=float, default=60)
+    ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = ap.parse_args(argv)
+    command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
+
+    replay = bench_replay(args.events)
+    say(f"replay {replay['replay_eps']:,.0f}/s vs bare {replay['bare_eps']:,.0f}/s: {replay['ratio']:.1f}x")
+    memory = [bench_memory(int(n)) for n in args.persons.split(",")]
+    live: list[dict[str, object]] = []
+    bare = None
+    lat = None
+    if not args.no_live:
+        from tests.integration.live import ensure_broker
+
+        ensure_broker()
+        workdir = Path("/tmp/outcome-monitor-bench")
+        workdir.mkdir(parents=True, exist_ok=True)
+        scenario = Scenario(seed=202, days=365, units=20, care_persons=max(200, args.live_events // 210))
+        lines = [line.encode() for _, line in generate(scenario)][: args.live_events]
+        first = live_run(lines, 8, 1, workdir)
+        bare = asyncio.run(bare_consume(first["ns"].events, len(lines)))  # type: ignore[union-attr]
+        live.append(first)
+        for partitions, workers in ((1, 1), (2, 2), (4, 4)):
+            live.append(live_run(lines[: args.live_events // 2], partitions, workers, workdir))
+        lat = latency_run(1000, args.latency_seconds, workdir)
+    text = write_report(args.out, replay, memory, live, bare, lat, command)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
