@@ -10,6 +10,7 @@ $BIN/ruff check .
 $BIN/mypy
 $BIN/lint-imports
 $BIN/outcome-monitor schemas --check
+$BIN/outcome-monitor grafana dashboards --check
 
 started_kafka=0
 if ! bash scripts/kafka.sh status >/dev/null 2>&1; then

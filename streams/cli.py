@@ -125,17 +125,10 @@ def cmd_grafana(args: argparse.Namespace, settings: Settings) -> int:
     from streams.grafana import dashboards
 
     if args.action == "dashboards":
-        if args.check:
-            stale = dashboards.stale()
-            if stale:
-                print(f"grafana: stale dashboards: {', '.join(stale)}; run `outcome-monitor grafana dashboards`",
-                      file=sys.stderr)
-                return 1
-            print("grafana: dashboards up to date")
-            return 0
-        for path in dashboards.write():
-            print(f"grafana: wrote {path}")
-        return 0
+        from streams.generated import check_or_write
+
+        return check_or_write("grafana", dashboards.rendered(), dashboards.DASHBOARD_DIR, args.check,
+                              "outcome-monitor grafana dashboards")
     import json
 
     from streams.grafana.provision import connect, provision
@@ -157,18 +150,9 @@ def cmd_grafana(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     from streams import schemas
+    from streams.generated import check_or_write
 
-    if args.check:
-        stale = schemas.stale()
-        if stale:
-            print(f"schemas: stale or missing: {', '.join(stale)}; run `outcome-monitor schemas`",
-                  file=sys.stderr)
-            return 1
-        print("schemas: up to date")
-        return 0
-    for path in schemas.write():
-        print(f"schemas: wrote {path}")
-    return 0
+    return check_or_write("schemas", schemas.rendered(), schemas.SCHEMA_DIR, args.check, "outcome-monitor schemas")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
+from streams import generated
 from streams.models.events import EVENT_ADAPTER
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection
@@ -30,15 +31,8 @@ def rendered() -> dict[str, str]:
 
 def stale(directory: Path = SCHEMA_DIR) -> list[str]:
     """Names of schema files that differ from what the models generate (missing counts as stale)."""
-    return [n for n, text in rendered().items()
-            if not (directory / n).exists() or (directory / n).read_text() != text]
+    return generated.stale(rendered(), directory)
 
 
 def write(directory: Path = SCHEMA_DIR) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in rendered().items():
-        path = directory / name
-        path.write_text(text)
-        paths.append(path)
-    return paths
+    return generated.write(rendered(), directory)

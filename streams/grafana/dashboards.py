@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from streams import generated
+
 DATASOURCE_UID = "outcome-prometheus"
 DATASOURCE = {"type": "prometheus", "uid": DATASOURCE_UID}
 FOLDER_UID = "outcome-monitor"
@@ -191,14 +193,8 @@ def rendered() -> dict[str, str]:
 
 
 def stale(directory: Path = DASHBOARD_DIR) -> list[str]:
-    return [n for n, text in rendered().items()
-            if not (directory / n).exists() or (directory / n).read_text() != text]
+    return generated.stale(rendered(), directory)
 
 
 def write(directory: Path = DASHBOARD_DIR) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in rendered().items():
-        (directory / name).write_text(text)
-        paths.append(directory / name)
-    return paths
+    return generated.write(rendered(), directory)
