@@ -43,7 +43,7 @@ def show(bootstrap: str, topic: str, follow: bool, as_json: bool, out: IO[str] =
             out.flush()
             if not follow and all(consumer.position(tp) >= ends[tp] for tp in tps):
                 return 0
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or piped into `head`
         return 0
     finally:
         consumer.close()

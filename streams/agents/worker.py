@@ -129,7 +129,6 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        producer_linger_ms=5,
         stream_publish_on_commit=False,
         table_standby_replicas=0,
         # A killed worker's membership lapses after this; its replacement waits no longer than that.

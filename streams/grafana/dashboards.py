@@ -100,9 +100,10 @@ def dashboard(uid: str, title: str, panels: list[Panel], *, variables: list[dict
 
 
 def sick_leave() -> dict[str, Any]:
+    # While a unit has an open drift flag (robust to scrape timing, unlike a change in a counter).
     drift = {"name": "Drift flags", "datasource": DATASOURCE, "enable": True, "iconColor": "red",
-             "expr": 'changes(outcome_flags_raised_total{rule="unit_sick_leave_drift", ' + UNIT + "}[5m]) > 0",
-             "titleFormat": "Sick-leave drift", "textFormat": "unit {{unit}}", "tagKeys": "unit,rule",
+             "expr": 'max by (unit, rule) (outcome_flags_open{rule="unit_sick_leave_drift", ' + UNIT + "}) > 0",
+             "titleFormat": "Sick-leave drift open", "textFormat": "unit {{unit}}", "tagKeys": "unit,rule",
              "step": "60s"}
     return dashboard("om-sick-leave", "Sick leave by unit", [
         timeseries("Sick-leave rate, 28 days (95% interval)",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = os.environ.get("OUTCOME_MONITOR_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -191,8 +192,12 @@ def wait_drained(ns: Namespace, workers: list[Worker], timeout: float = 300) -> 
         while time.monotonic() < deadline:
             for w in workers:
                 w.assert_alive()
-            ends = end_offsets([ns.events, *ns.internal])
-            committed = admin.list_group_offsets(ns.name).get(ns.name, {})
+            try:
+                ends = end_offsets([ns.events, *ns.internal])
+                committed = admin.list_group_offsets(ns.name).get(ns.name, {})
+            except KafkaError:  # e.g. the coordinator moving while the broker restarts: ask again
+                time.sleep(1.0)
+                continue
             behind = {}
             for tp, end in ends.items():
                 meta = committed.get(tp)
