@@ -60,6 +60,7 @@ class OrgState:
     snapshots: dict[int, dict[str, dict]] = field(default_factory=dict)  # type: ignore[type-arg]
     recent_flags: dict[str, Flag] = field(default_factory=dict)
     late_for_drift: int = 0
+    origin_week: int = -1  # the week evaluation started from (with no learned state)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -71,6 +72,7 @@ class OrgState:
             "snapshots": {str(w): s for w, s in self.snapshots.items()},
             "recent_flags": [f.model_dump(mode="json") for f in self.recent_flags.values()],
             "late_for_drift": self.late_for_drift,
+            "origin_week": self.origin_week,
         }
 
     @classmethod
@@ -87,6 +89,7 @@ class OrgState:
             snapshots={int(w): s for w, s in d["snapshots"].items()},
             recent_flags={f.flag_id: f for f in flags},
             late_for_drift=int(d["late_for_drift"]),
+            origin_week=int(d["origin_week"]),
         )
 
 
@@ -99,29 +102,43 @@ class OrgDrift:
         """Take unit-day summaries; return new, revised and withdrawn drift flags."""
         if not summaries:
             return []
-        oldest_snapshot = min(state.snapshots, default=state.evaluated_week + 1)
-        first_time = state.evaluated_week < 0
-        dirty = 2**62 if first_time else state.evaluated_week + 1
+        oldest_snapshot = min(state.snapshots, default=None)
+        # Until the first snapshot has been forgotten, evaluation can start over from an earlier week:
+        # data for a week before the first one evaluated (another unit's, delayed) is not late.
+        can_restart = oldest_snapshot is not None and oldest_snapshot == state.origin_week
+        restart = False
+        dirty: int | None = None
         for s in summaries:
             week = week_of(s.day)
-            if not first_time and week <= state.evaluated_week and week < oldest_snapshot:
-                state.late_for_drift += 1
-                continue
+            if oldest_snapshot is not None and week < oldest_snapshot:
+                if not can_restart:
+                    state.late_for_drift += 1
+                    continue
+                restart = True
             state.series.setdefault(s.unit_id, {})[s.day] = (s.sick_days, s.occasions, s.headcount)
-            dirty = min(dirty, week)
+            dirty = week if dirty is None else min(dirty, week)
             state.clock_day = max(state.clock_day, s.day)
-        if first_time and any(state.series.values()):
-            dirty = week_of(min(min(series) for series in state.series.values() if series))
-        last_complete = week_of(state.clock_day) - 1
-        if dirty > last_complete:
+        if dirty is None:
             return []
+        last_complete = week_of(state.clock_day) - 1
+        previous = state.recent_flags
+        if restart or state.evaluated_week < 0:
+            start = week_of(min(min(series) for series in state.series.values() if series))
+            if start > last_complete:
+                return []
+            state.units, state.snapshots, state.evaluated_week = {}, {}, -1
+            state.origin_week = start
+        else:
+            start = min(dirty, state.evaluated_week + 1)
+            if start > last_complete:
+                return []
+            if start <= state.evaluated_week:
+                self._restore(state, start)
 
-        before = {fid: f for fid, f in state.recent_flags.items() if _week_of_flag(f) >= dirty}
-        if dirty <= state.evaluated_week:
-            self._restore(state, dirty)
-        state.recent_flags = {fid: f for fid, f in state.recent_flags.items() if _week_of_flag(f) < dirty}
+        before = {fid: f for fid, f in previous.items() if _week_of_flag(f) >= start}
+        state.recent_flags = {fid: f for fid, f in previous.items() if _week_of_flag(f) < start}
         after: dict[str, Flag] = {}
-        for week in range(dirty, last_complete + 1):
+        for week in range(start, last_complete + 1):
             state.snapshots[week] = {u: s.to_dict() for u, s in state.units.items()}
             for flag in self._evaluate_week(state, week):
                 after[flag.flag_id] = flag

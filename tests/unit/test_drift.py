@@ -7,7 +7,7 @@ import random
 
 from streams.core.config import DriftConfig, MonitorConfig
 from streams.core.org import OrgDrift, OrgState
-from streams.core.timebase import week_days
+from streams.core.timebase import week_days, week_of
 from streams.core.unit import DaySummary
 from streams.models import DriftEvidence, Flag
 
@@ -83,3 +83,38 @@ def test_the_detector_is_swappable_by_configuration() -> None:
     flags = feed(factor, 40, config=config)
     (u3,) = [f for f in flags if f.subject_id == "u3"]
     assert isinstance(u3.evidence, DriftEvidence) and u3.evidence.detector == "page_hinkley"
+
+
+def _store(changes: list[Flag], store: dict[str, Flag]) -> None:
+    for f in changes:
+        if f.status.value == "withdrawn":
+            store.pop(f.flag_id, None)
+        else:
+            store[f.flag_id] = f
+
+
+def test_a_unit_whose_data_arrives_after_the_others_gives_the_same_flags() -> None:
+    """Partitions run at different speeds: a unit's summaries may come after the rest were evaluated."""
+    rng = random.Random(4)
+    weeks = 36
+    rows = []
+    for w in range(-4, weeks):  # u7's history starts four weeks before the others'
+        for unit in UNITS if w >= 0 else ["u6", "u7"]:
+            factor = 2.5 if unit == "u3" and w >= 20 else 1.0
+            for day in week_days(FIRST_WEEK + w):
+                occ = poisson(rng, HEADCOUNT * BASE * factor)
+                rows.append(DaySummary(unit, day, float(occ), float(occ), HEADCOUNT))
+    tail = DaySummary(UNITS[0], week_days(FIRST_WEEK + weeks)[0], 0, 0, HEADCOUNT)
+
+    def final(order: list[list[DaySummary]]) -> tuple[dict[str, str], dict[str, object]]:
+        drift, state, store = OrgDrift(MonitorConfig()), OrgState(), {}
+        for chunk in order:
+            _store(drift.apply(state, chunk), store)
+        return {k: v.model_dump_json() for k, v in store.items()}, {u: d.to_dict() for u, d in state.units.items()}
+
+    in_order = final([[r for r in rows if week_of(r.day) == FIRST_WEEK + w] for w in range(-4, weeks)] + [[tail]])
+    others = [r for r in rows if r.unit_id not in ("u6", "u7")]
+    skewed = final([others[i:i + 500] for i in range(0, len(others), 500)]
+                   + [[tail], [r for r in rows if r.unit_id in ("u6", "u7")]])
+    assert in_order[0], "the scenario must raise a flag"
+    assert skewed == in_order
