@@ -41,14 +41,16 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 15-20 s whil
    with five times as many units and people).
 2. **JSON (de)serialisation of table values in the worker** (unit and organisation states decoded and
    encoded on every batch, ~25% of worker time): done, a per-process cache of decoded states that is
-   used only while the table still holds the very bytes this worker wrote; the organisation agent
-   takes larger batches; unit figures for Prometheus are computed when Prometheus scrapes, not per
-   batch.
+   used only while the table still holds the very bytes this worker wrote; unit figures for Prometheus
+   are computed when Prometheus scrapes, not per batch. (Larger batches for the organisation agent were
+   tried and reverted: with take(2500) the worker stalled after a restart with a backlog.)
 3. **Faust's per-message machinery** (conductor, stream iteration, take buffers, producer buffer,
    asyncio scheduling): with four agents every input event becomes three to four Kafka messages plus
    changelog writes, and at ~1k input events/s the worker is CPU-bound in that machinery rather than
-   in the monitor's own code. Not done yet: pack the unit updates of a batch into one message per
-   unit, and skip the person-events hop when the input is already keyed by the source's person key.
+   in the monitor's own code. Tried: packing a batch's unit updates into one message per unit
+   (+50% throughput), reverted together with the larger organisation batches after a stall in the
+   SIGKILL test. Next: retry the packing alone, and skip the person-events hop when the input is
+   already keyed by the source's person key.
 
 Targets not met: replay at most 3x the bare parse (measured ~20x), the worker at half of a bare
 consumer (measured ~1k-1.6k events/s against ~580k/s for a consumer that only counts), p99 under 1 s at
