@@ -131,6 +131,10 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
         producer_acks=-1,
         stream_publish_on_commit=False,
         table_standby_replicas=0,
+        # Per-partition prefetch. When a buffer is under pressure faust stops fetching the partition
+        # until a callback re-enables it; that callback was seen to get lost after a restart with a
+        # backlog (the SIGKILL test stalled), hence the larger buffer and `resume_buffered` below.
+        stream_buffer_maxsize=16384,
         # A killed worker's membership lapses after this; its replacement waits no longer than that.
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 4),
@@ -364,6 +368,15 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
 
     source_topics = {names.events, names.person_events, names.unit_updates, names.day_summaries}
 
+    @app.timer(interval=2.0)
+    async def resume_buffered() -> None:
+        """Workaround: let every partition faust paused for buffer pressure fetch again. If its buffer
+        is still full, faust pauses it again on the next message; if the re-enabling callback was lost,
+        this is what un-sticks it."""
+        consumer = app.consumer
+        for tp in list(getattr(consumer, "_buffered_partitions", ())):
+            consumer.on_buffer_drop(tp)
+
     @app.timer(interval=5.0)
     async def measure_lag() -> None:
         consumer = app.consumer
@@ -386,5 +399,5 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
             metrics.consumer_lag.labels(topic_name).set(value)
 
     _ = (ingest, person_outcomes, unit_figures, org_drift_agent, flag_store, health, metrics_page,
-         measure_lag)
+         measure_lag, resume_buffered)
     return app

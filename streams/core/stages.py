@@ -79,7 +79,8 @@ class UnitStage:
         if update.source is not None:
             if update.seq <= state.last_seq.get(update.source, (0, 0))[0]:
                 return UnitStageResult("duplicate", [])  # re-sent after a worker restart
-            state.last_seq[update.source] = (update.seq, state.clock_day)
+            days = [d for _, d, _ in update.deltas] + [d for _, d in update.presence]
+            state.last_seq[update.source] = (update.seq, max([state.clock_day, *days]))
         if update.staffing is not None:
             t, event_id, day, headcount, arrival = update.staffing
             outcome, out = self.tracker.add_staffing(state, t, event_id, day, headcount, arrival)

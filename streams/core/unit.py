@@ -15,7 +15,6 @@ from streams.core.person_fold import ContribKey
 
 STATE_VERSION = 1
 POPULATION_WINDOW_DAYS = 365
-SEQ_MEMORY_DAYS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +174,9 @@ class UnitTracker:
                 keep_from = i
         if keep_from:
             state.staffing = state.staffing[keep_from:]
-        # A re-sent update comes within minutes of a restart; 60 days of memory is ample.
-        seq_cutoff = state.clock_day - SEQ_MEMORY_DAYS
+        # A re-sent update comes minutes after a restart, but in a backlog minutes can be months of event
+        # time: remember as long as the unit keeps any day (an update older than that is dropped anyway).
+        seq_cutoff = state.clock_day - self.config.retention_days
         if state.last_seq and min(day for _, day in state.last_seq.values()) < seq_cutoff:
             state.last_seq = {p: v for p, v in state.last_seq.items() if v[1] >= seq_cutoff}
         pop_cutoff = state.clock_day - POPULATION_WINDOW_DAYS

@@ -1,0 +1,31 @@
+"""The unit stage recognises updates re-sent after a worker restart, however far event time has moved."""
+
+from __future__ import annotations
+
+from streams.core.config import MonitorConfig
+from streams.core.stages import UnitStage, UnitUpdate
+from streams.core.unit import UnitState
+
+DAY = 739_000
+
+
+def test_a_re_sent_update_is_dropped_even_after_months_of_event_time() -> None:
+    stage = UnitStage(MonitorConfig())
+    state = UnitState("hr-a")
+    first = UnitUpdate("hr-a", "p_x", 1, [("occasions", DAY, 1.0), ("sick_days", DAY, 1.0)])
+    stage.handle(state, first)
+    # A backlog: other people's updates move the unit's clock on by 120 days...
+    for i in range(120):
+        stage.handle(state, UnitUpdate("hr-a", f"p_{i}", 1, [("sick_days", DAY + i + 1, 1.0)]))
+    # ...before the restarted worker's re-sent copy of the first update arrives.
+    result = stage.handle(state, first)
+    assert result.staffing_outcome == "duplicate"
+    assert state.total("occasions", DAY, DAY) == 1.0
+
+
+def test_a_new_update_from_the_same_person_is_applied() -> None:
+    stage = UnitStage(MonitorConfig())
+    state = UnitState("hr-a")
+    stage.handle(state, UnitUpdate("hr-a", "p_x", 1, [("occasions", DAY, 1.0)]))
+    stage.handle(state, UnitUpdate("hr-a", "p_x", 2, [("occasions", DAY + 1, 1.0)]))
+    assert state.total("occasions", DAY, DAY + 1) == 2.0
