@@ -140,7 +140,7 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
     worker.kill(signal.SIGKILL)
     worker.start()
     worker.wait_ready()
-    wait_drained(ns, workers, timeout=600)
+    wait_drained(ns, workers, timeout=300)
     reference = replayed(big_stream)
     assert indicators_from_states(changelog_states(ns, "units")) == replay_indicators(reference)
     assert final_flags(ns) == replay_flags(reference)
