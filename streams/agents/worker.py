@@ -24,6 +24,8 @@ import faust
 from prometheus_client import generate_latest
 
 from streams.agents.codec import dumps, loads_dict
+from streams.agents.diagnostics import consumer_snapshot
+from streams.agents.offsets import MonitorApp
 from streams.agents.state_cache import StateCache
 from streams.agents.topics import TopicSpec
 from streams.core.config import MonitorConfig
@@ -117,7 +119,7 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
     too_late_message = (f"occurred_at is more than {config.allowed_lateness_days:g} days "
                         "before the stream's clock")
 
-    app = faust.App(
+    app = MonitorApp(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
         store=settings.store,
@@ -131,16 +133,15 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
         producer_acks=-1,
         stream_publish_on_commit=False,
         table_standby_replicas=0,
-        # Per-partition prefetch. When a buffer is under pressure faust stops fetching the partition
-        # until a callback re-enables it; that callback was seen to get lost after a restart with a
-        # backlog (the SIGKILL test stalled), hence the larger buffer and `resume_buffered` below.
-        stream_buffer_maxsize=16384,
         # A killed worker's membership lapses after this; its replacement waits no longer than that.
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 4),
         key_serializer="raw",
         value_serializer="raw",
     )
+
+    # Offsets of the compacted flags topic can have holes; those of every other topic are contiguous.
+    app.compacted_topics = frozenset({names.flags})
 
     def topic(name: str, partitions: int) -> faust.TopicT:
         return app.topic(name, key_type=bytes, value_type=bytes, partitions=partitions,
@@ -366,16 +367,11 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
             metrics.flags_open.labels(rule, unit).set(count)
         return web.bytes(generate_latest(metrics.registry), content_type="text/plain; version=0.0.4")
 
-    source_topics = {names.events, names.person_events, names.unit_updates, names.day_summaries}
+    @app.page("/debug/consumer")
+    async def debug_consumer(web: Any, request: Any) -> Any:
+        return web.json(consumer_snapshot(app))
 
-    @app.timer(interval=2.0)
-    async def resume_buffered() -> None:
-        """Workaround: let every partition faust paused for buffer pressure fetch again. If its buffer
-        is still full, faust pauses it again on the next message; if the re-enabling callback was lost,
-        this is what un-sticks it."""
-        consumer = app.consumer
-        for tp in list(getattr(consumer, "_buffered_partitions", ())):
-            consumer.on_buffer_drop(tp)
+    source_topics = {names.events, names.person_events, names.unit_updates, names.day_summaries}
 
     @app.timer(interval=5.0)
     async def measure_lag() -> None:
@@ -399,5 +395,5 @@ def build_app(settings: Settings, metrics: Metrics) -> faust.App:
             metrics.consumer_lag.labels(topic_name).set(value)
 
     _ = (ingest, person_outcomes, unit_figures, org_drift_agent, flag_store, health, metrics_page,
-         measure_lag, resume_buffered)
+         measure_lag, debug_consumer)
     return app

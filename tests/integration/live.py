@@ -132,6 +132,10 @@ class Worker:
                 out[name] = float(value)
         return out
 
+    def debug_consumer(self) -> dict[str, object]:
+        with urllib.request.urlopen(self.url("/debug/consumer"), timeout=5) as r:
+            return dict(json.loads(r.read()))
+
     def consumed(self) -> float:
         return sum(v for k, v in self.metrics().items() if k.startswith("outcome_events_consumed_total"))
 
