@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
 from streams.core.indicators import UnitIndicators, unit_indicators
+from streams.core.lateness import too_late
 from streams.core.org import OrgDrift, OrgState
 from streams.core.person import Outcome, PersonState
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import PersonStage, UnitStage, UnitUpdate, staffing_update
-from streams.core.timebase import epoch, from_epoch
+from streams.core.timebase import epoch
 from streams.core.unit import UnitState
 from streams.models.events import Staffing
 from streams.models.flags import Flag, FlagStatus
@@ -90,11 +91,7 @@ class Monitor:
             return StepResult(duplicate=True)
         if outcome == Outcome.TOO_LATE:
             self.tally.rejected[RejectReason.TOO_LATE.value] += 1
-            return StepResult(rejection=Rejection(
-                reason=RejectReason.TOO_LATE,
-                message=f"occurred_at is more than {self.config.allowed_lateness_days:g} days before the "
-                        f"stream's clock ({from_epoch(arrival).date()})",
-                event_id=decoded.event_id, source_offset=source_offset))
+            return StepResult(rejection=too_late(self.config, arrival, decoded.event_id, source_offset))
         self.tally.accepted += 1
         self.tally.by_type[decoded.event_type] += 1
         self._record(flags)
