@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sys import intern
 from typing import NamedTuple
 
 from streams.core.timebase import epoch, local_day
@@ -32,7 +33,8 @@ class Fact(NamedTuple):
 def fact_of(event: PersonEvent, tz: str) -> Fact:
     t = epoch(event.occurred_at)
     day = local_day(event.occurred_at, tz)
-    base = (t, event.event_id, event.event_type, event.unit_id, day)
+    # unit ids and kinds repeat across millions of facts: one string object each
+    base = (t, event.event_id, intern(event.event_type), intern(event.unit_id), day)
     if isinstance(event, SickLeave):
         return Fact(*base, value=float(event.extent))
     if isinstance(event, Admission):
@@ -49,5 +51,5 @@ def fact_of(event: PersonEvent, tz: str) -> Fact:
 
 
 def fact_from_list(row: list) -> Fact:  # type: ignore[type-arg]
-    return Fact(int(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]),
+    return Fact(int(row[0]), str(row[1]), intern(str(row[2])), intern(str(row[3])), int(row[4]),
                 float(row[5]), bool(row[6]), str(row[7]))

@@ -34,8 +34,8 @@ class PersonState:
     """What a Faust table keeps per person (keyed by pseudonym). Versioned, JSON-serialisable.
 
     Durable: the checkpoint, the pending facts, the ids seen, the clock and the sequence number. The
-    fold over the pending facts (`current`, and what each pending step concluded) is a cache rebuilt
-    from those on first use, so it is never serialised and can never disagree with them.
+    fold over the pending facts (`current`) is a cache rebuilt from those on first use, so it is never
+    serialised and can never disagree with them.
     """
 
     clock: int = 0
@@ -44,7 +44,6 @@ class PersonState:
     seen: dict[str, int] = field(default_factory=dict)
     seq: int = 0  # accepted events so far: lets the unit stage recognise a re-sent update
     current: PersonFold | None = None
-    step_emits: list[Emits] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -94,50 +93,47 @@ class PersonTracker:
         state.clock = clock
         state.seq += 1
         state.seen[fact.event_id] = fact.t
-        current, emits = self._cache(state, subject)
+        current = self._cache(state, subject)
         result = PersonResult(Outcome.ACCEPTED)
         if not state.pending or fact > state.pending[-1]:
             # In event-time order (the usual case): one step, and what it concludes is the change.
             step = Emits()
             self.rules.step(current, fact, subject, step)
             state.pending.append(fact)
-            emits.append(step)
             result.flags = list(step.flags.values())
             result.deltas = {k: v for k, v in step.contrib.items() if abs(v) > 1e-9}
         else:
-            # Late: insert in event-time order, replay from the checkpoint, send the difference.
+            # Late: replay the pending facts from the checkpoint without and with the late one, and
+            # send the difference of what the two tails conclude.
             i = bisect.bisect(state.pending, fact)
-            state.pending.insert(i, fact)
             fold = state.checkpoint.copy()
             for f in state.pending[:i]:
                 self.rules.step(fold, f, subject, Emits())
-            tail = []
+            before, old_tail = fold.copy(), Emits()
             for f in state.pending[i:]:
-                step = Emits()
-                self.rules.step(fold, f, subject, step)
-                tail.append(step)
-            result.flags = _flag_changes(_flags(emits[i:]), _flags(tail))
-            result.deltas = _contrib_changes(_contrib(emits[i:]), _contrib(tail))
+                self.rules.step(before, f, subject, old_tail)
+            state.pending.insert(i, fact)
+            new_tail = Emits()
+            for f in state.pending[i:]:
+                self.rules.step(fold, f, subject, new_tail)
+            result.flags = _flag_changes(old_tail.flags, new_tail.flags)
+            result.deltas = _contrib_changes(old_tail.contrib, new_tail.contrib)
             state.current = fold
-            state.step_emits = emits[:i] + tail
         self._settle(state, subject, horizon)
         self._forget_ids(state, horizon)
         return result
 
     def current(self, state: PersonState, subject: str) -> PersonFold:
         """The fold over every accepted fact: what the person's indicators are read from."""
-        return self._cache(state, subject)[0]
+        return self._cache(state, subject)
 
-    def _cache(self, state: PersonState, subject: str) -> tuple[PersonFold, list[Emits]]:
-        if state.current is None or state.step_emits is None:
+    def _cache(self, state: PersonState, subject: str) -> PersonFold:
+        if state.current is None:
             fold = state.checkpoint.copy()
-            emits = []
             for f in state.pending:
-                step = Emits()
-                self.rules.step(fold, f, subject, step)
-                emits.append(step)
-            state.current, state.step_emits = fold, emits
-        return state.current, state.step_emits
+                self.rules.step(fold, f, subject, Emits())
+            state.current = fold
+        return state.current
 
     def _settle(self, state: PersonState, subject: str, horizon: int) -> None:
         """Facts older than the horizon can no longer be preceded by a new one: fold them for good."""
@@ -147,8 +143,6 @@ class PersonTracker:
             k += 1
         if k:
             del state.pending[:k]
-            if state.step_emits is not None:
-                del state.step_emits[:k]
 
     def _forget_ids(self, state: PersonState, horizon: int) -> None:
         """Drop ids older than the dedup window, oldest first (ids arrive in roughly time order; one
@@ -160,21 +154,6 @@ class PersonTracker:
             if seen[oldest] >= cutoff:
                 break
             del seen[oldest]
-
-
-def _flags(emits: list[Emits]) -> dict[str, Flag]:
-    out: dict[str, Flag] = {}
-    for e in emits:
-        out.update(e.flags)
-    return out
-
-
-def _contrib(emits: list[Emits]) -> dict[ContribKey, float]:
-    out: dict[ContribKey, float] = {}
-    for e in emits:
-        for k, v in e.contrib.items():
-            out[k] = out.get(k, 0.0) + v
-    return out
 
 
 def _flag_changes(before: dict[str, Flag], after: dict[str, Flag]) -> list[Flag]:
