@@ -21,6 +21,10 @@ What this consumer does instead:
   before they were processed: that is logged as a warning and the gap is accepted, so commits move on.
 - It records gaps only for compacted topics (compaction removes offsets) and for that retention case.
 - It removes duplicates before it looks for the run to commit.
+- Records delivered to an agent's queue just before faust clears the queues (it does so when a
+  recovery ends) are never processed, while later offsets are: the acknowledged offsets then start
+  above the committed one. When such a hole is still there at two checks `HOLE_CHECK_S` apart, the
+  consumer seeks the partition back to its committed offset and reads the lost records again.
 Re-delivered records are harmless: every stage of the monitor recognises what it has already seen.
 """
 
@@ -31,14 +35,15 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP
 from faust.utils.functional import consecutive_numbers
+from mode import Service
 
 log = logging.getLogger(__name__)
 
 STALE_FOR_S = 60.0
+HOLE_CHECK_S = 10.0
 
 
 class CommitSafeConsumer(aiokafka_driver.Consumer):
@@ -49,7 +54,9 @@ class CommitSafeConsumer(aiokafka_driver.Consumer):
         super().__init__(*args, **kwargs)
         self._expected_next: dict[TP, tuple[int, float]] = {}
         self._accept_gap: set[TP] = set()
+        self._holes: dict[TP, tuple[int, int]] = {}
         self.stale_records_skipped = 0
+        self.lost_deliveries_reread = 0
 
     def _compacted(self) -> frozenset[str]:
         return frozenset(getattr(self.app, "compacted_topics", ()))
@@ -84,6 +91,39 @@ class CommitSafeConsumer(aiokafka_driver.Consumer):
                 del expected[tp]
             yield tp, message
 
+    def _holes_now(self) -> dict[TP, tuple[int, int]]:
+        """Partitions whose acknowledged offsets start above the committed one plus the one offset
+        faust steps over: (committed, lowest acknowledged)."""
+        holes: dict[TP, tuple[int, int]] = {}
+        for tp, acked in list(self._acked.items()):
+            committed = self._committed_offset.get(tp)
+            if not acked or committed is None or tp.topic in self._compacted() or self._is_changelog_tp(tp):
+                continue
+            lowest = min(acked)
+            if lowest - committed > 1:
+                holes[tp] = (committed, lowest)
+        return holes
+
+    @Service.timer(HOLE_CHECK_S)
+    async def _check_for_lost_deliveries(self) -> None:
+        await self.reread_lost_deliveries()
+
+    async def reread_lost_deliveries(self) -> None:
+        """A hole seen at two checks in a row is a lost delivery: read the partition again from its
+        committed offset (what was processed already is recognised downstream)."""
+        app = self.app
+        if app.rebalancing or app.in_recovery or not self.flow_active:
+            self._holes = {}
+            return
+        holes = self._holes_now()
+        for tp, (committed, lowest) in holes.items():
+            if self._holes.get(tp) == (committed, lowest):
+                log.warning("offsets %s-%s of %s/%s were fetched but never processed; reading them again",
+                            committed, lowest - 1, tp.topic, tp.partition)
+                self.lost_deliveries_reread += 1
+                await self.seek(tp, committed)
+        self._holes = holes
+
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         if tp.topic in self._compacted() or tp in self._accept_gap:
             self._accept_gap.discard(tp)
@@ -114,13 +154,3 @@ class CommitSafeConsumer(aiokafka_driver.Consumer):
 
 class CommitSafeTransport(aiokafka_driver.Transport):
     Consumer = CommitSafeConsumer
-
-
-class MonitorApp(faust.App):
-    """A faust app on the commit-safe transport. `compacted_topics` names the topics whose offsets may
-    have holes (compaction), where faust's gap bookkeeping stays on."""
-
-    compacted_topics: frozenset[str] = frozenset()
-
-    def _new_transport(self) -> Any:
-        return CommitSafeTransport(self.conf.broker_consumer, self)

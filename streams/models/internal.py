@@ -48,3 +48,22 @@ class DeadLetter(_Internal):
     event_id: str | None = None
     original_text: str | None = Field(default=None, description="The original bytes, when valid UTF-8.")
     original_base64: str | None = Field(default=None, description="The original bytes otherwise.")
+
+
+class PersonEventBatch(_Internal):
+    """Person events bound for one partition of person-events, in the order they were read. One message
+    carries many events: per-message overhead, not the monitor's work, is what limits a worker."""
+
+    events: list[PersonEnvelope]
+
+
+class UnitUpdateBatch(_Internal):
+    """Unit updates bound for one partition of unit-updates, in the order they were made."""
+
+    updates: list[UnitUpdateMessage]
+
+
+class DaySummaryBatch(_Internal):
+    """Changed unit-days for the organisation stage (one partition)."""
+
+    summaries: list[DaySummaryMessage]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from streams.agents.worker import arrival_of
+from streams.agents.ingest import arrival_of
 
 
 def test_the_om_arrival_header_wins_over_the_record_timestamp() -> None:

@@ -14,7 +14,8 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP
 
 from streams.agents import offsets
-from streams.agents.offsets import CommitSafeConsumer, MonitorApp
+from streams.agents.app import MonitorApp
+from streams.agents.offsets import CommitSafeConsumer
 
 EVENTS = TP("care.events", 0)
 FLAGS = TP("outcome.flags", 0)
@@ -90,3 +91,36 @@ def test_offsets_removed_by_retention_before_processing_are_given_up_after_a_whi
     asyncio.run(consumer._add_gap(EVENTS, 101, 700))  # what faust's drain loop does next
     consumer._acked[EVENTS] = [700, 701]
     assert consumer._new_offset(EVENTS) == 702  # commits move on instead of waiting forever
+
+
+def test_records_lost_before_processing_are_read_again_from_the_committed_offset(
+        consumer: CommitSafeConsumer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sought: list[tuple[TP, int]] = []
+
+    async def seek(tp: TP, offset: int) -> None:
+        sought.append((tp, offset))
+
+    monkeypatch.setattr(consumer, "seek", seek)
+    consumer._committed_offset[EVENTS] = 100
+    consumer._acked[EVENTS] = list(range(115, 200))  # 100..114 never came to an agent
+    consumer._committed_offset[FLAGS] = 10
+    consumer._acked[FLAGS] = [30]  # compacted: a hole there is normal
+    asyncio.run(consumer.reread_lost_deliveries())
+    assert sought == []  # a hole seen once may still be filling
+    asyncio.run(consumer.reread_lost_deliveries())
+    assert sought == [(EVENTS, 100)]
+
+
+def test_a_partition_that_is_only_behind_is_left_alone(
+        consumer: CommitSafeConsumer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sought: list[tuple[TP, int]] = []
+
+    async def seek(tp: TP, offset: int) -> None:
+        sought.append((tp, offset))
+
+    monkeypatch.setattr(consumer, "seek", seek)
+    consumer._committed_offset[EVENTS] = 100
+    consumer._acked[EVENTS] = list(range(100, 150))  # processed in order, not yet committed
+    for _ in range(3):
+        asyncio.run(consumer.reread_lost_deliveries())
+    assert sought == []

@@ -1,0 +1,37 @@
+"""The whole organisation: weekly drift of each unit against the rest (the common trend removed).
+State: the `org` table, one key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.agents.codec import dumps
+from streams.agents.pipeline import ORG_KEY, Pending, Pipeline
+from streams.core.org import OrgDrift
+from streams.core.unit import DaySummary
+from streams.models.internal import DaySummaryBatch
+
+BATCH = 16
+WITHIN_S = 0.05
+
+
+def register(p: Pipeline) -> Any:
+    drift = OrgDrift(p.config)
+
+    @p.app.agent(p.topic(p.names.day_summaries), name="organisation", concurrency=1)
+    async def organisation(stream: Any) -> None:
+        async for batch in stream.take_events(BATCH, within=WITHIN_S):
+            state = p.org_cache.take(ORG_KEY)
+            summaries = [DaySummary(m.unit_id, m.day, m.sick_days, m.occasions, m.headcount)
+                         for message in batch
+                         for m in DaySummaryBatch.model_validate_json(message.value).summaries]
+            flags = drift.apply(state, summaries)
+            pending: Pending = []
+            await p.send_flags(flags, pending)
+            for fut in pending:
+                await fut
+            p.org_cache.put(ORG_KEY, state, dumps(state))
+            p.metrics.drift_late.set(state.late_for_drift)
+            p.org_to_publish[ORG_KEY] = state
+
+    return organisation

@@ -1,0 +1,67 @@
+"""Per unit: day-by-day sick leave, occasions, staffing and care presence; sends each changed unit-day
+to the organisation stage. State: the `units` table, keyed by unit id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.agents.codec import dumps
+from streams.agents.pipeline import ORG_KEY, OUTBOX_ITEMS, Pending, Pipeline
+from streams.agents.shipping import unit_update_of
+from streams.core.lateness import too_late
+from streams.core.stages import UnitStage
+from streams.core.unit import DaySummary, UnitState
+from streams.models.internal import DaySummaryBatch, DaySummaryMessage, UnitUpdateBatch
+
+BATCH = 16
+WITHIN_S = 0.05
+
+
+def register(p: Pipeline) -> Any:
+    stage = UnitStage(p.config)
+    metrics, cache = p.metrics, p.unit_cache
+
+    @p.app.agent(p.topic(p.names.unit_updates), name="units", concurrency=1)
+    async def units(stream: Any) -> None:
+        async for batch in stream.take_events(BATCH, within=WITHIN_S):
+            states: dict[str, UnitState] = {}
+            dirty: set[str] = set()
+            summaries: dict[tuple[str, int], DaySummary] = {}
+            pending: Pending = []
+            for message in batch:
+                for msg in UnitUpdateBatch.model_validate_json(message.value).updates:
+                    state = states.get(msg.unit_id)
+                    if state is None:
+                        state = states[msg.unit_id] = cache.take(msg.unit_id)
+                    result = stage.handle(state, unit_update_of(msg))
+                    if result.staffing_outcome == "duplicate":
+                        # a staffing report seen before is a duplicate event; a person's update seen
+                        # before is a re-send after a crash
+                        counter = metrics.events_duplicate if msg.source is None else metrics.unit_updates_duplicate
+                        counter.inc()
+                        continue
+                    if result.staffing_outcome == "too_late":
+                        arrival = msg.staffing[4] if msg.staffing else None
+                        event_id = msg.staffing[1] if msg.staffing else None
+                        await p.reject(too_late(p.config, arrival, event_id, msg.source_offset), None, pending)
+                        continue
+                    if msg.staffing is not None:
+                        metrics.events_consumed.labels("staffing").inc()
+                    dirty.add(msg.unit_id)
+                    for s in result.summaries:
+                        summaries[(s.unit_id, s.day)] = s
+            items = [DaySummaryMessage(unit_id=s.unit_id, day=s.day, sick_days=s.sick_days,
+                                       occasions=s.occasions, headcount=s.headcount) for s in summaries.values()]
+            for i in range(0, len(items), OUTBOX_ITEMS):
+                body = DaySummaryBatch(summaries=items[i:i + OUTBOX_ITEMS]).model_dump_json().encode()
+                pending.append(await p.send(p.names.day_summaries, ORG_KEY, body))
+            for fut in pending:
+                await fut
+            for key, state in states.items():
+                if key in dirty:
+                    cache.put(key, state, dumps(state))
+                    p.units_to_publish[key] = state
+                else:
+                    cache.keep(key, state)
+
+    return units
