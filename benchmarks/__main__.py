@@ -384,8 +384,9 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
         met = bool(bare_eps) and float(live[0]["eps"]) >= 0.5 * float(bare_eps or 0)
         lines += ["", "Resident memory of the worker process(es) once drained (tables in memory, Python, faust, "
                   "buffers; per person see section 4):",
-                  *[f"- {run['partitions']} partition(s), {run['workers']} worker(s): {float(run['rss']) / 2**20:,.0f} MiB "
-                    f"with {run['persons']:,.0f} persons in the tables" for run in live],
+                  *[f"- {run['partitions']} partition(s), {run['workers']} worker(s): "
+                    f"{float(run['rss']) / 2**20:,.0f} MiB with {run['persons']:,.0f} persons in the tables"
+                    for run in live],
                   "", f"Target: at least half of the bare consumer. {verdict(met)}", ""]
     if lat:
         lines += ["## 3. Latency at a fixed publish rate", "",
