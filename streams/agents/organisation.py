@@ -6,13 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import ORG_KEY, Pending, Pipeline
+from streams.agents.pipeline import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Pending, Pipeline
 from streams.core.org import OrgDrift
 from streams.core.unit import DaySummary
 from streams.models.internal import DaySummaryBatch
-
-BATCH = 16
-WITHIN_S = 0.05
 
 
 def register(p: Pipeline) -> Any:
@@ -20,7 +17,7 @@ def register(p: Pipeline) -> Any:
 
     @p.app.agent(p.topic(p.names.day_summaries), name="organisation", concurrency=1)
     async def organisation(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH, within=WITHIN_S):
+        async for batch in stream.take_events(BATCH_MESSAGES, within=WITHIN_S):
             state = p.org_cache.take(ORG_KEY)
             summaries = [DaySummary(m.unit_id, m.day, m.sick_days, m.occasions, m.headcount)
                          for message in batch

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import Outbox, Pending, Pipeline
+from streams.agents.pipeline import BATCH_MESSAGES, WITHIN_S, Outbox, Pending, Pipeline
 from streams.agents.shipping import unit_update_json
 from streams.core.lateness import too_late
 from streams.core.person import Outcome, PersonState
@@ -16,9 +16,6 @@ from streams.core.timebase import epoch
 from streams.models.events import EVENT_ADAPTER
 from streams.models.internal import PersonEventBatch
 
-#: batch messages per take; each holds up to an ingest batch's events for one partition
-BATCH = 16
-WITHIN_S = 0.05
 LATE_S = 86400
 
 
@@ -28,7 +25,7 @@ def register(p: Pipeline) -> Any:
 
     @p.app.agent(p.topic(p.names.person_events), name="persons", concurrency=1)
     async def persons(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH, within=WITHIN_S):
+        async for batch in stream.take_events(BATCH_MESSAGES, within=WITHIN_S):
             states: dict[str, PersonState] = {}
             dirty: set[str] = set()
             pending: Pending = []

@@ -35,6 +35,10 @@ from streams.settings import Settings
 log = logging.getLogger(__name__)
 
 ORG_KEY = "org"
+#: Agents reading batch messages take up to this many at once (each holds up to an ingest batch's
+#: events for one partition), or what has come within WITHIN_S seconds.
+BATCH_MESSAGES = 16
+WITHIN_S = 0.05
 #: An outgoing batch message holds at most this many items and about this many bytes.
 OUTBOX_ITEMS = 1000
 OUTBOX_BYTES = 512 * 1024

@@ -6,15 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import ORG_KEY, OUTBOX_ITEMS, Pending, Pipeline
+from streams.agents.pipeline import BATCH_MESSAGES, ORG_KEY, OUTBOX_ITEMS, WITHIN_S, Pending, Pipeline
 from streams.agents.shipping import unit_update_of
 from streams.core.lateness import too_late
 from streams.core.stages import UnitStage
 from streams.core.unit import DaySummary, UnitState
 from streams.models.internal import DaySummaryBatch, DaySummaryMessage, UnitUpdateBatch
-
-BATCH = 16
-WITHIN_S = 0.05
 
 
 def register(p: Pipeline) -> Any:
@@ -23,7 +20,7 @@ def register(p: Pipeline) -> Any:
 
     @p.app.agent(p.topic(p.names.unit_updates), name="units", concurrency=1)
     async def units(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH, within=WITHIN_S):
+        async for batch in stream.take_events(BATCH_MESSAGES, within=WITHIN_S):
             states: dict[str, UnitState] = {}
             dirty: set[str] = set()
             summaries: dict[tuple[str, int], DaySummary] = {}

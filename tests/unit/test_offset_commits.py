@@ -93,14 +93,20 @@ def test_offsets_removed_by_retention_before_processing_are_given_up_after_a_whi
     assert consumer._new_offset(EVENTS) == 702  # commits move on instead of waiting forever
 
 
-def test_records_lost_before_processing_are_read_again_from_the_committed_offset(
-        consumer: CommitSafeConsumer, monkeypatch: pytest.MonkeyPatch) -> None:
-    sought: list[tuple[TP, int]] = []
+@pytest.fixture
+def sought(consumer: CommitSafeConsumer, monkeypatch: pytest.MonkeyPatch) -> list[tuple[TP, int]]:
+    """The seeks the consumer makes (recorded, not sent)."""
+    calls: list[tuple[TP, int]] = []
 
     async def seek(tp: TP, offset: int) -> None:
-        sought.append((tp, offset))
+        calls.append((tp, offset))
 
     monkeypatch.setattr(consumer, "seek", seek)
+    return calls
+
+
+def test_records_lost_before_processing_are_read_again_from_the_committed_offset(
+        consumer: CommitSafeConsumer, sought: list[tuple[TP, int]]) -> None:
     consumer._committed_offset[EVENTS] = 100
     consumer._acked[EVENTS] = list(range(115, 200))  # 100..114 never came to an agent
     consumer._committed_offset[FLAGS] = 10
@@ -112,13 +118,7 @@ def test_records_lost_before_processing_are_read_again_from_the_committed_offset
 
 
 def test_a_partition_that_is_only_behind_is_left_alone(
-        consumer: CommitSafeConsumer, monkeypatch: pytest.MonkeyPatch) -> None:
-    sought: list[tuple[TP, int]] = []
-
-    async def seek(tp: TP, offset: int) -> None:
-        sought.append((tp, offset))
-
-    monkeypatch.setattr(consumer, "seek", seek)
+        consumer: CommitSafeConsumer, sought: list[tuple[TP, int]]) -> None:
     consumer._committed_offset[EVENTS] = 100
     consumer._acked[EVENTS] = list(range(100, 150))  # processed in order, not yet committed
     for _ in range(3):
