@@ -9,8 +9,9 @@ from typing import Any
 from streams.agents.codec import dumps
 from streams.agents.pipeline import BATCH_MESSAGES, WITHIN_S, Outbox, Pending, Pipeline
 from streams.agents.shipping import unit_update_json
+from streams.agents.state_cache import BatchStates
 from streams.core.lateness import too_late
-from streams.core.person import Outcome, PersonState
+from streams.core.person import Outcome
 from streams.core.stages import PersonStage
 from streams.core.timebase import epoch
 from streams.models.events import EVENT_ADAPTER
@@ -26,16 +27,13 @@ def register(p: Pipeline) -> Any:
     @p.app.agent(p.topic(p.names.person_events), name="persons", concurrency=1)
     async def persons(stream: Any) -> None:
         async for batch in stream.take_events(BATCH_MESSAGES, within=WITHIN_S):
-            states: dict[str, PersonState] = {}
-            dirty: set[str] = set()
+            states = BatchStates(cache)
             pending: Pending = []
             units = Outbox("updates", p.partitions)
             started: list[float] = []
             for message in batch:
                 for env in PersonEventBatch.model_validate_json(message.value).events:
                     state = states.get(env.pseudonym)
-                    if state is None:
-                        state = states[env.pseudonym] = cache.take(env.pseudonym)
                     event = EVENT_ADAPTER.validate_json(env.event)
                     result = stage.handle(state, event, env.arrival, env.pseudonym)  # type: ignore[arg-type]
                     if result.outcome is Outcome.DUPLICATE:
@@ -45,7 +43,7 @@ def register(p: Pipeline) -> Any:
                         rejection = too_late(p.config, env.arrival, event.event_id, env.source_offset)
                         await p.reject(rejection, env.event.encode(), pending)
                         continue
-                    dirty.add(env.pseudonym)
+                    states.mark_changed(env.pseudonym)
                     etype = event.event_type
                     occurred = epoch(event.occurred_at)
                     metrics.events_consumed.labels(etype).inc()
@@ -59,11 +57,7 @@ def register(p: Pipeline) -> Any:
             await p.send_outbox(p.names.unit_updates, units, pending)
             for fut in pending:
                 await fut
-            for key, state in states.items():
-                if key in dirty:
-                    cache.put(key, state, dumps(state))
-                else:
-                    cache.keep(key, state)
+            states.write(dumps)
             done = time.time()
             for t in started:
                 metrics.processing_latency.observe(max(0.0, done - t))

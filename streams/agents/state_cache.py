@@ -41,3 +41,34 @@ class StateCache(Generic[S]):
         if len(self._entries) >= self.max_entries:
             self._entries.pop(next(iter(self._entries)))
         self._entries[key] = (raw, state)
+
+
+class BatchStates(Generic[S]):
+    """The states one batch works on: taken from the cache once per key, marked when changed, and
+    written back (changed ones to the table, the rest kept) only after the batch's outputs are
+    acknowledged."""
+
+    def __init__(self, cache: StateCache[S]) -> None:
+        self.cache = cache
+        self.states: dict[str, S] = {}
+        self.changed: set[str] = set()
+
+    def get(self, key: str) -> S:
+        state = self.states.get(key)
+        if state is None:
+            state = self.states[key] = self.cache.take(key)
+        return state
+
+    def mark_changed(self, key: str) -> None:
+        self.changed.add(key)
+
+    def write(self, encode: Callable[[S], bytes]) -> dict[str, S]:
+        """Write the changed states; returns them."""
+        written: dict[str, S] = {}
+        for key, state in self.states.items():
+            if key in self.changed:
+                self.cache.put(key, state, encode(state))
+                written[key] = state
+            else:
+                self.cache.keep(key, state)
+        return written

@@ -8,9 +8,10 @@ from typing import Any
 from streams.agents.codec import dumps
 from streams.agents.pipeline import BATCH_MESSAGES, ORG_KEY, OUTBOX_ITEMS, WITHIN_S, Pending, Pipeline
 from streams.agents.shipping import unit_update_of
+from streams.agents.state_cache import BatchStates
 from streams.core.lateness import too_late
 from streams.core.stages import UnitStage
-from streams.core.unit import DaySummary, UnitState
+from streams.core.unit import DaySummary
 from streams.models.internal import DaySummaryBatch, DaySummaryMessage, UnitUpdateBatch
 
 
@@ -21,16 +22,12 @@ def register(p: Pipeline) -> Any:
     @p.app.agent(p.topic(p.names.unit_updates), name="units", concurrency=1)
     async def units(stream: Any) -> None:
         async for batch in stream.take_events(BATCH_MESSAGES, within=WITHIN_S):
-            states: dict[str, UnitState] = {}
-            dirty: set[str] = set()
+            states = BatchStates(cache)
             summaries: dict[tuple[str, int], DaySummary] = {}
             pending: Pending = []
             for message in batch:
                 for msg in UnitUpdateBatch.model_validate_json(message.value).updates:
-                    state = states.get(msg.unit_id)
-                    if state is None:
-                        state = states[msg.unit_id] = cache.take(msg.unit_id)
-                    result = stage.handle(state, unit_update_of(msg))
+                    result = stage.handle(states.get(msg.unit_id), unit_update_of(msg))
                     if result.staffing_outcome == "duplicate":
                         # a staffing report seen before is a duplicate event; a person's update seen
                         # before is a re-send after a crash
@@ -44,7 +41,7 @@ def register(p: Pipeline) -> Any:
                         continue
                     if msg.staffing is not None:
                         metrics.events_consumed.labels("staffing").inc()
-                    dirty.add(msg.unit_id)
+                    states.mark_changed(msg.unit_id)
                     for s in result.summaries:
                         summaries[(s.unit_id, s.day)] = s
             items = [DaySummaryMessage(unit_id=s.unit_id, day=s.day, sick_days=s.sick_days,
@@ -54,11 +51,6 @@ def register(p: Pipeline) -> Any:
                 pending.append(await p.send(p.names.day_summaries, ORG_KEY, body))
             for fut in pending:
                 await fut
-            for key, state in states.items():
-                if key in dirty:
-                    cache.put(key, state, dumps(state))
-                    p.units_to_publish[key] = state
-                else:
-                    cache.keep(key, state)
+            p.units_to_publish.update(states.write(dumps))
 
     return units
