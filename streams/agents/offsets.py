@@ -21,10 +21,11 @@ What this consumer does instead:
   before they were processed: that is logged as a warning and the gap is accepted, so commits move on.
 - It records gaps only for compacted topics (compaction removes offsets) and for that retention case.
 - It removes duplicates before it looks for the run to commit.
-- Records delivered to an agent's queue just before faust clears the queues (it does so when a
-  recovery ends) are never processed, while later offsets are: the acknowledged offsets then start
-  above the committed one. When such a hole is still there at two checks `HOLE_CHECK_S` apart, the
-  consumer seeks the partition back to its committed offset and reads the lost records again.
+- Records can still be lost on the way to an agent: faust clears its queues when a recovery ends, and
+  drops fetched records of a partition that a rebalance has just paused. Then the partition's
+  committed offset stops moving while records wait beyond it. When that is so at two checks
+  `STALL_CHECK_S` apart (faust commits every few seconds while anything is processed), the consumer
+  seeks the partition back to its committed offset and reads the lost records again (a warning).
 Re-delivered records are harmless: every stage of the monitor recognises what it has already seen.
 """
 
@@ -43,7 +44,8 @@ from mode import Service
 log = logging.getLogger(__name__)
 
 STALE_FOR_S = 60.0
-HOLE_CHECK_S = 10.0
+STALL_CHECK_S = 10.0
+MAX_REREADS = 3
 FETCH_MAX_WAIT_MS = 100
 
 
@@ -66,7 +68,8 @@ class CommitSafeConsumer(aiokafka_driver.Consumer):
         super().__init__(*args, **kwargs)
         self._expected_next: dict[TP, tuple[int, float]] = {}
         self._accept_gap: set[TP] = set()
-        self._holes: dict[TP, tuple[int, int]] = {}
+        self._stalled: dict[TP, int] = {}
+        self._rereads: dict[tuple[TP, int], int] = {}
         self.stale_records_skipped = 0
         self.lost_deliveries_reread = 0
 
@@ -106,38 +109,49 @@ class CommitSafeConsumer(aiokafka_driver.Consumer):
                 del expected[tp]
             yield tp, message
 
-    def _holes_now(self) -> dict[TP, tuple[int, int]]:
-        """Partitions whose acknowledged offsets start above the committed one plus the one offset
-        faust steps over: (committed, lowest acknowledged)."""
-        holes: dict[TP, tuple[int, int]] = {}
-        for tp, acked in list(self._acked.items()):
-            committed = self._committed_offset.get(tp)
-            if not acked or committed is None or tp.topic in self._compacted() or self._is_changelog_tp(tp):
+    def _stalled_now(self) -> dict[TP, int]:
+        """Partitions with records beyond their committed offset: {partition: committed offset}."""
+        behind: dict[TP, int] = {}
+        for tp in self.assignment():
+            if tp.topic in self._compacted() or self._is_changelog_tp(tp):
                 continue
-            lowest = min(acked)
-            if lowest - committed > 1:
-                holes[tp] = (committed, lowest)
-        return holes
+            committed = self._committed_offset.get(tp)
+            try:
+                high = self.highwater(tp)
+            except Exception:  # noqa: BLE001 - unknown yet (no fetch answered for it): not stalled
+                continue
+            if committed is not None and high is not None and high > committed:
+                behind[tp] = committed
+        return behind
 
-    @Service.timer(HOLE_CHECK_S)
+    @Service.timer(STALL_CHECK_S)
     async def _check_for_lost_deliveries(self) -> None:
         await self.reread_lost_deliveries()
 
     async def reread_lost_deliveries(self) -> None:
-        """A hole seen at two checks in a row is a lost delivery: read the partition again from its
-        committed offset (what was processed already is recognised downstream)."""
+        """A partition that has records beyond its committed offset, and whose committed offset did not
+        move between two checks, lost deliveries (faust commits every few seconds while records are
+        processed): read it again from the committed offset. What was processed already is recognised
+        downstream; what was lost is processed now."""
         app = self.app
         if app.rebalancing or app.in_recovery or not self.flow_active:
-            self._holes = {}
+            self._stalled = {}
             return
-        holes = self._holes_now()
-        for tp, (committed, lowest) in holes.items():
-            if self._holes.get(tp) == (committed, lowest):
-                log.warning("offsets %s-%s of %s/%s were fetched but never processed; reading them again",
-                            committed, lowest - 1, tp.topic, tp.partition)
+        stalled = self._stalled_now()
+        for tp, committed in stalled.items():
+            if self._stalled.get(tp) == committed:
+                tries = self._rereads.get((tp, committed), 0)
+                if tries >= MAX_REREADS:
+                    continue  # e.g. a transaction marker at the end: nothing more will come
+                self._rereads[(tp, committed)] = tries + 1
+                acked = self._acked.get(tp)
+                log.warning("%s/%s has not moved past offset %s for %.0f s with records after it%s; "
+                            "reading it again from there", tp.topic, tp.partition, committed, STALL_CHECK_S,
+                            f" (offsets from {min(acked)} on were processed)" if acked else "")
                 self.lost_deliveries_reread += 1
                 await self.seek(tp, committed)
-        self._holes = holes
+        self._stalled = stalled
+        self._rereads = {k: n for k, n in self._rereads.items() if stalled.get(k[0]) == k[1]}
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         if tp.topic in self._compacted() or tp in self._accept_gap:

@@ -95,13 +95,16 @@ def test_offsets_removed_by_retention_before_processing_are_given_up_after_a_whi
 
 @pytest.fixture
 def sought(consumer: CommitSafeConsumer, monkeypatch: pytest.MonkeyPatch) -> list[tuple[TP, int]]:
-    """The seeks the consumer makes (recorded, not sent)."""
+    """The seeks the consumer makes (recorded, not sent); the broker holds records up to offset 300 of
+    every partition, and the events and flags partitions are assigned."""
     calls: list[tuple[TP, int]] = []
 
     async def seek(tp: TP, offset: int) -> None:
         calls.append((tp, offset))
 
     monkeypatch.setattr(consumer, "seek", seek)
+    monkeypatch.setattr(consumer, "highwater", lambda tp: 300)
+    monkeypatch.setattr(consumer, "assignment", lambda: {EVENTS, FLAGS})
     return calls
 
 
@@ -109,18 +112,33 @@ def test_records_lost_before_processing_are_read_again_from_the_committed_offset
         consumer: CommitSafeConsumer, sought: list[tuple[TP, int]]) -> None:
     consumer._committed_offset[EVENTS] = 100
     consumer._acked[EVENTS] = list(range(115, 200))  # 100..114 never came to an agent
-    consumer._committed_offset[FLAGS] = 10
-    consumer._acked[FLAGS] = [30]  # compacted: a hole there is normal
+    consumer._committed_offset[FLAGS] = 10  # compacted: holes there are normal
     asyncio.run(consumer.reread_lost_deliveries())
-    assert sought == []  # a hole seen once may still be filling
+    assert sought == []  # seen once: may still be on its way
     asyncio.run(consumer.reread_lost_deliveries())
     assert sought == [(EVENTS, 100)]
 
 
-def test_a_partition_that_is_only_behind_is_left_alone(
+def test_a_partition_whose_records_vanished_without_any_being_processed_is_read_again(
         consumer: CommitSafeConsumer, sought: list[tuple[TP, int]]) -> None:
-    consumer._committed_offset[EVENTS] = 100
-    consumer._acked[EVENTS] = list(range(100, 150))  # processed in order, not yet committed
-    for _ in range(3):
+    consumer._committed_offset[EVENTS] = 6  # records 6..299 wait; nothing was acknowledged
+    for _ in range(2):
         asyncio.run(consumer.reread_lost_deliveries())
+    assert sought == [(EVENTS, 6)]
+
+
+def test_a_partition_whose_commits_move_is_left_alone(
+        consumer: CommitSafeConsumer, sought: list[tuple[TP, int]]) -> None:
+    for committed in (100, 150, 220, 300):  # a backlog being worked through, then caught up
+        consumer._committed_offset[EVENTS] = committed
+        asyncio.run(consumer.reread_lost_deliveries())
+    asyncio.run(consumer.reread_lost_deliveries())
     assert sought == []
+
+
+def test_a_partition_that_stays_put_after_reading_again_is_not_read_again_forever(
+        consumer: CommitSafeConsumer, sought: list[tuple[TP, int]]) -> None:
+    consumer._committed_offset[EVENTS] = 299  # e.g. a transaction marker at 299: nothing more comes
+    for _ in range(20):
+        asyncio.run(consumer.reread_lost_deliveries())
+    assert sought == [(EVENTS, 299)] * offsets.MAX_REREADS
