@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     store: str = "memory://"
     data_dir: str = "/tmp/outcome-monitor-worker"
     session_timeout_s: float = Field(default=10.0, ge=6.0, description="Kafka group session timeout.")
+    decoded_person_states: int = Field(
+        default=20_000, ge=0,
+        description="Person states the worker keeps decoded between batches (the rest stay as bytes in "
+                    "the table): speed for people with frequent events against memory per person.")
     topics: Topics = Topics()
     monitor: MonitorConfig = MonitorConfig()
 

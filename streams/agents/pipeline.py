@@ -131,7 +131,8 @@ class Pipeline:
         self.org = self._table("org", 1)
         self.flags = self._table("flags", n)
         self.person_cache: StateCache[PersonState] = StateCache(
-            self.persons, lambda raw: PersonState.from_dict(loads_dict(raw)), lambda _: PersonState())
+            self.persons, lambda raw: PersonState.from_dict(loads_dict(raw)), lambda _: PersonState(),
+            max_entries=self.settings.decoded_person_states)
         self.unit_cache: StateCache[UnitState] = StateCache(
             self.units, lambda raw: UnitState.from_dict(loads_dict(raw)), UnitState)
         self.org_cache: StateCache[OrgState] = StateCache(

@@ -38,6 +38,8 @@ class StateCache(Generic[S]):
             self._remember(key, raw, state)
 
     def _remember(self, key: str, raw: bytes, state: S) -> None:
+        if self.max_entries <= 0:
+            return
         if len(self._entries) >= self.max_entries:
             self._entries.pop(next(iter(self._entries)))
         self._entries[key] = (raw, state)
