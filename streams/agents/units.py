@@ -6,13 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import BATCH_MESSAGES, ORG_KEY, OUTBOX_ITEMS, WITHIN_S, Pending, Pipeline
+from streams.agents.pipeline import ORG_KEY, OUTBOX_ITEMS, Pending, Pipeline
 from streams.agents.shipping import unit_update_of
 from streams.agents.state_cache import BatchStates
 from streams.core.lateness import too_late
 from streams.core.stages import UnitStage
 from streams.core.unit import DaySummary
 from streams.models.internal import DaySummaryBatch, DaySummaryMessage, UnitUpdateBatch
+
+#: A unit's state holds every person it counts (for re-send recognition and the care population), so
+#: writing it is the costliest thing the worker does; units therefore work in larger, less frequent
+#: batches. This delays unit figures and drift (weekly) by at most UNITS_WITHIN_S, not person flags.
+UNITS_BATCH_MESSAGES = 256
+UNITS_WITHIN_S = 0.5
 
 
 def register(p: Pipeline) -> Any:
@@ -21,7 +27,7 @@ def register(p: Pipeline) -> Any:
 
     @p.app.agent(p.topic(p.names.unit_updates), name="units", concurrency=1)
     async def units(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH_MESSAGES, within=WITHIN_S):
+        async for batch in stream.take_events(UNITS_BATCH_MESSAGES, within=UNITS_WITHIN_S):
             states = BatchStates(cache)
             summaries: dict[tuple[str, int], DaySummary] = {}
             pending: Pending = []
