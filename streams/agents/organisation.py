@@ -19,11 +19,13 @@ def register(p: Pipeline) -> Any:
     async def organisation(stream: Any) -> None:
         async for batch in stream.take_events(BATCH_MESSAGES, within=WITHIN_S):
             state = p.org_cache.take(ORG_KEY)
-            summaries = [DaySummary(m.unit_id, m.day, m.sick_days, m.occasions, m.headcount)
-                         for message in batch
-                         for m in DaySummaryBatch.model_validate_json(message.value).summaries]
-            flags = drift.apply(state, summaries)
             pending: Pending = []
+            summaries: list[DaySummary] = []
+            for message in batch:
+                packed = await p.read(DaySummaryBatch, message, pending)
+                summaries += [DaySummary(m.unit_id, m.day, m.sick_days, m.occasions, m.headcount)
+                              for m in (packed.summaries if packed else ())]
+            flags = drift.apply(state, summaries)
             await p.send_flags(flags, pending)
             for fut in pending:
                 await fut

@@ -32,7 +32,8 @@ def register(p: Pipeline) -> Any:
             units = Outbox("updates", p.partitions)
             started: list[float] = []
             for message in batch:
-                for env in PersonEventBatch.model_validate_json(message.value).events:
+                packed = await p.read(PersonEventBatch, message, pending)
+                for env in packed.events if packed else ():
                     state = states.get(env.pseudonym)
                     event = EVENT_ADAPTER.validate_json(env.event)
                     result = stage.handle(state, event, env.arrival, env.pseudonym)  # type: ignore[arg-type]

@@ -15,9 +15,10 @@ import base64
 import logging
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
+from pydantic import BaseModel, ValidationError
 
 from streams.agents.codec import loads_dict
 from streams.agents.partitioning import partition_of
@@ -29,7 +30,7 @@ from streams.core.unit import UnitState
 from streams.metrics import Metrics
 from streams.models.flags import Flag, FlagStatus
 from streams.models.internal import DeadLetter
-from streams.models.rejections import Rejection
+from streams.models.rejections import Rejection, RejectReason
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ OUTBOX_ITEMS = 1000
 OUTBOX_BYTES = 512 * 1024
 
 Pending = list[Awaitable[Any]]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -176,3 +178,20 @@ class Pipeline:
         self.metrics.events_rejected.labels(rejection.reason.value).inc()
         pending.append(await self.send(self.names.rejected, None, dead_letter(rejection, original)))
         log.debug("rejected %s at %s: %s", rejection.reason.value, rejection.source_offset, rejection.message)
+
+    async def read(self, model: type[M], event: Any, pending: Pending) -> M | None:
+        """A message of one of the worker's own topics, or None when it cannot be read: then it goes to
+        the dead-letter topic with its offset, and the agent goes on (a crash would loop on it)."""
+        try:
+            return model.model_validate_json(event.value)
+        except ValidationError as exc:
+            msg = event.message
+            rejection = Rejection(reason=RejectReason.UNREADABLE_INTERNAL_MESSAGE,
+                                  source_offset=f"{msg.topic}/{msg.partition}/{msg.offset}",
+                                  message=f"not a {model.__name__}: {exc.error_count()} error(s), first at "
+                                          f"{'.'.join(str(x) for x in exc.errors()[0]['loc']) or 'top level'}")
+            raw = event.value if isinstance(event.value, bytes) else None
+            await self.reject(rejection, raw, pending)
+            log.warning("%s at %s", rejection.message, rejection.source_offset)
+            return None
+

@@ -32,7 +32,8 @@ def register(p: Pipeline) -> Any:
             summaries: dict[tuple[str, int], DaySummary] = {}
             pending: Pending = []
             for message in batch:
-                for msg in UnitUpdateBatch.model_validate_json(message.value).updates:
+                packed = await p.read(UnitUpdateBatch, message, pending)
+                for msg in packed.updates if packed else ():
                     result = stage.handle(states.get(msg.unit_id), unit_update_of(msg))
                     if result.staffing_outcome == "duplicate":
                         # a staffing report seen before is a duplicate event; a person's update seen

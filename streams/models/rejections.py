@@ -21,6 +21,8 @@ class RejectReason(StrEnum):
     IN_THE_FUTURE = "in_the_future"
     RAW_PERSONAL_IDENTITY_NUMBER = "raw_personal_identity_number"
     TOO_LATE = "too_late"
+    #: a message on one of the worker's own topics it cannot read (e.g. left there by another version)
+    UNREADABLE_INTERNAL_MESSAGE = "unreadable_internal_message"
 
 
 class Rejection(BaseModel):

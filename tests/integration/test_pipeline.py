@@ -110,11 +110,19 @@ def test_malformed_and_hostile_messages_go_to_the_dead_letter_topic_and_good_one
         if i < len(good):
             records.append((b"pat-9", good[i], None))
     publish_raw(ns.events, records)
+    # a message on one of the worker's own topics that it cannot read (as another version might leave)
+    internal = [(None, b'{"events": "not a list"}', None), (None, b"\x00garbage", None)]
+    publish_raw(f"{ns.name}.person-events", internal)
+    publish_raw(f"{ns.name}.unit-updates", internal[:1])
     wait_drained(ns, workers)
 
     letters = [json.loads(v) for _, v in read_topic(ns.rejected)]
+    inside = [d for d in letters if d["reason"] == "unreadable_internal_message"]
+    letters = [d for d in letters if d not in inside]
     assert sorted(d["reason"] for d in letters) == sorted(reason for _, reason in hostile)
     assert all(d["message"] and d["source_offset"].startswith(ns.events) for d in letters)
+    assert sorted(d["source_offset"].rsplit("/", 2)[0] for d in inside) == [
+        f"{ns.name}.person-events"] * 2 + [f"{ns.name}.unit-updates"]
     assert any(d["original_base64"] for d in letters)  # bytes that are not UTF-8 are kept too
     assert [f["rule"] for f in final_flags(ns).values()] == ["frequent_emergency_visits"]
     worker.assert_alive()
