@@ -270,7 +270,7 @@ def worker_memory_run(persons: int, workdir: Path) -> dict[str, object]:
 
 def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]:
     """Publish at a fixed rate with wall-clock event times; event-to-flag from record timestamps."""
-    from kafka import KafkaConsumer, KafkaProducer
+    from kafka import KafkaProducer
 
     from streams.agents.topics import TopicSpec, ensure_topics
     from tests.integration.live import BOOTSTRAP, Namespace, Worker, wait_drained
@@ -307,29 +307,13 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
         producer.close()
         worker.stop()
     # Flag record timestamps (CreateTime = when the worker sent it) against our send times.
-    from kafka import TopicPartition
+    from tests.integration.live import read_records
 
-    from tests.integration.live import end_offsets
-
-    ends = end_offsets([ns.flags])
-    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
-    consumer.assign(list(ends))
-    consumer.seek_to_beginning()
     latencies = []
-    remaining = {tp for tp, end in ends.items() if end > 0}
-    while remaining:
-        batch = consumer.poll(timeout_ms=2000)
-        if not batch:
-            break
-        for tp, records in batch.items():
-            for rec in records:
-                flag = json.loads(rec.value)
-                trigger = flag["evidence"].get("event_ids", [None])[-1]
-                if trigger in sent_at:
-                    latencies.append(rec.timestamp / 1000 - sent_at[trigger])
-                if rec.offset + 1 >= ends[TopicPartition(tp.topic, tp.partition)]:
-                    remaining.discard(tp)
-    consumer.close()
+    for rec in read_records(ns.flags):
+        trigger = json.loads(rec.value)["evidence"].get("event_ids", [None])[-1]
+        if trigger in sent_at:
+            latencies.append(rec.timestamp / 1000 - sent_at[trigger])
     latencies.sort()
     buckets = {k: v for k, v in metrics.items() if k.startswith("outcome_processing_latency_seconds_bucket")}
 

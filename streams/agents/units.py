@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import ORG_KEY, OUTBOX_ITEMS, Pending, Pipeline
+from streams.agents.pipeline import ORG_KEY, Outbox, Pending, Pipeline
 from streams.agents.shipping import unit_update_of
 from streams.agents.state_cache import BatchStates
 from streams.core.lateness import too_late
 from streams.core.stages import UnitStage
 from streams.core.unit import DaySummary
-from streams.models.internal import DaySummaryBatch, DaySummaryMessage, UnitUpdateBatch
+from streams.models.internal import DaySummaryMessage, UnitUpdateBatch
 
 #: A unit's state holds every person it counts (for re-send recognition and the care population), so
 #: writing it is the costliest thing the worker does; units therefore work in larger, less frequent
@@ -51,11 +51,11 @@ def register(p: Pipeline) -> Any:
                     states.mark_changed(msg.unit_id)
                     for s in result.summaries:
                         summaries[(s.unit_id, s.day)] = s
-            items = [DaySummaryMessage(unit_id=s.unit_id, day=s.day, sick_days=s.sick_days,
-                                       occasions=s.occasions, headcount=s.headcount) for s in summaries.values()]
-            for i in range(0, len(items), OUTBOX_ITEMS):
-                body = DaySummaryBatch(summaries=items[i:i + OUTBOX_ITEMS]).model_dump_json().encode()
-                pending.append(await p.send(p.names.day_summaries, ORG_KEY, body))
+            org = Outbox("summaries", 1)  # one organisation, one partition
+            for s in summaries.values():
+                org.add(ORG_KEY, DaySummaryMessage(unit_id=s.unit_id, day=s.day, sick_days=s.sick_days,
+                                                   occasions=s.occasions, headcount=s.headcount).model_dump_json())
+            await p.send_outbox(p.names.day_summaries, org, pending)
             for fut in pending:
                 await fut
             p.units_to_publish.update(states.write(dumps))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,13 +217,14 @@ def wait_drained(ns: Namespace, workers: list[Worker], timeout: float = 300) -> 
     raise AssertionError(f"not drained in {timeout}s, behind: {behind}")
 
 
-def read_topic(topic: str) -> list[tuple[bytes | None, bytes]]:
+def read_records(topic: str) -> list[ConsumerRecord]:
+    """Every record of a topic, from the beginning to the end it had when asked."""
     ends = end_offsets([topic])
     consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False,
                              auto_offset_reset="earliest", consumer_timeout_ms=10_000)
     consumer.assign(list(ends))
     consumer.seek_to_beginning()
-    out: list[tuple[bytes | None, bytes]] = []
+    out: list[ConsumerRecord] = []
     remaining = {tp: end for tp, end in ends.items() if end > 0}
     try:
         while remaining:
@@ -231,12 +233,16 @@ def read_topic(topic: str) -> list[tuple[bytes | None, bytes]]:
                 break
             for tp, records in batch.items():
                 for rec in records:
-                    out.append((rec.key, rec.value))
+                    out.append(rec)
                     if rec.offset + 1 >= remaining.get(tp, 0):
                         remaining.pop(tp, None)
     finally:
         consumer.close()
     return out
+
+
+def read_topic(topic: str) -> list[tuple[bytes | None, bytes]]:
+    return [(rec.key, rec.value) for rec in read_records(topic)]
 
 
 def final_flags(ns: Namespace) -> dict[str, dict[str, object]]:
