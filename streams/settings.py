@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         default=20_000, ge=0,
         description="Person states the worker keeps decoded between batches (the rest stay as bytes in "
                     "the table): speed for people with frequent events against memory per person.")
+    fail_on_event_id: str | None = Field(
+        default=None, description="For tests only: the persons stage raises on this event id, to show that a "
+                                  "defect in one item goes to the dead-letter topic and the rest flows.")
     topics: Topics = Topics()
     monitor: MonitorConfig = MonitorConfig()
 

@@ -4,21 +4,56 @@ once and the open-flag figures survive a restart. State: the `flags` table, keye
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.pipeline import Pipeline
+from streams.agents.records import InputRecord
+from streams.agents.stage_agent import Item
+from streams.models.rejections import Rejection, RejectReason
 
 BATCH = 500
 WITHIN_S = 0.05
 
 
-def register(p: Pipeline) -> Any:
-    @p.app.agent(p.topic(p.names.flags), name="flag_store", concurrency=1)
-    async def flag_store(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH, within=WITHIN_S):
-            for event in batch:
-                flag = json.loads(event.value)
-                p.flags[event.key] = json.dumps(
-                    {"rule": flag["rule"], "unit": flag["unit_id"], "status": flag["status"]}).encode()
+@dataclass
+class FlagBatch:
+    latest: dict[str, bytes] = field(default_factory=dict)
 
-    return flag_store
+
+class FlagStore:
+    def __init__(self, p: Pipeline) -> None:
+        self.p = p
+
+    def begin(self) -> FlagBatch:
+        return FlagBatch()
+
+    def items(self, record: InputRecord) -> list[Item[dict[str, Any]]] | Rejection:
+        try:
+            flag = json.loads(record.value)
+            return [Item(record, {"rule": flag["rule"], "unit": flag["unit_id"], "status": flag["status"],
+                                  "flag_id": flag["flag_id"]}, raw=record.value)]
+        except (ValueError, KeyError, TypeError):
+            return Rejection(reason=RejectReason.UNREADABLE_INTERNAL_MESSAGE, source_offset=record.where,
+                             message="not a flag (rule, unit_id, status, flag_id)")
+
+    def apply(self, batch: FlagBatch, item: Item[dict[str, Any]]) -> None:
+        flag = dict(item.value)
+        batch.latest[str(flag.pop("flag_id"))] = json.dumps(flag).encode()
+
+    def close(self, batch: FlagBatch) -> None:
+        pass
+
+    async def send(self, batch: FlagBatch) -> list[Any]:
+        return []
+
+    def write(self, batch: FlagBatch) -> None:
+        for flag_id, value in batch.latest.items():
+            self.p.flags[flag_id.encode()] = value
+
+    def done(self, batch: FlagBatch) -> None:
+        pass
+
+
+def register(p: Pipeline) -> Any:
+    return p.stage_agent("flag_store", p.names.flags, FlagStore(p), BATCH, WITHIN_S)

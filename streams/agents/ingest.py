@@ -1,18 +1,23 @@
-"""The door: decode and validate each input record, reject what fails (dead-letter topic), pseudonymise
-the person, and pass the event on, batched by the partition its pseudonym hashes to. Stateless."""
+"""The door: decode and validate each input record, read its arrival header, reject what fails
+(dead-letter topic), pseudonymise the person, and pass the event on, batched by the partition its
+pseudonym hashes to (staffing reports straight to their unit). Stateless."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.pipeline import Outbox, Pending, Pipeline
+from streams.agents.pipeline import Outputs, Pipeline
+from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_json
+from streams.agents.stage_agent import Item
+from streams.core.arrival import arrival_of
 from streams.core.decode import decode_event
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import staffing_update
-from streams.models.events import ARRIVAL_HEADER, Staffing
+from streams.models.events import Staffing
 from streams.models.internal import PersonEnvelope
 from streams.models.rejections import Rejection
 
@@ -20,52 +25,58 @@ BATCH = 500
 WITHIN_S = 0.05
 
 
-def arrival_of(message: Any) -> int:
-    """The record's arrival time in event-time terms: the `om-arrival` header that `publish` sets for a
-    replayed file, else the record timestamp (what any other client's record carries)."""
-    headers = message.headers or ()
-    items = headers.items() if isinstance(headers, dict) else headers
-    for name, value in items:
-        if name == ARRIVAL_HEADER and value:
-            try:
-                return int(value)
-            except ValueError:
-                break
-    return int(message.timestamp)
+@dataclass
+class IngestBatch:
+    out: Outputs = field(default_factory=Outputs)
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+class Ingest:
+    def __init__(self, p: Pipeline) -> None:
+        self.p, self.config = p, p.config
+        self.pseudonymise = Pseudonymiser(p.settings.pseudonym_key_bytes())
+        self.max_future = dt.timedelta(hours=p.config.max_future_hours)
+
+    def begin(self) -> IngestBatch:
+        return IngestBatch()
+
+    def items(self, record: InputRecord) -> list[Item[None]] | Rejection:
+        return [Item(record, None, raw=record.value)]
+
+    def apply(self, batch: IngestBatch, item: Item[None]) -> None:
+        record, out, p = item.record, batch.out, self.p
+        decoded = decode_event(record.value, batch.now, max_bytes=self.config.max_message_bytes,
+                               max_future=self.max_future, source_offset=record.where)
+        if isinstance(decoded, Rejection):
+            out.rejections.append((decoded, record.value))
+            return
+        arrival = arrival_of(record.headers, record.timestamp_ms, record.where)
+        if isinstance(arrival, Rejection):
+            out.rejections.append((arrival.model_copy(update={"event_id": decoded.event_id}), record.value))
+            return
+        if isinstance(decoded, Staffing):
+            update = staffing_update(decoded, arrival.seconds, self.config.timezone)
+            out.outbox(p.names.unit_updates, "updates", p.partitions).add(
+                update.unit_id, unit_update_json(update, record.where))
+            return
+        pseudonym = self.pseudonymise(decoded.person_id)
+        body = decoded.model_copy(update={"person_id": pseudonym}).model_dump_json()
+        envelope = PersonEnvelope(pseudonym=pseudonym, arrival=arrival.seconds, source_offset=record.where,
+                                  event=body, ingested_at=time.time())
+        out.outbox(p.names.person_events, "events", p.partitions).add(pseudonym, envelope.model_dump_json())
+
+    def close(self, batch: IngestBatch) -> None:
+        pass
+
+    async def send(self, batch: IngestBatch) -> list[Any]:
+        return await self.p.send_outputs(batch.out)
+
+    def write(self, batch: IngestBatch) -> None:
+        pass
+
+    def done(self, batch: IngestBatch) -> None:
+        batch.out.count()
 
 
 def register(p: Pipeline) -> Any:
-    config = p.config
-    pseudonymise = Pseudonymiser(p.settings.pseudonym_key_bytes())
-    max_future = dt.timedelta(hours=config.max_future_hours)
-
-    @p.app.agent(p.topic(p.names.events), name="ingest", concurrency=1)
-    async def ingest(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH, within=WITHIN_S):
-            pending: Pending = []
-            persons, units = Outbox("events", p.partitions), Outbox("updates", p.partitions)
-            now = dt.datetime.now(dt.UTC)
-            for event in batch:
-                msg = event.message
-                offset = f"{msg.topic}/{msg.partition}/{msg.offset}"
-                raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
-                decoded = decode_event(raw, now, max_bytes=config.max_message_bytes, max_future=max_future,
-                                       source_offset=offset)
-                if isinstance(decoded, Rejection):
-                    await p.reject(decoded, raw, pending)
-                    continue
-                arrival = arrival_of(msg)
-                if isinstance(decoded, Staffing):
-                    update = staffing_update(decoded, arrival, config.timezone)
-                    units.add(update.unit_id, unit_update_json(update, offset))
-                    continue
-                pseudonym = pseudonymise(decoded.person_id)
-                body = decoded.model_copy(update={"person_id": pseudonym}).model_dump_json()
-                envelope = PersonEnvelope(pseudonym=pseudonym, arrival=arrival, source_offset=offset,
-                                          event=body, ingested_at=time.time())
-                persons.add(pseudonym, envelope.model_dump_json())
-            await p.send_outbox(p.names.person_events, persons, pending)
-            await p.send_outbox(p.names.unit_updates, units, pending)
-            # Stateless: the offset commit flushes the producer first, so no wait is needed here.
-
-    return ingest
+    return p.stage_agent("ingest", p.names.events, Ingest(p), BATCH, WITHIN_S)

@@ -3,34 +3,63 @@ State: the `org` table, one key."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Pending, Pipeline
-from streams.core.org import OrgDrift
+from streams.agents.pipeline import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Outputs, Pipeline, read_internal
+from streams.agents.records import InputRecord
+from streams.agents.stage_agent import Item
+from streams.agents.state_cache import BatchStates
+from streams.core.org import OrgDrift, OrgState
 from streams.core.unit import DaySummary
-from streams.models.internal import DaySummaryBatch
+from streams.models.internal import DaySummaryBatch, DaySummaryMessage
+from streams.models.rejections import Rejection
+
+
+@dataclass
+class OrgBatch:
+    states: BatchStates[OrgState]
+    out: Outputs = field(default_factory=Outputs)
+    summaries: list[DaySummary] = field(default_factory=list)
+    written: dict[str, OrgState] = field(default_factory=dict)
+
+
+class Organisation:
+    def __init__(self, p: Pipeline) -> None:
+        self.p, self.drift = p, OrgDrift(p.config)
+
+    def begin(self) -> OrgBatch:
+        return OrgBatch(BatchStates(self.p.org_cache))
+
+    def items(self, record: InputRecord) -> list[Item[DaySummaryMessage]] | Rejection:
+        packed = read_internal(DaySummaryBatch, record)
+        if isinstance(packed, Rejection):
+            return packed
+        return [Item(record, m, raw=m.model_dump_json().encode()) for m in packed.summaries]
+
+    def apply(self, batch: OrgBatch, item: Item[DaySummaryMessage]) -> None:
+        m = item.value
+        batch.summaries.append(DaySummary(m.unit_id, m.day, m.sick_days, m.occasions, m.headcount))
+
+    def close(self, batch: OrgBatch) -> None:
+        state = batch.states.get(ORG_KEY)
+        batch.out.flags += self.drift.apply(state, batch.summaries)
+        batch.states.mark_changed(ORG_KEY)
+
+    async def send(self, batch: OrgBatch) -> list[Any]:
+        return await self.p.send_outputs(batch.out)
+
+    def write(self, batch: OrgBatch) -> None:
+        batch.written = batch.states.write(dumps)
+
+    def done(self, batch: OrgBatch) -> None:
+        batch.out.count()
+        for state in batch.written.values():
+            self.p.metrics.drift_late.set(state.late_for_drift)
+            self.p.org_to_publish[ORG_KEY] = state
 
 
 def register(p: Pipeline) -> Any:
-    drift = OrgDrift(p.config)
-
-    @p.app.agent(p.topic(p.names.day_summaries), name="organisation", concurrency=1)
-    async def organisation(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH_MESSAGES, within=WITHIN_S):
-            state = p.org_cache.take(ORG_KEY)
-            pending: Pending = []
-            summaries: list[DaySummary] = []
-            for message in batch:
-                packed = await p.read(DaySummaryBatch, message, pending)
-                summaries += [DaySummary(m.unit_id, m.day, m.sick_days, m.occasions, m.headcount)
-                              for m in (packed.summaries if packed else ())]
-            flags = drift.apply(state, summaries)
-            await p.send_flags(flags, pending)
-            for fut in pending:
-                await fut
-            p.org_cache.put(ORG_KEY, state, dumps(state))
-            p.metrics.drift_late.set(state.late_for_drift)
-            p.org_to_publish[ORG_KEY] = state
-
-    return organisation
+    return p.stage_agent("organisation", p.names.day_summaries, Organisation(p), BATCH_MESSAGES, WITHIN_S,
+                         positions=p.org_positions, partitions=1)

@@ -1,18 +1,22 @@
-"""The worker's web pages and its lag timer: /health (ready only after table recovery), /metrics (unit
-figures computed when Prometheus asks), /debug/consumer (why a lag does not move)."""
+"""The worker's web pages and its progress timer: /health (ready only after table recovery), /metrics
+(unit figures computed when Prometheus asks), /debug/progress (where each agent stands), and a log line
+every few seconds while a backlog drains (events/s, lag, estimated time left)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from typing import Any
 
 from prometheus_client import generate_latest
 
-from streams.agents.diagnostics import consumer_snapshot
 from streams.agents.pipeline import Pipeline
 from streams.core.indicators import unit_indicators
 from streams.core.org import relative_levels
 from streams.models.flags import FlagStatus
+
+log = logging.getLogger(__name__)
 
 LAG_INTERVAL_S = 5.0
 
@@ -22,10 +26,8 @@ def register(p: Pipeline) -> list[Any]:
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
-        recovery = app.tables.recovery  # type: ignore[attr-defined]
-        recovered = recovery.completed.is_set() and not app.in_recovery
-        status = 200 if recovered else 503
-        return web.json({"status": "ready" if recovered else "recovering"}, status=status)
+        recovered = p.ready()
+        return web.json({"status": "ready" if recovered else "recovering"}, status=200 if recovered else 503)
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
@@ -49,32 +51,51 @@ def register(p: Pipeline) -> list[Any]:
             metrics.flags_open.labels(rule, unit).set(count)
         return web.bytes(generate_latest(metrics.registry), content_type="text/plain; version=0.0.4")
 
-    @app.page("/debug/consumer")
-    async def debug_consumer(web: Any, request: Any) -> Any:
-        return web.json(consumer_snapshot(app))
+    @app.page("/debug/progress")
+    async def debug_progress(web: Any, request: Any) -> Any:
+        """Per agent and input partition: assigned, next offset to process, the broker's end. Offsets
+        and counts only, no content: the first place to look when a lag stops moving."""
+        return web.json(await progress_snapshot(p))
 
-    names = p.names
-    source_topics = {names.events, names.person_events, names.unit_updates, names.day_summaries}
+    last = {"t": time.monotonic(), "processed": 0}
 
     @app.timer(interval=LAG_INTERVAL_S)
     async def measure_lag() -> None:
-        consumer = app.consumer
         try:
-            assignment = consumer.assignment()
-            highwaters = await consumer.highwaters(*assignment)
+            snapshot = await progress_snapshot(p)
         except Exception:  # noqa: BLE001 - lag is best effort; never break the worker for it
             return
-        lag: dict[str, int] = {}
-        for tp in assignment:
-            if tp.topic not in source_topics:
-                continue  # changelogs are read on recovery only
-            high = highwaters.get(tp)
-            if high is None:
-                continue
-            # faust keeps no public accessor for the committed offset
-            committed = consumer._committed_offset.get(tp) or 0  # type: ignore[attr-defined]
-            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, high - committed)
-        for topic_name, value in lag.items():
+        lag_by_topic: dict[str, int] = {}
+        for stage in snapshot["agents"].values():
+            lag_by_topic[stage["topic"]] = sum(part["lag"] for part in stage["partitions"].values())
+        for topic_name, value in lag_by_topic.items():
             metrics.consumer_lag.labels(topic_name).set(value)
+        now = time.monotonic()
+        processed = p.stages["ingest"].stats.processed if "ingest" in p.stages else 0
+        rate = (processed - last["processed"]) / max(1e-6, now - last["t"])
+        last.update(t=now, processed=processed)
+        backlog = lag_by_topic.get(p.names.events, 0)
+        behind = sum(lag_by_topic.values())
+        if behind:
+            eta = f"~{backlog / rate:,.0f} s left" if rate > 0 else "no progress in the last interval"
+            log.info("backlog: %s input events waiting (%s on internal topics), %.0f events/s, %s",
+                     f"{backlog:,}", f"{behind - backlog:,}", rate, eta)
 
-    return [health, metrics_page, debug_consumer, measure_lag]
+    return [health, metrics_page, debug_progress, measure_lag]
+
+
+async def progress_snapshot(p: Pipeline) -> dict[str, Any]:
+    agents: dict[str, Any] = {}
+    for name, stage in p.stages.items():
+        assigned = p.assigned(stage.topic)
+        ends = await p.reader.end_offsets(stage.topic, assigned) if assigned else {}
+        parts: dict[str, Any] = {}
+        for part in assigned:
+            position = stage.positions.get(part) if p.ready() else None
+            end = ends.get(part, 0)
+            parts[str(part)] = {"position": position, "end": end, "lag": max(0, end - (position or 0))}
+        agents[name] = {"topic": stage.topic, "processed": stage.stats.processed,
+                        "redelivered_skipped": stage.stats.redelivered_skipped,
+                        "read_from_broker": stage.stats.fetched_from_broker,
+                        "failed_items": stage.stats.failed_items, "partitions": parts}
+    return {"ready": p.ready(), "agents": agents}

@@ -4,63 +4,97 @@ event changes in the person's units. State: the `persons` table, keyed by pseudo
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import BATCH_MESSAGES, WITHIN_S, Outbox, Pending, Pipeline
+from streams.agents.pipeline import BATCH_MESSAGES, WITHIN_S, Outputs, Pipeline, read_internal
+from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_json
+from streams.agents.stage_agent import Item
 from streams.agents.state_cache import BatchStates
 from streams.core.lateness import too_late
-from streams.core.person import Outcome
+from streams.core.person import Outcome, PersonState
 from streams.core.stages import PersonStage
 from streams.core.timebase import epoch
 from streams.models.events import EVENT_ADAPTER
-from streams.models.internal import PersonEventBatch
+from streams.models.internal import PersonEnvelope, PersonEventBatch
+from streams.models.rejections import Rejection
 
 LATE_S = 86400
 
 
+class InjectedFault(RuntimeError):
+    """Raised for the event id set in `fail_on_event_id`: how the tests prove a defect is isolated."""
+
+
+@dataclass
+class PersonsBatch:
+    states: BatchStates[PersonState]
+    out: Outputs = field(default_factory=Outputs)
+    started: list[float] = field(default_factory=list)
+
+
+class Persons:
+    def __init__(self, p: Pipeline) -> None:
+        self.p, self.stage, self.metrics = p, PersonStage(p.config), p.metrics
+        self.fail_on = p.settings.fail_on_event_id
+
+    def begin(self) -> PersonsBatch:
+        return PersonsBatch(BatchStates(self.p.person_cache))
+
+    def items(self, record: InputRecord) -> list[Item[PersonEnvelope]] | Rejection:
+        packed = read_internal(PersonEventBatch, record)
+        if isinstance(packed, Rejection):
+            return packed
+        return [Item(record, env, raw=env.event.encode()) for env in packed.events]
+
+    def apply(self, batch: PersonsBatch, item: Item[PersonEnvelope]) -> None:
+        env, out, p, metrics = item.value, batch.out, self.p, self.metrics
+        event = EVENT_ADAPTER.validate_json(env.event)
+        item.event_id = event.event_id
+        if self.fail_on is not None and event.event_id == self.fail_on:
+            raise InjectedFault("fault injected for a test")
+        result = self.stage.handle(batch.states.get(env.pseudonym), event, env.arrival,  # type: ignore[arg-type]
+                                   env.pseudonym)
+        if result.outcome is Outcome.DUPLICATE:
+            out.counts.append(metrics.events_duplicate.inc)
+            return
+        if result.outcome is Outcome.TOO_LATE:
+            out.rejections.append((too_late(p.config, env.arrival, event.event_id, env.source_offset),
+                                   env.event.encode()))
+            return
+        batch.states.mark_changed(env.pseudonym)
+        etype, occurred, arrival = event.event_type, epoch(event.occurred_at), env.arrival
+
+        def count() -> None:
+            metrics.events_consumed.labels(etype).inc()
+            metrics.event_age.labels(etype).observe(max(0, time.time() - occurred))
+            if arrival - occurred > LATE_S:
+                metrics.events_late.labels(etype).inc()
+
+        out.counts.append(count)
+        out.flags += result.flags
+        units = out.outbox(p.names.unit_updates, "updates", p.partitions)
+        for update in result.unit_updates:
+            units.add(update.unit_id, unit_update_json(update, env.source_offset))
+        batch.started.append(env.ingested_at)
+
+    def close(self, batch: PersonsBatch) -> None:
+        pass
+
+    async def send(self, batch: PersonsBatch) -> list[Any]:
+        return await self.p.send_outputs(batch.out)
+
+    def write(self, batch: PersonsBatch) -> None:
+        batch.states.write(dumps)
+
+    def done(self, batch: PersonsBatch) -> None:
+        batch.out.count()
+        now = time.time()
+        for t in batch.started:
+            self.metrics.processing_latency.observe(max(0.0, now - t))
+
+
 def register(p: Pipeline) -> Any:
-    stage = PersonStage(p.config)
-    metrics, cache = p.metrics, p.person_cache
-
-    @p.app.agent(p.topic(p.names.person_events), name="persons", concurrency=1)
-    async def persons(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH_MESSAGES, within=WITHIN_S):
-            states = BatchStates(cache)
-            pending: Pending = []
-            units = Outbox("updates", p.partitions)
-            started: list[float] = []
-            for message in batch:
-                packed = await p.read(PersonEventBatch, message, pending)
-                for env in packed.events if packed else ():
-                    state = states.get(env.pseudonym)
-                    event = EVENT_ADAPTER.validate_json(env.event)
-                    result = stage.handle(state, event, env.arrival, env.pseudonym)  # type: ignore[arg-type]
-                    if result.outcome is Outcome.DUPLICATE:
-                        metrics.events_duplicate.inc()
-                        continue
-                    if result.outcome is Outcome.TOO_LATE:
-                        rejection = too_late(p.config, env.arrival, event.event_id, env.source_offset)
-                        await p.reject(rejection, env.event.encode(), pending)
-                        continue
-                    states.mark_changed(env.pseudonym)
-                    etype = event.event_type
-                    occurred = epoch(event.occurred_at)
-                    metrics.events_consumed.labels(etype).inc()
-                    metrics.event_age.labels(etype).observe(max(0, time.time() - occurred))
-                    if env.arrival - occurred > LATE_S:
-                        metrics.events_late.labels(etype).inc()
-                    await p.send_flags(result.flags, pending)
-                    for update in result.unit_updates:
-                        units.add(update.unit_id, unit_update_json(update, env.source_offset))
-                    started.append(env.ingested_at)
-            await p.send_outbox(p.names.unit_updates, units, pending)
-            for fut in pending:
-                await fut
-            states.write(dumps)
-            done = time.time()
-            for t in started:
-                metrics.processing_latency.observe(max(0.0, done - t))
-
-    return persons
+    return p.stage_agent("persons", p.names.person_events, Persons(p), BATCH_MESSAGES, WITHIN_S)

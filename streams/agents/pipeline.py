@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Awaitable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import faust
 from pydantic import BaseModel, ValidationError
 
+from streams.agents.broker_reader import BrokerReader
 from streams.agents.codec import loads_dict
 from streams.agents.partitioning import partition_of
+from streams.agents.positions import Positions
+from streams.agents.records import InputRecord
+from streams.agents.stage_agent import CATCH_UP_S, StageAgent
 from streams.agents.state_cache import StateCache
 from streams.core.config import MonitorConfig
 from streams.core.org import OrgState
@@ -44,7 +48,6 @@ WITHIN_S = 0.05
 OUTBOX_ITEMS = 1000
 OUTBOX_BYTES = 512 * 1024
 
-Pending = list[Awaitable[Any]]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -120,6 +123,7 @@ class Pipeline:
     topics: dict[str, faust.TopicT] = field(default_factory=dict)
     # Unit and organisation states changed since Prometheus last asked (figures are computed then).
     units_to_publish: dict[str, UnitState] = field(default_factory=dict)
+    stages: dict[str, StageAgent[Any, Any]] = field(default_factory=dict)
     org_to_publish: dict[str, OrgState] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -132,6 +136,10 @@ class Pipeline:
         self.units = self._table("units", n)
         self.org = self._table("org", 1)
         self.flags = self._table("flags", n)
+        # where each agent stands on each input partition (streams/agents/positions.py)
+        self.positions = self._table("positions", n)
+        self.org_positions = self._table("org-positions", 1)
+        self.reader = BrokerReader(self.settings.bootstrap_servers, f"{self.settings.app_id}-reader")
         self.person_cache: StateCache[PersonState] = StateCache(
             self.persons, lambda raw: PersonState.from_dict(loads_dict(raw)), lambda _: PersonState(),
             max_entries=self.settings.decoded_person_states)
@@ -163,35 +171,94 @@ class Pipeline:
         return await self.topics[topic].send(key=key.encode() if key is not None else None, value=value,
                                              partition=partition, force=True)
 
-    async def send_outbox(self, topic: str, outbox: Outbox, pending: Pending) -> None:
-        for partition, body in outbox.messages():
-            pending.append(await self.send(topic, None, body, partition=partition))
+    async def on_revoked(self, *_: Any, **__: Any) -> None:
+        """A rebalance takes partitions away: wait until no agent is inside a batch or a catch-up."""
+        for stage in self.stages.values():
+            async with stage.lock:
+                pass
 
-    async def send_flags(self, flags: list[Flag], pending: Pending) -> None:
-        for flag in flags:
+    def ready(self) -> bool:
+        """Tables recovered and no rebalance under way: the states of the assigned partitions are here."""
+        recovery = self.app.tables.recovery  # type: ignore[attr-defined]
+        return bool(recovery.completed.is_set() and not self.app.rebalancing and not self.app.in_recovery)
+
+    def assigned(self, topic: str) -> list[int]:
+        return sorted(tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic)
+
+    def stage_agent(self, name: str, topic: str, work: Any, batch: int, within: float, *,
+                    positions: Any = None, partitions: int | None = None) -> StageAgent[Any, Any]:
+        """Register the faust agent that runs `work` over `topic`, and its catch-up timer."""
+        n = partitions if partitions is not None else self.partitions
+        stage = StageAgent(name=name, topic=topic, work=work, reader=self.reader,
+                           positions=Positions(positions if positions is not None else self.positions, topic, n),
+                           flush=self.flush, dead_letter=self.dead_letter, ready=self.ready)
+        self.stages[name] = stage
+
+        @self.app.agent(self.topic(topic), name=name, concurrency=1)
+        async def run(stream: Any) -> None:
+            async for events in stream.take_events(batch, within=within):
+                await stage.on_batch(events)
+
+        @self.app.timer(interval=CATCH_UP_S, name=f"{name}-catch-up")
+        async def catch_up() -> None:
+            await stage.catch_up(self.assigned(topic))
+
+        return stage
+
+    async def send_outputs(self, out: Outputs) -> list[Any]:
+        """Send a batch's outputs; returns the futures of the broker's acknowledgements."""
+        pending: list[Any] = []
+        for topic, outbox in out.outboxes.items():
+            for partition, body in outbox.messages():
+                pending.append(await self.send(topic, None, body, partition=partition))
+        for flag in out.flags:
             pending.append(await self.send(self.names.flags, flag.flag_id, flag.model_dump_json().encode()))
             withdrawn = flag.status is FlagStatus.WITHDRAWN
             counter = self.metrics.flags_withdrawn if withdrawn else self.metrics.flags_raised
-            counter.labels(flag.rule.value, flag.unit_id).inc()
+            out.counts.append(counter.labels(flag.rule.value, flag.unit_id).inc)
+        for rejection, original in out.rejections:
+            pending.append(await self.dead_letter(rejection, original))
+        return pending
 
-    async def reject(self, rejection: Rejection, original: bytes | None, pending: Pending) -> None:
+    async def dead_letter(self, rejection: Rejection, original: bytes | None) -> Any:
+        """Send one rejection to the dead-letter topic; returns the future of its acknowledgement."""
         self.metrics.events_rejected.labels(rejection.reason.value).inc()
-        pending.append(await self.send(self.names.rejected, None, dead_letter(rejection, original)))
         log.debug("rejected %s at %s: %s", rejection.reason.value, rejection.source_offset, rejection.message)
+        return await self.send(self.names.rejected, None, dead_letter(rejection, original))
 
-    async def read(self, model: type[M], event: Any, pending: Pending) -> M | None:
-        """A message of one of the worker's own topics, or None when it cannot be read: then it goes to
-        the dead-letter topic with its offset, and the agent goes on (a crash would loop on it)."""
-        try:
-            return model.model_validate_json(event.value)
-        except ValidationError as exc:
-            msg = event.message
-            rejection = Rejection(reason=RejectReason.UNREADABLE_INTERNAL_MESSAGE,
-                                  source_offset=f"{msg.topic}/{msg.partition}/{msg.offset}",
-                                  message=f"not a {model.__name__}: {exc.error_count()} error(s), first at "
-                                          f"{'.'.join(str(x) for x in exc.errors()[0]['loc']) or 'top level'}")
-            raw = event.value if isinstance(event.value, bytes) else None
-            await self.reject(rejection, raw, pending)
-            log.warning("%s at %s", rejection.message, rejection.source_offset)
-            return None
+    async def flush(self) -> None:
+        """Until every record this worker produced (outputs and table changelogs) is acknowledged."""
+        await self.app.producer.flush()
 
+
+def read_internal(model: type[M], record: InputRecord) -> M | Rejection:
+    """A message of one of the worker's own topics, or a rejection when it cannot be read (another
+    version's format, corruption): it then goes to the dead-letter topic and the agent goes on."""
+    try:
+        return model.model_validate_json(record.value)
+    except ValidationError as exc:
+        where = ".".join(str(x) for x in exc.errors()[0]["loc"]) or "top level"
+        log.warning("not a %s at %s", model.__name__, record.where)
+        return Rejection(reason=RejectReason.UNREADABLE_INTERNAL_MESSAGE, source_offset=record.where,
+                         message=f"not a {model.__name__}: {exc.error_count()} error(s), first at {where}")
+
+
+@dataclass
+class Outputs:
+    """What one batch sends (batch messages per topic and partition, flags, dead letters) and what it
+    counts once it is through (so a batch that is split after a defect counts nothing twice)."""
+
+    outboxes: dict[str, Outbox] = field(default_factory=dict)
+    flags: list[Flag] = field(default_factory=list)
+    rejections: list[tuple[Rejection, bytes | None]] = field(default_factory=list)
+    counts: list[Callable[[], None]] = field(default_factory=list)
+
+    def outbox(self, topic: str, field_name: str, partitions: int) -> Outbox:
+        box = self.outboxes.get(topic)
+        if box is None:
+            box = self.outboxes[topic] = Outbox(field_name, partitions)
+        return box
+
+    def count(self) -> None:
+        for c in self.counts:
+            c()

@@ -3,16 +3,20 @@ to the organisation stage. State: the `units` table, keyed by unit id."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import ORG_KEY, Outbox, Pending, Pipeline
+from streams.agents.pipeline import ORG_KEY, Outputs, Pipeline, read_internal
+from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_of
+from streams.agents.stage_agent import Item
 from streams.agents.state_cache import BatchStates
 from streams.core.lateness import too_late
 from streams.core.stages import UnitStage
-from streams.core.unit import DaySummary
-from streams.models.internal import DaySummaryMessage, UnitUpdateBatch
+from streams.core.unit import DaySummary, UnitState
+from streams.models.internal import DaySummaryMessage, UnitUpdateBatch, UnitUpdateMessage
+from streams.models.rejections import Rejection
 
 #: A unit's state holds every person it counts (for re-send recognition and the care population), so
 #: writing it is the costliest thing the worker does; units therefore work in larger, less frequent
@@ -21,43 +25,63 @@ UNITS_BATCH_MESSAGES = 256
 UNITS_WITHIN_S = 0.5
 
 
+@dataclass
+class UnitsBatch:
+    states: BatchStates[UnitState]
+    out: Outputs = field(default_factory=Outputs)
+    summaries: dict[tuple[str, int], DaySummary] = field(default_factory=dict)
+    written: dict[str, UnitState] = field(default_factory=dict)
+
+
+class Units:
+    def __init__(self, p: Pipeline) -> None:
+        self.p, self.stage, self.metrics = p, UnitStage(p.config), p.metrics
+
+    def begin(self) -> UnitsBatch:
+        return UnitsBatch(BatchStates(self.p.unit_cache))
+
+    def items(self, record: InputRecord) -> list[Item[UnitUpdateMessage]] | Rejection:
+        packed = read_internal(UnitUpdateBatch, record)
+        if isinstance(packed, Rejection):
+            return packed
+        return [Item(record, msg, event_id=msg.staffing[1] if msg.staffing else None,
+                     raw=msg.model_dump_json().encode()) for msg in packed.updates]
+
+    def apply(self, batch: UnitsBatch, item: Item[UnitUpdateMessage]) -> None:
+        msg, out, metrics = item.value, batch.out, self.metrics
+        result = self.stage.handle(batch.states.get(msg.unit_id), unit_update_of(msg))
+        if result.staffing_outcome == "duplicate":
+            # a staffing report seen before is a duplicate event; a person's update seen before is a
+            # re-send after a crash
+            counter = metrics.events_duplicate if msg.source is None else metrics.unit_updates_duplicate
+            out.counts.append(counter.inc)
+            return
+        if result.staffing_outcome == "too_late":
+            arrival = msg.staffing[4] if msg.staffing else None
+            out.rejections.append((too_late(self.p.config, arrival, item.event_id, msg.source_offset), None))
+            return
+        if msg.staffing is not None:
+            out.counts.append(metrics.events_consumed.labels("staffing").inc)
+        batch.states.mark_changed(msg.unit_id)
+        for s in result.summaries:
+            batch.summaries[(s.unit_id, s.day)] = s
+
+    def close(self, batch: UnitsBatch) -> None:
+        org = batch.out.outbox(self.p.names.day_summaries, "summaries", 1)  # one organisation, one partition
+        for s in batch.summaries.values():
+            org.add(ORG_KEY, DaySummaryMessage(unit_id=s.unit_id, day=s.day, sick_days=s.sick_days,
+                                               occasions=s.occasions, headcount=s.headcount).model_dump_json())
+
+    async def send(self, batch: UnitsBatch) -> list[Any]:
+        return await self.p.send_outputs(batch.out)
+
+    def write(self, batch: UnitsBatch) -> None:
+        batch.written = batch.states.write(dumps)
+
+    def done(self, batch: UnitsBatch) -> None:
+        batch.out.count()
+        self.p.units_to_publish.update(batch.written)
+
+
 def register(p: Pipeline) -> Any:
-    stage = UnitStage(p.config)
-    metrics, cache = p.metrics, p.unit_cache
-
-    @p.app.agent(p.topic(p.names.unit_updates), name="units", concurrency=1)
-    async def units(stream: Any) -> None:
-        async for batch in stream.take_events(UNITS_BATCH_MESSAGES, within=UNITS_WITHIN_S):
-            states = BatchStates(cache)
-            summaries: dict[tuple[str, int], DaySummary] = {}
-            pending: Pending = []
-            for message in batch:
-                packed = await p.read(UnitUpdateBatch, message, pending)
-                for msg in packed.updates if packed else ():
-                    result = stage.handle(states.get(msg.unit_id), unit_update_of(msg))
-                    if result.staffing_outcome == "duplicate":
-                        # a staffing report seen before is a duplicate event; a person's update seen
-                        # before is a re-send after a crash
-                        counter = metrics.events_duplicate if msg.source is None else metrics.unit_updates_duplicate
-                        counter.inc()
-                        continue
-                    if result.staffing_outcome == "too_late":
-                        arrival = msg.staffing[4] if msg.staffing else None
-                        event_id = msg.staffing[1] if msg.staffing else None
-                        await p.reject(too_late(p.config, arrival, event_id, msg.source_offset), None, pending)
-                        continue
-                    if msg.staffing is not None:
-                        metrics.events_consumed.labels("staffing").inc()
-                    states.mark_changed(msg.unit_id)
-                    for s in result.summaries:
-                        summaries[(s.unit_id, s.day)] = s
-            org = Outbox("summaries", 1)  # one organisation, one partition
-            for s in summaries.values():
-                org.add(ORG_KEY, DaySummaryMessage(unit_id=s.unit_id, day=s.day, sick_days=s.sick_days,
-                                                   occasions=s.occasions, headcount=s.headcount).model_dump_json())
-            await p.send_outbox(p.names.day_summaries, org, pending)
-            for fut in pending:
-                await fut
-            p.units_to_publish.update(states.write(dumps))
-
-    return units
+    return p.stage_agent("units", p.names.unit_updates, Units(p), UNITS_BATCH_MESSAGES, UNITS_WITHIN_S)

@@ -3,11 +3,11 @@
     care.events ──ingest──▶ person-events ──persons──▶ unit-updates ──units──▶ day-summaries
     ──organisation──▶ outcome.flags ──flag_store          (rejections ──▶ care.events.rejected)
 
-Each agent takes a batch, calls the core with the states it reads from its table, sends the results,
-waits for the broker to acknowledge them, and only then writes the new states. So a state that survived
-a crash always has its outputs delivered; outputs of a batch whose states did not survive are sent again
-and recognised downstream (event ids at the person stage, per-person sequence numbers at the unit stage,
-absolute day values at the organisation stage, flag ids in the flag store).
+Every agent is a `StageAgent` (stage_agent.py): it processes each input offset once, in order, whatever
+faust delivers, sends the results and waits for the broker to acknowledge them, then writes its states,
+then its positions. Outputs of a batch whose states did not survive a crash are sent again and recognised
+downstream (event ids at the person stage, per-person sequence numbers at the unit stage, absolute day
+values at the organisation stage, flag ids in the flag store).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from streams.agents import flag_store, ingest, organisation, pages, persons, units
-from streams.agents.app import MonitorApp
+from streams.agents.faust_fixes import MonitorApp
 from streams.agents.pipeline import Pipeline, TopicNames
 from streams.agents.topics import TopicSpec
 from streams.metrics import Metrics
@@ -57,9 +57,8 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
         key_serializer="raw",
         value_serializer="raw",
     )
-    # Offsets of the compacted flags topic can have holes; those of every other topic are contiguous.
-    app.compacted_topics = frozenset({names.flags})
     pipeline = Pipeline(app, settings, metrics, names)
     for stage in (ingest, persons, units, organisation, flag_store, pages):
         stage.register(pipeline)  # type: ignore[attr-defined]
+    app.on_partitions_revoked.connect(pipeline.on_revoked)
     return app

@@ -21,6 +21,10 @@ class RejectReason(StrEnum):
     IN_THE_FUTURE = "in_the_future"
     RAW_PERSONAL_IDENTITY_NUMBER = "raw_personal_identity_number"
     TOO_LATE = "too_late"
+    #: the `om-arrival` header is present but is not epoch seconds (integer or decimal)
+    INVALID_ARRIVAL_HEADER = "invalid_arrival_header"
+    #: an unexpected error while processing the record (a defect): isolated so the rest flows
+    PROCESSING_FAILED = "processing_failed"
     #: a message on one of the worker's own topics it cannot read (e.g. left there by another version)
     UNREADABLE_INTERNAL_MESSAGE = "unreadable_internal_message"
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
@@ -133,8 +132,8 @@ class Worker:
                 out[name] = float(value)
         return out
 
-    def debug_consumer(self) -> dict[str, object]:
-        with urllib.request.urlopen(self.url("/debug/consumer"), timeout=5) as r:
+    def debug_progress(self) -> dict[str, object]:
+        with urllib.request.urlopen(self.url("/debug/progress"), timeout=5) as r:
             return dict(json.loads(r.read()))
 
     def consumed(self) -> float:
@@ -188,32 +187,37 @@ def end_offsets(topics: list[str]) -> dict[TopicPartition, int]:
         consumer.close()
 
 
+def positions(ns: Namespace) -> dict[tuple[str, int], int]:
+    """Where the worker's agents stand (their own record of it, from the positions tables' changelogs):
+    {(topic, partition): next offset to process}."""
+    found: dict[tuple[str, int], int] = {}
+    for table in ("positions", "org-positions"):
+        for key, value in read_topic(f"{ns.name}-{table}-changelog"):
+            if key is not None and value is not None:
+                _, topic, partition, _ = key.decode().split("/")
+                found[(topic, int(partition))] = int(value)
+    return found
+
+
 def wait_drained(ns: Namespace, workers: list[Worker], timeout: float = 300) -> None:
-    """Until the group has committed every input and internal message (outputs are flushed first)."""
-    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    """Until every agent has processed every record of its input topics, the worker's own topics
+    included (a position moves only after the outputs and states of what it covers are acknowledged)."""
     deadline = time.monotonic() + timeout
     behind: dict[str, int] = {}
-    try:
-        while time.monotonic() < deadline:
-            for w in workers:
-                w.assert_alive()
-            try:
-                ends = end_offsets([ns.events, *ns.internal])
-                committed = admin.list_group_offsets(ns.name).get(ns.name, {})
-            except KafkaError:  # e.g. the coordinator moving while the broker restarts: ask again
-                time.sleep(1.0)
-                continue
-            behind = {}
-            for tp, end in ends.items():
-                meta = committed.get(tp)
-                done = meta.offset if meta is not None and meta.offset >= 0 else 0
-                if end > done:
-                    behind[f"{tp.topic}/{tp.partition}"] = end - done
-            if not behind and ends:
-                return
+    while time.monotonic() < deadline:
+        for w in workers:
+            w.assert_alive()
+        try:
+            done = positions(ns)  # first the positions, then the ends: what they caused is in the ends
+            ends = end_offsets([ns.events, *ns.internal, ns.flags])
+        except KafkaError:  # e.g. the broker restarting: ask again
             time.sleep(1.0)
-    finally:
-        admin.close()
+            continue
+        behind = {f"{tp.topic}/{tp.partition}": end - done.get((tp.topic, tp.partition), 0)
+                  for tp, end in ends.items() if end > done.get((tp.topic, tp.partition), 0)}
+        if not behind and ends:
+            return
+        time.sleep(1.0)
     raise AssertionError(f"not drained in {timeout}s, behind: {behind}")
 
 

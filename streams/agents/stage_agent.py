@@ -1,0 +1,219 @@
+"""One agent: take a batch from a topic, run a core stage over it, send what it produced, keep its state.
+
+Every agent of the worker is a `StageAgent` around a `Work` (what the stage does with one item, and how
+its outputs and states leave). The agent itself only moves batches:
+
+1. **Exactly the records not yet processed.** Each record is held against the partition's position
+   (`positions.py`): below it, a re-delivery, skipped; above it, the records in between are fetched from
+   the broker (`broker_reader.py`) and processed first. So whatever faust delivers, twice or not at all
+   around a rebalance, each input offset is applied once, in order.
+2. **Outputs before state, state before position.** Outputs are sent and acknowledged by the broker, then
+   the states are written to their table, then the producer is flushed (the changelog records are
+   acknowledged), then the positions are written. A crash anywhere leaves a restored position that never
+   claims more than the restored states hold; outputs sent again are recognised downstream (event ids,
+   per-person sequence numbers, absolute day values, flag ids).
+3. **A defect in one item never stops the rest.** If applying an item raises, the batch is split in halves
+   and each half run on its own, down to the one item that fails: it goes to the dead-letter topic
+   (`processing_failed`, with the exception's type, never its values) and everything else is processed.
+4. **Nothing waits unnoticed.** Every few seconds, a partition that stands behind the broker's end while
+   faust has delivered nothing for it is read up to that end with the broker reader (the records are
+   known not to be processed: they are beyond the position). This is what catches records faust dropped
+   when nothing comes after them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from streams.agents.broker_reader import BrokerReader
+from streams.agents.positions import Positions
+from streams.agents.records import InputRecord, from_faust
+from streams.models.rejections import Rejection, RejectReason
+
+log = logging.getLogger(__name__)
+
+B = TypeVar("B")
+I = TypeVar("I")  # noqa: E741 - the item type
+
+CATCH_UP_S = 5.0
+
+
+@dataclass
+class Item(Generic[I]):
+    """One unit of work inside a record (an event; one entry of an internal batch message)."""
+
+    record: InputRecord
+    value: I
+    event_id: str | None = None
+    raw: bytes | None = None  # what goes to the dead-letter topic if applying it fails
+
+
+class Work(Protocol[B, I]):
+    """What one stage does. `apply` and `close` are pure in effect (they change `batch` only)."""
+
+    def begin(self) -> B: ...
+
+    def items(self, record: InputRecord) -> list[Item[I]] | Rejection: ...
+
+    def apply(self, batch: B, item: Item[I]) -> None: ...
+
+    def close(self, batch: B) -> None: ...
+
+    async def send(self, batch: B) -> list[Any]: ...
+
+    def write(self, batch: B) -> None: ...
+
+    def done(self, batch: B) -> None: ...
+
+
+@dataclass
+class PartitionProgress:
+    """What the agent knows of one input partition (for lag and the progress page)."""
+
+    position: int | None = None
+    delivered_since_check: bool = False
+    processed: int = 0
+
+
+@dataclass
+class AgentStats:
+    processed: int = 0
+    redelivered_skipped: int = 0
+    fetched_from_broker: int = 0
+    failed_items: int = 0
+    partitions: dict[int, PartitionProgress] = field(default_factory=dict)
+
+
+class StageAgent(Generic[B, I]):
+    def __init__(self, *, name: str, topic: str, work: Work[B, I], positions: Positions, reader: BrokerReader,
+                 flush: Any, dead_letter: Any, ready: Any) -> None:
+        self.name, self.topic, self.work = name, topic, work
+        self.positions, self.reader = positions, reader
+        self._flush, self._dead_letter, self._ready = flush, dead_letter, ready
+        self.lock = asyncio.Lock()
+        self.stats = AgentStats()
+
+    # -- the faust side ------------------------------------------------------------------------------
+    async def on_batch(self, events: Sequence[Any]) -> None:
+        records = [from_faust(e) for e in events]
+        async with self.lock:
+            for r in records:
+                self._progress(r.partition).delivered_since_check = True
+            await self._process(records)
+
+    async def catch_up(self, assigned: Iterable[int]) -> None:
+        """Read partitions that stand behind the broker's end while nothing was delivered for them."""
+        if not self._ready():
+            return
+        async with self.lock:
+            parts = sorted(assigned)
+            if not parts:
+                return
+            ends = await self.reader.end_offsets(self.topic, parts)
+            for p in parts:
+                progress = self._progress(p)
+                idle, progress.delivered_since_check = not progress.delivered_since_check, False
+                position = self.positions.get(p)
+                if position is None:
+                    position = await self.reader.beginning_offset(self.topic, p)
+                if idle and position < ends.get(p, 0) and self._ready():
+                    log.info("%s: %s/%s stands at %s with records up to %s and nothing delivered; reading them",
+                             self.name, self.topic, p, position, ends[p] - 1)
+                    fetched = await self.reader.read(self.topic, p, position, ends[p])
+                    self.stats.fetched_from_broker += len(fetched)
+                    await self._process(fetched)
+
+    # -- the core of it ------------------------------------------------------------------------------
+    def _progress(self, partition: int) -> PartitionProgress:
+        found = self.stats.partitions.get(partition)
+        if found is None:
+            found = self.stats.partitions[partition] = PartitionProgress()
+        return found
+
+    async def _in_order(self, records: list[InputRecord]) -> list[InputRecord]:
+        """The records to process: re-deliveries left out, missing offsets fetched and put in place."""
+        by_partition: dict[int, list[InputRecord]] = {}
+        for r in records:
+            by_partition.setdefault(r.partition, []).append(r)
+        out: list[InputRecord] = []
+        for p, recs in by_partition.items():
+            position = self.positions.get(p)
+            if position is None:
+                position = await self.reader.beginning_offset(self.topic, p)
+            for r in sorted(recs, key=lambda rec: rec.offset):
+                if r.offset < position:
+                    self.stats.redelivered_skipped += 1
+                    continue
+                if r.offset > position:
+                    missing = await self.reader.read(self.topic, p, position, r.offset)
+                    if missing:
+                        log.info("%s: %s/%s offsets %s-%s were not delivered; read from the broker",
+                                 self.name, self.topic, p, position, r.offset - 1)
+                    self.stats.fetched_from_broker += len(missing)
+                    out += missing
+                out.append(r)
+                position = r.offset + 1
+        return out
+
+    async def _process(self, records: list[InputRecord]) -> None:
+        todo = await self._in_order(records)
+        if not todo:
+            return
+        items: list[Item[I]] = []
+        for r in todo:
+            found = self.work.items(r)
+            if isinstance(found, Rejection):
+                await (await self._dead_letter(found, r.value))
+            else:
+                items += found
+        finished: list[B] = []
+        await self._run(items, finished)
+        await self._flush()  # the states' changelog records are acknowledged before the positions move
+        last: dict[int, int] = {}
+        for r in todo:
+            last[r.partition] = r.offset
+        for p, offset in last.items():
+            self.positions.set(p, offset + 1)
+            progress = self._progress(p)
+            progress.position = offset + 1
+            progress.processed += 1
+        for batch in finished:
+            self.work.done(batch)
+        self.stats.processed += len(todo)
+
+    async def _run(self, items: list[Item[I]], finished: list[B]) -> None:
+        """Apply, send and write `items` as one batch; on a defect, each half on its own, down to the item."""
+        batch = self.work.begin()
+        try:
+            for item in items:
+                self.work.apply(batch, item)
+            self.work.close(batch)
+        except Exception as exc:  # noqa: BLE001 - a defect in one item must not stop the others
+            # The batch's states were taken out of the decoded cache, so the halves start again from the
+            # table, which still holds the states as they were before this batch.
+            if len(items) == 1:
+                await self._reject(items[0], exc)
+                return
+            half = len(items) // 2
+            await self._run(items[:half], finished)
+            await self._run(items[half:], finished)
+            return
+        for fut in await self.work.send(batch):
+            await fut
+        self.work.write(batch)
+        finished.append(batch)
+
+    async def _reject(self, item: Item[I], exc: Exception) -> None:
+        self.stats.failed_items += 1
+        where = item.record.where
+        log.error("%s: processing failed at %s (event %s): %s; sent to the dead-letter topic", self.name, where,
+                  item.event_id or "-", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+        rejection = Rejection(reason=RejectReason.PROCESSING_FAILED, source_offset=where, event_id=item.event_id,
+                              message=f"the {self.name} stage failed on this item ({type(exc).__name__}); "
+                                      f"the rest of the stream went on")
+        await (await self._dead_letter(rejection, item.raw))
+
