@@ -11,8 +11,8 @@ agent processes it in order; faust's own consumer is never seeked. Offsets that 
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -27,9 +27,15 @@ class BrokerReader:
     def __init__(self, bootstrap: str, client_id: str) -> None:
         self.bootstrap, self.client_id = bootstrap, client_id
         self._consumer: AIOKafkaConsumer | None = None
+        self._lock = asyncio.Lock()
+        self._start_lock = asyncio.Lock()  # one reader for every agent: one range at a time
         self.records_read = 0
 
     async def _client(self) -> AIOKafkaConsumer:
+        async with self._start_lock:
+            return await self._started()
+
+    async def _started(self) -> AIOKafkaConsumer:
         if self._consumer is None:
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
                                         group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
@@ -55,6 +61,10 @@ class BrokerReader:
 
     async def read(self, topic: str, partition: int, start: int, end: int) -> list[InputRecord]:
         """The records with start <= offset < end, in offset order."""
+        async with self._lock:
+            return await self._read(topic, partition, start, end)
+
+    async def _read(self, topic: str, partition: int, start: int, end: int) -> list[InputRecord]:
         consumer = await self._client()
         tp = TopicPartition(topic, partition)
         consumer.assign([tp])
@@ -78,5 +88,3 @@ class BrokerReader:
         self.records_read += len(out)
         return out
 
-    async def close_on_stop(self, *_: Any) -> None:
-        await self.stop()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import BATCH_MESSAGES, WITHIN_S, Outputs, Pipeline, read_internal
+from streams.agents.pipeline import BATCH_MESSAGES, UNIT_PARTITIONS, WITHIN_S, Outputs, Pipeline, read_internal
 from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_json
 from streams.agents.stage_agent import Item
@@ -75,7 +75,7 @@ class Persons:
 
         out.counts.append(count)
         out.flags += result.flags
-        units = out.outbox(p.names.unit_updates, "updates", p.partitions)
+        units = out.outbox(p.names.unit_updates, "updates", UNIT_PARTITIONS)
         for update in result.unit_updates:
             units.add(update.unit_id, unit_update_json(update, env.source_offset))
         batch.started.append(env.ingested_at)

@@ -40,6 +40,10 @@ from streams.settings import Settings
 log = logging.getLogger(__name__)
 
 ORG_KEY = "org"
+#: Units and the organisation are each worked on in one place (one partition): the figures of the whole
+#: organisation then never depend on how far one partition of units has got ahead of another (in a
+#: backfill that can be months of event time), only on what the persons stage has sent.
+UNIT_PARTITIONS = 1
 #: Agents reading batch messages take up to this many at once (each holds up to an ingest batch's
 #: events for one partition), or what has come within WITHIN_S seconds.
 BATCH_MESSAGES = 16
@@ -128,12 +132,12 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         n, names, app = self.partitions, self.names, self.app
-        for name, partitions in ((names.events, n), (names.rejected, n), (names.flags, n),
-                                 (names.person_events, n), (names.unit_updates, n), (names.day_summaries, 1)):
+        for name, partitions in ((names.events, n), (names.rejected, n), (names.flags, n), (names.person_events, n),
+                                 (names.unit_updates, UNIT_PARTITIONS), (names.day_summaries, 1)):
             self.topics[name] = app.topic(name, key_type=bytes, value_type=bytes, partitions=partitions,
                                           key_serializer="raw", value_serializer="raw")
         self.persons = self._table("persons", n)
-        self.units = self._table("units", n)
+        self.units = self._table("units", UNIT_PARTITIONS)
         self.org = self._table("org", 1)
         self.flags = self._table("flags", n)
         # where each agent stands on each input partition (streams/agents/positions.py)
@@ -191,7 +195,7 @@ class Pipeline:
         n = partitions if partitions is not None else self.partitions
         stage = StageAgent(name=name, topic=topic, work=work, reader=self.reader,
                            positions=Positions(positions if positions is not None else self.positions, topic, n),
-                           flush=self.flush, dead_letter=self.dead_letter, ready=self.ready)
+                           flush=self.flush, dead_letter=self.dead_letter, ready=self.ready, batch=batch)
         self.stages[name] = stage
 
         @self.app.agent(self.topic(topic), name=name, concurrency=1)

@@ -15,10 +15,10 @@ its outputs and states leave). The agent itself only moves batches:
 3. **A defect in one item never stops the rest.** If applying an item raises, the batch is split in halves
    and each half run on its own, down to the one item that fails: it goes to the dead-letter topic
    (`processing_failed`, with the exception's type, never its values) and everything else is processed.
-4. **Nothing waits unnoticed.** Every few seconds, a partition that stands behind the broker's end while
-   faust has delivered nothing for it is read up to that end with the broker reader (the records are
-   known not to be processed: they are beyond the position). This is what catches records faust dropped
-   when nothing comes after them.
+4. **Nothing waits unnoticed.** Every few seconds, if faust delivered nothing to the agent since the last
+   check, a partition that stands behind the broker's end is read with the broker reader (the records are
+   known not to be processed: they are beyond the position). This catches records faust dropped when
+   nothing comes after them; a busy agent is left to faust.
 """
 
 from __future__ import annotations
@@ -75,7 +75,6 @@ class PartitionProgress:
     """What the agent knows of one input partition (for lag and the progress page)."""
 
     position: int | None = None
-    delivered_since_check: bool = False
     processed: int = 0
 
 
@@ -90,42 +89,54 @@ class AgentStats:
 
 class StageAgent(Generic[B, I]):
     def __init__(self, *, name: str, topic: str, work: Work[B, I], positions: Positions, reader: BrokerReader,
-                 flush: Any, dead_letter: Any, ready: Any) -> None:
-        self.name, self.topic, self.work = name, topic, work
+                 flush: Any, dead_letter: Any, ready: Any, batch: int) -> None:
+        self.name, self.topic, self.work, self.batch = name, topic, work, batch
         self.positions, self.reader = positions, reader
         self._flush, self._dead_letter, self._ready = flush, dead_letter, ready
         self.lock = asyncio.Lock()
         self.stats = AgentStats()
+        self._delivered = False
 
     # -- the faust side ------------------------------------------------------------------------------
     async def on_batch(self, events: Sequence[Any]) -> None:
         records = [from_faust(e) for e in events]
+        self._delivered = True
         async with self.lock:
-            for r in records:
-                self._progress(r.partition).delivered_since_check = True
             await self._process(records)
 
     async def catch_up(self, assigned: Iterable[int]) -> None:
-        """Read partitions that stand behind the broker's end while nothing was delivered for them."""
-        if not self._ready():
+        """When faust delivered nothing to this agent since the last check, read what the assigned
+        partitions hold beyond their positions (up to the ends seen now), `batch` records of each
+        partition in turn, so that no partition runs ahead of the others in event time."""
+        idle, self._delivered = not self._delivered, False
+        if not idle or not self._ready():
             return
-        async with self.lock:
+        try:
             parts = sorted(assigned)
-            if not parts:
-                return
-            ends = await self.reader.end_offsets(self.topic, parts)
-            for p in parts:
-                progress = self._progress(p)
-                idle, progress.delivered_since_check = not progress.delivered_since_check, False
-                position = self.positions.get(p)
-                if position is None:
-                    position = await self.reader.beginning_offset(self.topic, p)
-                if idle and position < ends.get(p, 0) and self._ready():
-                    log.info("%s: %s/%s stands at %s with records up to %s and nothing delivered; reading them",
-                             self.name, self.topic, p, position, ends[p] - 1)
-                    fetched = await self.reader.read(self.topic, p, position, ends[p])
-                    self.stats.fetched_from_broker += len(fetched)
-                    await self._process(fetched)
+            ends = await self.reader.end_offsets(self.topic, parts) if parts else {}
+            logged: set[int] = set()
+            while parts and not self._delivered and self._ready():
+                progressed = False
+                for p in parts:
+                    async with self.lock:
+                        position = self.positions.get(p)
+                        if position is None:
+                            position = await self.reader.beginning_offset(self.topic, p)
+                        end = min(ends.get(p, 0), position + self.batch)
+                        if position >= end or not self._ready():
+                            continue
+                        if p not in logged:
+                            logged.add(p)
+                            log.info("%s: %s/%s stands at %s with records up to %s and nothing delivered; "
+                                     "reading them", self.name, self.topic, p, position, ends[p] - 1)
+                        fetched = await self.reader.read(self.topic, p, position, end)
+                        self.stats.fetched_from_broker += len(fetched)
+                        await self._process(fetched)
+                        progressed = progressed or bool(fetched)
+                if not progressed:
+                    break
+        except Exception:  # noqa: BLE001 - a failed check is tried again at the next one
+            log.warning("%s: catch-up check failed; trying again in %s s", self.name, CATCH_UP_S, exc_info=True)
 
     # -- the core of it ------------------------------------------------------------------------------
     def _progress(self, partition: int) -> PartitionProgress:
@@ -135,7 +146,10 @@ class StageAgent(Generic[B, I]):
         return found
 
     async def _in_order(self, records: list[InputRecord]) -> list[InputRecord]:
-        """The records to process: re-deliveries left out, missing offsets fetched and put in place."""
+        """The records to process: re-deliveries left out, missing offsets fetched and put in place, and
+        at most `batch` records of each partition, so that no partition runs far ahead of the others in
+        event time (the rest stays beyond the position and is read again: at the next delivery, which
+        finds the hole, or by the catch-up)."""
         by_partition: dict[int, list[InputRecord]] = {}
         for r in records:
             by_partition.setdefault(r.partition, []).append(r)
@@ -144,19 +158,25 @@ class StageAgent(Generic[B, I]):
             position = self.positions.get(p)
             if position is None:
                 position = await self.reader.beginning_offset(self.topic, p)
+            limit = position + self.batch
             for r in sorted(recs, key=lambda rec: rec.offset):
                 if r.offset < position:
                     self.stats.redelivered_skipped += 1
                     continue
                 if r.offset > position:
-                    missing = await self.reader.read(self.topic, p, position, r.offset)
+                    missing = await self.reader.read(self.topic, p, position, min(r.offset, limit))
                     if missing:
                         log.info("%s: %s/%s offsets %s-%s were not delivered; read from the broker",
-                                 self.name, self.topic, p, position, r.offset - 1)
+                                 self.name, self.topic, p, position, missing[-1].offset)
                     self.stats.fetched_from_broker += len(missing)
                     out += missing
+                    position = missing[-1].offset + 1 if missing else min(r.offset, limit)
+                    if r.offset >= limit:
+                        break
                 out.append(r)
                 position = r.offset + 1
+                if position >= limit:
+                    break
         return out
 
     async def _process(self, records: list[InputRecord]) -> None:

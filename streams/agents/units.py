@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import ORG_KEY, Outputs, Pipeline, read_internal
+from streams.agents.pipeline import ORG_KEY, UNIT_PARTITIONS, Outputs, Pipeline, read_internal
 from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_of
 from streams.agents.stage_agent import Item
@@ -84,4 +84,5 @@ class Units:
 
 
 def register(p: Pipeline) -> Any:
-    return p.stage_agent("units", p.names.unit_updates, Units(p), UNITS_BATCH_MESSAGES, UNITS_WITHIN_S)
+    return p.stage_agent("units", p.names.unit_updates, Units(p), UNITS_BATCH_MESSAGES, UNITS_WITHIN_S,
+                         positions=p.org_positions, partitions=UNIT_PARTITIONS)

@@ -16,7 +16,7 @@ from typing import Any
 
 from streams.agents import flag_store, ingest, organisation, pages, persons, units
 from streams.agents.faust_fixes import MonitorApp
-from streams.agents.pipeline import Pipeline, TopicNames
+from streams.agents.pipeline import UNIT_PARTITIONS, Pipeline, TopicNames
 from streams.agents.topics import TopicSpec
 from streams.metrics import Metrics
 from streams.settings import Settings
@@ -30,7 +30,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         # Keyed by flag_id: the last record of an id is the flag's state, so compaction keeps it.
         TopicSpec(names.flags, n, {"cleanup.policy": "compact"}),
         TopicSpec(names.person_events, n),
-        TopicSpec(names.unit_updates, n),
+        TopicSpec(names.unit_updates, UNIT_PARTITIONS),
         TopicSpec(names.day_summaries, 1),
     ]
 

@@ -61,6 +61,11 @@ class OrgState:
     recent_flags: dict[str, Flag] = field(default_factory=dict)
     late_for_drift: int = 0
     origin_week: int = -1  # the week evaluation started from (with no learned state)
+    # The latest day each unit has reported. Weeks are evaluated up to the slowest unit's day, so a unit
+    # whose data comes later (partitions of a backfill run at different speeds) is never judged late.
+    unit_days: dict[str, int] = field(default_factory=dict)
+    dirty_week: int = -1  # the earliest week changed since it was last evaluated (-1: none)
+    restart: bool = False  # data came for a week before the first evaluated: start over
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -73,6 +78,9 @@ class OrgState:
             "recent_flags": [f.model_dump(mode="json") for f in self.recent_flags.values()],
             "late_for_drift": self.late_for_drift,
             "origin_week": self.origin_week,
+            "unit_days": self.unit_days,
+            "dirty_week": self.dirty_week,
+            "restart": self.restart,
         }
 
     @classmethod
@@ -90,7 +98,16 @@ class OrgState:
             recent_flags={f.flag_id: f for f in flags},
             late_for_drift=int(d["late_for_drift"]),
             origin_week=int(d["origin_week"]),
+            unit_days={str(u): int(v) for u, v in d.get("unit_days", {}).items()},
+            dirty_week=int(d.get("dirty_week", -1)),
+            restart=bool(d.get("restart", False)),
         )
+
+    def evaluation_day(self, horizon_days: int) -> int:
+        """The slowest unit's latest day, among the units heard from within `horizon_days` of the latest
+        day of all (a unit silent for longer, e.g. closed, does not hold the others back)."""
+        active = [d for d in self.unit_days.values() if d >= self.clock_day - horizon_days]
+        return min(active, default=self.clock_day)
 
 
 class OrgDrift:
@@ -118,22 +135,28 @@ class OrgDrift:
             state.series.setdefault(s.unit_id, {})[s.day] = (s.sick_days, s.occasions, s.headcount)
             dirty = week if dirty is None else min(dirty, week)
             state.clock_day = max(state.clock_day, s.day)
+            state.unit_days[s.unit_id] = max(state.unit_days.get(s.unit_id, s.day), s.day)
         if dirty is None:
             return []
-        last_complete = week_of(state.clock_day) - 1
+        # What must be evaluated again is remembered until it can be: the slowest unit may not have
+        # reached the dirty week yet.
+        state.dirty_week = dirty if state.dirty_week < 0 else min(state.dirty_week, dirty)
+        state.restart = state.restart or restart
+        last_complete = week_of(state.evaluation_day(7 * self.drift.refold_weeks)) - 1
         previous = state.recent_flags
-        if restart or state.evaluated_week < 0:
+        if state.restart or state.evaluated_week < 0:
             start = week_of(min(min(series) for series in state.series.values() if series))
             if start > last_complete:
                 return []
             state.units, state.snapshots, state.evaluated_week = {}, {}, -1
             state.origin_week = start
         else:
-            start = min(dirty, state.evaluated_week + 1)
+            start = min(state.dirty_week, state.evaluated_week + 1)
             if start > last_complete:
                 return []
             if start <= state.evaluated_week:
                 self._restore(state, start)
+        state.dirty_week, state.restart = -1, False
 
         before = {fid: f for fid, f in previous.items() if _week_of_flag(f) >= start}
         state.recent_flags = {fid: f for fid, f in previous.items() if _week_of_flag(f) < start}

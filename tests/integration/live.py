@@ -86,8 +86,8 @@ class Namespace:
 
 
 class Worker:
-    def __init__(self, ns: Namespace, workdir: Path, label: str = "w1") -> None:
-        self.ns, self.port = ns, free_port()
+    def __init__(self, ns: Namespace, workdir: Path, label: str = "w1", **env: str) -> None:
+        self.ns, self.port, self.extra_env = ns, free_port(), env
         self.data_dir = workdir / f"{label}-data"
         self.log_path = workdir / f"{label}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -97,7 +97,7 @@ class Worker:
         self.starts += 1
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen([str(BIN / "outcome-monitor"), "--log-level", "INFO", "worker"],
-                                     env=self.ns.env(self.data_dir, self.port), stdout=log,
+                                     env={**self.ns.env(self.data_dir, self.port), **self.extra_env}, stdout=log,
                                      stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
         return self
 
