@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install sample demo test test-unit lint schemas bench drift-eval kafka-start kafka-stop clean
+.PHONY: install sample demo test test-unit lint schemas bench soak drift-eval kafka-start kafka-stop clean
 
 install: $(STAMP)
 
@@ -23,10 +23,12 @@ sample: install
 
 ## The whole local stack: Kafka, Prometheus (if installed), worker, live simulator. Ctrl-C stops it.
 demo: install
+	bash scripts/system-deps.sh demo
 	$(BIN)/outcome-monitor up
 
 ## Lint, types, layering, schemas, then every test (starts the real services the tests need).
 test: install
+	bash scripts/system-deps.sh test
 	bash scripts/test.sh
 
 test-unit: install
@@ -44,6 +46,11 @@ schemas: install
 ## Benchmarks (not part of the tests): writes BENCHMARKS.md. Needs the local Kafka for the live part.
 bench: install
 	$(BIN)/python -m benchmarks
+
+## 30 minutes of live simulator plus a backfill, the worker killed every 3 minutes (a benchmark, not a test).
+soak: install
+	bash scripts/system-deps.sh demo
+	$(BIN)/python -m benchmarks.soak
 
 drift-eval: install
 	$(BIN)/python -m benchmarks.drift_eval --seeds 8

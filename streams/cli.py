@@ -103,6 +103,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     ensure_topics(settings.bootstrap_servers, topic_specs(settings))
     app = build_app(settings, Metrics())
+    # the broker reader assigns one partition per range it reads; aiokafka logs each change at INFO
+    logging.getLogger("aiokafka.consumer.subscription_state").setLevel(logging.WARNING)
     worker = Worker(app, loglevel=args.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
     return 0

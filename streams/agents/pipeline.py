@@ -11,6 +11,7 @@ entries the receiving agent owns.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Callable, Iterator
@@ -203,9 +204,13 @@ class Pipeline:
             async for events in stream.take_events(batch, within=within):
                 await stage.on_batch(events)
 
+        running: list[asyncio.Task[None]] = []
+
         @self.app.timer(interval=CATCH_UP_S, name=f"{name}-catch-up")
         async def catch_up() -> None:
-            await stage.catch_up(self.assigned(topic))
+            # in a task of its own: a long catch-up must not hold up faust's timers
+            if not running or running[0].done():
+                running[:] = [asyncio.ensure_future(stage.catch_up(self.assigned(topic)))]
 
         return stage
 
