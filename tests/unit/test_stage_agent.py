@@ -16,7 +16,8 @@ TOPIC = "t.events"
 
 
 def rec(partition: int, offset: int, value: bytes | None = None) -> InputRecord:
-    return InputRecord(TOPIC, partition, offset, 0, (), value if value is not None else f"{partition}:{offset}".encode())
+    body = value if value is not None else f"{partition}:{offset}".encode()
+    return InputRecord(TOPIC, partition, offset, 0, (), body)
 
 
 @dataclass
