@@ -158,14 +158,21 @@ class OrgDrift:
                 self._restore(state, start)
         state.dirty_week, state.restart = -1, False
 
-        before = {fid: f for fid, f in previous.items() if _week_of_flag(f) >= start}
-        state.recent_flags = {fid: f for fid, f in previous.items() if _week_of_flag(f) < start}
+        # Weeks start..last_complete are evaluated (again) now. Flags of later weeks, evaluated before the
+        # slowest unit fell back (a unit heard from for the first time), are compared when those weeks are
+        # evaluated again; their snapshots are stale and go.
+        def redone(f: Flag) -> bool:
+            return start <= _week_of_flag(f) <= last_complete
+
+        before = {fid: f for fid, f in previous.items() if redone(f)}
+        state.recent_flags = {fid: f for fid, f in previous.items() if not redone(f)}
+        state.snapshots = {w: snap for w, snap in state.snapshots.items() if w < start}
         after: dict[str, Flag] = {}
         for week in range(start, last_complete + 1):
             state.snapshots[week] = {u: s.to_dict() for u, s in state.units.items()}
             for flag in self._evaluate_week(state, week):
                 after[flag.flag_id] = flag
-        state.evaluated_week = max(state.evaluated_week, last_complete)
+        state.evaluated_week = last_complete
         state.recent_flags.update(after)
         self._forget(state)
 
