@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.pipeline import UNIT_PARTITIONS, Outputs, Pipeline
+from streams.agents.pipeline import Outputs, Pipeline
 from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_json
 from streams.agents.stage_agent import Item
@@ -55,8 +55,9 @@ class Ingest:
             out.rejections.append((arrival.model_copy(update={"event_id": decoded.event_id}), record.value))
             return
         if isinstance(decoded, Staffing):
+            # through the persons stage, keyed by unit: see PersonEventBatch.staffing
             update = staffing_update(decoded, arrival.seconds, self.config.timezone)
-            out.outbox(p.names.unit_updates, "updates", UNIT_PARTITIONS).add(
+            out.outbox(p.names.person_events, "staffing", p.partitions).add(
                 update.unit_id, unit_update_json(update, record.where))
             return
         pseudonym = self.pseudonymise(decoded.person_id)

@@ -18,7 +18,7 @@ from streams.core.person import Outcome, PersonState
 from streams.core.stages import PersonStage
 from streams.core.timebase import epoch
 from streams.models.events import EVENT_ADAPTER
-from streams.models.internal import PersonEnvelope, PersonEventBatch
+from streams.models.internal import PersonEnvelope, PersonEventBatch, UnitUpdateMessage
 from streams.models.rejections import Rejection
 
 LATE_S = 86400
@@ -43,13 +43,19 @@ class Persons:
     def begin(self) -> PersonsBatch:
         return PersonsBatch(BatchStates(self.p.person_cache))
 
-    def items(self, record: InputRecord) -> list[Item[PersonEnvelope]] | Rejection:
+    def items(self, record: InputRecord) -> list[Item[PersonEnvelope | UnitUpdateMessage]] | Rejection:
         packed = read_internal(PersonEventBatch, record)
         if isinstance(packed, Rejection):
             return packed
-        return [Item(record, env, raw=env.event.encode()) for env in packed.events]
+        items: list[Item[PersonEnvelope | UnitUpdateMessage]] = [
+            Item(record, m, raw=m.model_dump_json().encode()) for m in packed.staffing]
+        return items + [Item(record, env, raw=env.event.encode()) for env in packed.events]
 
-    def apply(self, batch: PersonsBatch, item: Item[PersonEnvelope]) -> None:
+    def apply(self, batch: PersonsBatch, item: Item[PersonEnvelope | UnitUpdateMessage]) -> None:
+        if isinstance(item.value, UnitUpdateMessage):  # a staffing report on its way to its unit
+            batch.out.outbox(self.p.names.unit_updates, "updates", UNIT_PARTITIONS).add(
+                item.value.unit_id, item.value.model_dump_json())
+            return
         env, out, p, metrics = item.value, batch.out, self.p, self.metrics
         event = EVENT_ADAPTER.validate_json(env.event)
         item.event_id = event.event_id

@@ -217,7 +217,7 @@ class Pipeline:
     async def send_outputs(self, out: Outputs) -> list[Any]:
         """Send a batch's outputs; returns the futures of the broker's acknowledgements."""
         pending: list[Any] = []
-        for topic, outbox in out.outboxes.items():
+        for (topic, _), outbox in out.outboxes.items():
             for partition, body in outbox.messages():
                 pending.append(await self.send(topic, None, body, partition=partition))
         for flag in out.flags:
@@ -257,15 +257,15 @@ class Outputs:
     """What one batch sends (batch messages per topic and partition, flags, dead letters) and what it
     counts once it is through (so a batch that is split after a defect counts nothing twice)."""
 
-    outboxes: dict[str, Outbox] = field(default_factory=dict)
+    outboxes: dict[tuple[str, str], Outbox] = field(default_factory=dict)  # by (topic, field)
     flags: list[Flag] = field(default_factory=list)
     rejections: list[tuple[Rejection, bytes | None]] = field(default_factory=list)
     counts: list[Callable[[], None]] = field(default_factory=list)
 
     def outbox(self, topic: str, field_name: str, partitions: int) -> Outbox:
-        box = self.outboxes.get(topic)
+        box = self.outboxes.get((topic, field_name))
         if box is None:
-            box = self.outboxes[topic] = Outbox(field_name, partitions)
+            box = self.outboxes[(topic, field_name)] = Outbox(field_name, partitions)
         return box
 
     def count(self) -> None:

@@ -44,9 +44,10 @@ class DriftConfig(_Frozen):
     threshold: float = Field(default=5.0, gt=0, description="Decision interval h (log-likelihood units).")
     min_headcount: int = Field(default=5, ge=1, description="Units smaller than this are not tested.")
     refold_weeks: int = Field(
-        default=52, ge=1,
-        description="How far back (in weeks of event time) late unit data may still revise drift. "
-        "Covers the skew between partitions during a rebalance or a backfill.",
+        default=115, ge=1,
+        description="How far back (in weeks of event time) late unit data may still revise drift. A "
+        "backfill sent by several producers can arrive in any order between persons (one producer's "
+        "records land after another's whole history): this covers a backfill of up to two years.",
     )
 
 
@@ -64,7 +65,10 @@ class MonitorConfig(_Frozen):
     unit_settle_days: int = Field(
         default=7, ge=0, description="A unit-day goes to drift detection once this many days have passed."
     )
-    retention_days: int = Field(default=400, ge=60)
+    retention_days: int = Field(
+        default=800, ge=60,
+        description="Days a unit keeps its daily figures (the 12-month figures need 365). Longer, so "
+        "that a backfill of up to two years arriving in any order between persons is counted in full.")
     rules: RuleConfig = RuleConfig()
     cost: CostConfig = CostConfig()
     drift: DriftConfig = DriftConfig()

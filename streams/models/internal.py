@@ -54,7 +54,11 @@ class PersonEventBatch(_Internal):
     """Person events bound for one partition of person-events, in the order they were read. One message
     carries many events: per-message overhead, not the monitor's work, is what limits a worker."""
 
-    events: list[PersonEnvelope]
+    events: list[PersonEnvelope] = Field(default_factory=list)
+    staffing: list[UnitUpdateMessage] = Field(
+        default_factory=list, description="Staffing reports on their way to their unit. They take the "
+        "persons' path (one more hop than they need) so that in a backfill they never run ahead of the "
+        "person events of the same weeks.")
 
 
 class UnitUpdateBatch(_Internal):
