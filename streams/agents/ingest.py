@@ -1,6 +1,6 @@
-"""The door: decode and validate each input record, read its arrival header, reject what fails
-(dead-letter topic), pseudonymise the person, and pass the event on, batched by the partition its
-pseudonym hashes to (staffing reports straight to their unit). Stateless."""
+"""The door: the admit step (decode, validate, arrival header, pseudonymise) on each input record;
+rejections to the dead-letter topic; person events on, batched by the partition their pseudonym hashes
+to; staffing reports on the same path, keyed by unit. Stateless."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.pipeline import Outputs, Pipeline
+from streams.agents.pipeline import MetricCounts, Outputs, Pipeline
 from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_json
 from streams.agents.stage_agent import Item
 from streams.core.arrival import arrival_of
-from streams.core.decode import decode_event
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.stages import staffing_update
-from streams.models.events import Staffing
+from streams.core.stages import Admit, staffing_update
+from streams.models.events import Event, Staffing
 from streams.models.internal import PersonEnvelope
 from streams.models.rejections import Rejection
 
@@ -33,9 +32,8 @@ class IngestBatch:
 
 class Ingest:
     def __init__(self, p: Pipeline) -> None:
-        self.p, self.config = p, p.config
-        self.pseudonymise = Pseudonymiser(p.settings.pseudonym_key_bytes())
-        self.max_future = dt.timedelta(hours=p.config.max_future_hours)
+        self.p = p
+        self.admit = Admit(p.config, Pseudonymiser(p.settings.pseudonym_key_bytes()))
 
     def begin(self) -> IngestBatch:
         return IngestBatch()
@@ -45,26 +43,26 @@ class Ingest:
 
     def apply(self, batch: IngestBatch, item: Item[None]) -> None:
         record, out, p = item.record, batch.out, self.p
-        decoded = decode_event(record.value, batch.now, max_bytes=self.config.max_message_bytes,
-                               max_future=self.max_future, source_offset=record.where)
-        if isinstance(decoded, Rejection):
-            out.rejections.append((decoded, record.value))
-            return
         arrival = arrival_of(record.headers, record.timestamp_ms, record.where)
-        if isinstance(arrival, Rejection):
-            out.rejections.append((arrival.model_copy(update={"event_id": decoded.event_id}), record.value))
+
+        def arrived(_: Event) -> int | Rejection:
+            return arrival if isinstance(arrival, Rejection) else arrival.seconds
+
+        admitted = self.admit(record.value, batch.now, record.where, arrived, MetricCounts(p.metrics, out))
+        if isinstance(admitted, Rejection):
+            out.rejections.append((admitted, record.value))
             return
-        if isinstance(decoded, Staffing):
+        event = admitted.event
+        if isinstance(event, Staffing):
             # through the persons stage, keyed by unit: see PersonEventBatch.staffing
-            update = staffing_update(decoded, arrival.seconds, self.config.timezone)
+            update = staffing_update(event, admitted.arrival, p.config.timezone)
             out.outbox(p.names.person_events, "staffing", p.partitions).add(
                 update.unit_id, unit_update_json(update, record.where))
             return
-        pseudonym = self.pseudonymise(decoded.person_id)
-        body = decoded.model_copy(update={"person_id": pseudonym}).model_dump_json()
-        envelope = PersonEnvelope(pseudonym=pseudonym, arrival=arrival.seconds, source_offset=record.where,
-                                  event=body, ingested_at=time.time())
-        out.outbox(p.names.person_events, "events", p.partitions).add(pseudonym, envelope.model_dump_json())
+        subject = admitted.subject or ""
+        envelope = PersonEnvelope(pseudonym=subject, arrival=admitted.arrival, source_offset=record.where,
+                                  event=admitted.pseudonymised().model_dump_json(), ingested_at=time.time())
+        out.outbox(p.names.person_events, "events", p.partitions).add(subject, envelope.model_dump_json())
 
     def close(self, batch: IngestBatch) -> None:
         pass

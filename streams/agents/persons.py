@@ -8,20 +8,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import BATCH_MESSAGES, UNIT_PARTITIONS, WITHIN_S, Outputs, Pipeline, read_internal
+from streams.agents.pipeline import (
+    BATCH_MESSAGES,
+    UNIT_PARTITIONS,
+    WITHIN_S,
+    MetricCounts,
+    Outputs,
+    Pipeline,
+    read_internal,
+)
 from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_json
 from streams.agents.stage_agent import Item
 from streams.agents.state_cache import BatchStates
-from streams.core.lateness import too_late
-from streams.core.person import Outcome, PersonState
-from streams.core.stages import PersonStage
-from streams.core.timebase import epoch
+from streams.core.person import PersonState
+from streams.core.stages import Admitted, PersonStage
 from streams.models.events import EVENT_ADAPTER
 from streams.models.internal import PersonEnvelope, PersonEventBatch, UnitUpdateMessage
 from streams.models.rejections import Rejection
-
-LATE_S = 86400
 
 
 class InjectedFault(RuntimeError):
@@ -56,33 +60,21 @@ class Persons:
             batch.out.outbox(self.p.names.unit_updates, "updates", UNIT_PARTITIONS).add(
                 item.value.unit_id, item.value.model_dump_json())
             return
-        env, out, p, metrics = item.value, batch.out, self.p, self.metrics
+        env, out, p = item.value, batch.out, self.p
         event = EVENT_ADAPTER.validate_json(env.event)
         item.event_id = event.event_id
         if self.fail_on is not None and event.event_id == self.fail_on:
             raise InjectedFault("fault injected for a test")
-        result = self.stage.handle(batch.states.get(env.pseudonym), event, env.arrival,  # type: ignore[arg-type]
-                                   env.pseudonym)
-        if result.outcome is Outcome.DUPLICATE:
-            out.counts.append(metrics.events_duplicate.inc)
-            return
-        if result.outcome is Outcome.TOO_LATE:
-            out.rejections.append((too_late(p.config, env.arrival, event.event_id, env.source_offset),
-                                   env.event.encode()))
+        admitted = Admitted(event, env.pseudonym, env.arrival, env.source_offset)
+        step = self.stage.step(batch.states.get(env.pseudonym), admitted, MetricCounts(self.metrics, out))
+        if step.rejection is not None:
+            out.rejections.append((step.rejection, env.event.encode()))
+        if not step.accepted:
             return
         batch.states.mark_changed(env.pseudonym)
-        etype, occurred, arrival = event.event_type, epoch(event.occurred_at), env.arrival
-
-        def count() -> None:
-            metrics.events_consumed.labels(etype).inc()
-            metrics.event_age.labels(etype).observe(max(0, time.time() - occurred))
-            if arrival - occurred > LATE_S:
-                metrics.events_late.labels(etype).inc()
-
-        out.counts.append(count)
-        out.flags += result.flags
+        out.flags += step.flags
         units = out.outbox(p.names.unit_updates, "updates", UNIT_PARTITIONS)
-        for update in result.unit_updates:
+        for update in step.unit_updates:
             units.add(update.unit_id, unit_update_json(update, env.source_offset))
         batch.started.append(env.ingested_at)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -271,3 +272,33 @@ class Outputs:
     def count(self) -> None:
         for c in self.counts:
             c()
+
+
+class MetricCounts:
+    """The worker's `Counts` (core/stages.py): Prometheus metrics, applied once the batch is through.
+    Rejections are counted where they are written, on the way to the dead-letter topic."""
+
+    LATE_S = 86400  # an event that arrives more than a day after it occurred counts as late
+
+    def __init__(self, metrics: Metrics, out: Outputs) -> None:
+        self.metrics, self.out = metrics, out
+
+    def accepted(self, event_type: str, occurred: int, arrival: int) -> None:
+        metrics = self.metrics
+
+        def count() -> None:
+            metrics.events_consumed.labels(event_type).inc()
+            metrics.event_age.labels(event_type).observe(max(0.0, time.time() - occurred))
+            if arrival - occurred > self.LATE_S:
+                metrics.events_late.labels(event_type).inc()
+
+        self.out.counts.append(count)
+
+    def rejected(self, reason: str) -> None:
+        pass
+
+    def duplicate(self) -> None:
+        self.out.counts.append(self.metrics.events_duplicate.inc)
+
+    def resent(self) -> None:
+        self.out.counts.append(self.metrics.unit_updates_duplicate.inc)

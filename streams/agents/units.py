@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import ORG_KEY, UNIT_PARTITIONS, Outputs, Pipeline, read_internal
+from streams.agents.pipeline import ORG_KEY, UNIT_PARTITIONS, MetricCounts, Outputs, Pipeline, read_internal
 from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_of
 from streams.agents.stage_agent import Item
 from streams.agents.state_cache import BatchStates
-from streams.core.lateness import too_late
 from streams.core.stages import UnitStage
 from streams.core.unit import DaySummary, UnitState
 from streams.models.internal import DaySummaryMessage, UnitUpdateBatch, UnitUpdateMessage
@@ -48,22 +47,15 @@ class Units:
                      raw=msg.model_dump_json().encode()) for msg in packed.updates]
 
     def apply(self, batch: UnitsBatch, item: Item[UnitUpdateMessage]) -> None:
-        msg, out, metrics = item.value, batch.out, self.metrics
-        result = self.stage.handle(batch.states.get(msg.unit_id), unit_update_of(msg))
-        if result.staffing_outcome == "duplicate":
-            # a staffing report seen before is a duplicate event; a person's update seen before is a
-            # re-send after a crash
-            counter = metrics.events_duplicate if msg.source is None else metrics.unit_updates_duplicate
-            out.counts.append(counter.inc)
+        msg, out = item.value, batch.out
+        step = self.stage.step(batch.states.get(msg.unit_id), unit_update_of(msg), MetricCounts(self.metrics, out),
+                               msg.source_offset)
+        if step.rejection is not None:
+            out.rejections.append((step.rejection, None))
+        if not step.applied:
             return
-        if result.staffing_outcome == "too_late":
-            arrival = msg.staffing[4] if msg.staffing else None
-            out.rejections.append((too_late(self.p.config, arrival, item.event_id, msg.source_offset), None))
-            return
-        if msg.staffing is not None:
-            out.counts.append(metrics.events_consumed.labels("staffing").inc)
         batch.states.mark_changed(msg.unit_id)
-        for s in result.summaries:
+        for s in step.summaries:
             batch.summaries[(s.unit_id, s.day)] = s
 
     def close(self, batch: UnitsBatch) -> None:

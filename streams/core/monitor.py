@@ -12,22 +12,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from streams.core.config import MonitorConfig
-from streams.core.decode import decode_event
 from streams.core.indicators import UnitIndicators, unit_indicators
-from streams.core.lateness import too_late
 from streams.core.org import OrgDrift, OrgState
-from streams.core.person import Outcome, PersonState
+from streams.core.person import PersonState
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.stages import PersonStage, UnitStage, UnitUpdate, staffing_update
+from streams.core.stages import Admit, PersonStage, UnitStage, UnitUpdate, staffing_update
 from streams.core.timebase import epoch
 from streams.core.unit import UnitState
-from streams.models.events import Staffing
+from streams.models.events import Event, Staffing
 from streams.models.flags import Flag, FlagStatus
-from streams.models.rejections import Rejection, RejectReason
+from streams.models.rejections import Rejection
 
 
 @dataclass(slots=True)
 class Tally:
+    """What `replay` reports at the end."""
+
     read: int = 0
     accepted: int = 0
     duplicates: int = 0
@@ -35,6 +35,26 @@ class Tally:
     by_type: Counter[str] = field(default_factory=Counter)
     flags_raised: Counter[str] = field(default_factory=Counter)
     flags_withdrawn: Counter[str] = field(default_factory=Counter)
+
+
+class TallyCounts:
+    """Replay's `Counts` (core/stages.py): into the tally."""
+
+    def __init__(self, tally: Tally) -> None:
+        self.tally = tally
+
+    def accepted(self, event_type: str, occurred: int, arrival: int) -> None:
+        self.tally.accepted += 1
+        self.tally.by_type[event_type] += 1
+
+    def rejected(self, reason: str) -> None:
+        self.tally.rejected[reason] += 1
+
+    def duplicate(self) -> None:
+        self.tally.duplicates += 1
+
+    def resent(self) -> None:  # replay never sends anything twice
+        pass
 
 
 @dataclass(slots=True)
@@ -45,9 +65,11 @@ class StepResult:
 
 
 class Monitor:
+    """The stages of core/stages.py in one loop, each event through all of them before the next."""
+
     def __init__(self, config: MonitorConfig, pseudonymise: Pseudonymiser) -> None:
         self.config = config
-        self.pseudonymise = pseudonymise
+        self.admit = Admit(config, pseudonymise)
         self.person_stage = PersonStage(config)
         self.unit_stage = UnitStage(config)
         self.org_drift = OrgDrift(config)
@@ -56,55 +78,51 @@ class Monitor:
         self.org = OrgState()
         self.flags: dict[str, Flag] = {}
         self.tally = Tally()
+        self.counts = TallyCounts(self.tally)
         self.stream_clock = 0
-        self._max_future = dt.timedelta(hours=config.max_future_hours)
+
+    def _stream_clock(self, event: Event) -> int:
+        self.stream_clock = max(self.stream_clock, epoch(event.occurred_at))
+        return self.stream_clock
 
     def process(self, raw: bytes | str, now: dt.datetime, *, arrival: int | None = None,
                 source_offset: str | None = None) -> StepResult:
         self.tally.read += 1
-        decoded = decode_event(raw, now, max_bytes=self.config.max_message_bytes,
-                               max_future=self._max_future, source_offset=source_offset)
-        if isinstance(decoded, Rejection):
-            self.tally.rejected[decoded.reason.value] += 1
-            return StepResult(rejection=decoded)
-        if arrival is None:
-            self.stream_clock = max(self.stream_clock, epoch(decoded.occurred_at))
-            arrival = self.stream_clock
-
+        duplicates = self.tally.duplicates
+        admitted = self.admit(raw, now, source_offset,
+                              self._stream_clock if arrival is None else (lambda _: arrival), self.counts)
+        if isinstance(admitted, Rejection):
+            return StepResult(rejection=admitted)
         flags: list[Flag] = []
-        if isinstance(decoded, Staffing):
-            update = staffing_update(decoded, arrival, self.config.timezone)
-            outcome = self._to_unit(update, flags)
+        event = admitted.event
+        if isinstance(event, Staffing):
+            update = staffing_update(event, admitted.arrival, self.config.timezone)
+            rejection = self._to_unit(update, flags, source_offset)
         else:
-            subject = self.pseudonymise(decoded.person_id)
+            subject = admitted.subject or ""
             state = self.persons.get(subject)
             if state is None:
                 state = self.persons[subject] = PersonState()
-            result = self.person_stage.handle(state, decoded, arrival, subject)
-            outcome = result.outcome.value
-            flags += result.flags
-            for update in result.unit_updates:
-                self._to_unit(update, flags)
-
-        if outcome == Outcome.DUPLICATE:
-            self.tally.duplicates += 1
+            step = self.person_stage.step(state, admitted, self.counts)
+            rejection = step.rejection
+            flags += step.flags
+            for update in step.unit_updates:
+                self._to_unit(update, flags, source_offset)
+        if rejection is not None:
+            return StepResult(rejection=rejection)
+        if self.tally.duplicates > duplicates:
             return StepResult(duplicate=True)
-        if outcome == Outcome.TOO_LATE:
-            self.tally.rejected[RejectReason.TOO_LATE.value] += 1
-            return StepResult(rejection=too_late(self.config, arrival, decoded.event_id, source_offset))
-        self.tally.accepted += 1
-        self.tally.by_type[decoded.event_type] += 1
         self._record(flags)
         return StepResult(flags=flags)
 
-    def _to_unit(self, update: UnitUpdate, flags: list[Flag]) -> str:
+    def _to_unit(self, update: UnitUpdate, flags: list[Flag], source_offset: str | None) -> Rejection | None:
         state = self.units.get(update.unit_id)
         if state is None:
             state = self.units[update.unit_id] = UnitState(update.unit_id)
-        result = self.unit_stage.handle(state, update)
-        if result.summaries:
-            flags += self.org_drift.apply(self.org, result.summaries)
-        return result.staffing_outcome or Outcome.ACCEPTED.value
+        step = self.unit_stage.step(state, update, self.counts, source_offset)
+        if step.summaries:
+            flags += self.org_drift.apply(self.org, step.summaries)
+        return step.rejection
 
     def _record(self, flags: list[Flag]) -> None:
         for flag in flags:

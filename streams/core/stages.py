@@ -1,20 +1,82 @@
-"""The three stages of the monitor, as pure functions over explicit state.
+"""The pipeline, defined once: admit -> person -> unit -> organisation, pure functions over explicit state.
 
-person (keyed by pseudonym) -> unit (keyed by unit id) -> organisation (one key).
-`replay` runs them in one process; the live agents run each behind its own topic. Both call these.
+admit (stateless: decode, validate, arrival time, pseudonymise) -> person (keyed by pseudonym) -> unit
+(keyed by unit id) -> organisation (one key). `replay` (core/monitor.py) runs the steps in one loop; the
+live agents (streams/agents/) run each behind its own topic and only move what the steps return. What a
+step counts goes through `Counts`, which replay's tally and the worker's metrics both implement.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from streams.core.config import MonitorConfig
+from streams.core.decode import decode_event
 from streams.core.facts import fact_of
+from streams.core.lateness import too_late
 from streams.core.person import Outcome, PersonState, PersonTracker
+from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
 from streams.core.unit import DaySummary, UnitState, UnitTracker, group_by_unit
-from streams.models.events import PersonEvent, Staffing
+from streams.models.events import Event, PersonEvent, Staffing
 from streams.models.flags import Flag
+from streams.models.rejections import Rejection
+
+
+class Counts(Protocol):
+    """What the steps count. Replay keeps a tally; the worker turns it into Prometheus metrics."""
+
+    def accepted(self, event_type: str, occurred: int, arrival: int) -> None: ...
+
+    def rejected(self, reason: str) -> None: ...
+
+    def duplicate(self) -> None: ...
+
+    def resent(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A valid event with its arrival time (epoch seconds) and, for a person event, the person's
+    pseudonym: everything after the door uses `subject`, never `event.person_id`."""
+
+    event: Event
+    subject: str | None
+    arrival: int
+    source_offset: str | None
+
+    def pseudonymised(self) -> Event:
+        """The event with the pseudonym in place of the person id (what leaves the door)."""
+        if self.subject is None:
+            return self.event
+        return self.event.model_copy(update={"person_id": self.subject})
+
+
+class Admit:
+    """The door: bytes in, an `Admitted` event or a `Rejection` out. `arrival` says when an event
+    arrived (replay: the stream's clock; the worker: the `om-arrival` header or the record timestamp)."""
+
+    def __init__(self, config: MonitorConfig, pseudonymise: Pseudonymiser) -> None:
+        self.config, self.pseudonymise = config, pseudonymise
+        self.max_future = dt.timedelta(hours=config.max_future_hours)
+
+    def __call__(self, raw: bytes | str, now: dt.datetime, source_offset: str | None,
+                 arrival: Callable[[Event], int | Rejection], counts: Counts) -> Admitted | Rejection:
+        decoded = decode_event(raw, now, max_bytes=self.config.max_message_bytes, max_future=self.max_future,
+                               source_offset=source_offset)
+        if isinstance(decoded, Rejection):
+            counts.rejected(decoded.reason.value)
+            return decoded
+        arrived = arrival(decoded)
+        if isinstance(arrived, Rejection):
+            counts.rejected(arrived.reason.value)
+            return arrived.model_copy(update={"event_id": decoded.event_id})
+        if isinstance(decoded, Staffing):
+            return Admitted(decoded, None, arrived, source_offset)
+        return Admitted(decoded, self.pseudonymise(decoded.person_id), arrived, source_offset)
 
 CARE_EVENTS = frozenset({"emergency_visit", "admission", "discharge", "home_care_contact", "enrollment"})
 
@@ -38,10 +100,39 @@ class PersonStageResult:
     unit_updates: list[UnitUpdate]
 
 
+@dataclass(slots=True)
+class PersonStep:
+    accepted: bool  # the event changed the person's state (neither a duplicate nor too late)
+    flags: list[Flag] = field(default_factory=list)
+    unit_updates: list[UnitUpdate] = field(default_factory=list)
+    rejection: Rejection | None = None
+
+
+@dataclass(slots=True)
+class UnitStep:
+    applied: bool  # the update changed the unit's state (neither seen before nor too late)
+    summaries: list[DaySummary] = field(default_factory=list)
+    rejection: Rejection | None = None
+
+
 class PersonStage:
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config
         self.tracker = PersonTracker(config)
+
+    def step(self, state: PersonState, admitted: Admitted, counts: Counts) -> PersonStep:
+        """One admitted person event against the person's state (keyed by `admitted.subject`)."""
+        event = admitted.event
+        result = self.handle(state, event, admitted.arrival, admitted.subject or "")  # type: ignore[arg-type]
+        if result.outcome is Outcome.DUPLICATE:
+            counts.duplicate()
+            return PersonStep(False)
+        if result.outcome is Outcome.TOO_LATE:
+            rejection = too_late(self.config, admitted.arrival, event.event_id, admitted.source_offset)
+            counts.rejected(rejection.reason.value)
+            return PersonStep(False, rejection=rejection)
+        counts.accepted(event.event_type, epoch(event.occurred_at), admitted.arrival)
+        return PersonStep(True, result.flags, result.unit_updates)
 
     def handle(self, state: PersonState, event: PersonEvent, arrival: int, subject: str) -> PersonStageResult:
         fact = fact_of(event, self.config.timezone)
@@ -71,7 +162,25 @@ class UnitStageResult:
 
 class UnitStage:
     def __init__(self, config: MonitorConfig) -> None:
+        self.config = config
         self.tracker = UnitTracker(config)
+
+    def step(self, state: UnitState, update: UnitUpdate, counts: Counts, source_offset: str | None) -> UnitStep:
+        """One update (a person's contributions, or a staffing report) against the unit's state."""
+        result = self.handle(state, update)
+        if result.staffing_outcome == "duplicate":
+            # a staffing report seen before is a duplicate event; a person's update seen before is a
+            # re-send after a worker restart
+            counts.duplicate() if update.source is None else counts.resent()
+            return UnitStep(False)
+        staffing = update.staffing
+        if result.staffing_outcome == "too_late" and staffing is not None:
+            rejection = too_late(self.config, staffing[4], staffing[1], source_offset)
+            counts.rejected(rejection.reason.value)
+            return UnitStep(False, rejection=rejection)
+        if staffing is not None:
+            counts.accepted("staffing", staffing[0], staffing[4])
+        return UnitStep(True, result.summaries)
 
     def handle(self, state: UnitState, update: UnitUpdate) -> UnitStageResult:
         summaries: list[DaySummary] = []
