@@ -131,8 +131,12 @@ class StageAgent(Generic[B, I]):
                                      "reading them", self.name, self.topic, p, position, ends[p] - 1)
                         fetched = await self.reader.read(self.topic, p, position, end)
                         self.stats.fetched_from_broker += len(fetched)
-                        await self._process(fetched)
-                        progressed = progressed or bool(fetched)
+                        if fetched:
+                            await self._process(fetched)
+                            progressed = True
+                        else:  # offsets that hold no record (transaction markers): known, so passed
+                            self.positions.set(p, end)
+                            self._progress(p).position = end
                 if not progressed:
                     break
         except Exception:  # noqa: BLE001 - a failed check is tried again at the next one
@@ -196,11 +200,10 @@ class StageAgent(Generic[B, I]):
         last: dict[int, int] = {}
         for r in todo:
             last[r.partition] = r.offset
+            self._progress(r.partition).processed += 1
         for p, offset in last.items():
             self.positions.set(p, offset + 1)
-            progress = self._progress(p)
-            progress.position = offset + 1
-            progress.processed += 1
+            self._progress(p).position = offset + 1
         for batch in finished:
             self.work.done(batch)
         self.stats.processed += len(todo)

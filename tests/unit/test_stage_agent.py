@@ -175,3 +175,17 @@ def test_position_keys_land_in_the_partition_they_describe() -> None:
     for n in (1, 4, 8, 12):
         for p in range(n):
             assert partition_of(position_key("care.events", p, n).decode(), n) == p
+
+
+def test_offsets_at_the_end_that_hold_no_record_are_passed_by_the_catch_up() -> None:
+    records = {0: [rec(0, 0), rec(0, 1)], 1: [rec(1, 0)]}
+    stage, work, _, _ = agent(records)
+    reader = stage.reader
+    reader.end_offsets = lambda topic, parts: _ends({0: 3, 1: 1})  # type: ignore[method-assign]
+    run(stage.catch_up([0, 1]))  # offset 2 of partition 0 is a transaction marker
+    assert work.applied == ["0:0", "0:1", "1:0"]
+    assert stage.positions.get(0) == 3
+
+
+async def _ends(ends: dict[int, int]) -> dict[int, int]:
+    return ends
