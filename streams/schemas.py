@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from streams import generated
 from streams.models.events import EVENT_ADAPTER
 from streams.models.flags import Flag
+from streams.models.internal import DeadLetter
 from streams.models.rejections import Rejection
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -20,6 +21,8 @@ def rendered() -> dict[str, str]:
         "event.schema.json": EVENT_ADAPTER.json_schema(),
         "flag.schema.json": TypeAdapter(Flag).json_schema(),
         "rejection.schema.json": TypeAdapter(Rejection).json_schema(),
+        # what integration engineers read on the dead-letter topic
+        "dead-letter.schema.json": TypeAdapter(DeadLetter).json_schema(),
     }
     out = {}
     for name, schema in docs.items():
