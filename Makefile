@@ -22,13 +22,15 @@ sample: install
 	@echo "flags: out/flags.jsonl  rejects: out/rejects.jsonl  indicators: out/indicators.json"
 
 ## The whole local stack: Kafka, Prometheus (if installed), worker, live simulator. Ctrl-C stops it.
-demo: install
+demo:
 	bash scripts/system-deps.sh demo
+	$(MAKE) --no-print-directory install
 	$(BIN)/outcome-monitor up
 
 ## Lint, types, layering, schemas, then every test (starts the real services the tests need).
-test: install
+test:
 	bash scripts/system-deps.sh test
+	$(MAKE) --no-print-directory install
 	bash scripts/test.sh
 
 test-unit: install

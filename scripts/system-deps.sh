@@ -7,6 +7,7 @@
 set -euo pipefail
 what="${1:-test}"
 need=()
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 if [ "$what" = test ]; then
