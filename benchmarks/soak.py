@@ -82,11 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(5)
         try:
             snapshot = worker.debug_progress()
-            lag = sum(part["lag"] for agent in snapshot["agents"].values()  # type: ignore[attr-defined]
+            agents = snapshot["agents"]
+            lag = sum(part["lag"] for agent in agents.values()  # type: ignore[attr-defined]
                       for part in agent["partitions"].values())
+            input_lag = sum(part["lag"] for part in agents["ingest"]["partitions"].values())  # type: ignore[index]
             if lag > largest_lag:
                 largest_lag = lag
-            if drained_at is None and lag == 0 and time.monotonic() - started > 30:
+            # drained: the backfill is through once at most a second of live input waits
+            if drained_at is None and largest_lag > 0 and input_lag <= args.rate and lag <= 10 * args.rate:
                 drained_at = time.monotonic() - started
         except OSError:
             pass  # restarting
