@@ -24,6 +24,8 @@ _REASONS: dict[str, RejectReason] = {
     "timezone_aware": RejectReason.INVALID_TIMESTAMP,
 }
 _ORDER = list(RejectReason)
+#: Earlier than this is not an outcome anyone follows, and day arithmetic near year 1 overflows.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 
 
 def _reason_of(error_type: str, loc: tuple[object, ...]) -> RejectReason:
@@ -69,6 +71,14 @@ def decode_event(
         event = EVENT_ADAPTER.validate_json(raw)
     except ValidationError as exc:
         return _rejection_from(exc, source_offset)
+    if event.occurred_at < EARLIEST:
+        # A year-1 date (a default value, a typo) would overflow day arithmetic in local time.
+        return Rejection(
+            reason=RejectReason.INVALID_TIMESTAMP,
+            message=f"occurred_at is before {EARLIEST.date()}: not a date the monitor can follow",
+            event_id=event.event_id,
+            source_offset=source_offset,
+        )
     if event.occurred_at > now + max_future:
         return Rejection(
             reason=RejectReason.IN_THE_FUTURE,

@@ -93,3 +93,47 @@ def test_staffing_needs_no_person_and_rejects_a_negative_headcount() -> None:
 )
 def test_personnummer_recognition_uses_the_check_digit(value: str, expected: bool) -> None:
     assert looks_like_personnummer(value) is expected
+
+
+def test_a_date_near_year_one_is_an_invalid_timestamp_not_a_crash() -> None:
+    import datetime as dt
+
+    from streams.core.decode import decode_event
+    from streams.models.rejections import Rejection, RejectReason
+
+    line = ('{"event_id":"e","event_type":"emergency_visit","unit_id":"u","person_id":"p1",'
+            '"occurred_at":"0001-01-01T00:30:00+01:00"}')
+    found = decode_event(line, dt.datetime.now(dt.UTC), max_bytes=65536, max_future=dt.timedelta(hours=24))
+    assert isinstance(found, Rejection) and found.reason is RejectReason.INVALID_TIMESTAMP
+
+
+def _offset_strings() -> object:
+    from hypothesis import strategies as st
+
+    return st.builds(lambda h, m, sign: f"{sign}{h:02d}:{m:02d}", st.integers(0, 14), st.sampled_from([0, 30, 45]),
+                     st.sampled_from(["+", "-"])) | st.just("Z")
+
+
+def test_any_timestamp_a_json_producer_can_send_gives_an_event_or_a_rejection_through_the_whole_path() -> None:
+    import datetime as dt
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from streams.core.config import MonitorConfig
+    from streams.core.monitor import Monitor
+    from streams.core.pseudonym import Pseudonymiser
+
+    now = dt.datetime.now(dt.UTC)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59, 59)),
+           _offset_strings(), st.sampled_from(["sick_leave", "emergency_visit", "staffing"]))
+    def check(when: dt.datetime, offset: str, kind: str) -> None:
+        monitor = Monitor(MonitorConfig(), Pseudonymiser(b"unit-test-pseudonym-key"))
+        extra = '"headcount":5' if kind == "staffing" else '"person_id":"p1"'
+        line = (f'{{"event_id":"e","event_type":"{kind}","unit_id":"u",{extra},'
+                f'"occurred_at":"{when.isoformat()}{offset}"}}')
+        monitor.process(line, now)  # an event or a rejection: never an exception
+
+    check()
