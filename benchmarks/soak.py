@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             snapshot = worker.debug_progress()
             agents = snapshot["agents"]
+            if not agents:
+                continue  # recovering after a kill: positions not known yet
             lag = sum(part["lag"] for agent in agents.values()  # type: ignore[attr-defined]
                       for part in agent["partitions"].values())
             input_lag = sum(part["lag"] for part in agents["ingest"]["partitions"].values())  # type: ignore[index]

@@ -65,6 +65,8 @@ def register(p: Pipeline) -> list[Any]:
             snapshot = await progress_snapshot(p)
         except Exception:  # noqa: BLE001 - lag is best effort; never break the worker for it
             return
+        if not snapshot["ready"]:
+            return
         lag_by_topic: dict[str, int] = {}
         for stage in snapshot["agents"].values():
             lag_by_topic[stage["topic"]] = sum(part["lag"] for part in stage["partitions"].values())
@@ -85,15 +87,20 @@ def register(p: Pipeline) -> list[Any]:
 
 
 async def progress_snapshot(p: Pipeline) -> dict[str, Any]:
+    """Empty while tables recover or a rebalance runs: positions are only known once they are back."""
     agents: dict[str, Any] = {}
+    if not p.ready():
+        return {"ready": False, "agents": agents}
     for name, stage in p.stages.items():
         assigned = p.assigned(stage.topic)
         ends = await p.reader.end_offsets(stage.topic, assigned) if assigned else {}
         parts: dict[str, Any] = {}
         for part in assigned:
-            position = stage.positions.get(part) if p.ready() else None
+            position = stage.positions.get(part)
+            if position is None:  # nothing processed yet: from the partition's first offset
+                position = await p.reader.beginning_offset(stage.topic, part)
             end = ends.get(part, 0)
-            parts[str(part)] = {"position": position, "end": end, "lag": max(0, end - (position or 0))}
+            parts[str(part)] = {"position": position, "end": end, "lag": max(0, end - position)}
         agents[name] = {"topic": stage.topic, "processed": stage.stats.processed,
                         "redelivered_skipped": stage.stats.redelivered_skipped,
                         "read_from_broker": stage.stats.fetched_from_broker,
