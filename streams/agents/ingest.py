@@ -26,7 +26,8 @@ WITHIN_S = 0.05
 
 @dataclass
 class IngestBatch:
-    out: Outputs = field(default_factory=Outputs)
+    counts: MetricCounts
+    out: Outputs
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -36,7 +37,8 @@ class Ingest:
         self.admit = Admit(p.config, Pseudonymiser(p.settings.pseudonym_key_bytes()))
 
     def begin(self) -> IngestBatch:
-        return IngestBatch()
+        out = Outputs()
+        return IngestBatch(MetricCounts(self.p.metrics, out), out)
 
     def items(self, record: InputRecord) -> list[Item[None]] | Rejection:
         return [Item(record, None, raw=record.value)]
@@ -48,7 +50,7 @@ class Ingest:
         def arrived(_: Event) -> int | Rejection:
             return arrival if isinstance(arrival, Rejection) else arrival.seconds
 
-        admitted = self.admit(record.value, batch.now, record.where, arrived, MetricCounts(p.metrics, out))
+        admitted = self.admit(record.value, batch.now, record.where, arrived, batch.counts)
         if isinstance(admitted, Rejection):
             out.rejections.append((admitted, record.value))
             return

@@ -35,7 +35,8 @@ class InjectedFault(RuntimeError):
 @dataclass
 class PersonsBatch:
     states: BatchStates[PersonState]
-    out: Outputs = field(default_factory=Outputs)
+    out: Outputs
+    counts: MetricCounts
     started: list[float] = field(default_factory=list)
 
 
@@ -45,7 +46,8 @@ class Persons:
         self.fail_on = p.settings.fail_on_event_id
 
     def begin(self) -> PersonsBatch:
-        return PersonsBatch(BatchStates(self.p.person_cache))
+        out = Outputs()
+        return PersonsBatch(BatchStates(self.p.person_cache), out, MetricCounts(self.metrics, out))
 
     def items(self, record: InputRecord) -> list[Item[PersonEnvelope | UnitUpdateMessage]] | Rejection:
         packed = read_internal(PersonEventBatch, record)
@@ -66,7 +68,7 @@ class Persons:
         if self.fail_on is not None and event.event_id == self.fail_on:
             raise InjectedFault("fault injected for a test")
         admitted = Admitted(event, env.pseudonym, env.arrival, env.source_offset)
-        step = self.stage.step(batch.states.get(env.pseudonym), admitted, MetricCounts(self.metrics, out))
+        step = self.stage.step(batch.states.get(env.pseudonym), admitted, batch.counts)
         if step.rejection is not None:
             out.rejections.append((step.rejection, env.event.encode()))
         if not step.accepted:

@@ -27,7 +27,8 @@ UNITS_WITHIN_S = 0.5
 @dataclass
 class UnitsBatch:
     states: BatchStates[UnitState]
-    out: Outputs = field(default_factory=Outputs)
+    out: Outputs
+    counts: MetricCounts
     summaries: dict[tuple[str, int], DaySummary] = field(default_factory=dict)
     written: dict[str, UnitState] = field(default_factory=dict)
 
@@ -37,7 +38,8 @@ class Units:
         self.p, self.stage, self.metrics = p, UnitStage(p.config), p.metrics
 
     def begin(self) -> UnitsBatch:
-        return UnitsBatch(BatchStates(self.p.unit_cache))
+        out = Outputs()
+        return UnitsBatch(BatchStates(self.p.unit_cache), out, MetricCounts(self.metrics, out))
 
     def items(self, record: InputRecord) -> list[Item[UnitUpdateMessage]] | Rejection:
         packed = read_internal(UnitUpdateBatch, record)
@@ -48,7 +50,7 @@ class Units:
 
     def apply(self, batch: UnitsBatch, item: Item[UnitUpdateMessage]) -> None:
         msg, out = item.value, batch.out
-        step = self.stage.step(batch.states.get(msg.unit_id), unit_update_of(msg), MetricCounts(self.metrics, out),
+        step = self.stage.step(batch.states.get(msg.unit_id), unit_update_of(msg), batch.counts,
                                msg.source_offset)
         if step.rejection is not None:
             out.rejections.append((step.rejection, None))
