@@ -1,0 +1,27 @@
+"""`make sample` gives the same flags, rejections and indicators as the recorded run.
+
+The digests in tests/golden/sample.sha256 were taken from `outcome-monitor replay` of the bundled
+sample before the redesign of issue 11; a change of behaviour must change them deliberately (and say
+why in the commit), never by accident of a refactoring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from streams.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "streams" / "sample" / "events.jsonl.gz"
+GOLDEN = ROOT / "tests" / "golden" / "sample.sha256"
+
+
+def test_sample_replay_matches_the_recorded_flags_rejections_and_indicators(tmp_path: Path) -> None:
+    code = main(["replay", str(SAMPLE), "--flags-out", str(tmp_path / "flags.jsonl"),
+                 "--rejects-out", str(tmp_path / "rejects.jsonl"),
+                 "--indicators-out", str(tmp_path / "indicators.json"), "--quiet"])
+    assert code == 0
+    expected = dict(reversed(line.split()) for line in GOLDEN.read_text().splitlines() if line.strip())
+    actual = {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in expected}
+    assert actual == expected
