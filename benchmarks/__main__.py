@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from streams.core.config import MonitorConfig  # noqa: E402
 from streams.core.monitor import Monitor  # noqa: E402
 from streams.core.pseudonym import Pseudonymiser  # noqa: E402
-from streams.simulation import Scenario, generate  # noqa: E402
+from streams.files.simulation import Scenario, generate  # noqa: E402
 
 KEY = b"benchmark-pseudonym-key-00000000"
 

@@ -15,7 +15,7 @@ import sys
 from streams.core.config import DriftConfig, MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.pseudonym import Pseudonymiser
-from streams.simulation import Scenario, generate
+from streams.files.simulation import Scenario, generate
 
 NOW = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 

@@ -19,7 +19,7 @@ def _monitor(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.replay import run
+    from streams.files.replay import run
 
     if not args.events.exists():
         print(f"replay: no such file: {args.events}", file=sys.stderr)
@@ -32,13 +32,13 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.simulation import Scenario, generate
+    from streams.files.simulation import Scenario, generate
 
     scenario = Scenario(seed=args.seed, days=args.days, units=args.units, care_persons=args.care_persons,
                         malformed_lines=args.malformed)
     if args.out is None:
+        from streams.files.publish import print_report, producer, publish_lines, simulated_lines
         from streams.progress import Progress
-        from streams.publish import print_report, producer, publish_lines, simulated_lines
 
         bootstrap = args.bootstrap or settings.bootstrap_servers
         _ensure_input_topic(bootstrap, settings.topics.events, settings)
@@ -73,8 +73,8 @@ def _ensure_input_topic(bootstrap: str, topic: str, settings: Settings) -> None:
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.files.publish import print_report, producer, publish_lines, read_lines
     from streams.progress import Progress
-    from streams.publish import print_report, producer, publish_lines, read_lines
 
     if not args.events.exists():
         print(f"publish: no such file: {args.events}", file=sys.stderr)
@@ -99,7 +99,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from streams.agents.topics import ensure_topics
     from streams.agents.worker import build_app, topic_specs
-    from streams.metrics import Metrics
+    from streams.observe.metrics import Metrics
 
     ensure_topics(settings.bootstrap_servers, topic_specs(settings))
     app = build_app(settings, Metrics())
@@ -117,14 +117,14 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_flags(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.flagview import show
+    from streams.files.flagview import show
 
     return show(args.bootstrap or settings.bootstrap_servers, args.topic or settings.topics.flags,
                 follow=args.follow, as_json=args.json)
 
 
 def cmd_grafana(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.grafana import dashboards
+    from streams.observe import dashboards
 
     if args.action == "dashboards":
         from streams.generated import check_or_write
@@ -133,7 +133,7 @@ def cmd_grafana(args: argparse.Namespace, settings: Settings) -> int:
                               "outcome-monitor grafana dashboards")
     import json
 
-    from streams.grafana.provision import connect, provision
+    from streams.observe.provision import connect, provision
 
     if not args.url:
         print("grafana provision: --url is required", file=sys.stderr)
@@ -142,7 +142,7 @@ def cmd_grafana(args: argparse.Namespace, settings: Settings) -> int:
     if args.flags:
         flags = [json.loads(line) for line in args.flags.read_text().splitlines() if line.strip()]
     elif not args.no_annotations:
-        from streams.flagview import final_flags
+        from streams.files.flagview import final_flags
 
         flags = final_flags(args.bootstrap or settings.bootstrap_servers, settings.topics.flags)
     api = connect(args.url, token=args.token, user=args.user, password=args.password)

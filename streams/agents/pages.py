@@ -12,8 +12,8 @@ from typing import Any
 from prometheus_client import generate_latest
 
 from streams.agents.pipeline import Pipeline
-from streams.core.indicators import unit_indicators
-from streams.core.org import relative_levels
+from streams.core.org.drift import relative_levels
+from streams.core.unit.indicators import unit_indicators
 from streams.models.flags import FlagStatus
 
 log = logging.getLogger(__name__)

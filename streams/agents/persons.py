@@ -21,7 +21,7 @@ from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_json
 from streams.agents.stage_agent import Item
 from streams.agents.state_cache import BatchStates
-from streams.core.person import PersonState
+from streams.core.person.tracker import PersonState
 from streams.core.stages import Admitted, PersonStage
 from streams.models.events import EVENT_ADAPTER
 from streams.models.internal import PersonEnvelope, PersonEventBatch, UnitUpdateMessage

@@ -30,13 +30,13 @@ from streams.agents.records import InputRecord
 from streams.agents.stage_agent import CATCH_UP_S, StageAgent
 from streams.agents.state_cache import StateCache
 from streams.core.config import MonitorConfig
-from streams.core.org import OrgState
-from streams.core.person import PersonState
-from streams.core.unit import UnitState
-from streams.metrics import Metrics
+from streams.core.org.drift import OrgState
+from streams.core.person.tracker import PersonState
+from streams.core.unit.tracker import UnitState
 from streams.models.flags import Flag, FlagStatus
 from streams.models.internal import DeadLetter
 from streams.models.rejections import Rejection, RejectReason
+from streams.observe.metrics import Metrics
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from streams.agents.shipping import unit_update_of
 from streams.agents.stage_agent import Item
 from streams.agents.state_cache import BatchStates
 from streams.core.stages import UnitStage
-from streams.core.unit import DaySummary, UnitState
+from streams.core.unit.tracker import DaySummary, UnitState
 from streams.models.internal import DaySummaryMessage, UnitUpdateBatch, UnitUpdateMessage
 from streams.models.rejections import Rejection
 

@@ -18,7 +18,7 @@ from streams.agents import flag_store, ingest, organisation, pages, persons, uni
 from streams.agents.faust_fixes import MonitorApp
 from streams.agents.pipeline import UNIT_PARTITIONS, Pipeline, TopicNames
 from streams.agents.topics import TopicSpec
-from streams.metrics import Metrics
+from streams.observe.metrics import Metrics
 from streams.settings import Settings
 
 

@@ -12,13 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from streams.core.config import MonitorConfig
-from streams.core.indicators import UnitIndicators, unit_indicators
-from streams.core.org import OrgDrift, OrgState
-from streams.core.person import PersonState
+from streams.core.org.drift import OrgDrift, OrgState
+from streams.core.person.tracker import PersonState
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, PersonStage, UnitStage, UnitUpdate, staffing_update
 from streams.core.timebase import epoch
-from streams.core.unit import UnitState
+from streams.core.unit.indicators import UnitIndicators, unit_indicators
+from streams.core.unit.tracker import UnitState
 from streams.models.events import Event, Staffing
 from streams.models.flags import Flag, FlagStatus
 from streams.models.rejections import Rejection

@@ -15,12 +15,12 @@ from typing import Protocol
 
 from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
-from streams.core.facts import fact_of
 from streams.core.lateness import too_late
-from streams.core.person import Outcome, PersonState, PersonTracker
+from streams.core.person.facts import fact_of
+from streams.core.person.tracker import Outcome, PersonState, PersonTracker
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
-from streams.core.unit import DaySummary, UnitState, UnitTracker, group_by_unit
+from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, group_by_unit
 from streams.models.events import Event, PersonEvent, Staffing
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection

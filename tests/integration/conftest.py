@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from streams.core.config import MonitorConfig
-from streams.core.indicators import unit_indicators
 from streams.core.monitor import Monitor
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.unit import UnitState
-from streams.replay import open_lines
-from streams.simulation import Scenario, generate
+from streams.core.unit.indicators import unit_indicators
+from streams.core.unit.tracker import UnitState
+from streams.files.replay import open_lines
+from streams.files.simulation import Scenario, generate
 from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, ensure_broker
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from streams.grafana.dashboards import all_dashboards, panel_queries
+from streams.observe.dashboards import all_dashboards, panel_queries
 from tests.integration.live import ROOT, Namespace, Worker, free_port, publish_file, wait_drained
 
 pytestmark = pytest.mark.integration

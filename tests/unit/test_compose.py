@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from streams.grafana.dashboards import DATASOURCE_UID
+from streams.observe.dashboards import DATASOURCE_UID
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

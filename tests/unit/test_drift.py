@@ -6,9 +6,9 @@ import math
 import random
 
 from streams.core.config import DriftConfig, MonitorConfig
-from streams.core.org import OrgDrift, OrgState
+from streams.core.org.drift import OrgDrift, OrgState
 from streams.core.timebase import week_days, week_of
-from streams.core.unit import DaySummary
+from streams.core.unit.tracker import DaySummary
 from streams.models import DriftEvidence, Flag
 
 UNITS = [f"u{i}" for i in range(8)]

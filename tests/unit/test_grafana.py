@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from grafana_client.client import GrafanaUnauthorizedError
+from streams.observe import dashboards
 
-from streams.grafana import dashboards
-from streams.grafana.provision import connect, provision
+from streams.observe.provision import connect, provision
 from tests.grafana_standin import TOKEN, StandinGrafana
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams.core.config import MonitorConfig
-from streams.core.indicators import unit_indicators
+from streams.core.unit.indicators import unit_indicators
 from tests.helpers import event, run, sick_days
 
 

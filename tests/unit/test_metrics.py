@@ -6,8 +6,8 @@ from __future__ import annotations
 from prometheus_client import generate_latest
 
 from streams.core.config import MonitorConfig
-from streams.core.indicators import unit_indicators
-from streams.metrics import Metrics
+from streams.core.unit.indicators import unit_indicators
+from streams.observe.metrics import Metrics
 from tests.helpers import event, run, sick_days
 
 

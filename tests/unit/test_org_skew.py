@@ -11,10 +11,10 @@ import pytest
 
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
-from streams.core.org import OrgDrift, OrgState
+from streams.core.org.drift import OrgDrift, OrgState
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.unit import DaySummary
-from streams.simulation import Scenario, generate
+from streams.core.unit.tracker import DaySummary
+from streams.files.simulation import Scenario, generate
 
 
 @pytest.fixture(scope="module")

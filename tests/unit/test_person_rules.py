@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from streams.core.monitor import Monitor
-from streams.core.person_fold import PersonFold
+from streams.core.person.fold import PersonFold
 from streams.core.pseudonym import Pseudonymiser
 from tests.helpers import KEY, event, flags_of, run, sick, sick_days
 

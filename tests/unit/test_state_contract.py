@@ -10,12 +10,12 @@ import pytest
 from pydantic import ValidationError
 
 from streams.core.config import DriftConfig, MonitorConfig, RuleConfig
-from streams.core.drift import Cusum, DriftDetector, RiverPageHinkley, detector_from_dict
 from streams.core.monitor import Monitor
-from streams.core.org import OrgState
-from streams.core.person import PersonState
-from streams.core.unit import UnitState
-from streams.simulation import Scenario, generate
+from streams.core.org.detectors import Cusum, DriftDetector, RiverPageHinkley, detector_from_dict
+from streams.core.org.drift import OrgState
+from streams.core.person.tracker import PersonState
+from streams.core.unit.tracker import UnitState
+from streams.files.simulation import Scenario, generate
 from tests.helpers import NOW, monitor, run, sick_days
 
 CONFIG = MonitorConfig(drift=DriftConfig(warmup_weeks=4))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streams.core.config import MonitorConfig
 from streams.core.stages import UnitStage, UnitUpdate
-from streams.core.unit import UnitState
+from streams.core.unit.tracker import UnitState
 
 DAY = 739_000
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streams.core.config import MonitorConfig
-from streams.core.drift import DriftDetector, detector_from_dict, make_detector
 from streams.core.flag_ids import flag_id
 from streams.core.intervals import poisson_count
+from streams.core.org.detectors import DriftDetector, detector_from_dict, make_detector
 from streams.core.timebase import day_start, day_to_date, week_days, week_of
-from streams.core.unit import DaySummary
+from streams.core.unit.tracker import DaySummary
 from streams.models.flags import DriftEvidence, Flag, FlagStatus, Interval, Rule
 
 STATE_VERSION = 1

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from streams.core.config import MonitorConfig
-from streams.core.facts import Fact, fact_from_list
-from streams.core.person_fold import ContribKey, Emits, PersonFold, PersonRules
+from streams.core.person.facts import Fact, fact_from_list
+from streams.core.person.fold import ContribKey, Emits, PersonFold, PersonRules
 from streams.models.flags import Flag, FlagStatus
 
 STATE_VERSION = 1

@@ -7,8 +7,8 @@ import contextlib
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from streams.core.indicators import Figure, UnitIndicators
-from streams.core.org import RelativeLevel
+from streams.core.org.drift import RelativeLevel
+from streams.core.unit.indicators import Figure, UnitIndicators
 
 PREFIX = "outcome"
 

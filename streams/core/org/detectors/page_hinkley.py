@@ -8,7 +8,7 @@ import pickle
 
 from river.drift import PageHinkley
 
-from streams.core.drift.base import DriftStep
+from streams.core.org.detectors.base import DriftStep
 
 CLEAR_AFTER_STEPS = 4
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from streams.core.drift.base import DriftStep
+from streams.core.org.detectors.base import DriftStep
 
 
 class Cusum:

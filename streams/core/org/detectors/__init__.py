@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from streams.core.drift.base import DriftDetector, DriftStep
-from streams.core.drift.cusum import Cusum
-from streams.core.drift.page_hinkley import RiverPageHinkley
+from streams.core.org.detectors.base import DriftDetector, DriftStep
+from streams.core.org.detectors.cusum import Cusum
+from streams.core.org.detectors.page_hinkley import RiverPageHinkley
 
 
 def make_detector(name: str, shift: float, threshold: float) -> DriftDetector:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streams.core.config import MonitorConfig
-from streams.core.facts import Fact
 from streams.core.flag_ids import flag_id
+from streams.core.person.facts import Fact
 from streams.core.timebase import DAY_S, day_to_date, from_epoch
 from streams.models.flags import (
     EmergencyVisitEvidence,

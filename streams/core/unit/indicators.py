@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from streams.core.config import MonitorConfig
 from streams.core.intervals import poisson_rate, wilson
 from streams.core.timebase import day_to_date
-from streams.core.unit import UnitState
+from streams.core.unit.tracker import UnitState
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,7 +86,7 @@ def publish_lines(lines: Iterable[bytes], prod: KafkaProducer, topic: str, confi
 def read_lines(path: str) -> Iterable[bytes]:
     from pathlib import Path
 
-    from streams.replay import open_lines
+    from streams.files.replay import open_lines
 
     return open_lines(Path(path))
 

@@ -11,7 +11,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from streams.core.config import MonitorConfig
-from streams.core.person_fold import ContribKey
+from streams.core.person.fold import ContribKey
 
 STATE_VERSION = 1
 POPULATION_WINDOW_DAYS = 365

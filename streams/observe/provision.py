@@ -11,7 +11,7 @@ from typing import Any
 from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
-from streams.grafana.dashboards import DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID, all_dashboards
+from streams.observe.dashboards import DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID, all_dashboards
 
 DATASOURCE_NAME = "Prometheus (outcome-monitor)"
 ANNOTATION_TAG = "outcome-monitor"

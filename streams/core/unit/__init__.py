@@ -1,0 +1,1 @@
+"""One unit: daily sums of person contributions, headcount, and the rolling indicators read off them."""

@@ -1,0 +1,1 @@
+"""File and command-line adapters: replay, publish, the flag viewer, the simulator."""

@@ -1,1 +1,0 @@
-"""Grafana: dashboards as code and provisioning through the HTTP API."""

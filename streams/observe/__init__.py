@@ -1,0 +1,1 @@
+"""What the monitor shows: Prometheus metrics and the Grafana dashboards and provisioning built on them."""
