@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from streams.core.personnummer import looks_like_personnummer
 from streams.models.events import EVENT_ADAPTER, Event, Staffing
 from streams.models.rejections import Rejection, RejectReason
+from streams.models.vocab import EventKind
 
 # pydantic error type -> our reason code; the first error that maps decides.
 _REASONS: dict[str, RejectReason] = {
@@ -45,6 +46,9 @@ def _rejection_from(exc: ValidationError, source_offset: str | None) -> Rejectio
     parts = []
     for _, e in found[:5]:
         field = ".".join(str(x) for x in e["loc"][1:]) or "(message)"
+        if e["type"] == "union_tag_invalid":  # pydantic's text echoes the value and the enum's repr
+            parts.append(f"event_type: not one of the contract's event types ({', '.join(EventKind)})")
+            continue
         parts.append(f"{field}: {e['msg']}")
     if reason is RejectReason.NOT_JSON:
         parts = ["the message is not valid UTF-8 JSON"]

@@ -24,6 +24,7 @@ from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, group_
 from streams.models.events import Event, PersonEvent, Staffing
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection
+from streams.models.vocab import CARE_EVENT_KINDS
 
 
 class Counts(Protocol):
@@ -78,7 +79,6 @@ class Admit:
             return Admitted(decoded, None, arrived, source_offset)
         return Admitted(decoded, self.pseudonymise(decoded.person_id), arrived, source_offset)
 
-CARE_EVENTS = frozenset({"emergency_visit", "admission", "discharge", "home_care_contact", "enrollment"})
 
 
 @dataclass(slots=True)
@@ -142,7 +142,7 @@ class PersonStage:
         seq = state.seq
         by_unit = group_by_unit(result.deltas)
         updates = {u: UnitUpdate(u, subject, seq, deltas) for u, deltas in by_unit.items()}
-        if event.event_type in CARE_EVENTS:
+        if event.event_type in CARE_EVENT_KINDS:
             update = updates.setdefault(event.unit_id, UnitUpdate(event.unit_id, subject, seq))
             update.presence.append((subject, fact.day))
         return PersonStageResult(result.outcome, result.flags, [updates[u] for u in sorted(updates)])

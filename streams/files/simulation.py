@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from streams.core.timebase import zone
+from streams.models.vocab import EventKind
 
 DAY_S = 86400
 
@@ -100,14 +101,14 @@ def _staff(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
     for u, unit_id in enumerate(sc.unit_ids()):
         n = rng.randint(*sc.employees_per_unit)
         headcount = n
-        sink.emit(_stamp(sc.start, 0, 0, sc.tz), {"event_type": "staffing", "unit_id": unit_id,
+        sink.emit(_stamp(sc.start, 0, 0, sc.tz), {"event_type": EventKind.STAFFING, "unit_id": unit_id,
                                                    "headcount": headcount, "source": "hr-system"})
         for day_index in range(30, sc.days, 30):
             change = rng.choice([-1, 0, 0, 1])
             if change:
                 headcount = max(5, headcount + change)
                 sink.emit(_stamp(sc.start + dt.timedelta(days=day_index), 0, 0, sc.tz),
-                          {"event_type": "staffing", "unit_id": unit_id, "headcount": headcount,
+                          {"event_type": EventKind.STAFFING, "unit_id": unit_id, "headcount": headcount,
                            "source": "hr-system"})
         for e in range(n):
             person = f"emp-{u:02d}-{e:04d}"
@@ -136,7 +137,7 @@ def _employee(sc: Scenario, rng: random.Random, sink: _Sink, unit_id: str, u: in
                 break
             day = sc.start + dt.timedelta(days=day_index + k)
             sink.emit(_stamp(day, 7, rng.randint(0, 59), sc.tz),
-                      {"event_type": "sick_leave", "unit_id": unit_id, "person_id": person,
+                      {"event_type": EventKind.SICK_LEAVE, "unit_id": unit_id, "person_id": person,
                        "extent": extent, "source": "hr-system"}, max_delay_days=lag)
         day_index += length + rng.randint(1, 10)
 
@@ -151,24 +152,24 @@ def _care(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
         adm_rate = (3.0 if frail else 0.25) / 365
         if rng.random() < 0.1:
             sink.emit(_stamp(sc.start + dt.timedelta(days=rng.randrange(sc.days)), 10, 0, sc.tz),
-                      {"event_type": "enrollment", "unit_id": unit_id, "person_id": person,
+                      {"event_type": EventKind.ENROLLMENT, "unit_id": unit_id, "person_id": person,
                        "program": "trygg-hemgang", "source": "care-system"})
         in_stay_until = -1
         for day_index in range(sc.days):
             day = sc.start + dt.timedelta(days=day_index)
             if rng.random() < ed_rate:
                 sink.emit(_stamp(day, rng.randint(0, 23), rng.randint(0, 59), sc.tz),
-                          {"event_type": "emergency_visit", "unit_id": unit_id, "person_id": person,
+                          {"event_type": EventKind.EMERGENCY_VISIT, "unit_id": unit_id, "person_id": person,
                            "source": "region-ed"})
             if day_index > in_stay_until and rng.random() < adm_rate:
                 stay = f"stay-{p}-{day_index}"
                 length = rng.randint(2, 9)
                 planned = rng.random() < 0.3
-                sink.emit(_stamp(day, 14, 0, sc.tz), {"event_type": "admission", "unit_id": unit_id,
+                sink.emit(_stamp(day, 14, 0, sc.tz), {"event_type": EventKind.ADMISSION, "unit_id": unit_id,
                                                       "person_id": person, "stay_id": stay,
                                                       "planned": planned, "source": "region-pas"})
                 end = day + dt.timedelta(days=length)
-                sink.emit(_stamp(end, 11, 0, sc.tz), {"event_type": "discharge", "unit_id": unit_id,
+                sink.emit(_stamp(end, 11, 0, sc.tz), {"event_type": EventKind.DISCHARGE, "unit_id": unit_id,
                                                       "person_id": person, "stay_id": stay,
                                                       "source": "region-pas"})
                 in_stay_until = day_index + length
@@ -178,18 +179,18 @@ def _care(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
                         rday = sc.start + dt.timedelta(days=readmit_day)
                         rstay = f"stay-{p}-{readmit_day}"
                         sink.emit(_stamp(rday, 16, 0, sc.tz),
-                                  {"event_type": "admission", "unit_id": unit_id,
+                                  {"event_type": EventKind.ADMISSION, "unit_id": unit_id,
                                    "person_id": person, "stay_id": rstay, "planned": False,
                                    "source": "region-pas"})
                         rend = rday + dt.timedelta(days=rng.randint(2, 6))
                         sink.emit(_stamp(rend, 11, 0, sc.tz),
-                                  {"event_type": "discharge", "unit_id": unit_id,
+                                  {"event_type": EventKind.DISCHARGE, "unit_id": unit_id,
                                    "person_id": person, "stay_id": rstay, "source": "region-pas"})
                         in_stay_until = readmit_day + 6
             if home_care and day_index > in_stay_until:
                 for _ in range(rng.choice([1, 1, 2])):
                     planned = rng.random() > (0.25 if frail else 0.08)
                     sink.emit(_stamp(day, rng.randint(7, 21), rng.randint(0, 59), sc.tz),
-                              {"event_type": "home_care_contact", "unit_id": unit_id, "person_id": person,
+                              {"event_type": EventKind.HOME_CARE_CONTACT, "unit_id": unit_id, "person_id": person,
                                "minutes": rng.randint(10, 60), "planned": planned,
                                "source": "care-system"}, max_delay_days=1.0)

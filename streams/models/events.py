@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from streams.models.vocab import EventKind
+
 # Printable text only: control characters (NUL included) in an identifier are a sender bug.
 _PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 
@@ -40,7 +42,7 @@ class _PersonEvent(_EventBase):
 class SickLeave(_PersonEvent):
     """One calendar day of sick leave of an employee."""
 
-    event_type: Literal["sick_leave"]
+    event_type: Literal[EventKind.SICK_LEAVE]
     # Float literals are outside PEP 586 but pydantic validates them exactly (and writes an enum).
     extent: Literal[0.25, 0.5, 0.75, 1.0] = Field(  # type: ignore[valid-type]
         default=1.0, description="Part of the working day."
@@ -50,20 +52,20 @@ class SickLeave(_PersonEvent):
 class Staffing(_EventBase):
     """The unit's headcount from `occurred_at` on."""
 
-    event_type: Literal["staffing"]
+    event_type: Literal[EventKind.STAFFING]
     headcount: int = Field(ge=0, le=1_000_000)
 
 
 class EmergencyVisit(_PersonEvent):
     """A visit to an emergency department."""
 
-    event_type: Literal["emergency_visit"]
+    event_type: Literal[EventKind.EMERGENCY_VISIT]
 
 
 class Admission(_PersonEvent):
     """Start of an inpatient stay."""
 
-    event_type: Literal["admission"]
+    event_type: Literal[EventKind.ADMISSION]
     stay_id: EventId
     planned: bool = False
 
@@ -71,14 +73,14 @@ class Admission(_PersonEvent):
 class Discharge(_PersonEvent):
     """End of an inpatient stay."""
 
-    event_type: Literal["discharge"]
+    event_type: Literal[EventKind.DISCHARGE]
     stay_id: EventId
 
 
 class HomeCareContact(_PersonEvent):
     """A home-care contact (hemtjänst / hemsjukvård)."""
 
-    event_type: Literal["home_care_contact"]
+    event_type: Literal[EventKind.HOME_CARE_CONTACT]
     minutes: int = Field(ge=0, le=24 * 60)
     planned: bool
 
@@ -86,7 +88,7 @@ class HomeCareContact(_PersonEvent):
 class Enrollment(_PersonEvent):
     """The person joins a programme."""
 
-    event_type: Literal["enrollment"]
+    event_type: Literal[EventKind.ENROLLMENT]
     program: Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
 
 

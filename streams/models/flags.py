@@ -8,13 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-
-class Rule(StrEnum):
-    REPEATED_SICK_LEAVE = "repeated_sick_leave"
-    LONG_SICK_LEAVE = "long_sick_leave"
-    FREQUENT_EMERGENCY_VISITS = "frequent_emergency_visits"
-    READMISSION_30D = "readmission_30d"
-    UNIT_SICK_LEAVE_DRIFT = "unit_sick_leave_drift"
+from streams.models.vocab import Rule
 
 
 class FlagStatus(StrEnum):

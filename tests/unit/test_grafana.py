@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from grafana_client.client import GrafanaUnauthorizedError
-from streams.observe import dashboards
 
+from streams.observe import dashboards
 from streams.observe.provision import connect, provision
 from tests.grafana_standin import TOKEN, StandinGrafana
 

@@ -15,6 +15,7 @@ from streams.models.events import (
     PersonEvent,
     SickLeave,
 )
+from streams.models.vocab import EventKind
 
 
 class Fact(NamedTuple):
@@ -22,7 +23,7 @@ class Fact(NamedTuple):
 
     t: int
     event_id: str
-    kind: str
+    kind: EventKind
     unit_id: str
     day: int
     value: float = 0.0
@@ -34,7 +35,7 @@ def fact_of(event: PersonEvent, tz: str) -> Fact:
     t = epoch(event.occurred_at)
     day = local_day(event.occurred_at, tz)
     # unit ids and kinds repeat across millions of facts: one string object each
-    base = (t, event.event_id, intern(event.event_type), intern(event.unit_id), day)
+    base = (t, event.event_id, event.event_type, intern(event.unit_id), day)
     if isinstance(event, SickLeave):
         return Fact(*base, value=float(event.extent))
     if isinstance(event, Admission):
@@ -51,5 +52,5 @@ def fact_of(event: PersonEvent, tz: str) -> Fact:
 
 
 def fact_from_list(row: list) -> Fact:  # type: ignore[type-arg]
-    return Fact(int(row[0]), str(row[1]), intern(str(row[2])), intern(str(row[3])), int(row[4]),
+    return Fact(int(row[0]), str(row[1]), EventKind(row[2]), intern(str(row[3])), int(row[4]),
                 float(row[5]), bool(row[6]), str(row[7]))

@@ -1,27 +1,25 @@
-"""One person's outcome state, folded over facts in event-time order: occasions and the person rules.
+"""One person's outcome state, folded over facts in event-time order.
 
-`PersonFold.step` is a pure state transition. It records what it concludes in an `Emits`: flags (by id)
-and contributions to unit figures (by metric, unit, day). The tracker (`person.py`) replays the step over
-the not-yet-settled suffix whenever a late fact arrives, so that the result depends only on the facts.
+`PersonSteps.step` is a pure state transition over one fact: first the *facts* are kept up to date
+(sick-leave occasions, emergency visits and discharges inside their windows) and the fact's contributions
+to unit figures are recorded; then each person rule (`rules/`, one per module) looks at what was seen and
+may raise a flag. Everything concluded goes into an `Emits`: flags by id, contributions by (metric, unit,
+day). The tracker (`tracker.py`) replays the step over the not-yet-settled suffix whenever a late fact
+arrives, so that the result depends only on the facts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from streams.core.config import MonitorConfig
-from streams.core.flag_ids import flag_id
 from streams.core.person.facts import Fact
-from streams.core.timebase import DAY_S, day_to_date, from_epoch
-from streams.models.flags import (
-    EmergencyVisitEvidence,
-    Flag,
-    ReadmissionEvidence,
-    Rule,
-    SickLeaveEvidence,
-)
+from streams.core.timebase import DAY_S
+from streams.models.flags import Flag
+from streams.models.vocab import EventKind, UnitMetric
 
-ContribKey = tuple[str, str, int]  # (metric, unit_id, day)
+ContribKey = tuple[UnitMetric, str, int]  # (metric, unit_id, day)
 
 
 @dataclass(slots=True)
@@ -29,7 +27,7 @@ class Emits:
     flags: dict[str, Flag] = field(default_factory=dict)
     contrib: dict[ContribKey, float] = field(default_factory=dict)
 
-    def add(self, metric: str, unit_id: str, day: int, value: float) -> None:
+    def add(self, metric: UnitMetric, unit_id: str, day: int, value: float) -> None:
         key = (metric, unit_id, day)
         self.contrib[key] = self.contrib.get(key, 0.0) + value
 
@@ -114,172 +112,86 @@ class PersonFold:
         return spells * spells * days
 
 
-class PersonRules:
-    """The person rules and the unit contributions, as one step over a fact."""
+class Seen(NamedTuple):
+    """What keeping the facts saw of one fact: what the rules look at."""
+
+    fact: Fact
+    occasion: Occasion | None = None  # the sick-leave occasion the fact belongs to
+    new_occasion: bool = False  # the fact started that occasion
+
+
+class PersonFacts:
+    """Keeps a person's facts inside their windows and records each fact's unit contributions."""
 
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config
-        r = config.rules
-        c = config.cost
+        r, c = config.rules, config.cost
         self._gap = r.occasion_gap_days
         self._short_day_sek = c.monthly_salary_sek * c.short_term_day_share
         self._long_day_sek = c.monthly_salary_sek * c.long_term_day_share
+        self._ed_window_s = r.frequent_emergency_window_days * DAY_S
+        self._readmission_window_s = r.readmission_window_days * DAY_S
 
-    def step(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> None:
+    def keep(self, s: PersonFold, f: Fact, out: Emits) -> Seen | None:
+        """Update the facts with `f`; None when `f` only repeats a sick day already counted."""
         s.last_t = max(s.last_t, f.t)
         kind = f.kind
-        if kind == "sick_leave":
-            self._sick_day(s, f, subject, out)
-        elif kind == "emergency_visit":
-            self._emergency_visit(s, f, subject, out)
-        elif kind == "admission":
-            self._admission(s, f, subject, out)
-        elif kind == "discharge":
-            self._discharge(s, f, out)
-        elif kind == "home_care_contact":
-            out.add("home_care_contacts", f.unit_id, f.day, 1.0)
-            out.add("home_care_minutes", f.unit_id, f.day, f.value)
+        if kind == EventKind.SICK_LEAVE:
+            return self._sick_day(s, f, out)
+        if kind == EventKind.EMERGENCY_VISIT:
+            out.add(UnitMetric.ED_VISITS, f.unit_id, f.day, 1.0)
+            s.ed_visits = [v for v in s.ed_visits if v[0] > f.t - self._ed_window_s]
+            s.ed_visits.append((f.t, f.event_id))
+        elif kind == EventKind.ADMISSION:
+            out.add(UnitMetric.ADMISSIONS, f.unit_id, f.day, 1.0)
             if not f.planned:
-                out.add("home_care_unplanned", f.unit_id, f.day, 1.0)
-        elif kind == "enrollment":
-            out.add("enrollments", f.unit_id, f.day, 1.0)
-
-    # -- sick leave -------------------------------------------------------------------------------
+                out.add(UnitMetric.UNPLANNED_ADMISSIONS, f.unit_id, f.day, 1.0)
+                s.discharges = [d for d in s.discharges if d[0] >= f.t - self._readmission_window_s]
+        elif kind == EventKind.DISCHARGE:
+            out.add(UnitMetric.DISCHARGES, f.unit_id, f.day, 1.0)
+            s.discharges = [d for d in s.discharges if d[0] >= f.t - self._readmission_window_s]
+            s.discharges.append((f.t, f.event_id, f.unit_id, f.day, False))
+        elif kind == EventKind.HOME_CARE_CONTACT:
+            out.add(UnitMetric.HOME_CARE_CONTACTS, f.unit_id, f.day, 1.0)
+            out.add(UnitMetric.HOME_CARE_MINUTES, f.unit_id, f.day, f.value)
+            if not f.planned:
+                out.add(UnitMetric.HOME_CARE_UNPLANNED, f.unit_id, f.day, 1.0)
+        elif kind == EventKind.ENROLLMENT:
+            out.add(UnitMetric.ENROLLMENTS, f.unit_id, f.day, 1.0)
+        return Seen(f)
 
     def _day_cost(self, day_number: int, extent: float) -> float:
         short = day_number <= self.config.cost.short_term_days
-        per_day = self._short_day_sek if short else self._long_day_sek
-        return per_day * extent
+        return (self._short_day_sek if short else self._long_day_sek) * extent
 
-    def _sick_day(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> None:
+    def _sick_day(self, s: PersonFold, f: Fact, out: Emits) -> Seen | None:
         cur = s.occasions[-1] if s.occasions else None
         if cur is not None and f.day == cur.last_day:
             # A second report of the same day counts once, with the largest extent reported.
             if f.value > cur.last_extent:
                 extra = f.value - cur.last_extent
                 cur.last_extent = f.value
-                out.add("sick_days", cur.unit_id, f.day, extra)
-                out.add("sick_cost_sek", cur.unit_id, f.day, self._day_cost(cur.days, extra))
-            return
-        if cur is not None and f.day - cur.last_day <= self._gap:
-            cur.days += 1
-            cur.last_day = f.day
-            cur.last_extent = f.value
-            occ = cur
-        else:
+                out.add(UnitMetric.SICK_DAYS, cur.unit_id, f.day, extra)
+                out.add(UnitMetric.SICK_COST_SEK, cur.unit_id, f.day, self._day_cost(cur.days, extra))
+            return None
+        new = not (cur is not None and f.day - cur.last_day <= self._gap)
+        if new:
             occ = Occasion(f.day, f.day, 1, f.event_id, f.unit_id, f.value)
             s.occasions.append(occ)
-            out.add("occasions", occ.unit_id, f.day, 1.0)
-            self._check_repeated(s, f, subject, out)
-        out.add("sick_days", occ.unit_id, f.day, f.value)
-        out.add("sick_cost_sek", occ.unit_id, f.day, self._day_cost(occ.days, f.value))
-        rules = self.config.rules
-        if occ.days >= rules.long_sick_leave_days and not occ.long_flagged:
-            occ.long_flagged = True
-            out.flags_add(self._sick_flag(Rule.LONG_SICK_LEAVE, s, f, subject, occ, [occ.start_event_id,
-                                                                                    f.event_id]))
-        self._forget_occasions(s, f.day)
-
-    def _check_repeated(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> None:
-        rules = self.config.rules
-        n, _, inside = s.sick_leave_window(f.day, rules.repeated_sick_leave_window_days)
-        if n >= rules.repeated_sick_leave_occasions:
-            if not s.repeated_active:
-                s.repeated_active = True
-                ids = [o.start_event_id for o in inside]
-                out.flags_add(self._sick_flag(Rule.REPEATED_SICK_LEAVE, s, f, subject, inside[-1], ids))
+            out.add(UnitMetric.OCCASIONS, occ.unit_id, f.day, 1.0)
         else:
-            s.repeated_active = False
-
-    def _sick_flag(
-        self, rule: Rule, s: PersonFold, f: Fact, subject: str, occ: Occasion, event_ids: list[str]
-    ) -> Flag:
-        window = self.config.rules.repeated_sick_leave_window_days
-        n, days, inside = s.sick_leave_window(f.day, window)
-        threshold = (
-            self.config.rules.repeated_sick_leave_occasions
-            if rule is Rule.REPEATED_SICK_LEAVE
-            else self.config.rules.long_sick_leave_days
-        )
-        evidence = SickLeaveEvidence(
-            window_start=day_to_date(f.day - window + 1),
-            window_end=day_to_date(f.day),
-            occasions=n,
-            sick_days=days,
-            bradford_factor=n * n * days,
-            occasion_days=occ.days,
-            threshold=threshold,
-            event_ids=event_ids,
-        )
-        return _flag(rule, subject, occ.unit_id, f, evidence)
+            assert cur is not None
+            occ = cur
+            occ.days += 1
+            occ.last_day = f.day
+            occ.last_extent = f.value
+        out.add(UnitMetric.SICK_DAYS, occ.unit_id, f.day, f.value)
+        out.add(UnitMetric.SICK_COST_SEK, occ.unit_id, f.day, self._day_cost(occ.days, f.value))
+        self._forget_occasions(s, f.day)
+        return Seen(f, occ, new)
 
     def _forget_occasions(self, s: PersonFold, today: int) -> None:
+        """Occasions that started before the longest window are no longer needed (the current one is)."""
         horizon = today - self.config.rules.repeated_sick_leave_window_days
         if len(s.occasions) > 1 and s.occasions[0].start_day <= horizon:
             s.occasions = [o for o in s.occasions[:-1] if o.start_day > horizon] + [s.occasions[-1]]
-
-    # -- care -------------------------------------------------------------------------------------
-
-    def _emergency_visit(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> None:
-        out.add("ed_visits", f.unit_id, f.day, 1.0)
-        rules = self.config.rules
-        window_s = rules.frequent_emergency_window_days * DAY_S
-        s.ed_visits = [v for v in s.ed_visits if v[0] > f.t - window_s]
-        s.ed_visits.append((f.t, f.event_id))
-        if len(s.ed_visits) >= rules.frequent_emergency_visits:
-            if not s.ed_active:
-                s.ed_active = True
-                evidence = EmergencyVisitEvidence(
-                    window_start=day_to_date(f.day - rules.frequent_emergency_window_days + 1),
-                    window_end=day_to_date(f.day),
-                    visits=len(s.ed_visits),
-                    threshold=rules.frequent_emergency_visits,
-                    event_ids=[e for _, e in s.ed_visits],
-                )
-                out.flags_add(_flag(Rule.FREQUENT_EMERGENCY_VISITS, subject, f.unit_id, f, evidence))
-        else:
-            s.ed_active = False
-
-    def _discharge(self, s: PersonFold, f: Fact, out: Emits) -> None:
-        out.add("discharges", f.unit_id, f.day, 1.0)
-        window_s = self.config.rules.readmission_window_days * DAY_S
-        s.discharges = [d for d in s.discharges if d[0] >= f.t - window_s]
-        s.discharges.append((f.t, f.event_id, f.unit_id, f.day, False))
-
-    def _admission(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> None:
-        out.add("admissions", f.unit_id, f.day, 1.0)
-        if f.planned:
-            return
-        out.add("unplanned_admissions", f.unit_id, f.day, 1.0)
-        window_days = self.config.rules.readmission_window_days
-        window_s = window_days * DAY_S
-        s.discharges = [d for d in s.discharges if d[0] >= f.t - window_s]
-        if not s.discharges:
-            return
-        t, event_id, unit_id, day, readmitted = s.discharges[-1]
-        evidence = ReadmissionEvidence(
-            discharge_event_id=event_id,
-            discharged_at=from_epoch(t),
-            discharging_unit_id=unit_id,
-            admission_event_id=f.event_id,
-            days_after_discharge=round((f.t - t) / DAY_S, 3),
-            window_days=window_days,
-        )
-        out.flags_add(_flag(Rule.READMISSION_30D, subject, f.unit_id, f, evidence))
-        if not readmitted:
-            # The readmission rate counts index discharges followed by a readmission, once each.
-            s.discharges[-1] = (t, event_id, unit_id, day, True)
-            out.add("readmissions", unit_id, day, 1.0)
-
-
-def _flag(rule: Rule, subject: str, unit_id: str, f: Fact, evidence: object) -> Flag:
-    return Flag(
-        flag_id=flag_id(rule.value, subject, f.event_id),
-        rule=rule,
-        subject_kind="person",
-        subject_id=subject,
-        unit_id=unit_id,
-        raised_at=from_epoch(f.t),
-        evidence=evidence,  # type: ignore[arg-type]
-    )
-

@@ -17,7 +17,8 @@ from enum import StrEnum
 
 from streams.core.config import MonitorConfig
 from streams.core.person.facts import Fact, fact_from_list
-from streams.core.person.fold import ContribKey, Emits, PersonFold, PersonRules
+from streams.core.person.fold import ContribKey, Emits, PersonFold
+from streams.core.person.steps import PersonSteps
 from streams.models.flags import Flag, FlagStatus
 
 STATE_VERSION = 1
@@ -78,7 +79,7 @@ class PersonResult:
 class PersonTracker:
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config
-        self.rules = PersonRules(config)
+        self.rules = PersonSteps(config)
         self._lateness = config.allowed_lateness_s
         self._dedup_s = config.dedup_window_days * 86400
 

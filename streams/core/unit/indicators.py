@@ -13,6 +13,7 @@ from streams.core.config import MonitorConfig
 from streams.core.intervals import poisson_rate, wilson
 from streams.core.timebase import day_to_date
 from streams.core.unit.tracker import UnitState
+from streams.models.vocab import UnitMetric
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ def sick_leave_rate(state: UnitState, days: int, config: MonitorConfig) -> Figur
     """Sick days (weighted by extent) / (headcount x days), over the last `days` days."""
     first, last = state.clock_day - days + 1, state.clock_day
     exposure = float(sum(state.headcounts(first, last)))
-    sick = state.total("sick_days", first, last)
+    sick = state.total(UnitMetric.SICK_DAYS, first, last)
     return _proportion(min(sick, exposure), exposure, state.headcount_on(last), config)
 
 
@@ -80,26 +81,26 @@ def unit_indicators(state: UnitState, config: MonitorConfig) -> UnitIndicators:
 
     year_first = today - 364
     mean_hc = sum(state.headcounts(year_first, today)) / 365
-    occasions = state.total("occasions", year_first, today)
+    occasions = state.total(UnitMetric.OCCASIONS, year_first, today)
     rate, low, high = poisson_rate(occasions, mean_hc)
     occasions_fig = _figure(rate, low, high, occasions, mean_hc, headcount, config)
 
     as_of = day_to_date(today)
     month_first = today - as_of.day + 1
-    cost_mtd = state.total("sick_cost_sek", month_first, today)
-    cost_12m = state.total("sick_cost_sek", year_first, today)
+    cost_mtd = state.total(UnitMetric.SICK_COST_SEK, month_first, today)
+    cost_12m = state.total(UnitMetric.SICK_COST_SEK, year_first, today)
 
-    ed = state.total("ed_visits", today - 29, today)
+    ed = state.total(UnitMetric.ED_VISITS, today - 29, today)
     ed_rate, ed_low, ed_high = poisson_rate(ed, float(population), scale=1000.0)
 
     # Discharges whose 30-day follow-up is complete: the 90 days ending 30 days ago.
     follow = config.rules.readmission_window_days
     d_first, d_last = today - follow - 89, today - follow
-    discharges = state.total("discharges", d_first, d_last)
-    readmitted = state.total("readmissions", d_first, d_last)
+    discharges = state.total(UnitMetric.DISCHARGES, d_first, d_last)
+    readmitted = state.total(UnitMetric.READMISSIONS, d_first, d_last)
 
-    contacts = state.total("home_care_contacts", today - 27, today)
-    unplanned = state.total("home_care_unplanned", today - 27, today)
+    contacts = state.total(UnitMetric.HOME_CARE_CONTACTS, today - 27, today)
+    unplanned = state.total(UnitMetric.HOME_CARE_UNPLANNED, today - 27, today)
 
     return UnitIndicators(
         unit_id=state.unit_id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from streams.core.config import MonitorConfig
 from streams.core.person.fold import ContribKey
+from streams.models.vocab import UnitMetric
 
 STATE_VERSION = 1
 POPULATION_WINDOW_DAYS = 365
@@ -152,8 +153,8 @@ class UnitTracker:
         out = []
         for d in sorted(candidates):
             metrics = state.days.get(d, {})
-            summary = (round(metrics.get("sick_days", 0.0), 6), round(metrics.get("occasions", 0.0), 6),
-                       state.headcount_on(d))
+            summary = (round(metrics.get(UnitMetric.SICK_DAYS, 0.0), 6),
+                       round(metrics.get(UnitMetric.OCCASIONS, 0.0), 6), state.headcount_on(d))
             if summary[2] <= 0 and d not in state.sent:
                 continue
             if state.sent.get(d) != summary:

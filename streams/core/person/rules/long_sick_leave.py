@@ -1,0 +1,27 @@
+"""Long sick leave: one occasion reaches `long_sick_leave_days` calendar days (employer sick pay ends at
+day 14, so day 15 is when the case moves to Försäkringskassan and rehabilitation planning is due)."""
+
+from __future__ import annotations
+
+from streams.core.config import MonitorConfig
+from streams.core.person.fold import Emits, PersonFold, Seen
+from streams.core.person.rules.base import person_flag, sick_leave_evidence
+from streams.models.vocab import Rule
+
+
+class LongSickLeave:
+    rule = Rule.LONG_SICK_LEAVE
+
+    def __init__(self, config: MonitorConfig) -> None:
+        self.config = config
+        self.days = config.rules.long_sick_leave_days
+
+    def check(self, s: PersonFold, seen: Seen, subject: str, out: Emits) -> None:
+        occ = seen.occasion
+        if occ is None or occ.days < self.days or occ.long_flagged:
+            return
+        occ.long_flagged = True
+        f = seen.fact
+        evidence = sick_leave_evidence(self.config, s, f.day, occ.days, self.days,
+                                       [occ.start_event_id, f.event_id])
+        out.flags_add(person_flag(self.rule, subject, occ.unit_id, f, evidence))

@@ -1,0 +1,39 @@
+"""Readmission: an unplanned admission within `readmission_window_days` of a discharge.
+
+Every such admission raises a flag (each is a care event worth a look); the unit's readmission rate
+counts each index discharge once, on the discharging unit and day.
+"""
+
+from __future__ import annotations
+
+from streams.core.config import MonitorConfig
+from streams.core.person.fold import Emits, PersonFold, Seen
+from streams.core.person.rules.base import person_flag
+from streams.core.timebase import DAY_S, from_epoch
+from streams.models.flags import ReadmissionEvidence
+from streams.models.vocab import EventKind, Rule, UnitMetric
+
+
+class Readmission:
+    rule = Rule.READMISSION_30D
+
+    def __init__(self, config: MonitorConfig) -> None:
+        self.window_days = config.rules.readmission_window_days
+
+    def check(self, s: PersonFold, seen: Seen, subject: str, out: Emits) -> None:
+        f = seen.fact
+        if f.kind != EventKind.ADMISSION or f.planned or not s.discharges:
+            return
+        t, event_id, unit_id, day, readmitted = s.discharges[-1]
+        evidence = ReadmissionEvidence(
+            discharge_event_id=event_id,
+            discharged_at=from_epoch(t),
+            discharging_unit_id=unit_id,
+            admission_event_id=f.event_id,
+            days_after_discharge=round((f.t - t) / DAY_S, 3),
+            window_days=self.window_days,
+        )
+        out.flags_add(person_flag(self.rule, subject, f.unit_id, f, evidence))
+        if not readmitted:
+            s.discharges[-1] = (t, event_id, unit_id, day, True)
+            out.add(UnitMetric.READMISSIONS, unit_id, day, 1.0)

@@ -1,0 +1,55 @@
+"""The monitor's vocabulary, declared once: event kinds, unit metrics and rules.
+
+Everything else reads these: the wire models (the `event_type` discriminators), the decode, the person
+fold and its unit contributions, the unit indicators, the simulator, and the flags. Adding an event kind,
+a unit metric or a rule starts here (README, "How it fits together").
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    """`event_type` on the wire."""
+
+    SICK_LEAVE = "sick_leave"
+    STAFFING = "staffing"
+    EMERGENCY_VISIT = "emergency_visit"
+    ADMISSION = "admission"
+    DISCHARGE = "discharge"
+    HOME_CARE_CONTACT = "home_care_contact"
+    ENROLLMENT = "enrollment"
+
+
+UNIT_EVENT_KINDS = frozenset({EventKind.STAFFING})  # about a unit, not a person
+PERSON_EVENT_KINDS = frozenset(EventKind) - UNIT_EVENT_KINDS
+HR_EVENT_KINDS = frozenset({EventKind.SICK_LEAVE, EventKind.STAFFING})  # employees of a workplace
+CARE_EVENT_KINDS = PERSON_EVENT_KINDS - HR_EVENT_KINDS  # persons in the care of a unit
+
+
+class UnitMetric(StrEnum):
+    """A daily sum per unit that person events contribute to (what unit indicators are read from)."""
+
+    SICK_DAYS = "sick_days"  # calendar sick days weighted by extent
+    OCCASIONS = "occasions"  # new sick-leave occasions (spells)
+    SICK_COST_SEK = "sick_cost_sek"
+    ED_VISITS = "ed_visits"
+    ADMISSIONS = "admissions"
+    UNPLANNED_ADMISSIONS = "unplanned_admissions"
+    DISCHARGES = "discharges"
+    READMISSIONS = "readmissions"  # index discharges followed by an unplanned admission in the window
+    HOME_CARE_CONTACTS = "home_care_contacts"
+    HOME_CARE_MINUTES = "home_care_minutes"
+    HOME_CARE_UNPLANNED = "home_care_unplanned"
+    ENROLLMENTS = "enrollments"
+
+
+class Rule(StrEnum):
+    """`rule` of a flag. Person rules live one per module in `streams/core/person/rules/`."""
+
+    REPEATED_SICK_LEAVE = "repeated_sick_leave"
+    LONG_SICK_LEAVE = "long_sick_leave"
+    FREQUENT_EMERGENCY_VISITS = "frequent_emergency_visits"
+    READMISSION_30D = "readmission_30d"
+    UNIT_SICK_LEAVE_DRIFT = "unit_sick_leave_drift"
