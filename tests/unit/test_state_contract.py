@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from streams.core.config import DriftConfig, MonitorConfig, RuleConfig
 from streams.core.monitor import Monitor
-from streams.core.org.detectors import Cusum, DriftDetector, RiverPageHinkley, detector_from_dict
+from streams.core.org.detectors import Cusum, DriftDetector, PageHinkley, detector_from_dict
 from streams.core.org.drift import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.unit.tracker import UnitState
@@ -72,7 +72,7 @@ def test_unit_state_forgets_days_beyond_retention() -> None:
     assert max(unit.days) - min(unit.days) <= CONFIG.retention_days
 
 
-@pytest.mark.parametrize("make", [lambda: Cusum(1.75, 5.0), lambda: RiverPageHinkley(1.75, 5.0)])
+@pytest.mark.parametrize("make", [lambda: Cusum(1.75, 5.0), lambda: PageHinkley(1.75, 5.0)])
 def test_detector_state_round_trips_and_resumes_identically(make: object) -> None:
     rng = random.Random(2)
     series = [(rng.choice([1, 2, 3, 4, 9]), 2.5) for _ in range(80)]
@@ -88,7 +88,7 @@ def test_detector_state_round_trips_and_resumes_identically(make: object) -> Non
     assert any(s.alarm for s in steps), "the series must make the detector decide something"
 
 
-@pytest.mark.parametrize("make", [lambda: Cusum(1.75, 5.0), lambda: RiverPageHinkley(1.75, 5.0)])
+@pytest.mark.parametrize("make", [lambda: Cusum(1.75, 5.0), lambda: PageHinkley(1.75, 5.0)])
 def test_detectors_share_no_state_and_clone_starts_fresh(make: object) -> None:
     a: DriftDetector = make()  # type: ignore[operator]
     b: DriftDetector = make()  # type: ignore[operator]

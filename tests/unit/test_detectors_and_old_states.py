@@ -1,0 +1,77 @@
+"""Detectors against their reference, and states written by the previous version of the monitor.
+
+Page-Hinkley keeps its own state (not river's pickled object) but must decide exactly as river's
+`PageHinkley` does. And a deployment upgraded over its tables must carry on where it was: the states in
+tests/golden/states-v1.json.gz were written by commit e4c51c9 (state version 1) after two thirds of a
+simulated stream, with the flags and indicators that version gave at the end of it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+from river.drift import PageHinkley as RiverPageHinkley
+
+from streams.core.config import DriftConfig, MonitorConfig
+from streams.core.org.detectors import DETECTORS, PageHinkley, detector_from_dict
+from streams.core.org.drift import OrgState
+from streams.core.person.tracker import PersonState
+from streams.core.unit.tracker import UnitState
+from streams.files.simulation import Scenario, generate
+from tests.helpers import NOW, monitor
+
+V1 = Path(__file__).resolve().parents[1] / "golden" / "states-v1.json.gz"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_page_hinkley_gives_rivers_statistic_and_alarms_step_for_step(seed: int) -> None:
+    rng = random.Random(seed)
+    ours = PageHinkley(shift=1.75, threshold=5.0)
+    river = RiverPageHinkley(min_instances=1, delta=0.375, threshold=5.0, alpha=1.0, mode="up")
+    alarms = 0
+    for _ in range(600):
+        observed, expected = rng.choice([0, 1, 2, 3, 5, 8]), rng.uniform(0.5, 4.0)
+        step = ours.update(observed, expected, 1.0)
+        river.update((observed - expected) / math.sqrt(expected))
+        assert step.alarm == river.drift_detected
+        assert step.statistic == river._sum_increase - river._min_increase  # the reference's own figure
+        alarms += step.alarm
+    assert alarms > 0, "the stream must make both decide something"
+
+
+@pytest.mark.parametrize("kind", sorted(DETECTORS))
+def test_every_detector_serialises_to_plain_json_with_its_kind(kind: str) -> None:
+    detector = DETECTORS[kind](shift=1.75, threshold=5.0)
+    for i in range(30):
+        detector.update(i % 5, 2.0, 1.0)
+    d = json.loads(json.dumps(detector.to_dict(), allow_nan=False))
+    assert d["kind"] == kind and detector_from_dict(d).to_dict() == d
+
+
+def test_states_written_by_version_1_load_and_carry_on_to_the_same_flags_and_indicators() -> None:
+    doc = json.loads(gzip.decompress(V1.read_bytes()))
+    config = MonitorConfig(drift=DriftConfig(warmup_weeks=4, detector="page_hinkley"))
+    sc = Scenario(seed=11, days=240, units=5, care_persons=80, drift_unit=1, drift_onset_day=120,
+                  drift_factor=3.0, malformed_lines=5)
+    stream = [line for _, line in generate(sc)]
+    split = doc["split"]
+    m = monitor(config)
+    for line in stream[:split]:  # the in-memory parts of the run (flag record, clock) as they were
+        m.process(line, NOW)
+    states = doc["states"]
+    m.persons = {k: PersonState.from_dict(v) for k, v in states["persons"].items()}
+    m.units = {k: UnitState.from_dict(v) for k, v in states["units"].items()}
+    m.org = OrgState.from_dict(states["org"])
+    assert any(u.detector.kind == "page_hinkley" for u in m.org.units.values())
+    for line in stream[split:]:
+        m.process(line, NOW)
+    flags = [f.model_dump_json() for f in m.open_flags()]
+    indicators = [json.dumps(i.as_dict(), sort_keys=True) for i in m.unit_indicators()]
+    assert any('"unit_sick_leave_drift"' in f for f in doc["expected"]["flags"])
+    assert flags == doc["expected"]["flags"]
+    assert indicators == doc["expected"]["indicators"]
