@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from streams import generated
+from streams.observe.metrics import MetricName as M
 
 DATASOURCE_UID = "outcome-prometheus"
 DATASOURCE = {"type": "prometheus", "uid": DATASOURCE_UID}
@@ -102,47 +103,47 @@ def dashboard(uid: str, title: str, panels: list[Panel], *, variables: list[dict
 def sick_leave() -> dict[str, Any]:
     # While a unit has an open drift flag (robust to scrape timing, unlike a change in a counter).
     drift = {"name": "Drift flags", "datasource": DATASOURCE, "enable": True, "iconColor": "red",
-             "expr": 'max by (unit, rule) (outcome_flags_open{rule="unit_sick_leave_drift", ' + UNIT + "}) > 0",
+             "expr": f'max by (unit, rule) ({M.FLAGS_OPEN}{{rule="unit_sick_leave_drift", ' + UNIT + "}) > 0",
              "titleFormat": "Sick-leave drift open", "textFormat": "unit {{unit}}", "tagKeys": "unit,rule",
              "step": "60s"}
     return dashboard("om-sick-leave", "Sick leave by unit", [
         timeseries("Sick-leave rate, 28 days (95% interval)",
-                   with_band("outcome_unit_sick_leave_rate_ratio", f'window="28d", {UNIT}', "{{unit}}"),
+                   with_band(M.UNIT_SICK_LEAVE_RATE_RATIO, f'window="28d", {UNIT}', "{{unit}}"),
                    "percentunit", band=True,
                    description="Sick days weighted by extent / headcount-days. Units of 10 or fewer "
                                "employees publish no figure."),
         timeseries("Sick-leave rate, 7 days (95% interval)",
-                   with_band("outcome_unit_sick_leave_rate_ratio", f'window="7d", {UNIT}', "{{unit}}"),
+                   with_band(M.UNIT_SICK_LEAVE_RATE_RATIO, f'window="7d", {UNIT}', "{{unit}}"),
                    "percentunit", band=True),
         timeseries("Trend-adjusted level vs the rest of the organisation",
-                   [*with_band("outcome_unit_relative_sick_leave_ratio", UNIT, "{{unit}}"),
-                    target(f"outcome_unit_baseline_sick_leave_ratio{{{UNIT}}}", "{{unit}} baseline", "D")],
+                   [*with_band(M.UNIT_RELATIVE_SICK_LEAVE_RATIO, UNIT, "{{unit}}"),
+                    target(f"{M.UNIT_BASELINE_SICK_LEAVE_RATIO}{{{UNIT}}}", "{{unit}} baseline", "D")],
                    "short", band=True,
                    description="New occasions last week relative to the rest of the organisation in the same "
                                "week (1 = as the rest); a flu season lifts both. Baseline = the unit's usual."),
         timeseries("Occasions per employee, 12 months (95% interval)",
-                   with_band("outcome_unit_occasions_per_employee", UNIT, "{{unit}}"), "short", band=True,
+                   with_band(M.UNIT_OCCASIONS_PER_EMPLOYEE, UNIT, "{{unit}}"), "short", band=True,
                    description="Short repeated absence is the costly, predictive kind: occasions, not days."),
         table("Sick-leave cost this month (SEK)",
-              f'outcome_unit_sick_leave_cost_sek{{period="month_to_date", {UNIT}}}', "currencySEK"),
-        table("Employees per unit", f'outcome_unit_group_size{{kind="employees", {UNIT}}}'),
-    ], variables=[unit_variable("outcome_unit_group_size")], annotations=[drift],
+              f'{M.UNIT_SICK_LEAVE_COST_SEK}{{period="month_to_date", {UNIT}}}', "currencySEK"),
+        table("Employees per unit", f'{M.UNIT_GROUP_SIZE}{{kind="employees", {UNIT}}}'),
+    ], variables=[unit_variable(M.UNIT_GROUP_SIZE)], annotations=[drift],
         description="Unit-level sick leave with uncertainty; no figure identifies a person.")
 
 
 def care() -> dict[str, Any]:
     return dashboard("om-care", "Care utilisation", [
         timeseries("ED visits per 1000 persons, 30 days (95% interval)",
-                   with_band("outcome_unit_ed_visits_per_1000", UNIT, "{{unit}}"), "short", band=True),
+                   with_band(M.UNIT_ED_VISITS_PER_1000, UNIT, "{{unit}}"), "short", band=True),
         timeseries("30-day readmission rate (95% interval)",
-                   with_band("outcome_unit_readmission_ratio", UNIT, "{{unit}}"), "percentunit", band=True,
+                   with_band(M.UNIT_READMISSION_RATIO, UNIT, "{{unit}}"), "percentunit", band=True,
                    description="Share of discharges (with complete 30-day follow-up) followed by an "
                                "unplanned admission."),
         timeseries("Unplanned home-care contacts, 28 days (95% interval)",
-                   with_band("outcome_unit_unplanned_home_care_ratio", UNIT, "{{unit}}"), "percentunit",
+                   with_band(M.UNIT_UNPLANNED_HOME_CARE_RATIO, UNIT, "{{unit}}"), "percentunit",
                    band=True),
-        table("Persons per care unit (last 365 days)", f'outcome_unit_group_size{{kind="persons", {UNIT}}}'),
-    ], variables=[unit_variable("outcome_unit_group_size")],
+        table("Persons per care unit (last 365 days)", f'{M.UNIT_GROUP_SIZE}{{kind="persons", {UNIT}}}'),
+    ], variables=[unit_variable(M.UNIT_GROUP_SIZE)],
         description="Nära vård: region and municipality outcomes for the same people, by unit.")
 
 
@@ -150,12 +151,12 @@ def flags() -> dict[str, Any]:
     return dashboard("om-flags", "Flags", [
         timeseries("Open flags by rule", [target("outcome:flags_open:by_rule", "{{rule}}")]),
         timeseries("Flags raised per hour by rule",
-                   [target("sum by (rule) (increase(outcome_flags_raised_total[1h]))", "{{rule}}")]),
-        table("Open flags by unit and rule", "sum by (unit, rule) (outcome_flags_open)"),
+                   [target(f"sum by (rule) (increase({M.FLAGS_RAISED_TOTAL}[1h]))", "{{rule}}")]),
+        table("Open flags by unit and rule", f"sum by (unit, rule) ({M.FLAGS_OPEN})"),
         timeseries("Flags withdrawn after late data, per hour",
                    # "or ... * 0" shows a zero line for rules with nothing withdrawn, instead of no data.
-                   [target("sum by (rule) (increase(outcome_flags_withdrawn_total[1h])) "
-                           "or sum by (rule) (increase(outcome_flags_raised_total[1h])) * 0", "{{rule}}")]),
+                   [target(f"sum by (rule) (increase({M.FLAGS_WITHDRAWN_TOTAL}[1h])) "
+                           f"or sum by (rule) (increase({M.FLAGS_RAISED_TOTAL}[1h])) * 0", "{{rule}}")]),
     ], description="Flags by rule and unit. Person flags are counted here; their evidence goes to the "
                    "alert recipients, never to a board.")
 
@@ -167,14 +168,14 @@ def pipeline() -> dict[str, Any]:
         timeseries("Events rejected per second by reason",
                    [target("outcome:events_rejected:rate1m", "{{reason}}")], "ops"),
         timeseries("Duplicates and late events per second",
-                   [target("sum(rate(outcome_events_duplicate_total[1m]))", "duplicates", "A"),
-                    target("sum(rate(outcome_events_late_total[1m]))", "late (within the bound)", "B")],
+                   [target(f"sum(rate({M.EVENTS_DUPLICATE_TOTAL}[1m]))", "duplicates", "A"),
+                    target(f"sum(rate({M.EVENTS_LATE_TOTAL}[1m]))", "late (within the bound)", "B")],
                    "ops"),
         timeseries("Processing latency p50 / p99",
                    [target("outcome:processing_latency_seconds:p50", "p50", "A"),
                     target("outcome:processing_latency_seconds:p99", "p99", "B")], "s"),
-        timeseries("Consumer lag by topic", [target("sum by (topic) (outcome_consumer_lag_messages)", "{{topic}}")]),
-        timeseries("State table entries", [target("sum by (table) (outcome_table_entries)", "{{table}}")]),
+        timeseries("Consumer lag by topic", [target(f"sum by (topic) ({M.CONSUMER_LAG_MESSAGES})", "{{topic}}")]),
+        timeseries("State table entries", [target(f"sum by (table) ({M.TABLE_ENTRIES})", "{{table}}")]),
     ], description="Is the monitor keeping up, and what does it reject?")
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+from enum import StrEnum
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -11,6 +12,33 @@ from streams.core.org.drift import RelativeLevel
 from streams.core.unit.indicators import Figure, UnitIndicators
 
 PREFIX = "outcome"
+
+
+class MetricName(StrEnum):
+    """Every metric name, declared once; the dashboards build their queries from these."""
+
+    EVENTS_CONSUMED_TOTAL = f"{PREFIX}_events_consumed_total"
+    EVENTS_REJECTED_TOTAL = f"{PREFIX}_events_rejected_total"
+    EVENTS_DUPLICATE_TOTAL = f"{PREFIX}_events_duplicate_total"
+    EVENTS_LATE_TOTAL = f"{PREFIX}_events_late_total"
+    PROCESSING_LATENCY_SECONDS = f"{PREFIX}_processing_latency_seconds"
+    EVENT_AGE_SECONDS = f"{PREFIX}_event_age_seconds"
+    FLAGS_RAISED_TOTAL = f"{PREFIX}_flags_raised_total"
+    FLAGS_WITHDRAWN_TOTAL = f"{PREFIX}_flags_withdrawn_total"
+    CONSUMER_LAG_MESSAGES = f"{PREFIX}_consumer_lag_messages"
+    TABLE_ENTRIES = f"{PREFIX}_table_entries"
+    UNIT_UPDATES_DUPLICATE_TOTAL = f"{PREFIX}_unit_updates_duplicate_total"
+    FLAGS_OPEN = f"{PREFIX}_flags_open"
+    UNIT_SICK_LEAVE_RATE_RATIO = f"{PREFIX}_unit_sick_leave_rate_ratio"
+    UNIT_RELATIVE_SICK_LEAVE_RATIO = f"{PREFIX}_unit_relative_sick_leave_ratio"
+    UNIT_BASELINE_SICK_LEAVE_RATIO = f"{PREFIX}_unit_baseline_sick_leave_ratio"
+    UNIT_OCCASIONS_PER_EMPLOYEE = f"{PREFIX}_unit_occasions_per_employee"
+    UNIT_SICK_LEAVE_COST_SEK = f"{PREFIX}_unit_sick_leave_cost_sek"
+    UNIT_ED_VISITS_PER_1000 = f"{PREFIX}_unit_ed_visits_per_1000"
+    UNIT_READMISSION_RATIO = f"{PREFIX}_unit_readmission_ratio"
+    UNIT_UNPLANNED_HOME_CARE_RATIO = f"{PREFIX}_unit_unplanned_home_care_ratio"
+    UNIT_GROUP_SIZE = f"{PREFIX}_unit_group_size"
+    DRIFT_LATE_DAYS_TOTAL = f"{PREFIX}_drift_late_days_total"
 
 
 class FigureGauges:
@@ -45,69 +73,69 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.events_consumed = Counter(f"{PREFIX}_events_consumed_total",
+        self.events_consumed = Counter(MetricName.EVENTS_CONSUMED_TOTAL,
                                        "Events accepted, by type.", ["type"], registry=r)
-        self.events_rejected = Counter(f"{PREFIX}_events_rejected_total",
+        self.events_rejected = Counter(MetricName.EVENTS_REJECTED_TOTAL,
                                        "Events rejected to the dead-letter topic, by reason.", ["reason"],
                                        registry=r)
-        self.events_duplicate = Counter(f"{PREFIX}_events_duplicate_total",
+        self.events_duplicate = Counter(MetricName.EVENTS_DUPLICATE_TOTAL,
                                         "Events ignored because their event_id was seen before.", registry=r)
-        self.events_late = Counter(f"{PREFIX}_events_late_total",
+        self.events_late = Counter(MetricName.EVENTS_LATE_TOTAL,
                                    "Events accepted more than a day after they occurred (within the "
                                    "allowed lateness).", ["type"], registry=r)
         self.processing_latency = Histogram(
-            f"{PREFIX}_processing_latency_seconds",
+            MetricName.PROCESSING_LATENCY_SECONDS,
             "From the input record's arrival in the worker to its result being sent.",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=r)
         self.event_age = Histogram(
-            f"{PREFIX}_event_age_seconds", "From occurred_at (event time) to processing, by type.", ["type"],
+            MetricName.EVENT_AGE_SECONDS, "From occurred_at (event time) to processing, by type.", ["type"],
             buckets=(60, 600, 3600, 6 * 3600, 86400, 2 * 86400, 4 * 86400, 7 * 86400, 14 * 86400),
             registry=r)
-        self.flags_raised = Counter(f"{PREFIX}_flags_raised_total", "Flags raised, by rule and unit.",
+        self.flags_raised = Counter(MetricName.FLAGS_RAISED_TOTAL, "Flags raised, by rule and unit.",
                                     ["rule", "unit"], registry=r)
-        self.flags_withdrawn = Counter(f"{PREFIX}_flags_withdrawn_total",
+        self.flags_withdrawn = Counter(MetricName.FLAGS_WITHDRAWN_TOTAL,
                                        "Flags withdrawn because late data showed the condition did not hold.",
                                        ["rule", "unit"], registry=r)
-        self.consumer_lag = Gauge(f"{PREFIX}_consumer_lag_messages",
+        self.consumer_lag = Gauge(MetricName.CONSUMER_LAG_MESSAGES,
                                   "Messages not yet consumed, by topic.", ["topic"], registry=r)
-        self.table_entries = Gauge(f"{PREFIX}_table_entries", "Keys held in each state table.", ["table"],
+        self.table_entries = Gauge(MetricName.TABLE_ENTRIES, "Keys held in each state table.", ["table"],
                                    registry=r)
-        self.unit_updates_duplicate = Counter(f"{PREFIX}_unit_updates_duplicate_total",
+        self.unit_updates_duplicate = Counter(MetricName.UNIT_UPDATES_DUPLICATE_TOTAL,
                                               "Internal unit updates recognised as re-sent after a restart.",
                                               registry=r)
-        self.flags_open = Gauge(f"{PREFIX}_flags_open", "Flags raised and not withdrawn, by rule and unit.",
+        self.flags_open = Gauge(MetricName.FLAGS_OPEN, "Flags raised and not withdrawn, by rule and unit.",
                                 ["rule", "unit"], registry=r)
 
         # Unit outcomes. Units with fewer than min_group_size people publish no figure.
         self.sick_leave_rate = FigureGauges(
-            f"{PREFIX}_unit_sick_leave_rate_ratio",
+            MetricName.UNIT_SICK_LEAVE_RATE_RATIO,
             "Sick days weighted by extent / headcount-days over the window.", ["unit", "window"], r)
         self.relative_sick_leave = FigureGauges(
-            f"{PREFIX}_unit_relative_sick_leave_ratio",
+            MetricName.UNIT_RELATIVE_SICK_LEAVE_RATIO,
             "New sick-leave occasions in the last complete week relative to the rest of the organisation "
             "(trend-adjusted; 1 = as the rest).", ["unit"], r)
-        self.baseline_sick_leave = Gauge(f"{PREFIX}_unit_baseline_sick_leave_ratio",
+        self.baseline_sick_leave = Gauge(MetricName.UNIT_BASELINE_SICK_LEAVE_RATIO,
                                          "The unit's usual relative level, learned.", ["unit"], registry=r)
         self.occasions_per_employee = FigureGauges(
-            f"{PREFIX}_unit_occasions_per_employee",
+            MetricName.UNIT_OCCASIONS_PER_EMPLOYEE,
             "Sick-leave occasions per employee over 12 months.", ["unit"], r)
-        self.sick_leave_cost = Gauge(f"{PREFIX}_unit_sick_leave_cost_sek",
+        self.sick_leave_cost = Gauge(MetricName.UNIT_SICK_LEAVE_COST_SEK,
                                      "Sick-leave cost in SEK (rule of thumb), by period.", ["unit", "period"],
                                      registry=r)
-        self.ed_visits = FigureGauges(f"{PREFIX}_unit_ed_visits_per_1000",
+        self.ed_visits = FigureGauges(MetricName.UNIT_ED_VISITS_PER_1000,
                                       "Emergency-department visits per 1000 persons over 30 days.",
                                       ["unit"], r)
-        self.readmissions = FigureGauges(f"{PREFIX}_unit_readmission_ratio",
+        self.readmissions = FigureGauges(MetricName.UNIT_READMISSION_RATIO,
                                          "Share of discharges followed by an unplanned admission within 30 "
                                          "days (discharges with complete follow-up).", ["unit"], r)
-        self.unplanned_home_care = FigureGauges(f"{PREFIX}_unit_unplanned_home_care_ratio",
+        self.unplanned_home_care = FigureGauges(MetricName.UNIT_UNPLANNED_HOME_CARE_RATIO,
                                                 "Share of home-care contacts that were unplanned, 28 days.",
                                                 ["unit"], r)
-        self.group_size = Gauge(f"{PREFIX}_unit_group_size",
+        self.group_size = Gauge(MetricName.UNIT_GROUP_SIZE,
                                 "People in the unit's denominator: employees (headcount) or care persons.",
                                 ["unit", "kind"], registry=r)
 
-        self.drift_late = Gauge(f"{PREFIX}_drift_late_days_total",
+        self.drift_late = Gauge(MetricName.DRIFT_LATE_DAYS_TOTAL,
                                 "Unit-days that arrived too late to revise drift detection.", registry=r)
 
     def set_unit(self, ind: UnitIndicators) -> None:
