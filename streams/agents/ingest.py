@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.pipeline import MetricCounts, Outputs, Pipeline
+from streams.agents.outputs import MetricCounts, Outputs
+from streams.agents.pipeline import Pipeline
 from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_json
 from streams.agents.stage_agent import Item

@@ -11,7 +11,8 @@ from streams.agents.pipeline import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Outputs, 
 from streams.agents.records import InputRecord
 from streams.agents.stage_agent import Item
 from streams.agents.state_cache import BatchStates
-from streams.core.org.drift import OrgDrift, OrgState
+from streams.core.org.drift import OrgDrift
+from streams.core.org.state import OrgState
 from streams.core.unit.tracker import DaySummary
 from streams.models.internal import DaySummaryBatch, DaySummaryMessage
 from streams.models.rejections import Rejection

@@ -12,7 +12,7 @@ from typing import Any
 from prometheus_client import generate_latest
 
 from streams.agents.pipeline import Pipeline
-from streams.core.org.drift import relative_levels
+from streams.core.org.levels import relative_levels
 from streams.core.unit.indicators import unit_indicators
 from streams.models.flags import FlagStatus
 

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.codec import dumps
+from streams.agents.outputs import MetricCounts, Outputs
 from streams.agents.pipeline import (
     BATCH_MESSAGES,
     UNIT_PARTITIONS,
     WITHIN_S,
-    MetricCounts,
-    Outputs,
     Pipeline,
     read_internal,
 )

@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,16 +22,16 @@ from pydantic import BaseModel, ValidationError
 
 from streams.agents.broker_reader import BrokerReader
 from streams.agents.codec import loads_dict
-from streams.agents.partitioning import partition_of
+from streams.agents.outputs import Outputs
 from streams.agents.positions import Positions
 from streams.agents.records import InputRecord
 from streams.agents.stage_agent import CATCH_UP_S, StageAgent
 from streams.agents.state_cache import StateCache
 from streams.core.config import MonitorConfig
-from streams.core.org.drift import OrgState
+from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.unit.tracker import UnitState
-from streams.models.flags import Flag, FlagStatus
+from streams.models.flags import FlagStatus
 from streams.models.internal import DeadLetter
 from streams.models.rejections import Rejection, RejectReason
 from streams.observe.metrics import Metrics
@@ -56,8 +54,6 @@ UNIT_PARTITIONS = 1
 BATCH_MESSAGES = 16
 WITHIN_S = 0.05
 #: An outgoing batch message holds at most this many items and about this many bytes.
-OUTBOX_ITEMS = 1000
-OUTBOX_BYTES = 512 * 1024
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -76,39 +72,6 @@ class TopicNames:
         t = settings.topics
         return cls(t.events, t.rejected, t.flags, f"{settings.app_id}.person-events",
                    f"{settings.app_id}.unit-updates", f"{settings.app_id}.day-summaries")
-
-
-class Outbox:
-    """Items (JSON texts) collected per destination partition, handed out as batch messages
-    `{"<field>": [item, ...]}` of bounded size, items in the order they were added."""
-
-    def __init__(self, field_name: str, partitions: int) -> None:
-        self.field_name, self.partitions = field_name, partitions
-        self._items: dict[int, list[str]] = {}
-        self._partition_of: dict[str, int] = {}
-
-    def add(self, key: str, item: str) -> None:
-        p = self._partition_of.get(key)
-        if p is None:
-            p = self._partition_of[key] = partition_of(key, self.partitions)
-        self._items.setdefault(p, []).append(item)
-
-    def __len__(self) -> int:
-        return sum(len(items) for items in self._items.values())
-
-    def messages(self) -> Iterator[tuple[int, bytes]]:
-        head = '{"' + self.field_name + '":['
-        for p in sorted(self._items):
-            chunk: list[str] = []
-            size = 0
-            for item in self._items[p]:
-                if chunk and (len(chunk) >= OUTBOX_ITEMS or size + len(item) > OUTBOX_BYTES):
-                    yield p, (head + ",".join(chunk) + "]}").encode()
-                    chunk, size = [], 0
-                chunk.append(item)
-                size += len(item) + 1
-            if chunk:
-                yield p, (head + ",".join(chunk) + "]}").encode()
 
 
 def dead_letter(rejection: Rejection, original: bytes | None) -> bytes:
@@ -256,54 +219,3 @@ def read_internal(model: type[M], record: InputRecord) -> M | Rejection:
         log.warning("not a %s at %s", model.__name__, record.where)
         return Rejection(reason=RejectReason.UNREADABLE_INTERNAL_MESSAGE, source_offset=record.where,
                          message=f"not a {model.__name__}: {exc.error_count()} error(s), first at {where}")
-
-
-@dataclass
-class Outputs:
-    """What one batch sends (batch messages per topic and partition, flags, dead letters) and what it
-    counts once it is through (so a batch that is split after a defect counts nothing twice)."""
-
-    outboxes: dict[tuple[str, str], Outbox] = field(default_factory=dict)  # by (topic, field)
-    flags: list[Flag] = field(default_factory=list)
-    rejections: list[tuple[Rejection, bytes | None]] = field(default_factory=list)
-    counts: list[Callable[[], None]] = field(default_factory=list)
-
-    def outbox(self, topic: str, field_name: str, partitions: int) -> Outbox:
-        box = self.outboxes.get((topic, field_name))
-        if box is None:
-            box = self.outboxes[(topic, field_name)] = Outbox(field_name, partitions)
-        return box
-
-    def count(self) -> None:
-        for c in self.counts:
-            c()
-
-
-class MetricCounts:
-    """The worker's `Counts` (core/stages.py): Prometheus metrics, applied once the batch is through.
-    Rejections are counted where they are written, on the way to the dead-letter topic."""
-
-    LATE_S = 86400  # an event that arrives more than a day after it occurred counts as late
-
-    def __init__(self, metrics: Metrics, out: Outputs) -> None:
-        self.metrics, self.out = metrics, out
-
-    def accepted(self, event_type: str, occurred: int, arrival: int) -> None:
-        metrics = self.metrics
-
-        def count() -> None:
-            metrics.events_consumed.labels(event_type).inc()
-            metrics.event_age.labels(event_type).observe(max(0.0, time.time() - occurred))
-            if arrival - occurred > self.LATE_S:
-                metrics.events_late.labels(event_type).inc()
-
-        self.out.counts.append(count)
-
-    def rejected(self, reason: str) -> None:
-        pass
-
-    def duplicate(self) -> None:
-        self.out.counts.append(self.metrics.events_duplicate.inc)
-
-    def resent(self) -> None:
-        self.out.counts.append(self.metrics.unit_updates_duplicate.inc)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.codec import dumps
-from streams.agents.pipeline import ORG_KEY, UNIT_PARTITIONS, MetricCounts, Outputs, Pipeline, read_internal
+from streams.agents.outputs import MetricCounts, Outputs
+from streams.agents.pipeline import ORG_KEY, UNIT_PARTITIONS, Pipeline, read_internal
 from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_of
 from streams.agents.stage_agent import Item

@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from streams.core.config import MonitorConfig
-from streams.core.org.drift import OrgDrift, OrgState
+from streams.core.org.drift import OrgDrift
+from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, PersonStage, UnitStage, UnitUpdate, staffing_update

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from streams.core.monitor import Monitor
-from streams.core.org.drift import relative_levels
+from streams.core.org.levels import relative_levels
 from streams.core.timebase import day_to_date, from_epoch, local_day
 from streams.progress import Progress
 

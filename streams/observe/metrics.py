@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from streams.core.org.drift import RelativeLevel
+from streams.core.org.levels import RelativeLevel
 from streams.core.unit.indicators import Figure, UnitIndicators
 
 PREFIX = "outcome"

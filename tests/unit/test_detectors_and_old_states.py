@@ -19,7 +19,7 @@ from river.drift import PageHinkley as RiverPageHinkley
 
 from streams.core.config import DriftConfig, MonitorConfig
 from streams.core.org.detectors import DETECTORS, PageHinkley, detector_from_dict
-from streams.core.org.drift import OrgState
+from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.unit.tracker import UnitState
 from streams.files.simulation import Scenario, generate

@@ -6,7 +6,8 @@ import math
 import random
 
 from streams.core.config import DriftConfig, MonitorConfig
-from streams.core.org.drift import OrgDrift, OrgState
+from streams.core.org.drift import OrgDrift
+from streams.core.org.state import OrgState
 from streams.core.timebase import week_days, week_of
 from streams.core.unit.tracker import DaySummary
 from streams.models import DriftEvidence, Flag

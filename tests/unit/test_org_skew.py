@@ -11,7 +11,8 @@ import pytest
 
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
-from streams.core.org.drift import OrgDrift, OrgState
+from streams.core.org.drift import OrgDrift
+from streams.core.org.state import OrgState
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.unit.tracker import DaySummary
 from streams.files.simulation import Scenario, generate

@@ -8,9 +8,9 @@ import json
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from streams.agents import pipeline
+from streams.agents import outputs
+from streams.agents.outputs import Outbox
 from streams.agents.partitioning import partition_of
-from streams.agents.pipeline import Outbox
 
 
 def test_a_key_goes_where_kafkas_default_partitioner_puts_it() -> None:
@@ -34,7 +34,7 @@ def test_items_are_grouped_by_partition_and_keep_their_order() -> None:
 
 
 def test_a_large_batch_is_split_into_messages_of_bounded_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "OUTBOX_BYTES", 1000)
+    monkeypatch.setattr(outputs, "OUTBOX_BYTES", 1000)
     box = Outbox("events", 1)
     for i in range(100):
         box.add("same-key", json.dumps({"i": i, "pad": "x" * 80}))

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from streams.core.config import DriftConfig, MonitorConfig, RuleConfig
 from streams.core.monitor import Monitor
 from streams.core.org.detectors import Cusum, DriftDetector, PageHinkley, detector_from_dict
-from streams.core.org.drift import OrgState
+from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.unit.tracker import UnitState
 from streams.files.simulation import Scenario, generate

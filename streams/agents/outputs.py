@@ -1,0 +1,101 @@
+"""What one batch of an agent sends and counts: batch messages per topic and partition (`Outbox`), flags,
+dead letters, and the metric updates applied once the batch is through (`MetricCounts`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from streams.agents.partitioning import partition_of
+from streams.models.flags import Flag
+from streams.models.rejections import Rejection
+from streams.observe.metrics import Metrics
+
+OUTBOX_ITEMS = 1000
+OUTBOX_BYTES = 512 * 1024
+
+
+class Outbox:
+    """Items (JSON texts) collected per destination partition, handed out as batch messages
+    `{"<field>": [item, ...]}` of bounded size, items in the order they were added."""
+
+    def __init__(self, field_name: str, partitions: int) -> None:
+        self.field_name, self.partitions = field_name, partitions
+        self._items: dict[int, list[str]] = {}
+        self._partition_of: dict[str, int] = {}
+
+    def add(self, key: str, item: str) -> None:
+        p = self._partition_of.get(key)
+        if p is None:
+            p = self._partition_of[key] = partition_of(key, self.partitions)
+        self._items.setdefault(p, []).append(item)
+
+    def __len__(self) -> int:
+        return sum(len(items) for items in self._items.values())
+
+    def messages(self) -> Iterator[tuple[int, bytes]]:
+        head = '{"' + self.field_name + '":['
+        for p in sorted(self._items):
+            chunk: list[str] = []
+            size = 0
+            for item in self._items[p]:
+                if chunk and (len(chunk) >= OUTBOX_ITEMS or size + len(item) > OUTBOX_BYTES):
+                    yield p, (head + ",".join(chunk) + "]}").encode()
+                    chunk, size = [], 0
+                chunk.append(item)
+                size += len(item) + 1
+            if chunk:
+                yield p, (head + ",".join(chunk) + "]}").encode()
+
+
+
+@dataclass
+class Outputs:
+    """What one batch sends (batch messages per topic and partition, flags, dead letters) and what it
+    counts once it is through (so a batch that is split after a defect counts nothing twice)."""
+
+    outboxes: dict[tuple[str, str], Outbox] = field(default_factory=dict)  # by (topic, field)
+    flags: list[Flag] = field(default_factory=list)
+    rejections: list[tuple[Rejection, bytes | None]] = field(default_factory=list)
+    counts: list[Callable[[], None]] = field(default_factory=list)
+
+    def outbox(self, topic: str, field_name: str, partitions: int) -> Outbox:
+        box = self.outboxes.get((topic, field_name))
+        if box is None:
+            box = self.outboxes[(topic, field_name)] = Outbox(field_name, partitions)
+        return box
+
+    def count(self) -> None:
+        for c in self.counts:
+            c()
+
+
+class MetricCounts:
+    """The worker's `Counts` (core/stages.py): Prometheus metrics, applied once the batch is through.
+    Rejections are counted where they are written, on the way to the dead-letter topic."""
+
+    LATE_S = 86400  # an event that arrives more than a day after it occurred counts as late
+
+    def __init__(self, metrics: Metrics, out: Outputs) -> None:
+        self.metrics, self.out = metrics, out
+
+    def accepted(self, event_type: str, occurred: int, arrival: int) -> None:
+        metrics = self.metrics
+
+        def count() -> None:
+            metrics.events_consumed.labels(event_type).inc()
+            metrics.event_age.labels(event_type).observe(max(0.0, time.time() - occurred))
+            if arrival - occurred > self.LATE_S:
+                metrics.events_late.labels(event_type).inc()
+
+        self.out.counts.append(count)
+
+    def rejected(self, reason: str) -> None:
+        pass
+
+    def duplicate(self) -> None:
+        self.out.counts.append(self.metrics.events_duplicate.inc)
+
+    def resent(self) -> None:
+        self.out.counts.append(self.metrics.unit_updates_duplicate.inc)
