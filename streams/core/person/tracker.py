@@ -12,12 +12,14 @@ late does not depend on other people's traffic or on partitioning.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from streams.core.config import MonitorConfig
 from streams.core.person.facts import Fact, fact_from_list
 from streams.core.person.fold import ContribKey, Emits, PersonFold
+from streams.core.person.rules import RULES, PersonRule
 from streams.core.person.steps import PersonSteps
 from streams.models.flags import Flag, FlagStatus
 
@@ -77,9 +79,9 @@ class PersonResult:
 
 
 class PersonTracker:
-    def __init__(self, config: MonitorConfig) -> None:
+    def __init__(self, config: MonitorConfig, rules: Iterable[type[PersonRule]] = RULES) -> None:
         self.config = config
-        self.rules = PersonSteps(config)
+        self.rules = PersonSteps(config, rules)
         self._lateness = config.allowed_lateness_s
         self._dedup_s = config.dedup_window_days * 86400
 
