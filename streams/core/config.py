@@ -31,7 +31,8 @@ class CostConfig(_Frozen):
 
 
 class DriftConfig(_Frozen):
-    detector: Literal["cusum", "page_hinkley"] = "cusum"
+    detector: str = Field(default="cusum", pattern=r"^[a-z][a-z0-9_]*$",
+                          description="A `kind` of `streams.core.org.detectors.DETECTORS`: cusum, page_hinkley.")
     signal: Literal["occasions", "sick_days"] = Field(
         default="occasions",
         description="Occasions are near-Poisson and lead days; days are dominated by a few long spells.",

@@ -49,6 +49,19 @@ class EmergencyVisitEvidence(BaseModel):
     event_ids: list[str]
 
 
+class EventsInWindowEvidence(BaseModel):
+    """For any rule of the form "N or more events of a kind within a window" (what a new rule can use)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["events_in_window"] = "events_in_window"
+    window_start: dt.date
+    window_end: dt.date
+    events: int
+    threshold: int
+    event_ids: list[str]
+
+
 class ReadmissionEvidence(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -82,7 +95,7 @@ class DriftEvidence(BaseModel):
 
 
 Evidence = Annotated[
-    SickLeaveEvidence | EmergencyVisitEvidence | ReadmissionEvidence | DriftEvidence,
+    SickLeaveEvidence | EmergencyVisitEvidence | ReadmissionEvidence | DriftEvidence | EventsInWindowEvidence,
     Field(discriminator="kind"),
 ]
 

@@ -25,6 +25,7 @@ class OrgDrift:
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config
         self.drift = config.drift
+        make_detector(self.drift.detector, self.drift.shift, self.drift.threshold)  # an unknown kind fails here
         self.step_unit = UnitDriftStep(config)
 
     def apply(self, state: OrgState, summaries: list[DaySummary]) -> list[Flag]:

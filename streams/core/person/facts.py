@@ -9,7 +9,6 @@ from streams.core.timebase import epoch, local_day
 from streams.models.events import (
     Admission,
     Discharge,
-    EmergencyVisit,
     Enrollment,
     HomeCareContact,
     PersonEvent,
@@ -46,9 +45,7 @@ def fact_of(event: PersonEvent, tz: str) -> Fact:
         return Fact(*base, value=float(event.minutes), planned=event.planned)
     if isinstance(event, Enrollment):
         return Fact(*base, ref=event.program)
-    if isinstance(event, EmergencyVisit):
-        return Fact(*base)
-    raise TypeError(f"not a person event: {type(event).__name__}")  # a bug, not bad input
+    return Fact(*base)  # an event with nothing but its time, kind and unit (e.g. an ED visit)
 
 
 def fact_from_list(row: list) -> Fact:  # type: ignore[type-arg]

@@ -10,6 +10,7 @@ arrives, so that the result depends only on the facts.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -68,6 +69,9 @@ class PersonFold:
     # (t, event_id, unit_id, day, readmitted)
     discharges: list[tuple[int, str, str, int, bool]] = field(default_factory=list)
     last_t: int = 0
+    # What a rule keeps for itself, under its name: JSON values (lists, numbers, strings) only, so that
+    # a new rule needs no change here. The rules above predate it and keep their own fields.
+    rule_state: dict[str, list] = field(default_factory=dict)  # type: ignore[type-arg]
 
     def copy(self) -> PersonFold:
         return PersonFold(
@@ -77,6 +81,7 @@ class PersonFold:
             self.ed_active,
             list(self.discharges),
             self.last_t,
+            {k: json.loads(json.dumps(v)) for k, v in self.rule_state.items()},
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -87,6 +92,7 @@ class PersonFold:
             "ed_active": self.ed_active,
             "discharges": [list(d) for d in self.discharges],
             "last_t": self.last_t,
+            **({"rule_state": self.rule_state} if self.rule_state else {}),
         }
 
     @classmethod
@@ -98,6 +104,7 @@ class PersonFold:
             bool(d["ed_active"]),
             [(int(t), str(e), str(u), int(day), bool(r)) for t, e, u, day, r in d["discharges"]],
             int(d["last_t"]),
+            dict(d.get("rule_state", {})),
         )
 
     # -- indicators -------------------------------------------------------------------------------
