@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 ## Run the monitor on the bundled sample (Python only, no services).
 sample: install
 	mkdir -p out
-	$(BIN)/outcome-monitor replay streams/sample/events.jsonl.gz \
+	$(BIN)/outcome-monitor replay streams/sample/events.jsonl.gz --demo-key \
 	  --flags-out out/flags.jsonl --rejects-out out/rejects.jsonl --indicators-out out/indicators.json
 	@echo "flags: out/flags.jsonl  rejects: out/rejects.jsonl  indicators: out/indicators.json"
 

@@ -397,8 +397,8 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
                   "| consumer | partitions | workers | events | events/s | vs bare consumer |",
                   "|---|---|---|---|---|---|"]
         if bare_eps:
-            lines.append(f"| bare aiokafka consumer reading and JSON-decoding (baseline) | {live[0]['partitions']} | 1 | {live[0]['events']:,} | "
-                         f"{bare_eps:,.0f} | 1.0x |")
+            lines.append(f"| bare aiokafka consumer reading and JSON-decoding (baseline) | {live[0]['partitions']} | 1 "
+                         f"| {live[0]['events']:,} | {bare_eps:,.0f} | 1.0x |")
         for run in live:
             ratio = f"{float(run['eps']) / bare_eps:.3f}x" if bare_eps else "-"
             lines.append(f"| outcome-monitor worker | {run['partitions']} | {run['workers']} | {run['events']:,} | "

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from streams.settings import Settings
+from streams.settings import DemoKeyRefused, Settings
 
 
 def _monitor(settings: Settings):  # type: ignore[no-untyped-def]
@@ -27,6 +27,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     for out in (args.flags_out, args.rejects_out, args.indicators_out):
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
+    if args.demo_key:
+        settings = settings.model_copy(update={"allow_demo_key": True})
     return run(_monitor(settings), args.events, args.flags_out, args.rejects_out, args.indicators_out,
                quiet=args.quiet)
 
@@ -101,6 +103,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from streams.agents.worker import build_app, topic_specs
     from streams.observe.metrics import Metrics
 
+    settings.pseudonym_key_bytes()  # refuse the demo key before anything starts
     ensure_topics(settings.bootstrap_servers, topic_specs(settings))
     app = build_app(settings, Metrics())
     # the broker reader assigns one partition per range it reads; aiokafka logs each change at INFO
@@ -169,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--rejects-out", type=Path, help="write rejected lines (reason, message, line)")
     rp.add_argument("--indicators-out", type=Path, help="write unit and person indicators as JSON")
     rp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    rp.add_argument("--demo-key", action="store_true",
+                    help="accept the public demo pseudonym key (sample data only; see README, Privacy)")
     rp.set_defaults(func=cmd_replay)
 
     pp = sub.add_parser("publish", help="validate a file of events and publish it to the input topic")
@@ -232,7 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    return int(args.func(args, settings))
+    try:
+        return int(args.func(args, settings))
+    except DemoKeyRefused as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -15,6 +15,18 @@ log = logging.getLogger(__name__)
 DEMO_PSEUDONYM_KEY = "outcome-monitor-demo-key-not-for-production"
 
 
+DEMO_KEY_MESSAGE = (
+    "no pseudonym key is set, and the built-in demo key is public: pseudonyms made with it can be "
+    "reversed. Set a secret key of 32 or more random bytes, kept for as long as the pseudonyms must match, "
+    "e.g. `export OUTCOME_MONITOR_PSEUDONYM_KEY=$(openssl rand -hex 32)` (in production from your secret "
+    "store). For a demo on sample data: `outcome-monitor up`, `make demo`, or `replay --demo-key`."
+)
+
+
+class DemoKeyRefused(ValueError):
+    """The demo pseudonym key outside a demo."""
+
+
 class Topics(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="forbid")
 
@@ -30,6 +42,7 @@ class Settings(BaseSettings):
     )
 
     pseudonym_key: SecretStr = SecretStr(DEMO_PSEUDONYM_KEY)
+    allow_demo_key: bool = Field(default=False, description="Accept the public demo key (demos only).")
     bootstrap_servers: str = "127.0.0.1:9092"
     app_id: str = "outcome-monitor"
     web_host: str = "127.0.0.1"
@@ -48,7 +61,12 @@ class Settings(BaseSettings):
     monitor: MonitorConfig = MonitorConfig()
 
     def pseudonym_key_bytes(self) -> bytes:
+        """The HMAC key. The built-in demo key is public (it is in this repository), so pseudonyms made
+        with it can be reversed by anyone who guesses the ids: it is refused unless `allow_demo_key`
+        (set only by `outcome-monitor up`, `make demo` and `replay --demo-key`)."""
         key = self.pseudonym_key.get_secret_value()
         if key == DEMO_PSEUDONYM_KEY:
-            log.warning("using the demo pseudonym key; set OUTCOME_MONITOR_PSEUDONYM_KEY in production")
+            if not self.allow_demo_key:
+                raise DemoKeyRefused(DEMO_KEY_MESSAGE)
+            log.warning("using the public demo pseudonym key: for demos only")
         return key.encode("utf-8")

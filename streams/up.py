@@ -54,8 +54,10 @@ class Stack:
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")
+        # The local demo stack may run on the public demo key (a key set in the environment wins).
+        env = {**os.environ, "OUTCOME_MONITOR_ALLOW_DEMO_KEY": "true"}
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                start_new_session=True, env=dict(os.environ))
+                                start_new_session=True, env=env)
         self.procs.append((name, proc))
         return proc
 

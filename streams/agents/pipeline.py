@@ -30,6 +30,7 @@ from streams.agents.state_cache import StateCache
 from streams.core.config import MonitorConfig
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
+from streams.core.personnummer import redact, redact_bytes
 from streams.core.unit.tracker import UnitState
 from streams.models.flags import FlagStatus
 from streams.models.internal import DeadLetter
@@ -75,12 +76,15 @@ class TopicNames:
 
 
 def dead_letter(rejection: Rejection, original: bytes | None) -> bytes:
+    """The dead-letter record: the rejection and the original message with every personnummer-shaped
+    run redacted (integration engineers read this topic; a rejected line may be one *because* it held
+    one). Field names, positions and lengths stay, so the line can still be debugged."""
     text = b64 = None
     if original is not None:
         try:
-            text = original.decode("utf-8")
+            text = redact(original.decode("utf-8"))
         except UnicodeDecodeError:
-            b64 = base64.b64encode(original).decode("ascii")
+            b64 = base64.b64encode(redact_bytes(original)).decode("ascii")
     return DeadLetter(reason=rejection.reason.value, message=rejection.message,
                       source_offset=rejection.source_offset, event_id=rejection.event_id,
                       original_text=text, original_base64=b64).model_dump_json().encode()

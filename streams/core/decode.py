@@ -6,8 +6,8 @@ import datetime as dt
 
 from pydantic import ValidationError
 
-from streams.core.personnummer import looks_like_personnummer
-from streams.models.events import EVENT_ADAPTER, Event, Staffing
+from streams.core.personnummer import contains_personal_identity_number, has_candidate, redact
+from streams.models.events import EVENT_ADAPTER, Event
 from streams.models.rejections import Rejection, RejectReason
 from streams.models.vocab import EventKind
 
@@ -63,7 +63,23 @@ def decode_event(
     max_future: dt.timedelta,
     source_offset: str | None = None,
 ) -> Event | Rejection:
-    """Validate one message against the v1 contract. `now` is processing (wall-clock) time."""
+    """Validate one message against the v1 contract. `now` is processing (wall-clock) time. What a
+    rejection says (its message and event id) never carries a personnummer: those are redacted."""
+    found = _decode(raw, now, max_bytes=max_bytes, max_future=max_future, source_offset=source_offset)
+    if isinstance(found, Rejection) and (has_candidate(found.message) or has_candidate(found.event_id or "")):
+        return found.model_copy(update={"message": redact(found.message),
+                                        "event_id": redact(found.event_id) if found.event_id else None})
+    return found
+
+
+def _decode(
+    raw: bytes | str,
+    now: dt.datetime,
+    *,
+    max_bytes: int,
+    max_future: dt.timedelta,
+    source_offset: str | None = None,
+) -> Event | Rejection:
     size = len(raw)
     if size > max_bytes:
         return Rejection(
@@ -90,11 +106,29 @@ def decode_event(
             event_id=event.event_id,
             source_offset=source_offset,
         )
-    if not isinstance(event, Staffing) and looks_like_personnummer(event.person_id):
+    where = _personal_identity_number_in(raw, event)
+    if where is not None:
         return Rejection(
             reason=RejectReason.RAW_PERSONAL_IDENTITY_NUMBER,
-            message="person_id looks like a raw personnummer/samordningsnummer; send a pseudonymous key",
-            event_id=event.event_id,
+            message=f"{where} holds a personnummer or samordningsnummer; identifiers must not identify a "
+                    "person (send a pseudonymous key as person_id)",
+            event_id=None if where == "event_id" else event.event_id,
             source_offset=source_offset,
         )
     return event
+
+
+#: Every identifier of the contract: none may carry a personnummer, whatever its field.
+IDENTIFIER_FIELDS = ("person_id", "event_id", "unit_id", "stay_id", "source", "program")
+
+
+def _personal_identity_number_in(raw: bytes | str, event: Event) -> str | None:
+    """The first identifier field that holds a personnummer, or None. Lines without a run of ten
+    digits (nearly all) are passed by one regular-expression search over the raw bytes."""
+    if not has_candidate(raw):
+        return None
+    for name in IDENTIFIER_FIELDS:
+        value = getattr(event, name, None)
+        if isinstance(value, str) and contains_personal_identity_number(value):
+            return name
+    return None

@@ -1,27 +1,84 @@
-"""Recognise a raw Swedish personal identity number, so that it is never taken in as a pseudonym."""
+"""Swedish personal identity numbers (personnummer) and coordination numbers (samordningsnummer):
+recognised so that none is ever taken in as an identifier, and redacted wherever input is echoed.
+
+A personnummer is YYMMDD-NNNC (or YYYYMMDD-NNNC), the separator `-`, `+` (aged 100 or more) or none;
+C is a Luhn check digit over the ten digits YYMMDDNNNC. A samordningsnummer is the same with 60 added
+to the day. The date and the check digit are validated by python-stdnum (`stdnum.se.personnummer`);
+the coordination number is brought to its date form first, since stdnum's module does not know it.
+"""
 
 from __future__ import annotations
 
 import re
 
-# 10 or 12 digits, with the usual '-' or '+' before the last four.
-_SHAPE = re.compile(r"^(\d{2})?(\d{6})[-+]?(\d{4})$")
+from stdnum import luhn
+from stdnum.se import personnummer as stdnum_personnummer
+
+# A run of 6 or 8 digits, an optional separator, 4 digits, with no digit directly before or after.
+_CANDIDATE = re.compile(r"(?<!\d)(\d{6}|\d{8})([-+]?)(\d{4})(?!\d)")
+_CANDIDATE_BYTES = re.compile(rb"(?<!\d)(\d{6}|\d{8})([-+]?)(\d{4})(?!\d)")
 
 
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(digits):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
+def _as_date_form(date_digits: str) -> str:
+    """YYMMDD / YYYYMMDD with a coordination number's day (61-91) brought back to 01-31."""
+    day = int(date_digits[-2:])
+    return date_digits[:-2] + f"{day - 60:02d}" if day > 60 else date_digits
 
 
-def looks_like_personnummer(value: str) -> bool:
-    """True for a personnummer or samordningsnummer (day + 60) with a valid check digit.
-
-    The check digit is computed over the ten digits YYMMDD-NNNC, also for the twelve-digit form.
-    """
-    m = _SHAPE.match(value.strip())
-    if m is None:
+def _date_is_valid(date_digits: str, separator: str) -> bool:
+    probe = _as_date_form(date_digits) + (separator or "-") + "0000"
+    try:
+        stdnum_personnummer.get_birth_date(probe)
+    except Exception:  # stdnum's InvalidComponent, or a number it cannot read: not a date
         return False
-    return luhn_valid(m.group(2) + m.group(3))
+    return True
+
+
+def _is_number(date_digits: str, separator: str, tail: str) -> bool:
+    """A valid date (or coordination date) and a valid check digit."""
+    if not _date_is_valid(date_digits, separator):
+        return False
+    digits = date_digits[-6:] + tail
+    if _as_date_form(date_digits) == date_digits:
+        return bool(stdnum_personnummer.is_valid(date_digits + (separator or "-") + tail))
+    return bool(luhn.is_valid(digits))  # samordningsnummer: the check digit is over the digits as written
+
+
+def has_candidate(value: str | bytes) -> bool:
+    """Some run of digits is shaped like a personnummer (a quick test before the exact ones)."""
+    if isinstance(value, bytes):
+        return _CANDIDATE_BYTES.search(value) is not None
+    return _CANDIDATE.search(value) is not None
+
+
+def is_personal_identity_number(value: str) -> bool:
+    """The whole value is a personnummer or samordningsnummer (surrounding spaces ignored)."""
+    m = _CANDIDATE.fullmatch(value.strip())
+    return m is not None and _is_number(m[1], m[2], m[3])
+
+
+def contains_personal_identity_number(value: str) -> bool:
+    """Some run of digits inside `value` is a personnummer or samordningsnummer ("pnr-811218-9876")."""
+    return any(_is_number(m[1], m[2], m[3]) for m in _CANDIDATE.finditer(value))
+
+
+def redact(text: str) -> str:
+    """Every run shaped like a personnummer whose date is valid (check digit or not: a mistyped number
+    is still a person's) becomes `[redacted: N chars]`; everything else is kept for debugging."""
+    def replace(m: re.Match[str]) -> str:
+        return f"[redacted: {len(m[0])} chars]" if _date_is_valid(m[1], m[2]) else m[0]
+
+    return _CANDIDATE.sub(replace, text)
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """`redact` for bytes that are not UTF-8 (digits and separators are ASCII in any encoding we see)."""
+    def replace(m: re.Match[bytes]) -> bytes:
+        date, sep = m[1].decode("ascii"), m[2].decode("ascii")
+        return f"[redacted: {len(m[0])} chars]".encode() if _date_is_valid(date, sep) else m[0]
+
+    return _CANDIDATE_BYTES.sub(replace, data)
+
+
+# The name the decode has always used.
+looks_like_personnummer = is_personal_identity_number

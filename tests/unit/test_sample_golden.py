@@ -18,7 +18,7 @@ GOLDEN = ROOT / "tests" / "golden" / "sample.sha256"
 
 
 def test_sample_replay_matches_the_recorded_flags_rejections_and_indicators(tmp_path: Path) -> None:
-    code = main(["replay", str(SAMPLE), "--flags-out", str(tmp_path / "flags.jsonl"),
+    code = main(["replay", str(SAMPLE), "--demo-key", "--flags-out", str(tmp_path / "flags.jsonl"),
                  "--rejects-out", str(tmp_path / "rejects.jsonl"),
                  "--indicators-out", str(tmp_path / "indicators.json"), "--quiet"])
     assert code == 0
