@@ -24,6 +24,7 @@ def run_one(sc: Scenario, drift: DriftConfig, lines: list[str]) -> tuple[float |
     monitor = Monitor(MonitorConfig(drift=drift), Pseudonymiser(b"drift-evaluation-key-000"))
     for line in lines:
         monitor.process(line, NOW)
+    monitor.finish()
     onset = sc.start + dt.timedelta(days=sc.drift_onset_day)
     drift_unit = sc.unit_ids()[sc.drift_unit] if sc.drift_unit is not None else None
     false_alarms, delay = 0, None

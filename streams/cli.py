@@ -93,7 +93,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         prod.close()
     print_report(report)
-    return 0
+    return 1 if report.ended_early else 0
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:

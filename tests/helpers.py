@@ -22,6 +22,11 @@ def at(day: int, hour: int = 8) -> str:
     return f"{d.isoformat()}T{hour:02d}:00:00+01:00"
 
 
+def day_epoch(day: int, hour: int = 8) -> int:
+    """Epoch seconds of `at(day, hour)`."""
+    return int(dt.datetime.fromisoformat(at(day, hour)).timestamp())
+
+
 def event(event_type: str, day: int, *, hour: int = 8, event_id: str | None = None, **fields: object) -> str:
     body: dict[str, object] = {
         "event_id": event_id or f"e{next(_ids)}",
@@ -51,6 +56,7 @@ def run(lines: list[str], config: MonitorConfig | None = None) -> Monitor:
     m = monitor(config)
     for line in lines:
         m.process(line, NOW)
+    m.finish()  # the end of the input: lines the stream's clock still holds are processed
     return m
 
 

@@ -58,6 +58,9 @@ class MonitorConfig(_Frozen):
     timezone: str = "Europe/Stockholm"
     allowed_lateness_days: float = Field(default=7.0, ge=0)
     max_future_hours: float = Field(default=24.0, ge=0)
+    max_ahead_days: float = Field(
+        default=7.0, gt=0, description="An event more than this after the stream's own clock is held until "
+        "the stream is seen to move on with it, or rejected as ahead_of_stream (core/stream_clock.py).")
     max_message_bytes: int = Field(default=64 * 1024, ge=256)
     min_group_size: int = Field(
         default=11, ge=1, description="No figure for a group of fewer (Swedish practice: not for <= 10)."
@@ -73,6 +76,10 @@ class MonitorConfig(_Frozen):
     rules: RuleConfig = RuleConfig()
     cost: CostConfig = CostConfig()
     drift: DriftConfig = DriftConfig()
+
+    @property
+    def max_ahead_s(self) -> int:
+        return int(self.max_ahead_days * 86400)
 
     @property
     def allowed_lateness_s(self) -> int:

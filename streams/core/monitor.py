@@ -17,6 +17,7 @@ from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, PersonStage, UnitStage, UnitUpdate, staffing_update
+from streams.core.stream_clock import StreamClock
 from streams.core.timebase import epoch
 from streams.core.unit.indicators import UnitIndicators, unit_indicators
 from streams.core.unit.tracker import UnitState
@@ -62,6 +63,7 @@ class TallyCounts:
 class StepResult:
     rejection: Rejection | None = None
     duplicate: bool = False
+    held: bool = False  # the stream's clock holds the line for now (see Monitor.feed)
     flags: list[Flag] = field(default_factory=list)
 
 
@@ -80,18 +82,46 @@ class Monitor:
         self.flags: dict[str, Flag] = {}
         self.tally = Tally()
         self.counts = TallyCounts(self.tally)
-        self.stream_clock = 0
+        self.clock: StreamClock[tuple[Event, str | None]] = StreamClock(config.max_ahead_s)
+        self._offered: Event | None = None
 
-    def _stream_clock(self, event: Event) -> int:
-        self.stream_clock = max(self.stream_clock, epoch(event.occurred_at))
-        return self.stream_clock
+    def feed(self, raw: bytes | str, now: dt.datetime, *,
+             source_offset: str | None = None) -> list[tuple[Event | None, StepResult]]:
+        """One line, in arrival order, on the stream's own clock (core/stream_clock.py). Returns the
+        results of the lines this one releases: itself, lines held before it, or nothing while it is
+        held itself; each with its event (None for a line that did not decode)."""
+        self.tally.read += 1
+        decoded = self.admit.decode(raw, now, source_offset, self.counts)
+        if isinstance(decoded, Rejection):
+            return [(None, StepResult(rejection=decoded))]
+        self._offered = decoded
+        released = self.clock.offer(epoch(decoded.occurred_at), (decoded, source_offset))
+        return [(event, self._admit(event, arrival, offset)) for (event, offset), arrival in released]
+
+    def finish(self) -> list[tuple[Event | None, StepResult]]:
+        """The end of the input: the results of the lines still held."""
+        return [(event, self._admit(event, arrival, offset))
+                for (event, offset), arrival in self.clock.drain()]
 
     def process(self, raw: bytes | str, now: dt.datetime, *, arrival: int | None = None,
                 source_offset: str | None = None) -> StepResult:
+        """One line and its result (`held` while the stream's clock holds it; see `feed`). With
+        `arrival`, the line arrives at that time instead of on the stream's clock."""
+        if arrival is None:
+            results = self.feed(raw, now, source_offset=source_offset)
+            if results and results[0][0] is None:
+                return results[0][1]
+            mine = [r for event, r in results if event is not None and event is self._offered]
+            return mine[0] if mine else StepResult(held=True)
         self.tally.read += 1
+        decoded = self.admit.decode(raw, now, source_offset, self.counts)
+        if isinstance(decoded, Rejection):
+            return StepResult(rejection=decoded)
+        return self._admit(decoded, arrival, source_offset)
+
+    def _admit(self, event: Event, arrival: int, source_offset: str | None) -> StepResult:
         duplicates = self.tally.duplicates
-        admitted = self.admit(raw, now, source_offset,
-                              self._stream_clock if arrival is None else (lambda _: arrival), self.counts)
+        admitted = self.admit.admit(event, arrival, source_offset, self.counts)
         if isinstance(admitted, Rejection):
             return StepResult(rejection=admitted)
         flags: list[Flag] = []

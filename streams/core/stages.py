@@ -23,7 +23,7 @@ from streams.core.timebase import epoch, local_day
 from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, group_by_unit
 from streams.models.events import Event, PersonEvent, Staffing
 from streams.models.flags import Flag
-from streams.models.rejections import Rejection
+from streams.models.rejections import Rejection, RejectReason
 from streams.models.vocab import CARE_EVENT_KINDS
 
 
@@ -66,19 +66,36 @@ class Admit:
 
     def __call__(self, raw: bytes | str, now: dt.datetime, source_offset: str | None,
                  arrival: Callable[[Event], int | Rejection], counts: Counts) -> Admitted | Rejection:
+        decoded = self.decode(raw, now, source_offset, counts)
+        if isinstance(decoded, Rejection):
+            return decoded
+        return self.admit(decoded, arrival(decoded), source_offset, counts)
+
+    def decode(self, raw: bytes | str, now: dt.datetime, source_offset: str | None,
+               counts: Counts) -> Event | Rejection:
         decoded = decode_event(raw, now, max_bytes=self.config.max_message_bytes, max_future=self.max_future,
                                source_offset=source_offset)
         if isinstance(decoded, Rejection):
             counts.rejected(decoded.reason.value)
-            return decoded
-        arrived = arrival(decoded)
+        return decoded
+
+    def admit(self, event: Event, arrived: int | Rejection, source_offset: str | None,
+              counts: Counts) -> Admitted | Rejection:
+        """A decoded event with its arrival time: one far ahead of it is `ahead_of_stream`."""
         if isinstance(arrived, Rejection):
             counts.rejected(arrived.reason.value)
-            return arrived.model_copy(update={"event_id": decoded.event_id})
-        if isinstance(decoded, Staffing):
-            return Admitted(decoded, None, arrived, source_offset)
-        return Admitted(decoded, self.pseudonymise(decoded.person_id), arrived, source_offset)
-
+            return arrived.model_copy(update={"event_id": event.event_id})
+        ahead = epoch(event.occurred_at) - arrived
+        if ahead > self.config.max_ahead_s:
+            counts.rejected(RejectReason.AHEAD_OF_STREAM.value)
+            return Rejection(
+                reason=RejectReason.AHEAD_OF_STREAM, event_id=event.event_id, source_offset=source_offset,
+                message=f"occurred_at is {ahead / 86400:.1f} days after the stream's own time (its arrival "
+                        f"clock), more than the {self.config.max_ahead_days:g} allowed, and the stream did "
+                        "not move on with it: a mistyped date? (README: the stream's clock)")
+        if isinstance(event, Staffing):
+            return Admitted(event, None, arrived, source_offset)
+        return Admitted(event, self.pseudonymise(event.person_id), arrived, source_offset)
 
 
 @dataclass(slots=True)

@@ -17,13 +17,16 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
 from kafka import KafkaProducer
 
 from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
+from streams.core.stream_clock import StreamClock
 from streams.core.timebase import epoch
+from streams.files.replay import InputEndedEarly, numbered_lines
 from streams.models.events import ARRIVAL_HEADER, Staffing
 from streams.models.rejections import Rejection
 from streams.progress import Progress
@@ -34,6 +37,7 @@ class PublishReport:
     sent: int = 0
     invalid: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
+    ended_early: str | None = None
 
     def text(self) -> str:
         lines = [f"publish: sent {self.sent} events"]
@@ -42,6 +46,8 @@ class PublishReport:
             detail = ", ".join(f"{r} {n}" for r, n in sorted(self.invalid.items()))
             lines.append(f"publish: {total} invalid lines ({detail})")
             lines += [f"  {e}" for e in self.examples]
+        if self.ended_early:
+            lines.append(f"publish: {self.ended_early}")
         return "\n".join(lines)
 
 
@@ -50,50 +56,59 @@ def producer(bootstrap: str) -> KafkaProducer:
                          client_id="outcome-monitor-publish")
 
 
-def publish_lines(lines: Iterable[bytes], prod: KafkaProducer, topic: str, config: MonitorConfig, *,
+def publish_lines(lines: Iterable[tuple[int, bytes]], prod: KafkaProducer, topic: str, config: MonitorConfig, *,
                   send_invalid: bool = False, stamp: str = "stream", rate: float | None = None,
                   progress: Progress | None = None, source: str = "input") -> PublishReport:
     report = PublishReport()
-    clock = 0
+    clock: StreamClock[tuple[int, bytes, bytes | None]] = StreamClock(config.max_ahead_s)
     now = dt.datetime.now(dt.UTC)
     max_future = dt.timedelta(hours=config.max_future_hours)
     started = time.monotonic()
-    for lineno, line in enumerate(lines, start=1):
-        decoded = decode_event(line, now, max_bytes=config.max_message_bytes, max_future=max_future)
-        key: bytes | None = None
-        if isinstance(decoded, Rejection):
-            report.invalid[decoded.reason.value] += 1
-            if len(report.examples) < 5:
-                report.examples.append(f"{source}:{lineno}: {decoded.reason.value}: {decoded.message}")
-            if not send_invalid:
-                continue
-        else:
-            key = (decoded.unit_id if isinstance(decoded, Staffing) else decoded.person_id).encode()
-            clock = max(clock, epoch(decoded.occurred_at))
-        headers = [(ARRIVAL_HEADER, str(clock).encode())] if stamp == "stream" and clock else None
+
+    def send(line: bytes, key: bytes | None, arrival: int) -> None:
+        headers = [(ARRIVAL_HEADER, str(arrival).encode())] if stamp == "stream" and arrival else None
         prod.send(topic, key=key, value=line, headers=headers)
         report.sent += 1
-        if progress is not None:
-            progress.tick(lineno)
         if rate:
             ahead = report.sent / rate - (time.monotonic() - started)
             if ahead > 0:
                 time.sleep(ahead)
+
+    try:
+        for lineno, line in lines:
+            decoded = decode_event(line, now, max_bytes=config.max_message_bytes, max_future=max_future)
+            if isinstance(decoded, Rejection):
+                report.invalid[decoded.reason.value] += 1
+                if len(report.examples) < 5:
+                    report.examples.append(f"{source}:{lineno}: {decoded.reason.value}: {decoded.message}")
+                if send_invalid:
+                    send(line, None, clock.now)
+            else:
+                key = (decoded.unit_id if isinstance(decoded, Staffing) else decoded.person_id).encode()
+                # The arrival header is the stream's own clock, which one stray date cannot move; a line
+                # far ahead of it is sent when the stream has moved on with it (or, a stray line, at the
+                # clock as it stands, and the worker rejects it as ahead_of_stream, as replay does).
+                for (_, held_line, held_key), arrival in clock.offer(epoch(decoded.occurred_at),
+                                                                      (lineno, line, key)):
+                    send(held_line, held_key, arrival)
+            if progress is not None:
+                progress.tick(lineno)
+    except InputEndedEarly as exc:
+        report.ended_early = str(exc)
+    for (_, held_line, held_key), arrival in clock.drain():
+        send(held_line, held_key, arrival)
     prod.flush()
     return report
 
 
-def read_lines(path: str) -> Iterable[bytes]:
-    from pathlib import Path
-
-    from streams.files.replay import open_lines
-
-    return open_lines(Path(path))
+def read_lines(path: str) -> Iterable[tuple[int, bytes]]:
+    """(line number, line) of a file of events, as replay reads it."""
+    return numbered_lines(Path(path))
 
 
-def simulated_lines(records: Iterable[tuple[int, str]]) -> Iterable[bytes]:
-    for _, line in records:
-        yield line.encode()
+def simulated_lines(records: Iterable[tuple[int, str]]) -> Iterable[tuple[int, bytes]]:
+    for i, (_, line) in enumerate(records, start=1):
+        yield i, line.encode()
 
 
 def print_report(report: PublishReport, out: IO[str] = sys.stdout) -> None:

@@ -7,23 +7,49 @@ import gzip
 import json
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from streams.core.monitor import Monitor
+from streams.core.monitor import Monitor, StepResult
 from streams.core.org.levels import relative_levels
 from streams.core.timebase import day_to_date, from_epoch, local_day
+from streams.models.events import Event
 from streams.progress import Progress
+
+BOM = b"\xef\xbb\xbf"
+
+
+class InputEndedEarly(Exception):
+    """The file stops in the middle (a truncated .gz, a corrupt block): what came before was read."""
+
+    def __init__(self, after_line: int, why: str) -> None:
+        super().__init__(f"the file ends early after line {after_line:,} ({why}); the lines before it were read")
+        self.after_line = after_line
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number in the file, line) for each line that is not blank. Numbers count blank lines too,
+    so they match an editor's; a UTF-8 byte-order mark before the first line is not part of it."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    lineno = 0
+    try:
+        with opener(path, "rb") as fh:  # type: ignore[operator]
+            for raw in fh:
+                lineno += 1
+                line = raw.rstrip(b"\r\n")
+                if lineno == 1 and line.startswith(BOM):
+                    line = line[len(BOM):]
+                if line.strip():
+                    yield lineno, line
+    except (EOFError, OSError, zlib.error) as exc:
+        raise InputEndedEarly(lineno, str(exc) or type(exc).__name__) from exc
 
 
 def open_lines(path: Path) -> Iterator[bytes]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:  # type: ignore[operator]
-        for raw in fh:
-            line = raw.rstrip(b"\r\n")
-            if line.strip():
-                yield line
+    for _, line in numbered_lines(path):
+        yield line
 
 
 def replay(monitor: Monitor, path: Path, *, rejects: IO[str] | None = None,
@@ -31,16 +57,25 @@ def replay(monitor: Monitor, path: Path, *, rejects: IO[str] | None = None,
     """Feed every line to the monitor; returns elapsed seconds."""
     now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
-    for lineno, line in enumerate(open_lines(path), start=1):
-        result = monitor.process(line, now, source_offset=f"{path.name}:{lineno}")
-        if result.rejection is not None and rejects is not None:
-            rejects.write(result.rejection.model_dump_json() + "\n")
-        if progress is not None:
-            progress.tick(lineno)
+    try:
+        for lineno, line in numbered_lines(path):
+            _write_rejections(monitor.feed(line, now, source_offset=f"{path.name}:{lineno}"), rejects)
+            if progress is not None:
+                progress.tick(monitor.tally.read)
+    finally:  # also when the file ends early: what was read is processed in full
+        _write_rejections(monitor.finish(), rejects)
     elapsed = time.perf_counter() - started
     if progress is not None:
         progress.done(monitor.tally.read)
     return elapsed
+
+
+def _write_rejections(results: list[tuple[Event | None, StepResult]], rejects: IO[str] | None) -> None:
+    if rejects is None:
+        return
+    for _, result in results:
+        if result.rejection is not None:
+            rejects.write(result.rejection.model_dump_json() + "\n")
 
 
 def write_flags(monitor: Monitor, out: IO[str]) -> int:
@@ -99,9 +134,13 @@ def summary_text(monitor: Monitor, elapsed: float) -> str:
 def run(monitor: Monitor, events: Path, flags_out: Path | None, rejects_out: Path | None,
         indicators_out: Path | None, quiet: bool = False) -> int:
     rejects = rejects_out.open("w") if rejects_out else None
+    ended_early: InputEndedEarly | None = None
+    started = time.perf_counter()
     try:
         progress = None if quiet else Progress("replay", sys.stderr)
         elapsed = replay(monitor, events, rejects=rejects, progress=progress)
+    except InputEndedEarly as exc:
+        ended_early, elapsed = exc, time.perf_counter() - started
     finally:
         if rejects is not None:
             rejects.close()
@@ -111,4 +150,7 @@ def run(monitor: Monitor, events: Path, flags_out: Path | None, rejects_out: Pat
     if indicators_out is not None:
         indicators_out.write_text(json.dumps(indicators_document(monitor), indent=2) + "\n")
     print(summary_text(monitor, elapsed))
+    if ended_early is not None:
+        print(f"replay: {ended_early}; the results above are of those lines only", file=sys.stderr)
+        return 1
     return 0

@@ -9,7 +9,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 from streams.models.vocab import EventKind
 
 # Printable text only: control characters (NUL included) in an identifier are a sender bug.
-_PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+# No control characters (C0, DEL, C1), no line or paragraph separators (U+2028/9: they end a line for
+# many readers), no bidirectional overrides or isolates (they make one id look like another), no BOM.
+_PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+$"
 
 EventId = Annotated[str, Field(min_length=1, max_length=128, pattern=_PRINTABLE)]
 UnitId = Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]

@@ -65,6 +65,7 @@ def replayed(path: Path) -> Monitor:
     now = dt.datetime.now(dt.UTC)
     for line in open_lines(path):
         monitor.process(line, now)
+    monitor.finish()
     return monitor
 
 

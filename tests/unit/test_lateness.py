@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams.models import RejectReason
-from tests.helpers import NOW, event, flags_of, monitor, run, sick, sick_days
+from tests.helpers import NOW, day_epoch, event, flags_of, monitor, run, sick, sick_days
 
 NOW_LINE = event("staffing", 0, headcount=20)
 
@@ -26,7 +26,8 @@ def test_a_late_day_that_bridges_two_occasions_merges_them() -> None:
 
 def test_an_event_more_than_7_days_behind_the_stream_clock_is_rejected_too_late() -> None:
     m = monitor()
-    m.process(sick(10, person="emp-2"), now=NOW)
+    for person in ("emp-2", "emp-3", "emp-4"):  # the stream's clock starts once a few events agree
+        m.process(sick(10, person=person), now=NOW)
     result = m.process(sick(2, person="emp-1"), now=NOW)
     assert result.rejection is not None and result.rejection.reason is RejectReason.TOO_LATE
     assert m.tally.rejected[RejectReason.TOO_LATE] == 1
@@ -43,12 +44,14 @@ def test_a_duplicate_event_id_is_ignored_and_counted() -> None:
 
 def test_a_withdrawn_flag_is_reported_when_late_data_shows_the_condition_did_not_hold() -> None:
     # Six one-day occasions flag; then a late day bridges occasions 5 and 6: five occasions, no flag.
+    # One person's sparse days: each arrives at its own time (the stream's clock would hold a line that
+    # jumps more than the lateness ahead until the stream is seen to move on with it).
     starts = [0, 40, 80, 120, 160, 166]
     m = monitor()
     out = []
     for s in starts:
-        out += m.process(sick(s), NOW).flags
+        out += m.process(sick(s), NOW, arrival=day_epoch(s)).flags
     assert [f.status.value for f in out] == ["raised"]
-    late = m.process(sick(163), NOW)
+    late = m.process(sick(163), NOW, arrival=day_epoch(166))
     assert [(f.rule.value, f.status.value) for f in late.flags] == [("repeated_sick_leave", "withdrawn")]
     assert m.open_flags() == []
