@@ -45,6 +45,13 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_enabled=True,
+        # faust's own views (tables, routing, graphs, stats) are off: the web server serves only the
+        # pages of agents/pages.py and faust's "/" ({"status": "OK"}); see README, Metrics.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        web_metrics_enabled=False,
         topic_partitions=settings.topics.partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",

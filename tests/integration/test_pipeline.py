@@ -7,10 +7,14 @@ import json
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from streams.core.personnummer import redact
+from tests.hostile_corpus import corpus, with_corpus
 from tests.integration.conftest import (
     indicators_from_states,
     replay_flags,
@@ -28,6 +32,7 @@ from tests.integration.live import (
     read_topic,
     wait_drained,
 )
+from tests.unit.test_hostile_corpus import personnummer_in
 
 pytestmark = pytest.mark.integration
 
@@ -190,3 +195,41 @@ def test_the_worker_survives_a_broker_restart_without_losing_events(
     wait_drained(ns, workers, timeout=600)
     worker.assert_alive()
     assert final_flags(ns) == replay_flags(replayed(small_stream))
+
+
+def test_the_hostile_corpus_published_live_is_rejected_line_by_line_and_no_personnummer_leaves(
+    ns: Namespace, workers: list[Worker], tmp_path: Path, small_stream: Path
+) -> None:
+    base = small_stream.read_text().splitlines()
+    hostile = corpus(base)
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("\n".join(with_corpus(base, hostile)) + "\n")
+    worker = Worker(ns, tmp_path).start()
+    workers.append(worker)
+    worker.wait_ready()
+    publish_file(ns, path, "--send-invalid")  # as a careless sender would: every line goes to Kafka
+    wait_drained(ns, workers)
+
+    reference = replayed(small_stream)  # the clean stream
+    assert final_flags(ns) == replay_flags(reference)
+    letters = [json.loads(v) for _, v in read_topic(ns.rejected)]
+    got = sorted((d["original_text"], d["reason"]) for d in letters)
+    expected_hostile = sorted((redact(line), reason) for line, reason in hostile)
+    assert [pair for pair in expected_hostile if pair not in got] == []
+    assert len(letters) == len(hostile) + sum(reference.tally.rejected.values())
+    worker.assert_alive()
+    assert worker.starts == 1
+
+    # nothing the monitor writes or shows holds a personnummer from the corpus
+    written = [value.decode("utf-8", "replace") for topic in [ns.rejected, ns.flags, *ns.internal]
+               for _, value in read_topic(topic)]
+    with urllib.request.urlopen(worker.url("/metrics"), timeout=5) as r:
+        written.append(r.read().decode())
+    written.append(json.dumps(worker.debug_progress()))
+    written.append(worker.tail(100_000))  # the worker's log at INFO
+    assert personnummer_in("\n".join(written)) == []
+    # faust's own views of tables and internals are off: only what the README documents is served
+    for path_ in ("/router/", "/table/", "/graph/", "/stats/", "/performance/"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(worker.url(path_), timeout=5)
+        assert err.value.code == 404, path_
