@@ -4,17 +4,21 @@ every few seconds while a backlog drains (events/s, lag, estimated time left).""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
 from prometheus_client import generate_latest
 
+from streams.agents.codec import loads_dict
 from streams.agents.pipeline import Pipeline
+from streams.core.disclosure import UnitSize, open_flag_counts
 from streams.core.org.levels import relative_levels
 from streams.core.unit.indicators import unit_indicators
 from streams.models.flags import FlagStatus
+from streams.models.vocab import Rule
+
+RULES = {r.value for r in Rule}
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +36,30 @@ def register(p: Pipeline) -> list[Any]:
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
         for state in list(p.units_to_publish.values()):
-            metrics.set_unit(unit_indicators(state, config))
+            if p.unit_labels.own(state.unit_id):  # beyond the label limit: rates cannot be summed; left out
+                metrics.set_unit(unit_indicators(state, config))
         p.units_to_publish.clear()
         for org_state in list(p.org_to_publish.values()):
-            metrics.set_relative(relative_levels(org_state, config.min_group_size))
+            metrics.set_relative([level for level in relative_levels(org_state, config.min_group_size)
+                                  if p.unit_labels.own(level.unit_id)])
         p.org_to_publish.clear()
         metrics.table_entries.labels("persons").set(len(p.persons))
         metrics.table_entries.labels("units").set(len(p.units))
         metrics.table_entries.labels("flags").set(len(p.flags))
-        open_counts: dict[tuple[str, str], int] = {}
+        open_flags = []
         for raw in p.flags.values():
-            flag = json.loads(raw)
-            if flag["status"] == FlagStatus.RAISED.value:
-                key = (flag["rule"], flag["unit"])
-                open_counts[key] = open_counts.get(key, 0) + 1
+            try:
+                flag = loads_dict(raw)
+            except ValueError:
+                continue
+            if isinstance(flag, dict) and flag.get("status") == FlagStatus.RAISED.value and flag.get("rule") in RULES:
+                open_flags.append((Rule(flag["rule"]), str(flag.get("unit"))))
+        sizes = {}
+        for unit_id in {u for _, u in open_flags}:
+            held = p.unit_state(unit_id)
+            if held is not None:
+                sizes[unit_id] = UnitSize(held.headcount_on(held.clock_day), held.population_size())
+        open_counts = open_flag_counts(open_flags, sizes, p.unit_labels, config)
         metrics.flags_open.clear()
         for (rule, unit), count in open_counts.items():
             metrics.flags_open.labels(rule, unit).set(count)

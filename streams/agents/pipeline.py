@@ -28,6 +28,7 @@ from streams.agents.records import InputRecord
 from streams.agents.stage_agent import CATCH_UP_S, StageAgent
 from streams.agents.state_cache import StateCache
 from streams.core.config import MonitorConfig
+from streams.core.disclosure import UnitLabels
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.personnummer import redact, redact_bytes
@@ -103,9 +104,11 @@ class Pipeline:
     units_to_publish: dict[str, UnitState] = field(default_factory=dict)
     stages: dict[str, StageAgent[Any, Any]] = field(default_factory=dict)
     org_to_publish: dict[str, OrgState] = field(default_factory=dict)
+    unit_labels: UnitLabels = field(init=False)
 
     def __post_init__(self) -> None:
         n, names, app = self.partitions, self.names, self.app
+        self.unit_labels = UnitLabels(self.config)
         for name, partitions in ((names.events, n), (names.rejected, n), (names.flags, n), (names.person_events, n),
                                  (names.unit_updates, UNIT_PARTITIONS), (names.day_summaries, 1)):
             self.topics[name] = app.topic(name, key_type=bytes, value_type=bytes, partitions=partitions,
@@ -133,6 +136,17 @@ class Pipeline:
         # codec from the types, not from a schema), so recovery reads back exactly what was written.
         return self.app.Table(name, key_type=bytes, value_type=bytes, partitions=partitions,
                               use_partitioner=True, extra_topic_configs=CHANGELOG_CONFIG)
+
+    def unit_state(self, unit_id: str) -> UnitState | None:
+        """A unit's state as its table holds it on this worker (None: not here, or not readable)."""
+        raw = self.units.get(unit_id.encode())
+        if raw is None:
+            return None
+        try:
+            return UnitState.from_dict(loads_dict(raw))
+        except (ValueError, KeyError, TypeError):
+            log.warning("the units table holds an unreadable state")
+            return None
 
     @property
     def config(self) -> MonitorConfig:
@@ -197,7 +211,7 @@ class Pipeline:
             pending.append(await self.send(self.names.flags, flag.flag_id, flag.model_dump_json().encode()))
             withdrawn = flag.status is FlagStatus.WITHDRAWN
             counter = self.metrics.flags_withdrawn if withdrawn else self.metrics.flags_raised
-            out.counts.append(counter.labels(flag.rule.value, flag.unit_id).inc)
+            out.counts.append(counter.labels(flag.rule.value).inc)
         for rejection, original in out.rejections:
             pending.append(await self.dead_letter(rejection, original))
         return pending

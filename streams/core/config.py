@@ -65,6 +65,9 @@ class MonitorConfig(_Frozen):
     min_group_size: int = Field(
         default=11, ge=1, description="No figure for a group of fewer (Swedish practice: not for <= 10)."
     )
+    max_unit_labels: int = Field(
+        default=1000, ge=1, description="Units with a label of their own on /metrics; further units are "
+        'summed into unit="other" where a figure can be summed, and left out where it cannot.')
     dedup_window_days: int = Field(default=30, ge=0)
     unit_settle_days: int = Field(
         default=7, ge=0, description="A unit-day goes to drift detection once this many days have passed."

@@ -53,3 +53,8 @@ class Rule(StrEnum):
     FREQUENT_EMERGENCY_VISITS = "frequent_emergency_visits"
     READMISSION_30D = "readmission_30d"
     UNIT_SICK_LEAVE_DRIFT = "unit_sick_leave_drift"
+
+
+#: Rules about employees (their group is the unit's headcount); the others are about persons in care
+#: (their group is the unit's care population). What a count of flags is suppressed against.
+EMPLOYEE_RULES = frozenset({Rule.REPEATED_SICK_LEAVE, Rule.LONG_SICK_LEAVE, Rule.UNIT_SICK_LEAVE_DRIFT})

@@ -91,11 +91,12 @@ class Metrics:
             MetricName.EVENT_AGE_SECONDS, "From occurred_at (event time) to processing, by type.", ["type"],
             buckets=(60, 600, 3600, 6 * 3600, 86400, 2 * 86400, 4 * 86400, 7 * 86400, 14 * 86400),
             registry=r)
-        self.flags_raised = Counter(MetricName.FLAGS_RAISED_TOTAL, "Flags raised, by rule and unit.",
-                                    ["rule", "unit"], registry=r)
+        # By rule only: a count per unit would count people in units of any size (see flags_open).
+        self.flags_raised = Counter(MetricName.FLAGS_RAISED_TOTAL, "Flags raised, by rule.",
+                                    ["rule"], registry=r)
         self.flags_withdrawn = Counter(MetricName.FLAGS_WITHDRAWN_TOTAL,
                                        "Flags withdrawn because late data showed the condition did not hold.",
-                                       ["rule", "unit"], registry=r)
+                                       ["rule"], registry=r)
         self.consumer_lag = Gauge(MetricName.CONSUMER_LAG_MESSAGES,
                                   "Messages not yet consumed, by topic.", ["topic"], registry=r)
         self.table_entries = Gauge(MetricName.TABLE_ENTRIES, "Keys held in each state table.", ["table"],
@@ -103,8 +104,9 @@ class Metrics:
         self.unit_updates_duplicate = Counter(MetricName.UNIT_UPDATES_DUPLICATE_TOTAL,
                                               "Internal unit updates recognised as re-sent after a restart.",
                                               registry=r)
-        self.flags_open = Gauge(MetricName.FLAGS_OPEN, "Flags raised and not withdrawn, by rule and unit.",
-                                ["rule", "unit"], registry=r)
+        self.flags_open = Gauge(MetricName.FLAGS_OPEN, "Flags raised and not withdrawn, by rule and unit; "
+                                "units below the minimum group size (or beyond the label limit) are "
+                                'summed as unit="other".', ["rule", "unit"], registry=r)
 
         # Unit outcomes. Units with fewer than min_group_size people publish no figure.
         self.sick_leave_rate = FigureGauges(
@@ -140,8 +142,12 @@ class Metrics:
 
     def set_unit(self, ind: UnitIndicators) -> None:
         u = ind.unit_id
-        self.group_size.labels(u, "employees").set(ind.headcount)
-        self.group_size.labels(u, "persons").set(ind.population)
+        for kind, size in (("employees", ind.headcount), ("persons", ind.population)):
+            if size is None:  # below the minimum group size: no series at all
+                with contextlib.suppress(KeyError):
+                    self.group_size.remove(u, kind)
+            else:
+                self.group_size.labels(u, kind).set(size)
         self.sick_leave_rate.set_figure((u, "7d"), ind.sick_leave_rate_7d)
         self.sick_leave_rate.set_figure((u, "28d"), ind.sick_leave_rate_28d)
         self.occasions_per_employee.set_figure((u,), ind.occasions_per_employee_12m)

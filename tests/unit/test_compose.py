@@ -30,10 +30,10 @@ def test_images_are_pinned_to_exact_versions() -> None:
 
 
 def test_ports_and_healthchecks() -> None:
-    assert "9092:9092" in SERVICES["kafka"]["ports"]
-    assert "6066:6066" in SERVICES["worker"]["ports"]
-    assert "9090:9090" in SERVICES["prometheus"]["ports"]
-    assert "3000:3000" in SERVICES["grafana"]["ports"]
+    assert "127.0.0.1:9092:9092" in SERVICES["kafka"]["ports"]
+    assert "127.0.0.1:6066:6066" in SERVICES["worker"]["ports"]
+    assert "127.0.0.1:9090:9090" in SERVICES["prometheus"]["ports"]
+    assert "127.0.0.1:3000:3000" in SERVICES["grafana"]["ports"]
     for name in ("kafka", "worker", "prometheus", "grafana"):
         assert SERVICES[name]["healthcheck"]["test"], name
     assert SERVICES["worker"]["depends_on"]["kafka"]["condition"] == "service_healthy"
@@ -73,3 +73,15 @@ def test_every_mounted_file_exists_and_prometheus_scrapes_the_worker() -> None:
     datasource = yaml.safe_load((ROOT / "grafana/provisioning/datasources/prometheus.yaml").read_text())
     assert datasource["datasources"][0]["uid"] == DATASOURCE_UID
     assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+
+
+def test_every_port_is_bound_to_localhost_and_no_secret_has_a_default() -> None:
+    for name, service in SERVICES.items():
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), (name, port)
+    grafana = SERVICES["grafana"]["environment"]
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    key = SERVICES["worker"]["environment"]["OUTCOME_MONITOR_PSEUDONYM_KEY"]
+    assert key.startswith("${OUTCOME_MONITOR_PSEUDONYM_KEY:?") and "demo" not in key
+    example = (ROOT / ".env.example").read_text()
+    assert "OUTCOME_MONITOR_PSEUDONYM_KEY=\n" in example and "GRAFANA_ADMIN_PASSWORD=\n" in example

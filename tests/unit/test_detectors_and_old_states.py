@@ -74,4 +74,9 @@ def test_states_written_by_version_1_load_and_carry_on_to_the_same_flags_and_ind
     indicators = [json.dumps(i.as_dict(), sort_keys=True) for i in m.unit_indicators()]
     assert any('"unit_sick_leave_drift"' in f for f in doc["expected"]["flags"])
     assert flags == doc["expected"]["flags"]
-    assert indicators == doc["expected"]["indicators"]
+    # Unit indicators are compared with a whole run of today's code: what a small unit publishes has
+    # changed since version 1 (issue 12: no figure, not even a group size, below the minimum).
+    fresh = monitor(config)
+    for line in stream:
+        fresh.process(line, NOW)
+    assert indicators == [json.dumps(i.as_dict(), sort_keys=True) for i in fresh.unit_indicators()]

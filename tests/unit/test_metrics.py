@@ -29,12 +29,13 @@ def test_a_unit_of_11_publishes_its_rate_with_interval() -> None:
         assert f'{name}{{' in text and 'unit="hr-a"' in text, name
 
 
-def test_a_unit_of_10_publishes_no_outcome_figure_only_its_size() -> None:
+def test_a_unit_of_10_publishes_no_figure_not_even_its_size() -> None:
     text = exposition(10)
     assert 'outcome_unit_sick_leave_rate_ratio{' not in text
     assert 'outcome_unit_occasions_per_employee{' not in text
     assert 'outcome_unit_sick_leave_cost_sek{' not in text
-    assert 'outcome_unit_group_size{kind="employees",unit="hr-a"} 10.0' in text
+    assert 'outcome_unit_group_size{' not in text
+    assert 'outcome_unit_group_size{kind="employees",unit="hr-a"} 11.0' in exposition(11)
 
 
 def test_the_threshold_is_configurable() -> None:

@@ -27,13 +27,15 @@ class Figure:
     suppressed: bool
 
     def as_dict(self) -> dict[str, object]:
+        if self.suppressed:  # nothing that counts the few people behind it: not even how few they are
+            return {"value": None, "low": None, "high": None, "suppressed": True}
         return asdict(self)
 
 
 def _figure(value: float, low: float, high: float, num: float, den: float, group: int,
             config: MonitorConfig) -> Figure:
     if group < config.min_group_size:
-        return Figure(None, None, None, 0.0, 0.0, group, True)
+        return Figure(None, None, None, 0.0, 0.0, 0, True)
     return Figure(round(value, 6), round(low, 6), round(high, 6), round(num, 6), round(den, 6), group, False)
 
 
@@ -46,8 +48,8 @@ def _proportion(num: float, den: float, group: int, config: MonitorConfig) -> Fi
 class UnitIndicators:
     unit_id: str
     as_of: dt.date
-    headcount: int
-    population: int
+    headcount: int | None  # None below the minimum group size: a group's size is a figure about it too
+    population: int | None
     sick_leave_rate_7d: Figure
     sick_leave_rate_28d: Figure
     occasions_per_employee_12m: Figure
@@ -105,8 +107,8 @@ def unit_indicators(state: UnitState, config: MonitorConfig) -> UnitIndicators:
     return UnitIndicators(
         unit_id=state.unit_id,
         as_of=as_of,
-        headcount=headcount,
-        population=population,
+        headcount=headcount if headcount >= config.min_group_size else None,
+        population=population if population >= config.min_group_size else None,
         sick_leave_rate_7d=sick_leave_rate(state, 7, config),
         sick_leave_rate_28d=sick_leave_rate(state, 28, config),
         occasions_per_employee_12m=occasions_fig,
