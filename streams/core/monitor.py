@@ -95,7 +95,7 @@ class Monitor:
         if isinstance(decoded, Rejection):
             return [(None, StepResult(rejection=decoded))]
         self._offered = decoded
-        released = self.clock.offer(epoch(decoded.occurred_at), (decoded, source_offset))
+        released = self.clock.offer(epoch(decoded.occurred_at), (decoded, source_offset), decoded.event_id)
         return [(event, self._admit(event, arrival, offset)) for (event, offset), arrival in released]
 
     def finish(self) -> list[tuple[Event | None, StepResult]]:

@@ -89,7 +89,7 @@ def publish_lines(lines: Iterable[tuple[int, bytes]], prod: KafkaProducer, topic
                 # far ahead of it is sent when the stream has moved on with it (or, a stray line, at the
                 # clock as it stands, and the worker rejects it as ahead_of_stream, as replay does).
                 for (_, held_line, held_key), arrival in clock.offer(epoch(decoded.occurred_at),
-                                                                      (lineno, line, key)):
+                                                                      (lineno, line, key), decoded.event_id):
                     send(held_line, held_key, arrival)
             if progress is not None:
                 progress.tick(lineno)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 
 from streams.core.monitor import Monitor
@@ -129,6 +131,17 @@ def test_unplanned_admission_30_days_after_discharge_is_a_readmission() -> None:
 
 def test_admission_more_than_30_days_after_discharge_is_not() -> None:
     assert flags_of(run(stay(0, "s1") + stay(33, "s2", hour=13)), "readmission_30d") == []
+
+
+def test_an_admission_of_the_same_stay_is_not_a_readmission_of_it() -> None:
+    # A stay whose discharge is recorded before a (late) admission record of the same stay, then a new
+    # stay: the index discharge is s1's, matched to s2's admission only.
+    lines = [event("discharge", 3, hour=12, person_id="pat-1", unit_id="vc-1", stay_id="s1"),
+             event("admission", 4, hour=12, person_id="pat-1", unit_id="vc-1", stay_id="s1", planned=False)]
+    assert flags_of(run(lines), "readmission_30d") == []
+    s2 = stay(10, "s2")
+    flags = flags_of(run(lines + s2), "readmission_30d")
+    assert [f["evidence"]["admission_event_id"] for f in flags] == [json.loads(s2[0])["event_id"]]
 
 
 def test_planned_admission_is_not_a_readmission() -> None:

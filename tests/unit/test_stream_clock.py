@@ -57,8 +57,8 @@ def test_the_whole_stream_moving_on_after_a_gap_of_weeks_is_followed_and_nothing
 
 
 @settings(max_examples=60, derandomize=True, deadline=None)
-@given(position=st.integers(0, 199), years_ahead=st.integers(1, 30), seed=st.integers(0, 3))
-def test_a_stray_date_anywhere_is_the_only_line_that_changes(position: int, years_ahead: int, seed: int) -> None:
+@given(position=st.integers(0, 170), years_ahead=st.integers(1, 30), seed=st.integers(0, 3))
+def test_a_stray_date_anywhere_but_the_last_lines_is_the_only_line_that_changes(position: int, years_ahead: int, seed: int) -> None:
     lines = [event("emergency_visit", d // 3, person_id=f"p{(d * (seed + 3)) % 11}", hour=6 + d % 12)
              for d in range(200)]
     stray = typo_of(lines[position], f"{2025 + years_ahead}-03-01T10:00:00+01:00")
@@ -80,7 +80,8 @@ def test_the_clock_holds_releases_and_refutes_as_documented() -> None:
     assert clock.offer(130 * DAY, "x") == [] and clock.offer(131 * DAY, "y") == []
     assert clock.offer(132 * DAY, "z") == [("x", 130 * DAY), ("y", 131 * DAY), ("z", 132 * DAY)]
     assert clock.now == 132 * DAY
-    assert clock.offer(400 * DAY, "last") == [] and clock.drain() == [("last", 400 * DAY)]  # nothing after it
+    assert clock.offer(400 * DAY, "last") == [] and clock.offer(133 * DAY, "d", key="d") == [("d", 133 * DAY)]
+    assert clock.drain() == [("last", 400 * DAY)]  # neither confirmed nor refuted: taken at its own time
 
 
 class FakeProducer:

@@ -67,7 +67,8 @@ class PersonFold:
     ed_visits: list[tuple[int, str]] = field(default_factory=list)
     ed_active: bool = False
     # (t, event_id, unit_id, day, readmitted)
-    discharges: list[tuple[int, str, str, int, bool]] = field(default_factory=list)
+    # (t, event_id, unit_id, day, readmitted, stay_id); states written before issue 12 lack the stay
+    discharges: list[tuple[int, str, str, int, bool, str]] = field(default_factory=list)
     last_t: int = 0
     # What a rule keeps for itself, under its name: JSON values (lists, numbers, strings) only, so that
     # a new rule needs no change here. The rules above predate it and keep their own fields.
@@ -102,7 +103,8 @@ class PersonFold:
             bool(d["repeated_active"]),
             [(int(t), str(e)) for t, e in d["ed_visits"]],
             bool(d["ed_active"]),
-            [(int(t), str(e), str(u), int(day), bool(r)) for t, e, u, day, r in d["discharges"]],
+            [(int(x[0]), str(x[1]), str(x[2]), int(x[3]), bool(x[4]), str(x[5]) if len(x) > 5 else "")
+             for x in d["discharges"]],
             int(d["last_t"]),
             dict(d.get("rule_state", {})),
         )
@@ -157,7 +159,7 @@ class PersonFacts:
         elif kind == EventKind.DISCHARGE:
             out.add(UnitMetric.DISCHARGES, f.unit_id, f.day, 1.0)
             s.discharges = [d for d in s.discharges if d[0] >= f.t - self._readmission_window_s]
-            s.discharges.append((f.t, f.event_id, f.unit_id, f.day, False))
+            s.discharges.append((f.t, f.event_id, f.unit_id, f.day, False, f.ref))
         elif kind == EventKind.HOME_CARE_CONTACT:
             out.add(UnitMetric.HOME_CARE_CONTACTS, f.unit_id, f.day, 1.0)
             out.add(UnitMetric.HOME_CARE_MINUTES, f.unit_id, f.day, f.value)

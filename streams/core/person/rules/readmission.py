@@ -1,6 +1,7 @@
 """Readmission: an unplanned admission within `readmission_window_days` of a discharge.
 
-Every such admission raises a flag (each is a care event worth a look); the unit's readmission rate
+The index discharge must be of another stay than the admission (`stay_id`). Every such admission
+raises a flag (each is a care event worth a look); the unit's readmission rate
 counts each index discharge once, on the discharging unit and day.
 """
 
@@ -22,9 +23,14 @@ class Readmission:
 
     def check(self, s: PersonFold, seen: Seen, subject: str, out: Emits) -> None:
         f = seen.fact
-        if f.kind != EventKind.ADMISSION or f.planned or not s.discharges:
+        if f.kind != EventKind.ADMISSION or f.planned:
             return
-        t, event_id, unit_id, day, readmitted = s.discharges[-1]
+        # The index discharge is the latest of *another* stay: a discharge and an admission of the same
+        # stay (a transfer, a corrected record) are one stay, not a readmission.
+        index = next((i for i in range(len(s.discharges) - 1, -1, -1) if s.discharges[i][5] != f.ref), None)
+        if index is None:
+            return
+        t, event_id, unit_id, day, readmitted, stay = s.discharges[index]
         evidence = ReadmissionEvidence(
             discharge_event_id=event_id,
             discharged_at=from_epoch(t),
@@ -35,5 +41,5 @@ class Readmission:
         )
         out.flags_add(person_flag(self.rule, subject, f.unit_id, f, evidence))
         if not readmitted:
-            s.discharges[-1] = (t, event_id, unit_id, day, True)
+            s.discharges[index] = (t, event_id, unit_id, day, True, stay)
             out.add(UnitMetric.READMISSIONS, unit_id, day, 1.0)
