@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import datetime as dt
+import json
 
 from streams.core.monitor import Monitor
 from streams.core.person.fold import PersonFold
