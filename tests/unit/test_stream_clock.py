@@ -58,7 +58,8 @@ def test_the_whole_stream_moving_on_after_a_gap_of_weeks_is_followed_and_nothing
 
 @settings(max_examples=60, derandomize=True, deadline=None)
 @given(position=st.integers(0, 170), years_ahead=st.integers(1, 30), seed=st.integers(0, 3))
-def test_a_stray_date_anywhere_but_the_last_lines_is_the_only_line_that_changes(position: int, years_ahead: int, seed: int) -> None:
+def test_a_stray_date_anywhere_but_the_last_lines_is_the_only_line_that_changes(
+        position: int, years_ahead: int, seed: int) -> None:
     lines = [event("emergency_visit", d // 3, person_id=f"p{(d * (seed + 3)) % 11}", hour=6 + d % 12)
              for d in range(200)]
     stray = typo_of(lines[position], f"{2025 + years_ahead}-03-01T10:00:00+01:00")
