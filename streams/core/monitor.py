@@ -139,8 +139,9 @@ class Monitor:
             flags += step.flags
             for update in step.unit_updates:
                 self._to_unit(update, flags, source_offset)
-        if rejection is not None:
-            return StepResult(rejection=rejection)
+        if rejection is not None:  # a rejected event may still withdraw what it voids (a conflict)
+            self._record(flags)
+            return StepResult(rejection=rejection, flags=flags)
         if self.tally.duplicates > duplicates:
             return StepResult(duplicate=True)
         self._record(flags)

@@ -148,18 +148,32 @@ class PersonStage:
             rejection = too_late(self.config, admitted.arrival, event.event_id, admitted.source_offset)
             counts.rejected(rejection.reason.value)
             return PersonStep(False, rejection=rejection)
+        if result.outcome is Outcome.RETRACTION_TOO_LATE:
+            rejection = Rejection(
+                reason=RejectReason.TOO_LATE, event_id=event.event_id, source_offset=admitted.source_offset,
+                message="the retracted event is older than the allowed lateness and settled; it stays")
+            counts.rejected(rejection.reason.value)
+            return PersonStep(False, rejection=rejection)
+        if result.outcome is Outcome.CONFLICTING:
+            rejection = Rejection(
+                reason=RejectReason.CONFLICTING_DUPLICATE, event_id=event.event_id,
+                source_offset=admitted.source_offset,
+                message="this event_id came before with other content; neither version is used (send a "
+                        "retraction and a new event_id to correct a record)")
+            counts.rejected(rejection.reason.value)
+            return PersonStep(True, result.flags, result.unit_updates, rejection)  # the id is void now
         counts.accepted(event.event_type, epoch(event.occurred_at), admitted.arrival)
         return PersonStep(True, result.flags, result.unit_updates)
 
     def handle(self, state: PersonState, event: PersonEvent, arrival: int, subject: str) -> PersonStageResult:
         fact = fact_of(event, self.config.timezone)
         result = self.tracker.apply(state, fact, arrival, subject)
-        if result.outcome is not Outcome.ACCEPTED:
+        if result.outcome not in (Outcome.ACCEPTED, Outcome.CONFLICTING):
             return PersonStageResult(result.outcome, [], [])
         seq = state.seq
         by_unit = group_by_unit(result.deltas)
         updates = {u: UnitUpdate(u, subject, seq, deltas) for u, deltas in by_unit.items()}
-        if event.event_type in CARE_EVENT_KINDS:
+        if result.outcome is Outcome.ACCEPTED and event.event_type in CARE_EVENT_KINDS:
             update = updates.setdefault(event.unit_id, UnitUpdate(event.unit_id, subject, seq))
             update.presence.append((subject, fact.day))
         return PersonStageResult(result.outcome, result.flags, [updates[u] for u in sorted(updates)])

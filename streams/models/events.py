@@ -94,11 +94,23 @@ class Enrollment(_PersonEvent):
     program: Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
 
 
+class Retraction(_PersonEvent):
+    """The source takes back an event it sent (a record corrected or entered in error): the retracted
+    event's effect on indicators and rules is removed and flags that rested on it are withdrawn. Must
+    arrive within the allowed lateness of the retracted event; before it is fine too."""
+
+    event_type: Literal[EventKind.RETRACTION]
+    retracts: EventId = Field(description="event_id of the event taken back (of the same person).")
+    retracted_occurred_at: AwareDatetime = Field(
+        description="occurred_at of the event taken back: a retraction is accepted while that event is "
+                    "within the allowed lateness, and rejected too_late after (its effect is settled).")
+
+
 Event = Annotated[
-    SickLeave | Staffing | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment,
+    SickLeave | Staffing | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment | Retraction,
     Field(discriminator="event_type"),
 ]
-PersonEvent = SickLeave | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment
+PersonEvent = SickLeave | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment | Retraction
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

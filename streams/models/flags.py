@@ -16,6 +16,12 @@ class FlagStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class WithdrawnBecause(StrEnum):
+    LATE_DATA = "late_data"  # events that arrived later (within the allowed lateness) change the picture
+    RETRACTION = "retraction"  # the source retracted an event the flag rested on
+    CONFLICTING_DUPLICATE = "conflicting_duplicate"  # an event it rested on came in two versions
+
+
 class Interval(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -112,6 +118,9 @@ class Flag(BaseModel):
         default=FlagStatus.RAISED,
         description="`withdrawn` when late-arriving events show the condition did not hold after all.",
     )
+    withdrawn_because: WithdrawnBecause | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Why a withdrawn flag no longer holds (left out while the flag is raised).")
     subject_kind: Literal["person", "unit"]
     subject_id: str = Field(description="Unit id, or the person's keyed pseudonym (HMAC), never a raw id.")
     unit_id: str

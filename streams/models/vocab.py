@@ -20,12 +20,13 @@ class EventKind(StrEnum):
     DISCHARGE = "discharge"
     HOME_CARE_CONTACT = "home_care_contact"
     ENROLLMENT = "enrollment"
+    RETRACTION = "retraction"  # the source takes back an event it sent (`retracts`: its event_id)
 
 
 UNIT_EVENT_KINDS = frozenset({EventKind.STAFFING})  # about a unit, not a person
 PERSON_EVENT_KINDS = frozenset(EventKind) - UNIT_EVENT_KINDS
 HR_EVENT_KINDS = frozenset({EventKind.SICK_LEAVE, EventKind.STAFFING})  # employees of a workplace
-CARE_EVENT_KINDS = PERSON_EVENT_KINDS - HR_EVENT_KINDS  # persons in the care of a unit
+CARE_EVENT_KINDS = PERSON_EVENT_KINDS - HR_EVENT_KINDS - {EventKind.RETRACTION}  # persons in a unit's care
 
 
 class UnitMetric(StrEnum):

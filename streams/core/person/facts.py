@@ -12,6 +12,7 @@ from streams.models.events import (
     Enrollment,
     HomeCareContact,
     PersonEvent,
+    Retraction,
     SickLeave,
 )
 from streams.models.vocab import EventKind
@@ -43,6 +44,8 @@ def fact_of(event: PersonEvent, tz: str) -> Fact:
         return Fact(*base, ref=event.stay_id)
     if isinstance(event, HomeCareContact):
         return Fact(*base, value=float(event.minutes), planned=event.planned)
+    if isinstance(event, Retraction):  # value: when the retracted event occurred (epoch seconds)
+        return Fact(*base, value=float(epoch(event.retracted_occurred_at)), ref=event.retracts)
     if isinstance(event, Enrollment):
         return Fact(*base, ref=event.program)
     return Fact(*base)  # an event with nothing but its time, kind and unit (e.g. an ED visit)

@@ -12,7 +12,8 @@ late does not depend on other people's traffic or on partitioning.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -21,15 +22,22 @@ from streams.core.person.facts import Fact, fact_from_list
 from streams.core.person.fold import ContribKey, Emits, PersonFold
 from streams.core.person.rules import RULES, PersonRule
 from streams.core.person.steps import PersonSteps
-from streams.models.flags import Flag, FlagStatus
+from streams.models.flags import Flag, FlagStatus, WithdrawnBecause
+from streams.models.vocab import EventKind
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 class Outcome(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     TOO_LATE = "too_late"
+    CONFLICTING = "conflicting"  # the same id with other content: both versions are void
+    RETRACTION_TOO_LATE = "retraction_too_late"  # the retracted event is settled
+
+
+UNKNOWN = -1  # the digest of an id recorded by state version 1 (any copy of it is a duplicate)
+VOID = -2  # an id whose event was retracted or came in two versions: it has no effect
 
 
 @dataclass(slots=True)
@@ -44,7 +52,7 @@ class PersonState:
     clock: int = 0
     checkpoint: PersonFold = field(default_factory=PersonFold)
     pending: list[Fact] = field(default_factory=list)
-    seen: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # event id -> (t, digest | VOID)
     seq: int = 0  # accepted events so far: lets the unit stage recognise a re-sent update
     current: PersonFold | None = None
 
@@ -54,19 +62,20 @@ class PersonState:
             "clock": self.clock,
             "checkpoint": self.checkpoint.to_dict(),
             "pending": [list(f) for f in self.pending],
-            "seen": self.seen,
+            "seen": {k: list(v) for k, v in self.seen.items()},
             "seq": self.seq,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> PersonState:  # type: ignore[type-arg]
-        if d.get("version") != STATE_VERSION:
+        if d.get("version") not in (1, STATE_VERSION):  # 1: seen ids without digests
             raise ValueError(f"unknown person state version {d.get('version')!r}")
         return cls(
             clock=int(d["clock"]),
             checkpoint=PersonFold.from_dict(d["checkpoint"]),
             pending=[fact_from_list(f) for f in d["pending"]],
-            seen={str(k): int(v) for k, v in d["seen"].items()},
+            seen={str(k): (int(v), UNKNOWN) if isinstance(v, int) else (int(v[0]), int(v[1]))
+                  for k, v in d["seen"].items()},
             seq=int(d["seq"]),
         )
 
@@ -87,44 +96,89 @@ class PersonTracker:
 
     def apply(self, state: PersonState, fact: Fact, arrival: int, subject: str) -> PersonResult:
         """Take one fact that arrived at `arrival` (epoch s, event-time domain). Mutates `state`."""
-        if fact.event_id in state.seen:
-            return PersonResult(Outcome.DUPLICATE)
+        digest = fact_digest(fact)
+        known = state.seen.get(fact.event_id)
+        if known is not None:
+            if known[1] in (digest, UNKNOWN, VOID):
+                return PersonResult(Outcome.DUPLICATE)
+            return self._conflict(state, fact.event_id, subject)  # the same id, other content
         clock = max(state.clock, arrival)
         horizon = clock - self._lateness
         if fact.t < horizon:
             return PersonResult(Outcome.TOO_LATE)
+        if fact.kind == EventKind.RETRACTION and (fact.value < horizon or self._settled(state, fact.ref)):
+            return PersonResult(Outcome.RETRACTION_TOO_LATE)  # the retracted event is settled
         state.clock = clock
         state.seq += 1
-        state.seen[fact.event_id] = fact.t
-        current = self._cache(state, subject)
-        result = PersonResult(Outcome.ACCEPTED)
-        if not state.pending or fact > state.pending[-1]:
+        state.seen[fact.event_id] = (fact.t, digest)
+        if fact.kind == EventKind.RETRACTION:
+            result = self._retract(state, fact, subject)
+        elif not state.pending or fact > state.pending[-1]:
             # In event-time order (the usual case): one step, and what it concludes is the change.
+            current = self._cache(state, subject)
             step = Emits()
             self.rules.step(current, fact, subject, step)
             state.pending.append(fact)
-            result.flags = list(step.flags.values())
-            result.deltas = {k: v for k, v in step.contrib.items() if abs(v) > 1e-9}
+            result = PersonResult(Outcome.ACCEPTED, list(step.flags.values()),
+                                  {k: v for k, v in step.contrib.items() if abs(v) > 1e-9})
         else:
-            # Late: replay the pending facts from the checkpoint without and with the late one, and
-            # send the difference of what the two tails conclude.
+            # Late: the pending facts from the late one on are folded again, and the difference of what
+            # they conclude without and with it goes out.
             i = bisect.bisect(state.pending, fact)
-            fold = state.checkpoint.copy()
-            for f in state.pending[:i]:
-                self.rules.step(fold, f, subject, Emits())
-            before, old_tail = fold.copy(), Emits()
-            for f in state.pending[i:]:
-                self.rules.step(before, f, subject, old_tail)
-            state.pending.insert(i, fact)
-            new_tail = Emits()
-            for f in state.pending[i:]:
-                self.rules.step(fold, f, subject, new_tail)
-            result.flags = _flag_changes(old_tail.flags, new_tail.flags)
-            result.deltas = _contrib_changes(old_tail.contrib, new_tail.contrib)
-            state.current = fold
+            result = self._refold(state, i, lambda pending: pending.insert(i, fact), subject,
+                                  Outcome.ACCEPTED, WithdrawnBecause.LATE_DATA)
         self._settle(state, subject, horizon)
         self._forget_ids(state, horizon)
         return result
+
+    def _retract(self, state: PersonState, retraction: Fact, subject: str) -> PersonResult:
+        """A retraction: the retracted event has no effect, whether it came before or comes after."""
+        target = retraction.ref
+        known = state.seen.get(target)
+        if known is None:  # not here yet: when it comes, it is ignored
+            state.seen[target] = (retraction.t, VOID)
+            return PersonResult(Outcome.ACCEPTED)
+        if known[1] == VOID:
+            return PersonResult(Outcome.ACCEPTED)
+        i = _index_of(state.pending, target)
+        assert i is not None, "apply() turns away a retraction of a settled event"
+        state.seen[target] = (known[0], VOID)
+        return self._refold(state, i, lambda pending: pending.pop(i), subject, Outcome.ACCEPTED,
+                            WithdrawnBecause.RETRACTION)
+
+    @staticmethod
+    def _settled(state: PersonState, event_id: str) -> bool:
+        """The event was taken and is now part of the checkpoint: it can no longer be taken back."""
+        known = state.seen.get(event_id)
+        return known is not None and known[1] != VOID and _index_of(state.pending, event_id) is None
+
+    def _conflict(self, state: PersonState, event_id: str, subject: str) -> PersonResult:
+        """Two versions of one event: neither is used, whichever came first (within the lateness)."""
+        t, _ = state.seen[event_id]
+        state.seen[event_id] = (t, VOID)
+        i = _index_of(state.pending, event_id)
+        if i is None:  # settled before the second version came: it stays (README, duplicates)
+            return PersonResult(Outcome.CONFLICTING)
+        state.seq += 1
+        return self._refold(state, i, lambda pending: pending.pop(i), subject, Outcome.CONFLICTING,
+                            WithdrawnBecause.CONFLICTING_DUPLICATE)
+
+    def _refold(self, state: PersonState, i: int, change: Callable[[list[Fact]], object], subject: str,
+                outcome: Outcome, because: WithdrawnBecause) -> PersonResult:
+        """Fold the pending facts from index `i` before and after `change`; the difference goes out."""
+        fold = state.checkpoint.copy()
+        for f in state.pending[:i]:
+            self.rules.step(fold, f, subject, Emits())
+        before, old_tail = fold.copy(), Emits()
+        for f in state.pending[i:]:
+            self.rules.step(before, f, subject, old_tail)
+        change(state.pending)
+        new_tail = Emits()
+        for f in state.pending[i:]:
+            self.rules.step(fold, f, subject, new_tail)
+        state.current = fold
+        return PersonResult(outcome, _flag_changes(old_tail.flags, new_tail.flags, because),
+                            _contrib_changes(old_tail.contrib, new_tail.contrib))
 
     def current(self, state: PersonState, subject: str) -> PersonFold:
         """The fold over every accepted fact: what the person's indicators are read from."""
@@ -154,19 +208,29 @@ class PersonTracker:
         seen = state.seen
         while seen:
             oldest = next(iter(seen))
-            if seen[oldest] >= cutoff:
+            if seen[oldest][0] >= cutoff:
                 break
             del seen[oldest]
 
 
-def _flag_changes(before: dict[str, Flag], after: dict[str, Flag]) -> list[Flag]:
+def _flag_changes(before: dict[str, Flag], after: dict[str, Flag], because: WithdrawnBecause) -> list[Flag]:
     changes = [flag for fid, flag in after.items() if before.get(fid) != flag]
     changes += [
-        flag.model_copy(update={"status": FlagStatus.WITHDRAWN})
+        flag.model_copy(update={"status": FlagStatus.WITHDRAWN, "withdrawn_because": because})
         for fid, flag in before.items()
         if fid not in after
     ]
     return changes
+
+
+def _index_of(pending: list[Fact], event_id: str) -> int | None:
+    return next((i for i, f in enumerate(pending) if f.event_id == event_id), None)
+
+
+def fact_digest(fact: Fact) -> int:
+    """What an event says, without its id: two events with one id and different digests conflict."""
+    text = f"{fact.t}|{fact.kind}|{fact.unit_id}|{fact.day}|{fact.value!r}|{fact.planned}|{fact.ref}"
+    return zlib.crc32(text.encode())
 
 
 def _contrib_changes(before: dict[ContribKey, float], after: dict[ContribKey, float]) -> dict[ContribKey, float]:
