@@ -18,7 +18,7 @@ from streams.core.org.state import OrgState, UnitDrift
 from streams.core.org.unit_step import UnitDriftStep
 from streams.core.timebase import week_days, week_of
 from streams.core.unit.tracker import DaySummary
-from streams.models.flags import DriftEvidence, Flag, FlagStatus
+from streams.models.flags import DriftEvidence, Flag, FlagStatus, WithdrawnBecause
 
 
 class OrgDrift:
@@ -74,7 +74,8 @@ class OrgDrift:
         self._forget(state)
 
         changes = [f for fid, f in after.items() if before.get(fid) != f]
-        changes += [f.model_copy(update={"status": FlagStatus.WITHDRAWN})
+        changes += [f.model_copy(update={"status": FlagStatus.WITHDRAWN,
+                                         "withdrawn_because": WithdrawnBecause.LATE_DATA})
                     for fid, f in before.items() if fid not in after]
         return changes
 
