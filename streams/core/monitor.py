@@ -67,6 +67,9 @@ class StepResult:
     flags: list[Flag] = field(default_factory=list)
 
 
+FLUSH_EVERY = 1000  # lines: replay folds late facts in per batch of this many, as the worker per batch
+
+
 class Monitor:
     """The stages of core/stages.py in one loop, each event through all of them before the next."""
 
@@ -84,6 +87,7 @@ class Monitor:
         self.counts = TallyCounts(self.tally)
         self.clock: StreamClock[tuple[Event, str | None]] = StreamClock(config.max_ahead_s)
         self._offered: Event | None = None
+        self._late: set[str] = set()  # persons with late facts not yet folded in (see flush)
 
     def feed(self, raw: bytes | str, now: dt.datetime, *,
              source_offset: str | None = None) -> list[tuple[Event | None, StepResult]]:
@@ -96,12 +100,30 @@ class Monitor:
             return [(None, StepResult(rejection=decoded))]
         self._offered = decoded
         released = self.clock.offer(epoch(decoded.occurred_at), (decoded, source_offset), decoded.event_id)
-        return [(event, self._admit(event, arrival, offset)) for (event, offset), arrival in released]
+        results: list[tuple[Event | None, StepResult]] = [
+            (event, self._admit(event, arrival, offset)) for (event, offset), arrival in released]
+        if self.tally.read % FLUSH_EVERY == 0:
+            self.flush()
+        return results
+
+    def flush(self) -> list[Flag]:
+        """Fold in the late facts of every person who has any (a batch's end; see PersonTracker)."""
+        flags: list[Flag] = []
+        for subject in sorted(self._late):
+            step = self.person_stage.flush(self.persons[subject], subject)
+            flags += step.flags
+            for update in step.unit_updates:
+                self._to_unit(update, flags, None)
+        self._late.clear()
+        self._record(flags)
+        return flags
 
     def finish(self) -> list[tuple[Event | None, StepResult]]:
-        """The end of the input: the results of the lines still held."""
-        return [(event, self._admit(event, arrival, offset))
-                for (event, offset), arrival in self.clock.drain()]
+        """The end of the input: the results of the lines still held; every late fact folded in."""
+        results: list[tuple[Event | None, StepResult]] = [
+            (event, self._admit(event, arrival, offset)) for (event, offset), arrival in self.clock.drain()]
+        self.flush()
+        return results
 
     def process(self, raw: bytes | str, now: dt.datetime, *, arrival: int | None = None,
                 source_offset: str | None = None) -> StepResult:
@@ -112,12 +134,15 @@ class Monitor:
             if results and results[0][0] is None:
                 return results[0][1]
             mine = [r for event, r in results if event is not None and event is self._offered]
-            return mine[0] if mine else StepResult(held=True)
-        self.tally.read += 1
-        decoded = self.admit.decode(raw, now, source_offset, self.counts)
-        if isinstance(decoded, Rejection):
-            return StepResult(rejection=decoded)
-        return self._admit(decoded, arrival, source_offset)
+            result = mine[0] if mine else StepResult(held=True)
+        else:
+            self.tally.read += 1
+            decoded = self.admit.decode(raw, now, source_offset, self.counts)
+            if isinstance(decoded, Rejection):
+                return StepResult(rejection=decoded)
+            result = self._admit(decoded, arrival, source_offset)
+        result.flags += self.flush()  # one line at a time: its late facts are folded in at once
+        return result
 
     def _admit(self, event: Event, arrival: int, source_offset: str | None) -> StepResult:
         duplicates = self.tally.duplicates
@@ -135,6 +160,8 @@ class Monitor:
             if state is None:
                 state = self.persons[subject] = PersonState()
             step = self.person_stage.step(state, admitted, self.counts)
+            if state.late_from is not None:
+                self._late.add(subject)
             rejection = step.rejection
             flags += step.flags
             for update in step.unit_updates:

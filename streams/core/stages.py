@@ -165,6 +165,17 @@ class PersonStage:
         counts.accepted(event.event_type, epoch(event.occurred_at), admitted.arrival)
         return PersonStep(True, result.flags, result.unit_updates)
 
+    def flush(self, state: PersonState, subject: str) -> PersonStep:
+        """Fold a person's late facts in (core/person/tracker.py): call at the end of a batch, and
+        before a state is written. What they change goes out like any step's outputs."""
+        result = self.tracker.flush(state, subject)
+        if not (result.flags or result.deltas):
+            return PersonStep(False)
+        state.seq += 1
+        by_unit = group_by_unit(result.deltas)
+        updates = [UnitUpdate(u, subject, state.seq, deltas) for u, deltas in sorted(by_unit.items())]
+        return PersonStep(True, result.flags, updates)
+
     def handle(self, state: PersonState, event: PersonEvent, arrival: int, subject: str) -> PersonStageResult:
         fact = fact_of(event, self.config.timezone)
         result = self.tracker.apply(state, fact, arrival, subject)

@@ -68,16 +68,22 @@ def run(rule: type[PersonRule], arrivals: list[tuple[int, Fact]], *, reload_ever
     tracker = PersonTracker(CONFIG, rules=[rule])
     state = PersonState()
     open_flags: dict[str, Flag] = {}
-    for i, (arrival, fact) in enumerate(arrivals):
-        if reload_every and i % reload_every == 0:
-            state = PersonState.from_dict(json.loads(json.dumps(state.to_dict())))
-        result = tracker.apply(state, fact, arrival, "p_subject")
-        assert result.outcome is Outcome.ACCEPTED
-        for flag in result.flags:
+
+    def take(flags: list[Flag]) -> None:
+        for flag in flags:
             if flag.status is FlagStatus.WITHDRAWN:
                 open_flags.pop(flag.flag_id, None)
             else:
                 open_flags[flag.flag_id] = flag
+
+    for i, (arrival, fact) in enumerate(arrivals):
+        if reload_every and i % reload_every == 0:  # a batch's end: late facts folded in, state written
+            take(tracker.flush(state, "p_subject").flags)
+            state = PersonState.from_dict(json.loads(json.dumps(state.to_dict())))
+        result = tracker.apply(state, fact, arrival, "p_subject")
+        assert result.outcome is Outcome.ACCEPTED
+        take(result.flags)
+    take(tracker.flush(state, "p_subject").flags)
     return open_flags
 
 
