@@ -10,6 +10,9 @@
 # Environment:
 #   KAFKA_PORT             broker port                (9092)
 #   KAFKA_CONTROLLER_PORT  KRaft controller port      (9093)
+#   KAFKA_SASL_PORT        SASL_PLAINTEXT listener    (9094; mechanism PLAIN)
+#   KAFKA_SASL_USER        its one user               (monitor)
+#   KAFKA_SASL_PASSWORD    its password               (local-dev-sasl-password; loopback only)
 #   KAFKA_DATA_DIR         data, logs, pid file       (/tmp/outcome-monitor-kafka)
 #   KAFKA_CACHE_DIR        jar cache                  (~/.cache/outcome-monitor/kafka-3.9.1)
 #   KAFKA_HEAP_OPTS        broker heap                (-Xmx512m -Xms256m)
@@ -28,6 +31,9 @@ POM="$CONF_DIR/pom.xml"
 
 PORT="${KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+SASL_PORT="${KAFKA_SASL_PORT:-9094}"
+SASL_USER="${KAFKA_SASL_USER:-monitor}"
+SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-local-dev-sasl-password}"
 DATA_DIR="${KAFKA_DATA_DIR:-/tmp/outcome-monitor-kafka}"
 CACHE_DIR="${KAFKA_CACHE_DIR:-$HOME/.cache/outcome-monitor/kafka-$KAFKA_VERSION}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
@@ -135,6 +141,9 @@ render_props() {
   esc_dir="$(printf '%s' "$DATA_DIR" | sed 's/[&|\\]/\\&/g')"
   sed -e "s|@KAFKA_PORT@|$PORT|g" \
       -e "s|@KAFKA_CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+      -e "s|@KAFKA_SASL_PORT@|$SASL_PORT|g" \
+      -e "s|@KAFKA_SASL_USER@|$SASL_USER|g" \
+      -e "s|@KAFKA_SASL_PASSWORD@|$SASL_PASSWORD|g" \
       -e "s|@KAFKA_DATA_DIR@|$esc_dir|g" \
       "$CONF_DIR/server.properties" >"$PROPS.tmp"
   mv "$PROPS.tmp" "$PROPS"

@@ -44,7 +44,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
         bootstrap = args.bootstrap or settings.bootstrap_servers
         _ensure_input_topic(bootstrap, settings.topics.events, settings)
-        prod = producer(bootstrap)
+        prod = producer(bootstrap, settings.kafka)
         try:
             report = publish_lines(simulated_lines(generate(scenario)), prod, settings.topics.events,
                                    settings.monitor, send_invalid=True, rate=args.rate,
@@ -71,7 +71,8 @@ def _ensure_input_topic(bootstrap: str, topic: str, settings: Settings) -> None:
     broker's auto-creation never picks another count."""
     from streams.agents.topics import TopicSpec, ensure_topics
 
-    ensure_topics(bootstrap, [TopicSpec(topic, settings.topics.partitions)])
+    ensure_topics(bootstrap, [TopicSpec(topic, settings.topics.partitions)], settings.kafka,
+                  settings.topics.replication_factor)
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
@@ -84,7 +85,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     bootstrap = args.bootstrap or settings.bootstrap_servers
     topic = args.topic or settings.topics.events
     _ensure_input_topic(bootstrap, topic, settings)
-    prod = producer(bootstrap)
+    prod = producer(bootstrap, settings.kafka)
     try:
         report = publish_lines(read_lines(str(args.events)), prod, topic,
                                settings.monitor, send_invalid=args.send_invalid, stamp=args.timestamps,
@@ -104,7 +105,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from streams.observe.metrics import Metrics
 
     settings.pseudonym_key_bytes()  # refuse the demo key before anything starts
-    ensure_topics(settings.bootstrap_servers, topic_specs(settings))
+    settings.kafka.check()
+    ensure_topics(settings.bootstrap_servers, topic_specs(settings), settings.kafka,
+                  settings.topics.replication_factor)
     app = build_app(settings, Metrics())
     # the broker reader assigns one partition per range it reads; aiokafka logs each change at INFO
     logging.getLogger("aiokafka.consumer.subscription_state").setLevel(logging.WARNING)
@@ -123,7 +126,7 @@ def cmd_flags(args: argparse.Namespace, settings: Settings) -> int:
     from streams.files.flagview import show
 
     return show(args.bootstrap or settings.bootstrap_servers, args.topic or settings.topics.flags,
-                follow=args.follow, as_json=args.json)
+                follow=args.follow, as_json=args.json, access=settings.kafka)
 
 
 def cmd_grafana(args: argparse.Namespace, settings: Settings) -> int:
@@ -147,7 +150,7 @@ def cmd_grafana(args: argparse.Namespace, settings: Settings) -> int:
     elif not args.no_annotations:
         from streams.files.flagview import final_flags
 
-        flags = final_flags(args.bootstrap or settings.bootstrap_servers, settings.topics.flags)
+        flags = final_flags(args.bootstrap or settings.bootstrap_servers, settings.topics.flags, settings.kafka)
     api = connect(args.url, token=args.token, user=args.user, password=args.password)
     print(provision(api, args.prometheus_url, flags).text())
     return 0

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streams.core.config import MonitorConfig
+from streams.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class Topics(BaseSettings):
     rejected: str = "care.events.rejected"
     flags: str = "outcome.flags"
     partitions: int = Field(default=8, ge=1)
+    replication_factor: int = Field(default=1, ge=1, description="Of every topic the project creates.")
 
 
 class Settings(BaseSettings):
@@ -58,6 +60,7 @@ class Settings(BaseSettings):
         default=None, description="For tests only: the persons stage raises on this event id, to show that a "
                                   "defect in one item goes to the dead-letter topic and the rest flows.")
     topics: Topics = Topics()
+    kafka: KafkaAccess = KafkaAccess()
     monitor: MonitorConfig = MonitorConfig()
 
     def pseudonym_key_bytes(self) -> bytes:

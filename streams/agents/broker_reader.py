@@ -17,6 +17,7 @@ import logging
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams.agents.records import InputRecord, from_aiokafka
+from streams.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,9 @@ MAX_RECORDS = 5000
 
 
 class BrokerReader:
-    def __init__(self, bootstrap: str, client_id: str) -> None:
+    def __init__(self, bootstrap: str, client_id: str, access: KafkaAccess | None = None) -> None:
         self.bootstrap, self.client_id = bootstrap, client_id
+        self.access = access or KafkaAccess()
         self._consumer: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
         self._start_lock = asyncio.Lock()  # one reader for every agent: one range at a time
@@ -39,7 +41,8 @@ class BrokerReader:
         if self._consumer is None:
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
                                         group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                                        fetch_max_wait_ms=100, max_partition_fetch_bytes=4 * 1024 * 1024)
+                                        fetch_max_wait_ms=100, max_partition_fetch_bytes=4 * 1024 * 1024,
+                                        **self.access.aiokafka())
             await consumer.start()
             self._consumer = consumer
         return self._consumer

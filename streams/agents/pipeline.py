@@ -120,7 +120,8 @@ class Pipeline:
         # where each agent stands on each input partition (streams/agents/positions.py)
         self.positions = self._table("positions", n)
         self.org_positions = self._table("org-positions", 1)
-        self.reader = BrokerReader(self.settings.bootstrap_servers, f"{self.settings.app_id}-reader")
+        self.reader = BrokerReader(self.settings.bootstrap_servers, f"{self.settings.app_id}-reader",
+                                   self.settings.kafka)
         self.person_cache: StateCache[PersonState] = StateCache(
             self.persons, lambda raw: PersonState.from_dict(loads_dict(raw)), lambda _: PersonState(),
             max_entries=self.settings.decoded_person_states)

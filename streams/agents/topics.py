@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from streams.kafka_access import KafkaAccess
+
 log = logging.getLogger(__name__)
 
 
@@ -22,17 +24,19 @@ class TopicMismatch(RuntimeError):
     pass
 
 
-def ensure_topics(bootstrap: str, specs: list[TopicSpec], timeout_ms: int = 30_000) -> list[str]:
+def ensure_topics(bootstrap: str, specs: list[TopicSpec], access: KafkaAccess | None = None,
+                  replication_factor: int = 1, timeout_ms: int = 30_000) -> list[str]:
     """Create what is missing; refuse to run on an existing topic with another partition count."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="outcome-monitor-admin",
-                             request_timeout_ms=timeout_ms)
+                             request_timeout_ms=timeout_ms, **(access or KafkaAccess()).kafka_python())
     created = []
     try:
         existing = set(admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         for spec in missing:
             try:
-                admin.create_topics([NewTopic(spec.name, spec.partitions, 1, topic_configs=spec.config)])
+                admin.create_topics([NewTopic(spec.name, spec.partitions, replication_factor,
+                                              topic_configs=spec.config)])
                 created.append(spec.name)
             except TopicAlreadyExistsError:
                 pass

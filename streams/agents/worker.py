@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import faust
+
 from streams.agents import flag_store, ingest, organisation, pages, persons, units
 from streams.agents.faust_fixes import MonitorApp
 from streams.agents.pipeline import UNIT_PARTITIONS, Pipeline, TopicNames
 from streams.agents.topics import TopicSpec
+from streams.kafka_access import KafkaAccess
 from streams.observe.metrics import Metrics
 from streams.settings import Settings
 
@@ -33,6 +36,17 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(names.unit_updates, UNIT_PARTITIONS),
         TopicSpec(names.day_summaries, 1),
     ]
+
+
+def faust_credentials(access: KafkaAccess) -> Any:
+    """faust's form of the same access (faust builds its aiokafka clients from it)."""
+    password = access.sasl_password.get_secret_value() if access.sasl_password is not None else None
+    if access.uses_sasl:
+        return faust.SASLCredentials(username=access.sasl_username, password=password,
+                                     ssl_context=access.ssl_context(), mechanism=access.sasl_mechanism)
+    if access.uses_tls:
+        return faust.SSLCredentials(access.ssl_context())
+    return None
 
 
 def build_app(settings: Settings, metrics: Metrics) -> Any:
@@ -53,7 +67,8 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
         web_stats_enabled=False,
         web_metrics_enabled=False,
         topic_partitions=settings.topics.partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.topics.replication_factor,
+        broker_credentials=faust_credentials(settings.kafka),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         stream_publish_on_commit=False,

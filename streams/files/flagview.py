@@ -8,6 +8,8 @@ from typing import IO
 
 from kafka import KafkaConsumer, TopicPartition
 
+from streams.kafka_access import KafkaAccess
+
 
 def describe(value: bytes) -> str:
     try:
@@ -22,9 +24,10 @@ def describe(value: bytes) -> str:
     return json.dumps(doc)
 
 
-def show(bootstrap: str, topic: str, follow: bool, as_json: bool, out: IO[str] = sys.stdout) -> int:
+def show(bootstrap: str, topic: str, follow: bool, as_json: bool, out: IO[str] = sys.stdout,
+         access: KafkaAccess | None = None) -> int:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             client_id="outcome-monitor-flags")
+                             client_id="outcome-monitor-flags", **(access or KafkaAccess()).kafka_python())
     parts = consumer.partitions_for_topic(topic) or set()
     if not parts:
         print(f"flags: no topic {topic!r} on {bootstrap}", file=sys.stderr)
@@ -49,10 +52,10 @@ def show(bootstrap: str, topic: str, follow: bool, as_json: bool, out: IO[str] =
         consumer.close()
 
 
-def final_flags(bootstrap: str, topic: str) -> list[dict[str, object]]:
+def final_flags(bootstrap: str, topic: str, access: KafkaAccess | None = None) -> list[dict[str, object]]:
     """The flag store's view: the last record per flag_id, withdrawn ones left out."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             client_id="outcome-monitor-flags")
+                             client_id="outcome-monitor-flags", **(access or KafkaAccess()).kafka_python())
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not tps:

@@ -27,6 +27,7 @@ from streams.core.decode import decode_event
 from streams.core.stream_clock import StreamClock
 from streams.core.timebase import epoch
 from streams.files.replay import InputEndedEarly, numbered_lines
+from streams.kafka_access import KafkaAccess
 from streams.models.events import ARRIVAL_HEADER, Staffing
 from streams.models.rejections import Rejection
 from streams.progress import Progress
@@ -51,9 +52,9 @@ class PublishReport:
         return "\n".join(lines)
 
 
-def producer(bootstrap: str) -> KafkaProducer:
+def producer(bootstrap: str, access: KafkaAccess | None = None) -> KafkaProducer:
     return KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5,
-                         client_id="outcome-monitor-publish")
+                         client_id="outcome-monitor-publish", **(access or KafkaAccess()).kafka_python())
 
 
 def publish_lines(lines: Iterable[tuple[int, bytes]], prod: KafkaProducer, topic: str, config: MonitorConfig, *,
