@@ -146,7 +146,11 @@ def cmd_grafana(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     flags: list[dict[str, object]] = []
     if args.flags:
-        flags = [json.loads(line) for line in args.flags.read_text().splitlines() if line.strip()]
+        try:
+            flags = [json.loads(line) for line in args.flags.read_text().splitlines() if line.strip()]
+        except (OSError, ValueError) as exc:
+            print(f"grafana provision: cannot read the flags file {args.flags}: {exc}", file=sys.stderr)
+            return 2
     elif not args.no_annotations:
         from streams.files.flagview import final_flags
 

@@ -42,4 +42,9 @@ def arrival_of(headers: Iterable[tuple[str, bytes | None]], record_timestamp_ms:
                              message=f"header {ARRIVAL_HEADER} must be epoch seconds (an integer or a decimal "
                                      f"from 0 to {MAX_EPOCH_S}), got {len(raw)} byte(s): '{shown}'")
         return Arrival(seconds, True)
-    return Arrival(record_timestamp_ms // 1000, False)
+    seconds = record_timestamp_ms // 1000
+    if not 0 <= seconds <= MAX_EPOCH_S:  # a producer's clock in microseconds, say: not a time we can use
+        return Rejection(reason=RejectReason.INVALID_RECORD_TIMESTAMP, source_offset=source_offset,
+                         message=f"the record timestamp ({record_timestamp_ms} ms) is not a time from 1970 to 9999; "
+                                 f"set the producer's timestamps in milliseconds, or send {ARRIVAL_HEADER}")
+    return Arrival(seconds, False)

@@ -12,10 +12,20 @@ from streams.kafka_access import KafkaAccess
 
 
 def describe(value: bytes) -> str:
+    """One line per record; a record that is not what the topic should hold is shown as it is."""
     try:
-        doc = json.loads(value)
-    except ValueError:
-        return value[:200].decode("utf-8", "replace")
+        return _one_line(_describe(json.loads(value)))
+    except (ValueError, KeyError, TypeError):
+        return _one_line(value[:200].decode("utf-8", "replace"))
+
+
+def _one_line(text: str) -> str:
+    """No character that would end or reorder the printed line (U+2028/9, controls, bidi overrides)."""
+    return "".join(ch if ch.isprintable() and ch not in "\u2028\u2029\u202a\u202b\u202c\u202d\u202e" else "?"
+                   for ch in text)
+
+
+def _describe(doc: dict) -> str:  # type: ignore[type-arg]
     if "flag_id" in doc:
         return (f"{doc['raised_at']}  {doc['status']:<9} {doc['rule']:<26} {doc['subject_kind']:<6} "
                 f"{doc['subject_id']:<36} unit={doc['unit_id']}  {doc['flag_id']}")
@@ -67,8 +77,11 @@ def final_flags(bootstrap: str, topic: str, access: KafkaAccess | None = None) -
         while any(consumer.position(tp) < ends[tp] for tp in tps):
             for records in consumer.poll(timeout_ms=1000).values():
                 for rec in records:
-                    doc = json.loads(rec.value)
-                    last[str(doc["flag_id"])] = doc
+                    try:
+                        doc = json.loads(rec.value)
+                        last[str(doc["flag_id"])] = doc
+                    except (ValueError, KeyError, TypeError):
+                        continue  # not a flag (written there by another program): not ours to show
         return [f for f in last.values() if f.get("status") == "raised"]
     finally:
         consumer.close()

@@ -27,6 +27,8 @@ class RejectReason(StrEnum):
     AHEAD_OF_STREAM = "ahead_of_stream"
     #: the `om-arrival` header is present but is not epoch seconds (integer or decimal)
     INVALID_ARRIVAL_HEADER = "invalid_arrival_header"
+    #: no `om-arrival` header, and the record timestamp is not a time from 1970 to 9999
+    INVALID_RECORD_TIMESTAMP = "invalid_record_timestamp"
     #: an unexpected error while processing the record (a defect): isolated so the rest flows
     PROCESSING_FAILED = "processing_failed"
     #: a message on one of the worker's own topics it cannot read (e.g. left there by another version)

@@ -75,3 +75,12 @@ def test_redaction_keeps_what_debugging_needs() -> None:
     assert "19811218-9876" not in out and '"person_id": "[redacted: 13 chars]"' in out
     assert "1735689600" in out, "an epoch timestamp is not a date of birth"
     assert redact_bytes(b'\xff{"p": "8112189876"}') == b'\xff{"p": "[redacted: 10 chars]"}'
+
+
+def test_the_flag_viewer_prints_any_record_on_one_line() -> None:
+    from streams.files.flagview import describe
+
+    for value in (b'{"flag_id": 1}', b"[1, 2]", b'"x"', b"\xff\xfe", '{"reason": "x\u2028y"}'.encode(),
+                  '{"a": "line\u2028break \u202eevil"}'.encode()):
+        line = describe(value)
+        assert "\u2028" not in line and "\u202e" not in line and "\n" not in line
