@@ -85,7 +85,7 @@ class Monitor:
         self.flags: dict[str, Flag] = {}
         self.tally = Tally()
         self.counts = TallyCounts(self.tally)
-        self.clock: StreamClock[tuple[Event, str | None]] = StreamClock(config.max_ahead_s)
+        self.clock: StreamClock[tuple[Event, str | None, int]] = StreamClock(config.max_ahead_s)
         self._offered: Event | None = None
         self._late: set[str] = set()  # persons with late facts not yet folded in (see flush)
 
@@ -99,9 +99,10 @@ class Monitor:
         if isinstance(decoded, Rejection):
             return [(None, StepResult(rejection=decoded))]
         self._offered = decoded
-        released = self.clock.offer(epoch(decoded.occurred_at), (decoded, source_offset), decoded.event_id)
+        occurred = epoch(decoded.occurred_at)
+        released = self.clock.offer(occurred, (decoded, source_offset, occurred), decoded.event_id)
         results: list[tuple[Event | None, StepResult]] = [
-            (event, self._admit(event, arrival, offset)) for (event, offset), arrival in released]
+            (event, self._admit(event, arrival, offset, t)) for (event, offset, t), arrival in released]
         if self.tally.read % FLUSH_EVERY == 0:
             self.flush()
         return results
@@ -121,7 +122,7 @@ class Monitor:
     def finish(self) -> list[tuple[Event | None, StepResult]]:
         """The end of the input: the results of the lines still held; every late fact folded in."""
         results: list[tuple[Event | None, StepResult]] = [
-            (event, self._admit(event, arrival, offset)) for (event, offset), arrival in self.clock.drain()]
+            (event, self._admit(event, arrival, offset, t)) for (event, offset, t), arrival in self.clock.drain()]
         self.flush()
         return results
 
@@ -144,9 +145,10 @@ class Monitor:
         result.flags += self.flush()  # one line at a time: its late facts are folded in at once
         return result
 
-    def _admit(self, event: Event, arrival: int, source_offset: str | None) -> StepResult:
+    def _admit(self, event: Event, arrival: int, source_offset: str | None,
+               occurred: int | None = None) -> StepResult:
         duplicates = self.tally.duplicates
-        admitted = self.admit.admit(event, arrival, source_offset, self.counts)
+        admitted = self.admit.admit(event, arrival, source_offset, self.counts, occurred)
         if isinstance(admitted, Rejection):
             return StepResult(rejection=admitted)
         flags: list[Flag] = []

@@ -48,6 +48,7 @@ class Admitted:
     subject: str | None
     arrival: int
     source_offset: str | None
+    occurred: int | None = None  # epoch seconds of occurred_at, when the door has computed it
 
     def pseudonymised(self) -> Event:
         """The event with the pseudonym in place of the person id (what leaves the door)."""
@@ -80,12 +81,13 @@ class Admit:
         return decoded
 
     def admit(self, event: Event, arrived: int | Rejection, source_offset: str | None,
-              counts: Counts) -> Admitted | Rejection:
+              counts: Counts, occurred: int | None = None) -> Admitted | Rejection:
         """A decoded event with its arrival time: one far ahead of it is `ahead_of_stream`."""
         if isinstance(arrived, Rejection):
             counts.rejected(arrived.reason.value)
             return arrived.model_copy(update={"event_id": event.event_id})
-        ahead = epoch(event.occurred_at) - arrived
+        occurred = epoch(event.occurred_at) if occurred is None else occurred
+        ahead = occurred - arrived
         if ahead > self.config.max_ahead_s:
             counts.rejected(RejectReason.AHEAD_OF_STREAM.value)
             return Rejection(
@@ -94,8 +96,8 @@ class Admit:
                         f"clock), more than the {self.config.max_ahead_days:g} allowed, and the stream did "
                         "not move on with it: a mistyped date? (README: the stream's clock)")
         if isinstance(event, Staffing):
-            return Admitted(event, None, arrived, source_offset)
-        return Admitted(event, self.pseudonymise(event.person_id), arrived, source_offset)
+            return Admitted(event, None, arrived, source_offset, occurred)
+        return Admitted(event, self.pseudonymise(event.person_id), arrived, source_offset, occurred)
 
 
 @dataclass(slots=True)
@@ -140,7 +142,8 @@ class PersonStage:
     def step(self, state: PersonState, admitted: Admitted, counts: Counts) -> PersonStep:
         """One admitted person event against the person's state (keyed by `admitted.subject`)."""
         event = admitted.event
-        result = self.handle(state, event, admitted.arrival, admitted.subject or "")  # type: ignore[arg-type]
+        result = self.handle(state, event, admitted.arrival, admitted.subject or "",  # type: ignore[arg-type]
+                             admitted.occurred)
         if result.outcome is Outcome.DUPLICATE:
             counts.duplicate()
             return PersonStep(False)
@@ -162,7 +165,8 @@ class PersonStage:
                         "retraction and a new event_id to correct a record)")
             counts.rejected(rejection.reason.value)
             return PersonStep(True, result.flags, result.unit_updates, rejection)  # the id is void now
-        counts.accepted(event.event_type, epoch(event.occurred_at), admitted.arrival)
+        occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
+        counts.accepted(event.event_type, occurred, admitted.arrival)
         return PersonStep(True, result.flags, result.unit_updates)
 
     def flush(self, state: PersonState, subject: str) -> PersonStep:
@@ -176,8 +180,9 @@ class PersonStage:
         updates = [UnitUpdate(u, subject, state.seq, deltas) for u, deltas in sorted(by_unit.items())]
         return PersonStep(True, result.flags, updates)
 
-    def handle(self, state: PersonState, event: PersonEvent, arrival: int, subject: str) -> PersonStageResult:
-        fact = fact_of(event, self.config.timezone)
+    def handle(self, state: PersonState, event: PersonEvent, arrival: int, subject: str,
+               occurred: int | None = None) -> PersonStageResult:
+        fact = fact_of(event, self.config.timezone, occurred)
         result = self.tracker.apply(state, fact, arrival, subject)
         if result.outcome not in (Outcome.ACCEPTED, Outcome.CONFLICTING):
             return PersonStageResult(result.outcome, [], [])

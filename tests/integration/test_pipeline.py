@@ -233,3 +233,32 @@ def test_the_hostile_corpus_published_live_is_rejected_line_by_line_and_no_perso
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(worker.url(path_), timeout=5)
         assert err.value.code == 404, path_
+
+
+def test_retractions_and_conflicting_duplicates_give_the_same_flags_live_as_in_replay(
+    ns: Namespace, workers: list[Worker], tmp_path: Path, small_stream: Path
+) -> None:
+    lines = small_stream.read_text().splitlines()
+    events = [(i, json.loads(line)) for i, line in enumerate(lines) if line.startswith("{")]
+    persons = [(i, d) for i, d in events if "person_id" in d and "event_id" in d and "occurred_at" in d]
+    corrected = list(lines)
+    # every 40th person event is retracted a few lines later; every 97th comes again with other content
+    for k, (i, doc) in enumerate(persons[::40]):
+        retraction = {"event_id": f"retract-{k}", "event_type": "retraction", "occurred_at": doc["occurred_at"],
+                      "unit_id": doc["unit_id"], "person_id": doc["person_id"], "retracts": doc["event_id"],
+                      "retracted_occurred_at": doc["occurred_at"]}
+        corrected.insert(min(i + 5 + k, len(corrected)), json.dumps(retraction))
+    for _, doc in persons[::97]:
+        corrected.append(json.dumps({**doc, "unit_id": doc["unit_id"] + "-other"}))
+    path = tmp_path / "corrected.jsonl"
+    path.write_text("\n".join(corrected) + "\n")
+    reference = replayed(path)
+    assert reference.tally.rejected["conflicting_duplicate"] > 0
+    worker = Worker(ns, tmp_path).start()
+    workers.append(worker)
+    worker.wait_ready()
+    publish_file(ns, path)
+    wait_drained(ns, workers)
+    assert final_flags(ns) == replay_flags(reference)
+    letters = [json.loads(v)["reason"] for _, v in read_topic(ns.rejected)]
+    assert letters.count("conflicting_duplicate") == reference.tally.rejected["conflicting_duplicate"]

@@ -31,8 +31,9 @@ class Fact(NamedTuple):
     ref: str = ""
 
 
-def fact_of(event: PersonEvent, tz: str) -> Fact:
-    t = epoch(event.occurred_at)
+def fact_of(event: PersonEvent, tz: str, t: int | None = None) -> Fact:
+    """`t`: epoch seconds of occurred_at when the caller has them already."""
+    t = epoch(event.occurred_at) if t is None else t
     day = local_day(event.occurred_at, tz)
     # unit ids and kinds repeat across millions of facts: one string object each
     base = (t, event.event_id, event.event_type, intern(event.unit_id), day)

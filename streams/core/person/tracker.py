@@ -122,13 +122,15 @@ class PersonTracker:
             result = _merge(self.flush(state, subject), self._retract(state, fact, subject))
         elif not state.pending or fact > state.pending[-1]:
             # In event-time order (the usual case): one step, and what it concludes is the change.
-            result = self.flush(state, subject)
+            flushed = self.flush(state, subject) if state.late_from is not None else None
             current = self._cache(state, subject)
             step = Emits()
             self.rules.step(current, fact, subject, step)
             state.pending.append(fact)
-            result = _merge(result, PersonResult(Outcome.ACCEPTED, list(step.flags.values()),
-                                                 {k: v for k, v in step.contrib.items() if abs(v) > 1e-9}))
+            result = PersonResult(Outcome.ACCEPTED, list(step.flags.values()),
+                                  {k: v for k, v in step.contrib.items() if abs(v) > 1e-9})
+            if flushed is not None:
+                result = _merge(flushed, result)
         else:
             # Late: inserted in event-time order now, folded again at the next `flush` -- once for all
             # the late facts of a run, so that n facts arriving in reverse cost O(n log n), not O(n^2).
