@@ -16,6 +16,7 @@
 #   KAFKA_DATA_DIR         data, logs, pid file       (/tmp/outcome-monitor-kafka)
 #   KAFKA_CACHE_DIR        jar cache                  (~/.cache/outcome-monitor/kafka-3.9.1)
 #   KAFKA_HEAP_OPTS        broker heap                (-Xmx512m -Xms256m)
+#   KAFKA_START_TIMEOUT_S  how long `start` waits for the broker to answer (60)
 #
 # Files: $KAFKA_DATA_DIR/{server.properties,kafka.pid,kafka.out,logs/server.log,data/}
 #
@@ -45,7 +46,7 @@ OUT_FILE="$DATA_DIR/kafka.out"
 PROPS="$DATA_DIR/server.properties"
 BOOTSTRAP="127.0.0.1:$PORT"
 
-START_TIMEOUT_S=60
+START_TIMEOUT_S="${KAFKA_START_TIMEOUT_S:-60}"
 STOP_TIMEOUT_S=30
 
 log() { printf 'kafka: %s\n' "$*" >&2; }

@@ -37,7 +37,6 @@ class PersonsBatch:
     out: Outputs
     counts: MetricCounts
     started: list[float] = field(default_factory=list)
-    late: dict[str, str | None] = field(default_factory=dict)  # pseudonym -> where its last late fact came from
 
 
 class Persons:
@@ -74,8 +73,14 @@ class Persons:
         if not step.accepted:
             return
         batch.states.mark_changed(env.pseudonym)
-        if batch.states.get(env.pseudonym).late_from is not None:
-            batch.late[env.pseudonym] = env.source_offset
+        state = batch.states.get(env.pseudonym)
+        if state.late_from is not None:
+            # A late fact is folded in at once, here: what goes out must not depend on where a batch
+            # ends, since after a crash the same records can come in batches cut elsewhere, and a flag
+            # or unit update sent before the crash must then be sent again exactly as it was.
+            flushed = self.stage.flush(state, env.pseudonym)
+            step.flags += flushed.flags
+            step.unit_updates += flushed.unit_updates
         out.flags += step.flags
         units = out.outbox(p.names.unit_updates, "updates", UNIT_PARTITIONS)
         for update in step.unit_updates:
@@ -83,14 +88,7 @@ class Persons:
         batch.started.append(env.ingested_at)
 
     def close(self, batch: PersonsBatch) -> None:
-        """Late facts are folded in once per batch and person (core/person/tracker.py), before the
-        states are written."""
-        units = batch.out.outbox(self.p.names.unit_updates, "updates", UNIT_PARTITIONS)
-        for pseudonym, where in sorted(batch.late.items()):
-            step = self.stage.flush(batch.states.get(pseudonym), pseudonym)
-            batch.out.flags += step.flags
-            for update in step.unit_updates:
-                units.add(update.unit_id, unit_update_json(update, where))
+        pass
 
     async def send(self, batch: PersonsBatch) -> list[Any]:
         return await self.p.send_outputs(batch.out)

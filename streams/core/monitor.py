@@ -67,7 +67,8 @@ class StepResult:
     flags: list[Flag] = field(default_factory=list)
 
 
-FLUSH_EVERY = 1000  # lines: replay folds late facts in per batch of this many, as the worker per batch
+FLUSH_EVERY = 1000  # lines: replay folds late facts in once per this many (the worker: per event, see
+# agents/persons.py); the final flags and figures are the same either way, only intermediate ones differ
 
 
 class Monitor:

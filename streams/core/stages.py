@@ -170,8 +170,9 @@ class PersonStage:
         return PersonStep(True, result.flags, result.unit_updates)
 
     def flush(self, state: PersonState, subject: str) -> PersonStep:
-        """Fold a person's late facts in (core/person/tracker.py): call at the end of a batch, and
-        before a state is written. What they change goes out like any step's outputs."""
+        """Fold a person's late facts in (core/person/tracker.py): replay calls it every 1,000 lines,
+        the worker after each late event (so what it sends never depends on where a batch ends), and
+        always before a state is written. What they change goes out like any step's outputs."""
         result = self.tracker.flush(state, subject)
         if not (result.flags or result.deltas):
             return PersonStep(False)

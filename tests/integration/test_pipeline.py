@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import signal
 import subprocess
 import time
@@ -190,7 +191,7 @@ def test_the_worker_survives_a_broker_restart_without_losing_events(
     kafka = ["bash", str(ROOT / "scripts" / "kafka.sh")]
     subprocess.run([*kafka, "stop"], check=True)
     time.sleep(3)
-    subprocess.run([*kafka, "start"], check=True)
+    subprocess.run([*kafka, "start"], check=True, env={**os.environ, "KAFKA_START_TIMEOUT_S": "300"})
     publish_file(ns, second)
     wait_drained(ns, workers, timeout=600)
     worker.assert_alive()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -33,7 +34,8 @@ def sasl_listener() -> None:
     """A broker started by an older checkout has no SASL listener: start it again with this one's config."""
     if not sasl_listener_answers():
         subprocess.run(["bash", str(ROOT / "scripts" / "kafka.sh"), "stop"], check=True)
-        subprocess.run(["bash", str(ROOT / "scripts" / "kafka.sh"), "start"], check=True)
+        subprocess.run(["bash", str(ROOT / "scripts" / "kafka.sh"), "start"], check=True,
+                       env={**os.environ, "KAFKA_START_TIMEOUT_S": "300"})
     assert sasl_listener_answers()
 
 
