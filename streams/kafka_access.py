@@ -49,12 +49,17 @@ class KafkaAccess(BaseSettings):
     def _password(self) -> str | None:
         return self.sasl_password.get_secret_value() if self.sasl_password is not None else None
 
-    def kafka_python(self) -> dict[str, Any]:
-        """For kafka-python's KafkaProducer, KafkaConsumer and KafkaAdminClient."""
+    def _sasl(self) -> dict[str, Any]:
+        """The protocol and SASL arguments, named alike by kafka-python and aiokafka."""
         out: dict[str, Any] = {"security_protocol": self.security_protocol}
         if self.uses_sasl:
             out.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_username,
                        sasl_plain_password=self._password())
+        return out
+
+    def kafka_python(self) -> dict[str, Any]:
+        """For kafka-python's KafkaProducer, KafkaConsumer and KafkaAdminClient."""
+        out = self._sasl()
         if self.uses_tls:
             out.update(ssl_cafile=self.ssl_cafile, ssl_certfile=self.ssl_certfile, ssl_keyfile=self.ssl_keyfile,
                        ssl_password=self.ssl_key_password.get_secret_value() if self.ssl_key_password else None)
@@ -62,10 +67,7 @@ class KafkaAccess(BaseSettings):
 
     def aiokafka(self) -> dict[str, Any]:
         """For aiokafka's consumers and producers."""
-        out: dict[str, Any] = {"security_protocol": self.security_protocol}
-        if self.uses_sasl:
-            out.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_username,
-                       sasl_plain_password=self._password())
+        out = self._sasl()
         if self.uses_tls:
             out["ssl_context"] = self.ssl_context()
         return out

@@ -52,7 +52,9 @@ def _rejection_from(exc: ValidationError, source_offset: str | None) -> Rejectio
         parts.append(f"{field}: {e['msg']}")
     if reason is RejectReason.NOT_JSON:
         parts = ["the message is not valid UTF-8 JSON"]
-    return Rejection(reason=reason, message="; ".join(parts), source_offset=source_offset)
+    message = "; ".join(parts)  # field names come from the input too (an unknown field's name)
+    return Rejection(reason=reason, message=redact(message) if has_candidate(message) else message,
+                     source_offset=source_offset)
 
 
 def decode_event(
@@ -64,22 +66,8 @@ def decode_event(
     source_offset: str | None = None,
 ) -> Event | Rejection:
     """Validate one message against the v1 contract. `now` is processing (wall-clock) time. What a
-    rejection says (its message and event id) never carries a personnummer: those are redacted."""
-    found = _decode(raw, now, max_bytes=max_bytes, max_future=max_future, source_offset=source_offset)
-    if isinstance(found, Rejection) and (has_candidate(found.message) or has_candidate(found.event_id or "")):
-        return found.model_copy(update={"message": redact(found.message),
-                                        "event_id": redact(found.event_id) if found.event_id else None})
-    return found
-
-
-def _decode(
-    raw: bytes | str,
-    now: dt.datetime,
-    *,
-    max_bytes: int,
-    max_future: dt.timedelta,
-    source_offset: str | None = None,
-) -> Event | Rejection:
+    rejection says never carries a personnummer: pydantic's messages are redacted, and identifiers are
+    checked before any rejection that names the event id."""
     size = len(raw)
     if size > max_bytes:
         return Rejection(
@@ -91,6 +79,15 @@ def _decode(
         event = EVENT_ADAPTER.validate_json(raw)
     except ValidationError as exc:
         return _rejection_from(exc, source_offset)
+    where = _personal_identity_number_in(raw, event)
+    if where is not None:
+        return Rejection(
+            reason=RejectReason.RAW_PERSONAL_IDENTITY_NUMBER,
+            message=f"{where} holds a personnummer or samordningsnummer; identifiers must not identify a "
+                    "person (send a pseudonymous key as person_id)",
+            event_id=None if contains_personal_identity_number(event.event_id) else event.event_id,
+            source_offset=source_offset,
+        )
     if event.occurred_at < EARLIEST:
         # A year-1 date (a default value, a typo) would overflow day arithmetic in local time.
         return Rejection(
@@ -104,15 +101,6 @@ def _decode(
             reason=RejectReason.IN_THE_FUTURE,
             message=f"occurred_at is more than {max_future} after processing time",
             event_id=event.event_id,
-            source_offset=source_offset,
-        )
-    where = _personal_identity_number_in(raw, event)
-    if where is not None:
-        return Rejection(
-            reason=RejectReason.RAW_PERSONAL_IDENTITY_NUMBER,
-            message=f"{where} holds a personnummer or samordningsnummer; identifiers must not identify a "
-                    "person (send a pseudonymous key as person_id)",
-            event_id=None if where == "event_id" else event.event_id,
             source_offset=source_offset,
         )
     return event

@@ -154,19 +154,7 @@ class PersonTracker:
             return PersonResult(Outcome.ACCEPTED)
         i, before = state.late_from, state.before_late
         state.late_from = state.before_late = None
-        fold = state.checkpoint.copy()
-        for f in state.pending[:i]:  # the same prefix before and after: nothing was inserted before i
-            self.rules.step(fold, f, subject, Emits())
-        old_fold, old_tail = fold.copy(), Emits()
-        for f in before[i:]:
-            self.rules.step(old_fold, f, subject, old_tail)
-        new_tail = Emits()
-        for f in state.pending[i:]:
-            self.rules.step(fold, f, subject, new_tail)
-        state.current = fold
-        return PersonResult(Outcome.ACCEPTED,
-                            _flag_changes(old_tail.flags, new_tail.flags, WithdrawnBecause.LATE_DATA),
-                            _contrib_changes(old_tail.contrib, new_tail.contrib))
+        return self._difference(state, i, before, subject, Outcome.ACCEPTED, WithdrawnBecause.LATE_DATA)
 
     def _retract(self, state: PersonState, retraction: Fact, subject: str) -> PersonResult:
         """A retraction: the retracted event has no effect, whether it came before or comes after."""
@@ -209,13 +197,20 @@ class PersonTracker:
     def _refold(self, state: PersonState, i: int, change: Callable[[list[Fact]], object], subject: str,
                 outcome: Outcome, because: WithdrawnBecause) -> PersonResult:
         """Fold the pending facts from index `i` before and after `change`; the difference goes out."""
+        before = list(state.pending)
+        change(state.pending)
+        return self._difference(state, i, before, subject, outcome, because)
+
+    def _difference(self, state: PersonState, i: int, before: list[Fact], subject: str, outcome: Outcome,
+                    because: WithdrawnBecause) -> PersonResult:
+        """What the pending facts from index `i` conclude now against what `before` (the pending facts
+        as they were, the same up to `i`) concluded; the fold is left up to date."""
         fold = state.checkpoint.copy()
         for f in state.pending[:i]:
             self.rules.step(fold, f, subject, Emits())
-        before, old_tail = fold.copy(), Emits()
-        for f in state.pending[i:]:
-            self.rules.step(before, f, subject, old_tail)
-        change(state.pending)
+        old_fold, old_tail = fold.copy(), Emits()
+        for f in before[i:]:
+            self.rules.step(old_fold, f, subject, old_tail)
         new_tail = Emits()
         for f in state.pending[i:]:
             self.rules.step(fold, f, subject, new_tail)
