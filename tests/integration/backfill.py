@@ -43,7 +43,7 @@ def history_records(path: Path) -> list[Record]:
             try:
                 body = json.loads(line)
                 key = str(body.get("person_id") or body.get("unit_id") or "").encode() or None
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):  # any line a careless sender may write
                 key = None
         out.append(Record(key, line, clock))
     return out
