@@ -17,6 +17,8 @@ class FlagStatus(StrEnum):
 
 
 class WithdrawnBecause(StrEnum):
+    """Why a flag was withdrawn or revised."""
+
     LATE_DATA = "late_data"  # events that arrived later (within the allowed lateness) change the picture
     RETRACTION = "retraction"  # the source retracted an event the flag rested on
     CONFLICTING_DUPLICATE = "conflicting_duplicate"  # an event it rested on came in two versions
@@ -121,6 +123,13 @@ class Flag(BaseModel):
     withdrawn_because: WithdrawnBecause | None = Field(
         default=None, exclude_if=lambda v: v is None,
         description="Why a withdrawn flag no longer holds (left out while the flag is raised).")
+    revised_because: WithdrawnBecause | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="A later version of the same episode (same flag_id): why it changed. A recipient's "
+                    "acknowledgement of the flag stays with it.")
+    changed: list[str] | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="The fields that differ from the previous version (with `revised_because`).")
     subject_kind: Literal["person", "unit"]
     subject_id: str = Field(description="Unit id, or the person's keyed pseudonym (HMAC), never a raw id.")
     unit_id: str

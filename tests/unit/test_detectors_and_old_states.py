@@ -70,13 +70,24 @@ def test_states_written_by_version_1_load_and_carry_on_to_the_same_flags_and_ind
     assert any(u.detector.kind == "page_hinkley" for u in m.org.units.values())
     for line in stream[split:]:
         m.process(line, NOW)
-    flags = [f.model_dump_json() for f in m.open_flags()]
+    # Flag ids changed with issue 13 (an episode's number, not its triggering event), and a state
+    # written before then does not know how many episodes came before: its new episodes get ids marked
+    # "legacy" (never equal to an id of a counted episode). What the flags say is compared, and that
+    # no two flags share an id.
+    assert len({f.flag_id for f in m.open_flags()}) == len(m.open_flags())
+    flags = [_without_id(f.model_dump_json(exclude={"revised_because", "changed"})) for f in m.open_flags()]
     indicators = [json.dumps(i.as_dict(), sort_keys=True) for i in m.unit_indicators()]
     assert any('"unit_sick_leave_drift"' in f for f in doc["expected"]["flags"])
-    assert flags == doc["expected"]["flags"]
+    assert sorted(flags) == sorted(_without_id(f) for f in doc["expected"]["flags"])
     # Unit indicators are compared with a whole run of today's code: what a small unit publishes has
     # changed since version 1 (issue 12: no figure, not even a group size, below the minimum).
     fresh = monitor(config)
     for line in stream:
         fresh.process(line, NOW)
     assert indicators == [json.dumps(i.as_dict(), sort_keys=True) for i in fresh.unit_indicators()]
+
+
+def _without_id(flag_json: str) -> str:
+    d = json.loads(flag_json)
+    del d["flag_id"]
+    return json.dumps(d, sort_keys=True)

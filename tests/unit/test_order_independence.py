@@ -61,7 +61,8 @@ def arrival_order(events: list[tuple[int, str]], delays: list[float]) -> list[st
 
 
 def outcome(m: Monitor) -> tuple[list[str], list[str]]:
-    flags = [f.model_dump_json() for f in m.open_flags()]
+    # A flag's revision note (`revised_because`, `changed`) tells how it got there; what it says does not.
+    flags = [f.model_dump_json(exclude={"revised_because", "changed"}) for f in m.open_flags()]
     units = [json.dumps(i.as_dict(), sort_keys=True) for i in m.unit_indicators()]
     return flags, units
 

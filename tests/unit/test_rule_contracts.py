@@ -73,8 +73,8 @@ def run(rule: type[PersonRule], arrivals: list[tuple[int, Fact]], *, reload_ever
         for flag in flags:
             if flag.status is FlagStatus.WITHDRAWN:
                 open_flags.pop(flag.flag_id, None)
-            else:
-                open_flags[flag.flag_id] = flag
+            else:  # a revision's note (why, what changed) tells how it got there; what it says does not
+                open_flags[flag.flag_id] = flag.model_copy(update={"revised_because": None, "changed": None})
 
     for i, (arrival, fact) in enumerate(arrivals):
         if reload_every and i % reload_every == 0:  # a batch's end: late facts folded in, state written

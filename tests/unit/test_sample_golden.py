@@ -2,7 +2,9 @@
 
 The digests in tests/golden/sample.sha256 were taken from `outcome-monitor replay` of the bundled
 sample before the redesign of issue 11; a change of behaviour must change them deliberately (and say
-why in the commit), never by accident of a refactoring.
+why in the commit), never by accident of a refactoring. Changed since: flags.jsonl with issue 13 (a
+flag's id is its episode, so the 17 flags that late data used to withdraw and raise again under a new
+id are now revisions of one flag; what every flag says is unchanged).
 """
 
 from __future__ import annotations

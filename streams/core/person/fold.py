@@ -74,6 +74,19 @@ class PersonFold:
     # What a rule keeps for itself, under its name: JSON values (lists, numbers, strings) only, so that
     # a new rule needs no change here. The rules above predate it and keep their own fields.
     rule_state: dict[str, list] = field(default_factory=dict)  # type: ignore[type-arg]
+    # Episodes opened so far, per rule: a flag's id is its rule's episode number, so late data that moves
+    # which event triggers an episode revises the flag instead of replacing it. None: a state written
+    # before episodes were counted (ids then carry "legacy", so they never collide with a counted one).
+    episodes: dict[str, int] | None = field(default_factory=dict)
+
+    def next_episode(self, rule: str) -> str:
+        """The anchor of the flag id of a new episode of `rule` (and count it)."""
+        counts = self.episodes
+        if counts is None:
+            counts = self.episodes = {"legacy": 1}
+        n = counts.get(rule, 0)
+        counts[rule] = n + 1
+        return f"episode:{n}" if "legacy" not in counts else f"episode:legacy:{n}"
 
     def copy(self) -> PersonFold:
         return PersonFold(
@@ -84,6 +97,7 @@ class PersonFold:
             list(self.discharges),
             self.last_t,
             {k: json.loads(json.dumps(v)) for k, v in self.rule_state.items()},
+            dict(self.episodes) if self.episodes is not None else None,
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -95,6 +109,7 @@ class PersonFold:
             "discharges": [list(d) for d in self.discharges],
             "last_t": self.last_t,
             **({"rule_state": self.rule_state} if self.rule_state else {}),
+            "episodes": self.episodes if self.episodes is not None else {"legacy": 1},
         }
 
     @classmethod
@@ -108,6 +123,7 @@ class PersonFold:
              for x in d["discharges"]],
             int(d["last_t"]),
             dict(d.get("rule_state", {})),
+            {str(k): int(v) for k, v in d["episodes"].items()} if "episodes" in d else None,
         )
 
     # -- indicators -------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from streams.core.person.steps import PersonSteps
 from streams.models.flags import Flag, FlagStatus, WithdrawnBecause
 from streams.models.vocab import EventKind
 
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: episodes counted per rule (flag ids)
 
 
 class Outcome(StrEnum):
@@ -75,7 +75,7 @@ class PersonState:
 
     @classmethod
     def from_dict(cls, d: dict) -> PersonState:  # type: ignore[type-arg]
-        if d.get("version") not in (1, STATE_VERSION):  # 1: seen ids without digests
+        if d.get("version") not in (1, 2, STATE_VERSION):  # 1: seen ids without digests; <3: no episodes
             raise ValueError(f"unknown person state version {d.get('version')!r}")
         return cls(
             clock=int(d["clock"]),
@@ -252,13 +252,22 @@ class PersonTracker:
 
 
 def _flag_changes(before: dict[str, Flag], after: dict[str, Flag], because: WithdrawnBecause) -> list[Flag]:
-    changes = [flag for fid, flag in after.items() if before.get(fid) != flag]
+    """New flags as they are; an episode whose flag changed as a new version of it (same id, with what
+    changed and why); an episode that no longer holds withdrawn."""
+    changes = [_revision(before[fid], flag, because) if fid in before else flag
+               for fid, flag in after.items() if before.get(fid) != flag]
     changes += [
         flag.model_copy(update={"status": FlagStatus.WITHDRAWN, "withdrawn_because": because})
         for fid, flag in before.items()
         if fid not in after
     ]
     return changes
+
+
+def _revision(old: Flag, new: Flag, because: WithdrawnBecause) -> Flag:
+    was, now = old.model_dump(), new.model_dump()
+    changed = sorted(k for k in now if k not in ("revised_because", "changed") and now[k] != was.get(k))
+    return new.model_copy(update={"revised_because": because, "changed": changed})
 
 
 def _merge(first: PersonResult, then: PersonResult) -> PersonResult:

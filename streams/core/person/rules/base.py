@@ -28,10 +28,12 @@ class PersonRule(Protocol):
         ...
 
 
-def person_flag(rule: Rule, subject: str, unit_id: str, f: Fact, evidence: Evidence) -> Flag:
-    """A flag on a person (by pseudonym), raised at the fact's time; its id is stable across runs."""
+def person_flag(rule: Rule, subject: str, unit_id: str, f: Fact, evidence: Evidence, episode: str) -> Flag:
+    """A flag on a person (by pseudonym), raised at the fact's time. Its id is the rule's `episode` (an
+    anchor that late data does not move: `PersonFold.next_episode`, or the event the episode is about),
+    so the same facts give the same id on every run, and a revised episode keeps its id."""
     return Flag(
-        flag_id=flag_id(rule.value, subject, f.event_id),
+        flag_id=flag_id(rule.value, subject, episode),
         rule=rule,
         subject_kind="person",
         subject_id=subject,

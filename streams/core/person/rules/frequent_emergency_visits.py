@@ -35,4 +35,4 @@ class FrequentEmergencyVisits:
             threshold=self.visits,
             event_ids=[e for _, e in s.ed_visits],
         )
-        out.flags_add(person_flag(self.rule, subject, f.unit_id, f, evidence))
+        out.flags_add(person_flag(self.rule, subject, f.unit_id, f, evidence, s.next_episode(self.rule.value)))

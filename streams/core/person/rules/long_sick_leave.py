@@ -24,4 +24,4 @@ class LongSickLeave:
         f = seen.fact
         evidence = sick_leave_evidence(self.config, s, f.day, occ.days, self.days,
                                        [occ.start_event_id, f.event_id])
-        out.flags_add(person_flag(self.rule, subject, occ.unit_id, f, evidence))
+        out.flags_add(person_flag(self.rule, subject, occ.unit_id, f, evidence, s.next_episode(self.rule.value)))

@@ -39,7 +39,7 @@ class Readmission:
             days_after_discharge=round((f.t - t) / DAY_S, 3),
             window_days=self.window_days,
         )
-        out.flags_add(person_flag(self.rule, subject, f.unit_id, f, evidence))
+        out.flags_add(person_flag(self.rule, subject, f.unit_id, f, evidence, f.event_id))
         if not readmitted:
             s.discharges[index] = (t, event_id, unit_id, day, True, stay)
             out.add(UnitMetric.READMISSIONS, unit_id, day, 1.0)

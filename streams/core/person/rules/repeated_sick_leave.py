@@ -33,4 +33,4 @@ class RepeatedSickLeave:
         s.repeated_active = True
         evidence = sick_leave_evidence(self.config, s, f.day, inside[-1].days, self.occasions,
                                        [o.start_event_id for o in inside])
-        out.flags_add(person_flag(self.rule, subject, inside[-1].unit_id, f, evidence))
+        out.flags_add(person_flag(self.rule, subject, inside[-1].unit_id, f, evidence, s.next_episode(self.rule.value)))
