@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the README's commands need from the system, checked before anything else runs.
-#   scripts/system-deps.sh demo   Java 17 + Maven (the local Kafka broker); Prometheus if it can be had
-#   scripts/system-deps.sh test   the same, plus Prometheus and stress-ng (the tests use both)
+#   scripts/system-deps.sh demo   Java 17 + Maven (the local Kafka broker), Prometheus and Alertmanager
+#   scripts/system-deps.sh test   the same, plus stress-ng (the tests use all of them)
 # Missing packages are installed with Debian's apt-get when run as root; otherwise this prints the one
 # line to run and stops at once, before minutes of tests.
 set -euo pipefail
@@ -10,8 +10,9 @@ need=()
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 if [ "$what" = test ]; then
-  command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
   command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
@@ -20,8 +21,12 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing ${need[*]} (Debian packages)"
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
-  # Debian's prometheus package may start a service of its own; the tests start their own instance.
-  if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
+  # Debian's packages may start services of their own; the tests and `make demo` start their own
+  # instances (and the packaged Alertmanager would hold 9093/9094, the local Kafka's ports).
+  for service in prometheus prometheus-alertmanager; do
+    if command -v systemctl >/dev/null 2>&1; then systemctl stop "$service" >/dev/null 2>&1 || true; fi
+    if [ -x "/etc/init.d/$service" ]; then "/etc/init.d/$service" stop >/dev/null 2>&1 || true; fi
+  done
   exit 0
 fi
 echo "missing system packages; install them first (as root):  $line" >&2

@@ -1,17 +1,21 @@
 """`outcome-monitor up`: the whole local stack in one command, stopped cleanly on Ctrl-C.
 
-Starts the project's Kafka broker (unless one answers), Prometheus (when Debian's `prometheus` is
-installed), the worker and the live simulator; prints where to look.
+Starts the project's Kafka broker (unless one answers), Prometheus and Alertmanager (when Debian's
+`prometheus` and `prometheus-alertmanager` are installed) with a webhook receiver that logs the alerts,
+the worker and the live simulator; prints where to look.
 """
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +24,8 @@ from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_PORT = 9090
+ALERTMANAGER_PORT = 9095  # not Alertmanager's usual 9093: that is the local Kafka's controller (kafka.sh)
+ALERT_WEBHOOK_PORT = 9096  # where prometheus/alertmanager.yml sends every alert
 
 
 def _answers(host: str, port: int) -> bool:
@@ -45,12 +51,38 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> bool:
     return False
 
 
+class _AlertLog(http.server.BaseHTTPRequestHandler):
+    """The demo's webhook receiver: each Alertmanager notification as one line in alerts.jsonl, and a
+    line per alert on the terminal."""
+
+    out: Path
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.out.open("ab") as fh:
+            fh.write(body.strip() + b"\n")
+        try:
+            alerts = json.loads(body).get("alerts", [])
+        except (ValueError, AttributeError):
+            alerts = []
+        for alert in alerts:
+            labels = alert.get("labels", {})
+            where = f" unit={labels['unit']}" if "unit" in labels else ""
+            print(f"up: alert {alert.get('status')} {labels.get('alertname')}{where}", flush=True)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+        pass
+
+
 class Stack:
     def __init__(self, settings: Settings, logs: Path) -> None:
         self.settings = settings
         self.logs = logs
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.started_kafka = False
+        self.webhook: http.server.HTTPServer | None = None
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")
@@ -83,6 +115,28 @@ class Stack:
                                    f"--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}"])
         return f"http://127.0.0.1:{PROMETHEUS_PORT}"
 
+    def alertmanager(self) -> str | None:
+        binary = shutil.which("prometheus-alertmanager")
+        config = ROOT / "prometheus" / "alertmanager.yml"
+        if binary is None or not config.exists():
+            print("up: Alertmanager not installed (apt-get install prometheus-alertmanager); skipping it")
+            return None
+        if _answers("127.0.0.1", ALERTMANAGER_PORT):
+            print(f"up: something already answers on :{ALERTMANAGER_PORT}; not starting Alertmanager")
+            return None
+        if _answers("127.0.0.1", ALERT_WEBHOOK_PORT):
+            print(f"up: something already answers on :{ALERT_WEBHOOK_PORT}; alerts go to it")
+        else:
+            handler = type("AlertLog", (_AlertLog,), {"out": self.logs / "alerts.jsonl"})
+            self.webhook = http.server.HTTPServer(("127.0.0.1", ALERT_WEBHOOK_PORT), handler)
+            threading.Thread(target=self.webhook.serve_forever, daemon=True).start()
+        data = self.logs / "alertmanager-data"
+        # No cluster: its default port 9094 is the local Kafka's SASL listener.
+        self._spawn("alertmanager", [binary, f"--config.file={config}", f"--storage.path={data}",
+                                     f"--web.listen-address=127.0.0.1:{ALERTMANAGER_PORT}",
+                                     "--cluster.listen-address="])
+        return f"http://127.0.0.1:{ALERTMANAGER_PORT}"
+
     def worker(self) -> str:
         exe = str(Path(sys.executable).with_name("outcome-monitor"))
         proc = self._spawn("worker", [exe, "--log-level", "INFO", "worker"])
@@ -105,6 +159,9 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
             print(f"up: stopped {name}")
+        if self.webhook is not None:
+            self.webhook.shutdown()
+            self.webhook.server_close()
         if self.started_kafka:
             subprocess.run(["bash", str(ROOT / "scripts" / "kafka.sh"), "stop"], check=False)
 
@@ -123,15 +180,19 @@ def run(settings: Settings, rate: float, days: int) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stack.kafka()
+        alertmanager = stack.alertmanager()
         prometheus = stack.prometheus()
         base = stack.worker()
         stack.simulator(rate, days)
         t = settings.topics
+        alerts = (f"{alertmanager}  (Alertmanager; the webhook logs to {logs / 'alerts.jsonl'})"
+                  if alertmanager else "(Alertmanager not started)")
         print(f"""
 outcome-monitor is running (Ctrl-C stops everything).
   metrics     {base}/metrics
   health      {base}/health
   prometheus  {prometheus or "(not installed)"}
+  alerts      {alerts}
   flags       outcome-monitor flags --follow          (topic {t.flags})
   dead letters outcome-monitor flags --topic {t.rejected} --follow
   logs        {logs}/

@@ -15,8 +15,8 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 
 
-def test_the_stack_has_kafka_worker_simulator_prometheus_grafana() -> None:
-    assert set(SERVICES) == {"kafka", "worker", "simulator", "prometheus", "grafana"}
+def test_the_stack_has_kafka_worker_simulator_prometheus_alertmanager_grafana() -> None:
+    assert set(SERVICES) == {"kafka", "worker", "simulator", "prometheus", "alertmanager", "grafana"}
 
 
 def test_images_are_pinned_to_exact_versions() -> None:
@@ -33,8 +33,9 @@ def test_ports_and_healthchecks() -> None:
     assert "127.0.0.1:9092:9092" in SERVICES["kafka"]["ports"]
     assert "127.0.0.1:6066:6066" in SERVICES["worker"]["ports"]
     assert "127.0.0.1:9090:9090" in SERVICES["prometheus"]["ports"]
+    assert "127.0.0.1:9095:9093" in SERVICES["alertmanager"]["ports"]
     assert "127.0.0.1:3000:3000" in SERVICES["grafana"]["ports"]
-    for name in ("kafka", "worker", "prometheus", "grafana"):
+    for name in ("kafka", "worker", "prometheus", "alertmanager", "grafana"):
         assert SERVICES[name]["healthcheck"]["test"], name
     assert SERVICES["worker"]["depends_on"]["kafka"]["condition"] == "service_healthy"
 
@@ -62,7 +63,7 @@ def test_the_worker_env_names_settings_the_worker_reads_with_the_default_topics(
 
 
 def test_every_mounted_file_exists_and_prometheus_scrapes_the_worker() -> None:
-    for name in ("prometheus", "grafana"):
+    for name in ("prometheus", "alertmanager", "grafana"):
         for volume in SERVICES[name]["volumes"]:
             source = volume.split(":")[0]
             assert (ROOT / source).exists(), volume
@@ -70,6 +71,8 @@ def test_every_mounted_file_exists_and_prometheus_scrapes_the_worker() -> None:
     assert prom["scrape_configs"][0]["static_configs"][0]["targets"] == ["worker:6066"]
     local = yaml.safe_load((ROOT / "prometheus" / "prometheus.yml").read_text())
     assert prom["rule_files"] == local["rule_files"]
+    assert prom["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
+    assert "alertmanager" in SERVICES["prometheus"]["depends_on"]
     datasource = yaml.safe_load((ROOT / "grafana/provisioning/datasources/prometheus.yaml").read_text())
     assert datasource["datasources"][0]["uid"] == DATASOURCE_UID
     assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
