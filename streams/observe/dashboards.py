@@ -161,6 +161,44 @@ def flags() -> dict[str, Any]:
                    "alert recipients, never to a board.")
 
 
+def across_workers(metric: str, selector: str = "", *, by: str = "rule, unit") -> str:
+    """The handling gauges are the same global read model on every worker: one series per label set,
+    taken with `max` across instances (a `sum` would count each flag once per worker)."""
+    return f"max by ({by}) ({metric}{{{selector}}})" if selector else f"max by ({by}) ({metric})"
+
+
+def flag_handling() -> dict[str, Any]:
+    resolved = across_workers(M.FLAGS_RESOLVED, by="rule, unit, resolution")
+    false_alarms = across_workers(M.FLAGS_RESOLVED, 'resolution="false_alarm"')
+    unit_resolved = across_workers(M.FLAGS_RESOLVED, UNIT, by="rule, unit, resolution")
+    unit_false_alarms = across_workers(M.FLAGS_RESOLVED, f'resolution="false_alarm", {UNIT}')
+    # "> 0": a rule with nothing resolved (or acknowledged) yet has no share or mean, not 0/0.
+    return dashboard("om-flag-handling", "Flag handling", [
+        timeseries("False-alarm share by rule",
+                   [target(f"sum by (rule) ({false_alarms}) / (sum by (rule) ({resolved}) > 0)", "{{rule}}")],
+                   "percentunit",
+                   description="Flags resolved as false alarm / all flags resolved. A rule that is often a "
+                               "false alarm needs a better threshold."),
+        table("False-alarm share by unit and rule",
+              f"{unit_false_alarms} / (sum by (rule, unit) ({unit_resolved}) > 0)", "percentunit",
+              description='Units below the minimum group size are taken together as unit "other".'),
+        timeseries("Mean time to acknowledge by rule",
+                   [target(f"sum by (rule) ({across_workers(M.FLAGS_TIME_TO_ACKNOWLEDGE_SECONDS)}) / "
+                           f"(sum by (rule) ({across_workers(M.FLAGS_ACKNOWLEDGED)}) > 0)", "{{rule}}")],
+                   "s", description="From the flag first seen to its acknowledgement, over flags acknowledged."),
+        timeseries("Mean time to resolve by rule",
+                   [target(f"sum by (rule) ({across_workers(M.FLAGS_TIME_TO_RESOLVE_SECONDS)}) / "
+                           f"(sum by (rule) ({resolved}) > 0)", "{{rule}}")],
+                   "s", description="From the flag first seen to its resolution, over flags resolved."),
+        timeseries("Resolutions by outcome",
+                   [target(f"sum by (resolution) ({resolved})", "{{resolution}}")],
+                   description="Flags resolved: action taken, no action needed, false alarm."),
+        table("Resolutions by rule and outcome", f"sum by (rule, resolution) ({resolved})"),
+    ], variables=[unit_variable(M.FLAGS_RESOLVED)],
+        description="What recipients did with the flags: false alarms and time to act, by rule and unit. "
+                    "Counts of flags only, no person.")
+
+
 def pipeline() -> dict[str, Any]:
     return dashboard("om-pipeline", "Pipeline health", [
         timeseries("Events consumed per second by type", [target("outcome:events_consumed:rate1m", "{{type}}")],
@@ -180,7 +218,7 @@ def pipeline() -> dict[str, Any]:
 
 
 def all_dashboards() -> dict[str, dict[str, Any]]:
-    return {f"{d['uid']}.json": d for d in (sick_leave(), care(), flags(), pipeline())}
+    return {f"{d['uid']}.json": d for d in (sick_leave(), care(), flags(), flag_handling(), pipeline())}
 
 
 def panel_queries(board: dict[str, Any]) -> list[tuple[str, str]]:

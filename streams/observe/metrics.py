@@ -1,15 +1,18 @@
-"""Every Prometheus metric of the worker, in one place. Labels are bounded: type, reason, rule, unit
-(an organisational unit, never a person). Created per registry, never at import time."""
+"""Every Prometheus metric of the worker, in one place. Labels are bounded: type, reason, rule, resolution,
+unit (an organisational unit, never a person). Created per registry, never at import time."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from enum import StrEnum
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from streams.core.handling.board import Feedback
 from streams.core.org.levels import RelativeLevel
 from streams.core.unit.indicators import Figure, UnitIndicators
+from streams.models.handling import Resolution
 
 PREFIX = "outcome"
 
@@ -29,6 +32,10 @@ class MetricName(StrEnum):
     TABLE_ENTRIES = f"{PREFIX}_table_entries"
     UNIT_UPDATES_DUPLICATE_TOTAL = f"{PREFIX}_unit_updates_duplicate_total"
     FLAGS_OPEN = f"{PREFIX}_flags_open"
+    FLAGS_RESOLVED = f"{PREFIX}_flags_resolved"
+    FLAGS_ACKNOWLEDGED = f"{PREFIX}_flags_acknowledged"
+    FLAGS_TIME_TO_ACKNOWLEDGE_SECONDS = f"{PREFIX}_flags_time_to_acknowledge_seconds"
+    FLAGS_TIME_TO_RESOLVE_SECONDS = f"{PREFIX}_flags_time_to_resolve_seconds"
     UNIT_SICK_LEAVE_RATE_RATIO = f"{PREFIX}_unit_sick_leave_rate_ratio"
     UNIT_RELATIVE_SICK_LEAVE_RATIO = f"{PREFIX}_unit_relative_sick_leave_ratio"
     UNIT_BASELINE_SICK_LEAVE_RATIO = f"{PREFIX}_unit_baseline_sick_leave_ratio"
@@ -108,6 +115,26 @@ class Metrics:
                                 "units below the minimum group size (or beyond the label limit) are "
                                 'summed as unit="other".', ["rule", "unit"], registry=r)
 
+        # How recipients handled flags (issue 13), by rule and unit label (small units summed as "other").
+        # Gauges, not counters: every worker holds the same global read model (all of the flags and
+        # flag-actions topics), so each instance publishes the same totals and a query takes
+        # `max by (rule, unit[, resolution])` across instances before summing, never `sum` over them.
+        # Seconds are sums (not `_sum`, a suffix Prometheus reserves for summaries): divide by the count.
+        self.flags_resolved = Gauge(MetricName.FLAGS_RESOLVED, "Flags resolved, by rule, unit and resolution.",
+                                    ["rule", "unit", "resolution"], registry=r)
+        self.flags_acknowledged = Gauge(MetricName.FLAGS_ACKNOWLEDGED, "Flags acknowledged, by rule and unit.",
+                                        ["rule", "unit"], registry=r)
+        self.flags_time_to_acknowledge = Gauge(
+            MetricName.FLAGS_TIME_TO_ACKNOWLEDGE_SECONDS,
+            f"Seconds from a flag first seen to its acknowledgement, summed over the flags acknowledged "
+            f"(mean: divide by {MetricName.FLAGS_ACKNOWLEDGED}).", ["rule", "unit"], registry=r)
+        self.flags_time_to_resolve = Gauge(
+            MetricName.FLAGS_TIME_TO_RESOLVE_SECONDS,
+            f"Seconds from a flag first seen to its resolution, summed over the flags resolved "
+            f"(mean: divide by the sum of {MetricName.FLAGS_RESOLVED} over resolutions).", ["rule", "unit"],
+            registry=r)
+        self._feedback_rows: set[tuple[str, str]] = set()
+
         # Unit outcomes. Units with fewer than min_group_size people publish no figure.
         self.sick_leave_rate = FigureGauges(
             MetricName.UNIT_SICK_LEAVE_RATE_RATIO,
@@ -161,6 +188,25 @@ class Metrics:
         self.ed_visits.set_figure((u,), ind.ed_visits_per_1000_30d)
         self.readmissions.set_figure((u,), ind.readmission_rate_30d)
         self.unplanned_home_care.set_figure((u,), ind.unplanned_home_care_share_28d)
+
+    def set_feedback(self, rows: Mapping[tuple[str, str], Feedback]) -> None:
+        """The whole handling feedback, (rule, unit label) -> Feedback, already merged by label
+        (core.disclosure.feedback_by_label). Every resolution gets a series (0 included) so a share is
+        0, not missing; a (rule, unit) pair no longer present loses all its series."""
+        for rule, unit in self._feedback_rows - set(rows):
+            for resolution in Resolution:
+                with contextlib.suppress(KeyError):
+                    self.flags_resolved.remove(rule, unit, resolution.value)
+            for gauge in (self.flags_acknowledged, self.flags_time_to_acknowledge, self.flags_time_to_resolve):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(rule, unit)
+        for (rule, unit), fb in rows.items():
+            for resolution in Resolution:
+                self.flags_resolved.labels(rule, unit, resolution.value).set(fb.resolved.get(resolution, 0))
+            self.flags_acknowledged.labels(rule, unit).set(fb.acknowledged)
+            self.flags_time_to_acknowledge.labels(rule, unit).set(fb.seconds_to_acknowledge)
+            self.flags_time_to_resolve.labels(rule, unit).set(fb.seconds_to_resolve)
+        self._feedback_rows = set(rows)
 
     def set_relative(self, levels: list[RelativeLevel]) -> None:
         for level in levels:

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from streams.observe.dashboards import all_dashboards, panel_queries
+from streams.observe.metrics import MetricName
 from tests.integration.live import ROOT, Namespace, Worker, free_port, publish_file, wait_drained
 
 pytestmark = pytest.mark.integration
@@ -103,11 +104,19 @@ def test_every_dashboard_panel_query_returns_data_from_the_real_prometheus(
 
     report = []
     empty = []
+    # The "Flag handling" board needs flag actions, which this stream has none of (issue 13): until the
+    # worker publishes any handling feedback its queries must evaluate (api() asserts success), not return
+    # data; once any is published, every one of them must. tests/unit/test_feedback_figures.py runs them
+    # with promtool over the worker's series and checks the numbers.
+    feedback = prom.api("query", query=f"count({MetricName.FLAGS_RESOLVED})")["result"]
     for board in all_dashboards().values():
         for title, expr in panel_queries(board):
             query = expr.replace("$unit", ".*")
             data = prom.api("query_range", query=query, start=start - 5, end=time.time(), step="1s")
             values = finite_values(data["result"])
+            if not values and board["uid"] == "om-flag-handling" and not feedback:
+                report.append(f"| {board['title']} | {title} | `{expr}` | evaluates; no flag actions yet |")
+                continue
             if not values:
                 empty.append(f"{board['title']} / {title}: {expr}")
                 continue
@@ -121,6 +130,6 @@ def test_every_dashboard_panel_query_returns_data_from_the_real_prometheus(
     # Nothing Prometheus holds names a person: no label value looks like a person id or pseudonym.
     names = prom.api("label/__name__/values")
     assert names
-    for label in ("unit", "rule", "type", "reason", "topic", "table", "kind", "window", "period"):
+    for label in ("unit", "rule", "type", "reason", "topic", "table", "kind", "window", "period", "resolution"):
         for value in prom.api(f"label/{label}/values"):
             assert not value.startswith(("p_", "emp-", "pat-")), (label, value)

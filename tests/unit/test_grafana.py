@@ -33,7 +33,7 @@ def test_generated_dashboards_are_committed_and_current() -> None:
 def test_every_panel_reads_the_fixed_datasource_and_names_no_person() -> None:
     boards = dashboards.all_dashboards()
     assert {b["title"] for b in boards.values()} == {"Sick leave by unit", "Care utilisation", "Flags",
-                                                    "Pipeline health"}
+                                                    "Flag handling", "Pipeline health"}
     for board in boards.values():
         for panel in board["panels"]:
             assert panel["datasource"]["uid"] == dashboards.DATASOURCE_UID
@@ -57,7 +57,8 @@ def test_provision_creates_folder_datasource_dashboards_and_unit_flag_annotation
         report = provision(api, "http://prometheus:9090", [DRIFT_FLAG, PERSON_FLAG])
         assert grafana.violations == []
         assert report.folder == "created" and report.datasource == "created"
-        assert set(grafana.dashboards) == {"om-sick-leave", "om-care", "om-flags", "om-pipeline"}
+        assert set(grafana.dashboards) == {"om-sick-leave", "om-care", "om-flags", "om-flag-handling",
+                                           "om-pipeline"}
         assert all(d["folderUid"] == dashboards.FOLDER_UID for d in grafana.dashboards.values())
         assert grafana.datasources[dashboards.DATASOURCE_UID]["url"] == "http://prometheus:9090"
         # The unit flag lands on its two panels; the person flag on none, and no pseudonym anywhere.
