@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from streams import generated
 from streams.models.events import EVENT_ADAPTER
 from streams.models.flags import Flag
+from streams.models.handling import ActionRequest, AuditEntry, ConsentRecord, FlagAction
 from streams.models.internal import DeadLetter
 from streams.models.rejections import Rejection
 
@@ -23,6 +24,11 @@ def rendered() -> dict[str, str]:
         "rejection.schema.json": TypeAdapter(Rejection).json_schema(),
         # what integration engineers read on the dead-letter topic
         "dead-letter.schema.json": TypeAdapter(DeadLetter).json_schema(),
+        # flag handling (issue 13): what the inbox API takes, and what its topics hold
+        "action-request.schema.json": TypeAdapter(ActionRequest).json_schema(),
+        "flag-action.schema.json": TypeAdapter(FlagAction).json_schema(),
+        "audit-entry.schema.json": TypeAdapter(AuditEntry).json_schema(),
+        "consent.schema.json": TypeAdapter(ConsentRecord).json_schema(),
     }
     out = {}
     for name, schema in docs.items():

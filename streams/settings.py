@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streams.core.config import MonitorConfig
 from streams.kafka_access import KafkaAccess
+from streams.notify.config import NotificationSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,31 @@ class Topics(BaseSettings):
     events: str = "care.events"
     rejected: str = "care.events.rejected"
     flags: str = "outcome.flags"
+    # The topics of flag handling; by default beside the flags topic ("outcome.flags" -> "outcome.audit").
+    flag_actions: str | None = Field(default=None, description='Default "<prefix>.flag-actions".')
+    audit: str | None = Field(default=None, description='Default "<prefix>.audit".')
+    consent: str | None = Field(default=None, description='Default "<prefix>.consent".')
+    identities: str | None = Field(
+        default=None, description='Default "<prefix>.identities": source person keys, encrypted, by pseudonym.')
+
+    def beside_flags(self, name: str) -> str:
+        prefix = self.flags.rsplit(".", 1)[0] if "." in self.flags else self.flags
+        return f"{prefix}.{name}"
     partitions: int = Field(default=8, ge=1)
     replication_factor: int = Field(default=1, ge=1, description="Of every topic the project creates.")
+
+
+class InboxSettings(BaseSettings):
+    """The recipients' inbox and API on the worker's web server."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+    accounts_file: str | None = Field(
+        default=None, description="JSON {\"accounts\": [{token_sha256, user, role, units, may_reveal}]}; "
+                                  "without it the API answers 401 to everyone.")
+    reveal_key_file: str | None = Field(
+        default=None, description="32 random bytes (hex or raw) that encrypt source person keys on the "
+                                  "identities topic; without it nothing is kept and no reveal is possible.")
 
 
 class Settings(BaseSettings):
@@ -62,6 +86,8 @@ class Settings(BaseSettings):
     topics: Topics = Topics()
     kafka: KafkaAccess = KafkaAccess()
     monitor: MonitorConfig = MonitorConfig()
+    inbox: InboxSettings = InboxSettings()
+    notify: NotificationSettings = NotificationSettings()
 
     def pseudonym_key_bytes(self) -> bytes:
         """The HMAC key. The built-in demo key is public (it is in this repository), so pseudonyms made

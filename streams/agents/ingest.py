@@ -23,6 +23,9 @@ from streams.models.rejections import Rejection
 
 BATCH = 500
 WITHIN_S = 0.05
+#: Pseudonyms whose sealed source key this process has sent (each is sent once per process lifetime;
+#: the identities topic is compacted, so a restart sends a person's again once, harmlessly).
+SEALED_REMEMBERED = 200_000
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Ingest:
     def __init__(self, p: Pipeline) -> None:
         self.p = p
         self.admit = Admit(p.config, Pseudonymiser(p.settings.pseudonym_key_bytes()))
+        self.sealed: dict[str, None] = {}
 
     def begin(self) -> IngestBatch:
         out = Outputs()
@@ -66,6 +70,13 @@ class Ingest:
         envelope = PersonEnvelope(pseudonym=subject, arrival=admitted.arrival, source_offset=record.where,
                                   event=admitted.pseudonymised().model_dump_json(), ingested_at=time.time())
         out.outbox(p.names.person_events, "events", p.partitions).add(subject, envelope.model_dump_json())
+        if p.vault is not None and subject and subject not in self.sealed:
+            person_id = getattr(event, "person_id", None)
+            if person_id:
+                out.keyed.append((p.names.identities, subject, p.vault.seal(subject, person_id)))
+                self.sealed[subject] = None
+                if len(self.sealed) > SEALED_REMEMBERED:
+                    del self.sealed[next(iter(self.sealed))]
 
     def close(self, batch: IngestBatch) -> None:
         pass

@@ -59,6 +59,7 @@ class Outputs:
     flags: list[Flag] = field(default_factory=list)
     rejections: list[tuple[Rejection, bytes | None]] = field(default_factory=list)
     counts: list[Callable[[], None]] = field(default_factory=list)
+    keyed: list[tuple[str, str, bytes]] = field(default_factory=list)  # (topic, key, value): one record each
 
     def outbox(self, topic: str, field_name: str, partitions: int) -> Outbox:
         box = self.outboxes.get((topic, field_name))

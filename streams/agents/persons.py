@@ -23,6 +23,7 @@ from streams.agents.state_cache import BatchStates
 from streams.core.person.tracker import PersonState
 from streams.core.stages import Admitted, PersonStage
 from streams.models.events import EVENT_ADAPTER
+from streams.models.handling import ConsentRecord
 from streams.models.internal import PersonEnvelope, PersonEventBatch, UnitUpdateMessage
 from streams.models.rejections import Rejection
 
@@ -82,6 +83,11 @@ class Persons:
             step.flags += flushed.flags
             step.unit_updates += flushed.unit_updates
         out.flags += step.flags
+        for change in step.consent:
+            record = ConsentRecord(subject_id=change.subject_id, program=change.program, joined=change.joined,
+                                   t=change.t, event_id=change.event_id)
+            out.keyed.append((p.names.consent, f"{change.subject_id}/{change.program}",
+                              record.model_dump_json().encode()))
         units = out.outbox(p.names.unit_updates, "updates", UNIT_PARTITIONS)
         for update in step.unit_updates:
             units.add(update.unit_id, unit_update_json(update, env.source_offset))

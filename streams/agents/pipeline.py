@@ -29,6 +29,7 @@ from streams.agents.stage_agent import CATCH_UP_S, StageAgent
 from streams.agents.state_cache import StateCache
 from streams.core.config import MonitorConfig
 from streams.core.disclosure import UnitLabels
+from streams.core.identity_vault import IdentityVault
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.personnummer import redact, redact_bytes
@@ -68,12 +69,18 @@ class TopicNames:
     person_events: str
     unit_updates: str
     day_summaries: str
+    flag_actions: str
+    audit: str
+    consent: str
+    identities: str
 
     @classmethod
     def of(cls, settings: Settings) -> TopicNames:
         t = settings.topics
         return cls(t.events, t.rejected, t.flags, f"{settings.app_id}.person-events",
-                   f"{settings.app_id}.unit-updates", f"{settings.app_id}.day-summaries")
+                   f"{settings.app_id}.unit-updates", f"{settings.app_id}.day-summaries",
+                   t.flag_actions or t.beside_flags("flag-actions"), t.audit or t.beside_flags("audit"),
+                   t.consent or t.beside_flags("consent"), t.identities or t.beside_flags("identities"))
 
 
 def dead_letter(rejection: Rejection, original: bytes | None) -> bytes:
@@ -99,6 +106,8 @@ class Pipeline:
     settings: Settings
     metrics: Metrics
     names: TopicNames
+    vault: IdentityVault | None = None  # seals source person keys for a reveal (inbox.reveal_key_file)
+    inbox: Any = None  # the flag-handling read model (agents/inbox_view.py), once registered
     topics: dict[str, faust.TopicT] = field(default_factory=dict)
     # Unit and organisation states changed since Prometheus last asked (figures are computed then).
     units_to_publish: dict[str, UnitState] = field(default_factory=dict)
@@ -217,6 +226,8 @@ class Pipeline:
             withdrawn = flag.status is FlagStatus.WITHDRAWN
             counter = self.metrics.flags_withdrawn if withdrawn else self.metrics.flags_raised
             out.counts.append(counter.labels(flag.rule.value).inc)
+        for topic, key, value in out.keyed:
+            pending.append(await self.send(topic, key, value))
         for rejection, original in out.rejections:
             pending.append(await self.dead_letter(rejection, original))
         return pending

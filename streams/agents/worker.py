@@ -12,14 +12,16 @@ values at the organisation stage, flag ids in the flag store).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import faust
 
-from streams.agents import flag_store, ingest, organisation, pages, persons, units
+from streams.agents import flag_store, inbox, ingest, organisation, pages, persons, units
 from streams.agents.faust_fixes import MonitorApp
 from streams.agents.pipeline import UNIT_PARTITIONS, Pipeline, TopicNames
 from streams.agents.topics import TopicSpec
+from streams.core.identity_vault import IdentityVault
 from streams.kafka_access import KafkaAccess
 from streams.observe.metrics import Metrics
 from streams.settings import Settings
@@ -35,6 +37,12 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(names.person_events, n),
         TopicSpec(names.unit_updates, UNIT_PARTITIONS),
         TopicSpec(names.day_summaries, 1),
+        # Flag handling: every action and every audit entry is kept (no deletion by time or size);
+        # consent and sealed identities by key, the last record of a key being its state.
+        TopicSpec(names.flag_actions, n, {"retention.ms": "-1", "retention.bytes": "-1"}),
+        TopicSpec(names.audit, n, {"retention.ms": "-1", "retention.bytes": "-1"}),
+        TopicSpec(names.consent, n, {"cleanup.policy": "compact"}),
+        TopicSpec(names.identities, n, {"cleanup.policy": "compact"}),
     ]
 
 
@@ -82,8 +90,10 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
         key_serializer="raw",
         value_serializer="raw",
     )
-    pipeline = Pipeline(app, settings, metrics, names)
-    for stage in (ingest, persons, units, organisation, flag_store, pages):
+    key_file = settings.inbox.reveal_key_file
+    vault = IdentityVault(Path(key_file).read_bytes()) if key_file else None
+    pipeline = Pipeline(app, settings, metrics, names, vault=vault)
+    for stage in (ingest, persons, units, organisation, flag_store, pages, inbox):
         stage.register(pipeline)  # type: ignore[attr-defined]
     app.on_partitions_revoked.connect(pipeline.on_revoked)
     return app

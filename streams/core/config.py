@@ -52,6 +52,20 @@ class DriftConfig(_Frozen):
     )
 
 
+class ConsentConfig(_Frozen):
+    """Programmes whose membership is consent for a person's flags to reach a recipient."""
+
+    hr_programmes: tuple[str, ...] = Field(
+        default=("health-support",), description="An employee's person-level flags reach an HR partner only "
+        "while the employee is in one of these (otherwise they count in unit figures only).")
+    care_programmes: tuple[str, ...] = Field(
+        default=(), description="The same for care rules; empty: care flags need no enrolment.")
+
+    @property
+    def programmes(self) -> frozenset[str]:
+        return frozenset(self.hr_programmes) | frozenset(self.care_programmes)
+
+
 class MonitorConfig(_Frozen):
     """Everything the core needs to decide. Built once from `Settings` at the entry point."""
 
@@ -79,6 +93,7 @@ class MonitorConfig(_Frozen):
     rules: RuleConfig = RuleConfig()
     cost: CostConfig = CostConfig()
     drift: DriftConfig = DriftConfig()
+    consent: ConsentConfig = ConsentConfig()
 
     @property
     def max_ahead_s(self) -> int:

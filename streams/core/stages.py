@@ -15,13 +15,14 @@ from typing import Protocol
 
 from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
+from streams.core.handling.consent import ConsentChange
 from streams.core.lateness import too_late
 from streams.core.person.facts import fact_of
 from streams.core.person.tracker import Outcome, PersonState, PersonTracker
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
 from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, group_by_unit
-from streams.models.events import Event, PersonEvent, Staffing
+from streams.models.events import Enrollment, Event, PersonEvent, Staffing
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection, RejectReason
 from streams.models.vocab import CARE_EVENT_KINDS
@@ -117,6 +118,7 @@ class PersonStageResult:
     outcome: Outcome
     flags: list[Flag]
     unit_updates: list[UnitUpdate]
+    consent: list[ConsentChange] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -125,6 +127,7 @@ class PersonStep:
     flags: list[Flag] = field(default_factory=list)
     unit_updates: list[UnitUpdate] = field(default_factory=list)
     rejection: Rejection | None = None
+    consent: list[ConsentChange] = field(default_factory=list)  # joining or leaving a consent programme
 
 
 @dataclass(slots=True)
@@ -167,7 +170,7 @@ class PersonStage:
             return PersonStep(True, result.flags, result.unit_updates, rejection)  # the id is void now
         occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
         counts.accepted(event.event_type, occurred, admitted.arrival)
-        return PersonStep(True, result.flags, result.unit_updates)
+        return PersonStep(True, result.flags, result.unit_updates, consent=result.consent)
 
     def flush(self, state: PersonState, subject: str) -> PersonStep:
         """Fold a person's late facts in (core/person/tracker.py): replay calls it every 1,000 lines,
@@ -193,7 +196,11 @@ class PersonStage:
         if result.outcome is Outcome.ACCEPTED and event.event_type in CARE_EVENT_KINDS:
             update = updates.setdefault(event.unit_id, UnitUpdate(event.unit_id, subject, seq))
             update.presence.append((subject, fact.day))
-        return PersonStageResult(result.outcome, result.flags, [updates[u] for u in sorted(updates)])
+        consent = []
+        if (result.outcome is Outcome.ACCEPTED and isinstance(event, Enrollment)
+                and event.program in self.config.consent.programmes):
+            consent.append(ConsentChange(subject, event.program, event.status == "joined", fact.t, event.event_id))
+        return PersonStageResult(result.outcome, result.flags, [updates[u] for u in sorted(updates)], consent)
 
 
 def staffing_update(event: Staffing, arrival: int, tz: str) -> UnitUpdate:

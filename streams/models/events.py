@@ -88,10 +88,13 @@ class HomeCareContact(_PersonEvent):
 
 
 class Enrollment(_PersonEvent):
-    """The person joins a programme."""
+    """The person joins a programme, or (`status: "left"`) leaves it. Joining the health-support
+    programme is an employee's consent to their person-level flags reaching an HR partner; leaving it
+    withdraws that consent (from the leaving day on; the latest event by occurred_at counts)."""
 
     event_type: Literal[EventKind.ENROLLMENT]
     program: Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
+    status: Literal["joined", "left"] = "joined"
 
 
 class Retraction(_PersonEvent):

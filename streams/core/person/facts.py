@@ -47,8 +47,8 @@ def fact_of(event: PersonEvent, tz: str, t: int | None = None) -> Fact:
         return Fact(*base, value=float(event.minutes), planned=event.planned)
     if isinstance(event, Retraction):  # value: when the retracted event occurred (epoch seconds)
         return Fact(*base, value=float(epoch(event.retracted_occurred_at)), ref=event.retracts)
-    if isinstance(event, Enrollment):
-        return Fact(*base, ref=event.program)
+    if isinstance(event, Enrollment):  # value 1.0: the person left the programme
+        return Fact(*base, value=1.0 if event.status == "left" else 0.0, ref=event.program)
     return Fact(*base)  # an event with nothing but its time, kind and unit (e.g. an ED visit)
 
 

@@ -185,7 +185,7 @@ class PersonFacts:
             out.add(UnitMetric.HOME_CARE_MINUTES, f.unit_id, f.day, f.value)
             if not f.planned:
                 out.add(UnitMetric.HOME_CARE_UNPLANNED, f.unit_id, f.day, 1.0)
-        elif kind == EventKind.ENROLLMENT:
+        elif kind == EventKind.ENROLLMENT and not f.value:  # a leaving is not an enrolment
             out.add(UnitMetric.ENROLLMENTS, f.unit_id, f.day, 1.0)
         return Seen(f)
 

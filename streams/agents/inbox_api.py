@@ -1,0 +1,222 @@
+"""The recipients' JSON API on the worker's web server (and the inbox page that uses it).
+
+Every call carries `Authorization: Bearer <token>`; tokens map to a user, a role and a unit scope
+(`inbox.accounts_file`). No or an unknown token: 401. A flag outside the user's role, scope or the
+person's consent: 404, exactly as a flag that does not exist (its existence is not revealed). A bad
+transition: 409. A malformed body: 400 with what is wrong. Every read of a person-level flag, every
+reveal and every action is written to the audit topic *before* the answer goes out (no audit, no data:
+503). Answers carry pseudonyms only; a source key leaves only through a reveal, to a user allowed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from faust.web import Request, Response, View
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from streams.agents.inbox_view import InboxView
+from streams.agents.partitioning import partition_of
+from streams.agents.pipeline import Pipeline
+from streams.core.handling.access import Accounts, Role, User
+from streams.core.handling.board import Filter, FlagEntry
+from streams.core.handling.lifecycle import HandlingState
+from streams.core.identity_vault import IdentityVault
+from streams.models.handling import ActionRequest, AuditEntry, AuditKind, FlagAction, HandlingStatus
+
+log = logging.getLogger(__name__)
+
+
+class RevealRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=5, max_length=500, description="Why you need to know who this is.")
+
+
+class Inbox:
+    """What the views share: the read model, the accounts, and the way to Kafka."""
+
+    def __init__(self, p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVault | None) -> None:
+        self.p, self.view, self.accounts, self.vault = p, view, accounts, vault
+
+    def user(self, request: Request) -> User | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        return self.accounts.user(token.strip()) if scheme.lower() == "bearer" else None
+
+    async def write(self, topic: str, key: str, value: bytes) -> tuple[int, int]:
+        """Send one record and wait for the broker's acknowledgement: (partition, offset)."""
+        fut = await self.p.send(topic, key, value)
+        meta = await fut
+        return int(meta.partition), int(meta.offset)
+
+    async def audit(self, user: User, kind: AuditKind, flag_ids: list[str], reason: str = "") -> None:
+        entry = AuditEntry(kind=kind, user=user.name, role=user.role.value, at=dt.datetime.now(dt.UTC),
+                           flag_ids=flag_ids, reason=reason)
+        await self.write(self.p.names.audit, user.name, entry.model_dump_json().encode())
+
+
+def _error(web: Any, status: int, message: str) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="outcome-monitor"'} if status == 401 else None
+    return web.json({"error": message}, status=status, headers=headers)
+
+
+def summary(entry: FlagEntry, state: HandlingState, today: dt.date) -> dict[str, Any]:
+    f = entry.flag
+    return {"flag_id": f.flag_id, "rule": f.rule.value, "unit_id": f.unit_id, "subject_kind": f.subject_kind,
+            "subject_id": f.subject_id, "raised_at": f.raised_at.isoformat(), "flag_status": f.status.value,
+            "status": state.status_on(today).value, "version": len(entry.versions),
+            "revised_because": f.revised_because.value if f.revised_because else None}
+
+
+def detail(entry: FlagEntry, state: HandlingState, today: dt.date) -> dict[str, Any]:
+    return {**summary(entry, state, today),
+            "flag": json.loads(entry.flag.model_dump_json()),
+            "handling": {"status": state.status_on(today).value,
+                         "resolution": state.resolution.value if state.resolution else None,
+                         "snoozed_until": state.snoozed_until.isoformat() if state.snoozed_until else None,
+                         "history": [{"at": h.at.isoformat(), "by": h.by, "action": h.action, "note": h.note,
+                                      "resolution": h.resolution,
+                                      "until": h.until.isoformat() if h.until else None} for h in state.history]},
+            "versions": [{"version": v.number, "seen_at": v.seen_at.isoformat(), "status": v.status,
+                          "revised_because": v.revised_because, "changed": list(v.changed)}
+                         for v in entry.versions]}
+
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def register(p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVault | None) -> Inbox:
+    inbox = Inbox(p, view, accounts, vault)
+    app, board = p.app, view.board
+
+    def authed(method: Handler) -> Handler:
+        async def wrapped(self: View, request: Request, **kw: Any) -> Response:
+            user = inbox.user(request)
+            if user is None:
+                return _error(self.web, 401, "sign in with a valid token (Authorization: Bearer <token>)")
+            if not view.ready.is_set():
+                return _error(self.web, 503, "the inbox is still reading its history from Kafka; try again")
+            return await method(self, request, user, **kw)
+        return wrapped
+
+    @app.page("/api/me")
+    class Me(View):
+        @authed
+        async def get(self, request: Request, user: User) -> Response:
+            return self.json({"user": user.name, "role": user.role.value, "units": sorted(user.units),
+                              "may_reveal": user.may_reveal})
+
+    @app.page("/api/flags")
+    class Flags(View):
+        @authed
+        async def get(self, request: Request, user: User) -> Response:
+            q = request.query
+            try:
+                status = HandlingStatus(q["status"]) if q.get("status") else None
+            except ValueError:
+                return _error(self.web, 400, f"status must be one of {[s.value for s in HandlingStatus]}")
+            today = dt.datetime.now(dt.UTC).date()
+            found = board.listing(user, today, Filter(status, q.get("rule") or None, q.get("unit") or None))
+            persons = [e.flag.flag_id for e in found if e.flag.subject_kind == "person"]
+            if persons:
+                await inbox.audit(user, AuditKind.LIST, persons)
+            return self.json({"flags": [summary(e, board.state(e.flag.flag_id), today) for e in found]})
+
+    @app.page("/api/flags/{flag_id}")
+    class OneFlag(View):
+        @authed
+        async def get(self, request: Request, user: User, flag_id: str) -> Response:
+            entry = board.visible(user, flag_id)
+            if entry is None:
+                return _error(self.web, 404, "no such flag")
+            if entry.flag.subject_kind == "person":
+                await inbox.audit(user, AuditKind.READ, [flag_id])
+            return self.json(detail(entry, board.state(flag_id), dt.datetime.now(dt.UTC).date()))
+
+    @app.page("/api/flags/{flag_id}/actions")
+    class Actions(View):
+        @authed
+        async def post(self, request: Request, user: User, flag_id: str) -> Response:
+            try:
+                body = ActionRequest.model_validate_json(await request.read())
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                return _error(self.web, 400, f"{'.'.join(str(x) for x in first['loc']) or 'body'}: {first['msg']}")
+            if board.visible(user, flag_id) is None:
+                return _error(self.web, 404, "no such flag")
+            now = dt.datetime.now(dt.UTC)
+            refusal = board.refusal(flag_id, body.action, now.date(), body.resolution, body.until)
+            if refusal is not None:
+                return _error(self.web, 409, refusal.reason)
+            action = FlagAction(action_id=uuid.uuid4().hex, flag_id=flag_id, action=body.action, by=user.name,
+                                at=now, note=body.note, resolution=body.resolution, until=body.until)
+            await inbox.audit(user, AuditKind.ACTION, [flag_id], body.action.value)
+            partition, offset = await inbox.write(p.names.flag_actions, flag_id, action.model_dump_json().encode())
+            if not await view.wait_for(p.names.flag_actions, partition, offset):
+                return _error(self.web, 503, "the action was recorded but is not readable yet; reload shortly")
+            if action.action_id not in board.state(flag_id).action_ids:  # another action came first
+                reason = next((r for a, r in board.refused if a.action_id == action.action_id), "refused")
+                return _error(self.web, 409, reason)
+            entry = board.visible(user, flag_id)
+            assert entry is not None
+            return self.json(detail(entry, board.state(flag_id), now.date()))
+
+    @app.page("/api/flags/{flag_id}/reveal")
+    class Reveal(View):
+        @authed
+        async def post(self, request: Request, user: User, flag_id: str) -> Response:
+            try:
+                body = RevealRequest.model_validate_json(await request.read())
+            except ValidationError as exc:
+                return _error(self.web, 400, f"reason: {exc.errors()[0]['msg']}")
+            entry = board.visible(user, flag_id)
+            if entry is None:
+                return _error(self.web, 404, "no such flag")
+            if not user.may_reveal:
+                await inbox.audit(user, AuditKind.DENIED, [flag_id], "reveal without the right to")
+                return _error(self.web, 403, "your account may not reveal who a person is")
+            if entry.flag.subject_kind != "person":
+                return _error(self.web, 409, "a unit flag is about no person")
+            sealed = view.sealed.get(entry.flag.subject_id)
+            key = vault.open(entry.flag.subject_id, sealed) if vault is not None and sealed is not None else None
+            if key is None:
+                return _error(self.web, 409, "this person's source key is not kept (no reveal key was set when "
+                                             "their events came in)")
+            await inbox.audit(user, AuditKind.REVEAL, [flag_id], body.reason)
+            log.info("inbox: %s revealed the source key of the subject of flag %s", user.name, flag_id)
+            return self.json({"flag_id": flag_id, "source_person_id": key})
+
+    @app.page("/api/audit")
+    class Audit(View):
+        @authed
+        async def get(self, request: Request, user: User) -> Response:
+            if user.role is not Role.ADMIN:
+                return _error(self.web, 403, "only admins read the audit log")
+            q = request.query
+            rows = [a for a in view.audit if (not q.get("flag_id") or q["flag_id"] in a.flag_ids)
+                    and (not q.get("user") or a.user == q["user"])]
+            return self.json({"entries": [json.loads(a.model_dump_json()) for a in rows[-1000:]]})
+
+    @app.page("/inbox")
+    async def inbox_page(web: Any, request: Any) -> Any:
+        page = resources.files("streams.agents").joinpath("inbox.html").read_text(encoding="utf-8")
+        return web.html(page, headers={"Content-Security-Policy": "default-src 'self'; style-src 'self' "
+                                       "'unsafe-inline'; script-src 'self' 'unsafe-inline'",
+                                       "Cache-Control": "no-store"})
+
+    return inbox
+
+
+def notify_owned(p: Pipeline, offer: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Only the worker that holds a flag's partition of the flags topic announces it (one per flag)."""
+    def on_new_flag(flag: Any) -> None:
+        if partition_of(flag.flag_id, p.partitions) in p.assigned(p.names.flags):
+            offer(flag)
+    return on_new_flag

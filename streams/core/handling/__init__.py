@@ -1,0 +1,1 @@
+"""What recipients do with flags: lifecycle, who may see what, consent, the inbox's read model."""
