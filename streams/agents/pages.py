@@ -12,7 +12,7 @@ from prometheus_client import generate_latest
 
 from streams.agents.codec import loads_dict
 from streams.agents.pipeline import Pipeline
-from streams.core.disclosure import UnitSize, open_flag_counts
+from streams.core.disclosure import UnitSize, feedback_by_label, labeller, open_flag_counts
 from streams.core.org.levels import relative_levels
 from streams.core.unit.indicators import unit_indicators
 from streams.models.flags import FlagStatus
@@ -54,15 +54,15 @@ def register(p: Pipeline) -> list[Any]:
                 continue
             if isinstance(flag, dict) and flag.get("status") == FlagStatus.RAISED.value and flag.get("rule") in RULES:
                 open_flags.append((Rule(flag["rule"]), str(flag.get("unit"))))
-        sizes = {}
-        for unit_id in {u for _, u in open_flags}:
-            held = p.unit_state(unit_id)
-            if held is not None:
-                sizes[unit_id] = UnitSize(held.headcount_on(held.clock_day), held.population_size())
-        open_counts = open_flag_counts(open_flags, sizes, p.unit_labels, config)
+        open_counts = open_flag_counts(open_flags, unit_sizes(p, {u for _, u in open_flags}), p.unit_labels, config)
         metrics.flags_open.clear()
         for (rule, unit), count in open_counts.items():
             metrics.flags_open.labels(rule, unit).set(count)
+        if p.inbox is not None and p.inbox.ready.is_set():
+            # how recipients handled flags (every worker holds the same read model: boards take max by)
+            feedback = p.inbox.board.feedback()
+            sizes = unit_sizes(p, {u for _, u in feedback})
+            metrics.set_feedback(feedback_by_label(feedback, labeller(sizes, p.unit_labels, config)))
         return web.bytes(generate_latest(metrics.registry), content_type="text/plain; version=0.0.4")
 
     @app.page("/debug/progress")
@@ -98,6 +98,16 @@ def register(p: Pipeline) -> list[Any]:
                      f"{backlog:,}", f"{behind - backlog:,}", rate, eta)
 
     return [health, metrics_page, debug_progress, measure_lag]
+
+
+def unit_sizes(p: Pipeline, unit_ids: set[str]) -> dict[str, UnitSize]:
+    """The group sizes of the units whose states this worker holds (a unit not held counts as small)."""
+    sizes = {}
+    for unit_id in unit_ids:
+        held = p.unit_state(unit_id)
+        if held is not None:
+            sizes[unit_id] = UnitSize(held.headcount_on(held.clock_day), held.population_size())
+    return sizes
 
 
 async def progress_snapshot(p: Pipeline) -> dict[str, Any]:
