@@ -54,12 +54,22 @@ def register(p: Pipeline) -> InboxView:
     async def read_inbox() -> None:
         await view.run()
 
-    @p.app.timer(interval=NOTIFY_TICK_S, name="notify")
-    async def notify() -> None:
+    async def take_fresh() -> None:
         if fresh:
             taken = list(fresh)
             fresh.clear()
             await notifier.offer(taken)
+
+    @p.app.timer(interval=NOTIFY_TICK_S, name="notify")
+    async def notify() -> None:
+        await take_fresh()
         await notifier.tick()
+
+    async def notify_before_shutdown(*_: object, **__: object) -> None:
+        """What is pending goes out now rather than never (a stopped worker's memory is gone)."""
+        await take_fresh()
+        await notifier.flush()
+
+    p.app.on_before_shutdown.connect(notify_before_shutdown)
 
     return view

@@ -44,6 +44,7 @@ class Inbox:
 
     def __init__(self, p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVault | None) -> None:
         self.p, self.view, self.accounts, self.vault = p, view, accounts, vault
+        self.audit_written: dict[int, int] = {}  # partition -> last offset of an audit entry written here
 
     def user(self, request: Request) -> User | None:
         header = request.headers.get("Authorization", "")
@@ -59,7 +60,13 @@ class Inbox:
     async def audit(self, user: User, kind: AuditKind, flag_ids: list[str], reason: str = "") -> None:
         entry = AuditEntry(kind=kind, user=user.name, role=user.role.value, at=dt.datetime.now(dt.UTC),
                            flag_ids=flag_ids, reason=reason)
-        await self.write(self.p.names.audit, user.name, entry.model_dump_json().encode())
+        partition, offset = await self.write(self.p.names.audit, user.name, entry.model_dump_json().encode())
+        self.audit_written[partition] = max(offset, self.audit_written.get(partition, -1))
+
+    async def audit_read_back(self) -> bool:
+        """Until the view holds every audit entry this worker wrote (another worker's come a moment later)."""
+        topic = self.p.names.audit
+        return all([await self.view.wait_for(topic, part, off) for part, off in list(self.audit_written.items())])
 
 
 def _error(web: Any, status: int, message: str) -> Response:
@@ -199,6 +206,8 @@ def register(p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVa
         async def get(self, request: Request, user: User) -> Response:
             if user.role is not Role.ADMIN:
                 return _error(self.web, 403, "only admins read the audit log")
+            if not await inbox.audit_read_back():
+                return _error(self.web, 503, "the audit log is still being read; try again")
             q = request.query
             rows = [a for a in view.audit if (not q.get("flag_id") or q["flag_id"] in a.flag_ids)
                     and (not q.get("user") or a.user == q["user"])]
