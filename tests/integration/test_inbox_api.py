@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from streams.core.pseudonym import Pseudonymiser
+from tests.helpers import event
 from tests.integration.inbox import (
     Api,
     ed_visits,
@@ -186,3 +187,29 @@ def test_state_is_rebuilt_from_kafka_after_a_sigkill_and_two_workers_answer_alik
     finally:
         second.stop()
     assert token("ada.admin") not in stack.worker.tail(400)
+
+
+def test_a_late_event_that_revises_an_episode_keeps_the_flag_id_and_its_acknowledgement(stack: Stack) -> None:
+    api = stack.api
+    spells = [event("sick_leave", 200 + 14 * k, person_id="emp-late", unit_id="unit-hr") for k in range(6)]
+    stack.publish("late-1.jsonl", [enrolment("emp-late", "unit-hr", 190)] + spells)  # 6th occasion: day 270
+    [flag] = by_subject(api.wait_flags("hanna.hr", lambda fl: len(by_subject(fl, "emp-late")) == 1), "emp-late")
+    acked = api.post(f"/api/flags/{flag['flag_id']}/actions", "hanna.hr", {"action": "acknowledge", "note": "Ringt"})
+    assert acked.status == 200
+    # an occasion on day 265 arrives late (within the allowed lateness): it, not day 270's, is now the 6th
+    stack.publish("late-2.jsonl", [event("sick_leave", 265, person_id="emp-late", unit_id="unit-hr")])
+    [revised] = by_subject(api.wait_flags("hanna.hr", lambda fl: any(
+        f["version"] == 2 for f in by_subject(fl, "emp-late"))), "emp-late")
+    assert revised["flag_id"] == flag["flag_id"]
+    assert revised["status"] == "acknowledged"
+    assert revised["revised_because"] == "late_data"
+    assert revised["raised_at"] < flag["raised_at"]
+    versions = api.get(f"/api/flags/{flag['flag_id']}", "hanna.hr").body["versions"]
+    assert [v["version"] for v in versions] == [1, 2] and "raised_at" in versions[1]["changed"]
+
+
+def test_no_person_id_source_key_or_token_in_the_workers_log(stack: Stack) -> None:
+    log = stack.worker.log_path.read_text(errors="replace")
+    assert "inbox: cecilia.care revealed" in log  # the reveal itself is logged, by flag id
+    for secret in ("pat-1", "emp-consenting", "emp-private", "emp-late", token("cecilia.care")):
+        assert secret not in log
