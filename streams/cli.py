@@ -37,7 +37,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from streams.files.simulation import Scenario, generate
 
     scenario = Scenario(seed=args.seed, days=args.days, units=args.units, care_persons=args.care_persons,
-                        malformed_lines=args.malformed)
+                        malformed_lines=args.malformed, consent_share=args.consent_share)
     if args.out is None:
         from streams.files.publish import print_report, producer, publish_lines, simulated_lines
         from streams.progress import Progress
@@ -205,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--units", type=int, default=10)
     sp.add_argument("--care-persons", type=int, default=400)
     sp.add_argument("--malformed", type=int, default=0, help="add this many malformed lines")
+    sp.add_argument("--consent-share", type=float, default=0.6,
+                    help="share of employees in the health-support programme (their flags reach HR)")
     sp.set_defaults(func=cmd_simulate)
 
     up = sub.add_parser("up", help="run the whole local stack: Kafka, Prometheus, worker, simulator")

@@ -7,9 +7,11 @@ the worker and the live simulator; prints where to look.
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -83,11 +85,12 @@ class Stack:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.started_kafka = False
         self.webhook: http.server.HTTPServer | None = None
+        self.inbox_tokens: dict[str, str] = {}
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, argv: list[str], extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")
         # The local demo stack may run on the public demo key (a key set in the environment wins).
-        env = {**os.environ, "OUTCOME_MONITOR_ALLOW_DEMO_KEY": "true"}
+        env = {**os.environ, "OUTCOME_MONITOR_ALLOW_DEMO_KEY": "true", **(extra or {})}
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                                 start_new_session=True, env=env)
         self.procs.append((name, proc))
@@ -137,9 +140,30 @@ class Stack:
                                      "--cluster.listen-address="])
         return f"http://127.0.0.1:{ALERTMANAGER_PORT}"
 
+    def inbox_accounts(self) -> dict[str, str]:
+        """Demo sign-ins for the inbox (fresh random tokens each run, in a file only the user may read)
+        and a reveal key, unless the environment names its own files."""
+        if os.environ.get("OUTCOME_MONITOR_INBOX__ACCOUNTS_FILE"):
+            return {}
+        tokens = {user: secrets.token_hex(24) for user in ("demo-admin", "demo-hr", "demo-care")}
+        roles = {"demo-admin": "admin", "demo-hr": "hr", "demo-care": "care"}
+        accounts = {"accounts": [{"token_sha256": hashlib.sha256(tok.encode()).hexdigest(), "user": user,
+                                  "role": roles[user], "units": ["*"], "may_reveal": user != "demo-hr"}
+                                 for user, tok in tokens.items()]}
+        files = {"accounts.json": json.dumps(accounts, indent=2),
+                 "inbox-tokens.txt": "".join(f"{u}\t{t}\n" for u, t in tokens.items()),
+                 "reveal.key": secrets.token_hex(32)}
+        for name, text in files.items():
+            path = self.logs / name
+            path.write_text(text)
+            path.chmod(0o600)
+        self.inbox_tokens = tokens
+        return {"OUTCOME_MONITOR_INBOX__ACCOUNTS_FILE": str(self.logs / "accounts.json"),
+                "OUTCOME_MONITOR_INBOX__REVEAL_KEY_FILE": str(self.logs / "reveal.key")}
+
     def worker(self) -> str:
         exe = str(Path(sys.executable).with_name("outcome-monitor"))
-        proc = self._spawn("worker", [exe, "--log-level", "INFO", "worker"])
+        proc = self._spawn("worker", [exe, "--log-level", "INFO", "worker"], self.inbox_accounts())
         base = f"http://{self.settings.web_host}:{self.settings.web_port}"
         if not _wait_http(f"{base}/health", 180, proc):
             raise RuntimeError(f"the worker did not become ready; see {self.logs / 'worker.log'}")
@@ -187,8 +211,11 @@ def run(settings: Settings, rate: float, days: int) -> int:
         t = settings.topics
         alerts = (f"{alertmanager}  (Alertmanager; the webhook logs to {logs / 'alerts.jsonl'})"
                   if alertmanager else "(Alertmanager not started)")
+        inbox = (f"(sign in with a token from {logs / 'inbox-tokens.txt'}: demo-admin, demo-hr, demo-care)"
+                 if stack.inbox_tokens else "(accounts from OUTCOME_MONITOR_INBOX__ACCOUNTS_FILE)")
         print(f"""
 outcome-monitor is running (Ctrl-C stops everything).
+  inbox       {base}/inbox   {inbox}
   metrics     {base}/metrics
   health      {base}/health
   prometheus  {prometheus or "(not installed)"}

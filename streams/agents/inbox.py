@@ -22,7 +22,7 @@ NOTIFY_TICK_S = 5.0
 
 
 def load_accounts(path: str | None) -> Accounts:
-    if not path:
+    if not path:  # (an empty value, as docker-compose passes when none is set, is none)
         log.warning("inbox: no accounts file (OUTCOME_MONITOR_INBOX__ACCOUNTS_FILE); the API answers 401")
         return Accounts([])
     return Accounts(AccountsFile.model_validate_json(Path(path).read_bytes()).accounts)

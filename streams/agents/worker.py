@@ -91,7 +91,7 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
         value_serializer="raw",
     )
     key_file = settings.inbox.reveal_key_file
-    vault = IdentityVault(Path(key_file).read_bytes()) if key_file else None
+    vault = IdentityVault(Path(key_file).read_bytes()) if key_file else None  # "": none (docker-compose)
     pipeline = Pipeline(app, settings, metrics, names, vault=vault)
     for stage in (ingest, persons, units, organisation, flag_store, pages, inbox):
         stage.register(pipeline)  # type: ignore[attr-defined]

@@ -40,6 +40,9 @@ class Scenario:
     late_share: float = 0.002  # reported after the allowed lateness
     duplicate_share: float = 0.003
     malformed_lines: int = 0
+    # Employees who join the health-support programme (consent for their person-level flags to reach
+    # an HR partner). 0 in tests' scenarios, so that their streams stay as they were recorded.
+    consent_share: float = 0.0
     tz: str = "Europe/Stockholm"
 
     def unit_ids(self) -> list[str]:
@@ -76,8 +79,9 @@ def generate(sc: Scenario) -> Iterator[tuple[int, str]]:
     """All events of the scenario, in arrival order (reporting delay included)."""
     rng = random.Random(sc.seed)
     sink = _Sink(rng, sc)
-    _staff(sc, rng, sink)
+    employees = _staff(sc, rng, sink)
     _care(sc, rng, sink)
+    _consent(sc, sink, employees)
     for i in range(sc.malformed_lines):
         bad = ["not json at all", "[1, 2, 3]", '{"event_type": "sick_leave"}',
                '{"event_type": "teleport", "event_id": "x"}',
@@ -97,9 +101,29 @@ def _flu(sc: Scenario, day_index: int) -> float:
     return 1 + sc.flu_strength * math.exp(-0.5 * (d / 18) ** 2)
 
 
-def _staff(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
+def _consent(sc: Scenario, sink: _Sink, employees: list[int]) -> None:
+    """Health-support enrolments of a share of the employees, on the first day; drawn from a random
+    generator of their own, so the rest of the stream is the same with or without them."""
+    if sc.consent_share <= 0:
+        return
+    rng = random.Random(sc.seed * 7919 + 1)
+    for u, unit_id in enumerate(sc.unit_ids()):
+        for e in range(employees[u]):
+            if rng.random() < sc.consent_share:
+                when = _stamp(sc.start, 6, 0, sc.tz)
+                line = json.dumps({"event_id": f"hs-{sc.seed}-{u:02d}-{e:04d}", "event_type": EventKind.ENROLLMENT,
+                                   "unit_id": unit_id, "person_id": f"emp-{u:02d}-{e:04d}",
+                                   "program": "health-support", "source": "hr-system",
+                                   "occurred_at": when.isoformat(timespec="seconds")}, separators=(",", ":"))
+                heapq.heappush(sink.heap, (int(when.timestamp()), -1_000_000 - u * 10_000 - e, line))
+
+
+def _staff(sc: Scenario, rng: random.Random, sink: _Sink) -> list[int]:
+    """Each unit's staffing and its employees' sick leave; returns the number of employees per unit."""
+    employees = []
     for u, unit_id in enumerate(sc.unit_ids()):
         n = rng.randint(*sc.employees_per_unit)
+        employees.append(n)
         headcount = n
         sink.emit(_stamp(sc.start, 0, 0, sc.tz), {"event_type": EventKind.STAFFING, "unit_id": unit_id,
                                                    "headcount": headcount, "source": "hr-system"})
@@ -114,6 +138,7 @@ def _staff(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
             person = f"emp-{u:02d}-{e:04d}"
             risk = 4.0 if rng.random() < sc.frequent_absentees else rng.lognormvariate(0, 0.4)
             _employee(sc, rng, sink, unit_id, u, person, risk)
+    return employees
 
 
 def _employee(sc: Scenario, rng: random.Random, sink: _Sink, unit_id: str, u: int, person: str,
