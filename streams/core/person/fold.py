@@ -101,27 +101,36 @@ class PersonFold:
         )
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "occasions": [o.to_list() for o in self.occasions],
-            "repeated_active": self.repeated_active,
-            "ed_visits": [list(v) for v in self.ed_visits],
-            "ed_active": self.ed_active,
-            "discharges": [list(d) for d in self.discharges],
-            "last_t": self.last_t,
-            **({"rule_state": self.rule_state} if self.rule_state else {}),
-            "episodes": self.episodes if self.episodes is not None else {"legacy": 1},
-        }
+        """Only what differs from a new fold (most people have one or two events: their state is small);
+        `episodes` always, so a state written before episodes were counted is recognised."""
+        d: dict[str, object] = {}
+        if self.occasions:
+            d["occasions"] = [o.to_list() for o in self.occasions]
+        if self.repeated_active:
+            d["repeated_active"] = True
+        if self.ed_visits:
+            d["ed_visits"] = [list(v) for v in self.ed_visits]
+        if self.ed_active:
+            d["ed_active"] = True
+        if self.discharges:
+            d["discharges"] = [list(x) for x in self.discharges]
+        if self.last_t:
+            d["last_t"] = self.last_t
+        if self.rule_state:
+            d["rule_state"] = self.rule_state
+        d["episodes"] = self.episodes if self.episodes is not None else {"legacy": 1}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> PersonFold:  # type: ignore[type-arg]
         return cls(
-            [Occasion.from_list(o) for o in d["occasions"]],
-            bool(d["repeated_active"]),
-            [(int(t), str(e)) for t, e in d["ed_visits"]],
-            bool(d["ed_active"]),
+            [Occasion.from_list(o) for o in d.get("occasions", ())],
+            bool(d.get("repeated_active", False)),
+            [(int(t), str(e)) for t, e in d.get("ed_visits", ())],
+            bool(d.get("ed_active", False)),
             [(int(x[0]), str(x[1]), str(x[2]), int(x[3]), bool(x[4]), str(x[5]) if len(x) > 5 else "")
-             for x in d["discharges"]],
-            int(d["last_t"]),
+             for x in d.get("discharges", ())],
+            int(d.get("last_t", 0)),
             dict(d.get("rule_state", {})),
             {str(k): int(v) for k, v in d["episodes"].items()} if "episodes" in d else None,
         )
