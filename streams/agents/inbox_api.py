@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from faust.web import Request, Response, View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -31,6 +31,7 @@ from streams.core.identity_vault import IdentityVault
 from streams.models.handling import ActionRequest, AuditEntry, AuditKind, FlagAction, HandlingStatus
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
 
 
 class RevealRequest(BaseModel):
@@ -72,6 +73,15 @@ class Inbox:
 def _error(web: Any, status: int, message: str) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="outcome-monitor"'} if status == 401 else None
     return web.json({"error": message}, status=status, headers=headers)
+
+
+async def body_of(model: type[M], request: Request) -> M | str:
+    """The request's body as `model`, or what is wrong with it (for a 400)."""
+    try:
+        return model.model_validate_json(await request.read())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return f"{'.'.join(str(x) for x in first['loc']) or 'body'}: {first['msg']}"
 
 
 def summary(entry: FlagEntry, state: HandlingState, today: dt.date) -> dict[str, Any]:
@@ -151,11 +161,9 @@ def register(p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVa
     class Actions(View):
         @authed
         async def post(self, request: Request, user: User, flag_id: str) -> Response:
-            try:
-                body = ActionRequest.model_validate_json(await request.read())
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                return _error(self.web, 400, f"{'.'.join(str(x) for x in first['loc']) or 'body'}: {first['msg']}")
+            body = await body_of(ActionRequest, request)
+            if isinstance(body, str):
+                return _error(self.web, 400, body)
             if board.visible(user, flag_id) is None:
                 return _error(self.web, 404, "no such flag")
             now = dt.datetime.now(dt.UTC)
@@ -179,10 +187,9 @@ def register(p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVa
     class Reveal(View):
         @authed
         async def post(self, request: Request, user: User, flag_id: str) -> Response:
-            try:
-                body = RevealRequest.model_validate_json(await request.read())
-            except ValidationError as exc:
-                return _error(self.web, 400, f"reason: {exc.errors()[0]['msg']}")
+            body = await body_of(RevealRequest, request)
+            if isinstance(body, str):
+                return _error(self.web, 400, body)
             entry = board.visible(user, flag_id)
             if entry is None:
                 return _error(self.web, 404, "no such flag")
