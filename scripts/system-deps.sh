@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the README's commands need from the system, checked before anything else runs.
 #   scripts/system-deps.sh demo   Java 17 + Maven (the local Kafka broker), Prometheus and Alertmanager
-#   scripts/system-deps.sh test   the same, plus stress-ng (the tests use all of them)
+#   scripts/system-deps.sh test   the same, plus stress-ng, chromium and chromium-driver (the tests use all)
 # Missing packages are installed with Debian's apt-get when run as root; otherwise this prints the one
 # line to run and stops at once, before minutes of tests.
 set -euo pipefail
@@ -14,6 +14,9 @@ command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 if [ "$what" = test ]; then
   command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
+  # the inbox's browser test: headless Chromium driven through chromedriver
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 line="apt-get install -y --no-install-recommends ${need[*]}"
