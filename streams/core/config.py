@@ -31,8 +31,9 @@ class CostConfig(_Frozen):
 
 
 class DriftConfig(_Frozen):
-    detector: str = Field(default="cusum", pattern=r"^[a-z][a-z0-9_]*$",
-                          description="A `kind` of `streams.core.org.detectors.DETECTORS`: cusum, page_hinkley.")
+    detector: str = Field(default="nb_cusum", pattern=r"^[a-z][a-z0-9_]*$",
+                          description="A `kind` of `streams.core.org.detectors.DETECTORS`: nb_cusum, cusum, "
+                          "page_hinkley.")
     signal: Literal["occasions", "sick_days"] = Field(
         default="occasions",
         description="Occasions are near-Poisson and lead days; days are dominated by a few long spells.",
@@ -41,8 +42,20 @@ class DriftConfig(_Frozen):
     baseline_prior_weight: float = Field(
         default=10.0, ge=0, description="Expected events' worth of shrinkage of a baseline towards 1."
     )
-    shift: float = Field(default=1.75, gt=1, description="The rate ratio the detector is tuned to find.")
-    threshold: float = Field(default=5.0, gt=0, description="Decision interval h (log-likelihood units).")
+    shift: float | None = Field(default=None, gt=1, description="The rate ratio the detector is tuned to "
+                                "find; None: the detector's own default (1.75 for each).")
+    threshold: float | None = Field(default=None, gt=0, description="Decision interval h (log-likelihood "
+                                    "units); None: the detector's own default (nb_cusum 5.5, the others 5.0).")
+    calibrated: bool | None = Field(
+        default=None, description="Pool each unit's dispersion with its peers' and raise a flag only when "
+        "its interval (over the weeks the detector accumulated) excludes the baseline. None: on for the "
+        "detectors made for overdispersed counts (nb_cusum), off for cusum and page_hinkley as they were.")
+    dispersion_block_weeks: int = Field(
+        default=4, ge=1, description="Dispersion is measured on sums of this many weeks: a person's bad "
+        "spell lasts months, so neighbouring weeks are correlated and weekly counts understate it.")
+    dispersion_prior_blocks: float = Field(
+        default=8.0, ge=0, description="Blocks' worth of shrinkage of a unit's dispersion towards its peers'.")
+    max_window_weeks: int = Field(default=26, ge=1, description="At most this many weeks in a flag's window.")
     min_headcount: int = Field(default=5, ge=1, description="Units smaller than this are not tested.")
     refold_weeks: int = Field(
         default=115, ge=1,

@@ -43,6 +43,14 @@ class Scenario:
     # Employees who join the health-support programme (consent for their person-level flags to reach
     # an HR partner). 0 in tests' scenarios, so that their streams stay as they were recorded.
     consent_share: float = 0.0
+    # Person-level clustering of absence (issue 14), off by default so that existing streams stay as they
+    # were: bad spells (a few months in which an employee's hazard is bad_spell_factor times higher) start
+    # at bad_spell_rate per employee-year, drawn from a generator of their own per employee.
+    bad_spell_rate: float = 0.0
+    bad_spell_days: tuple[int, int] = (60, 120)
+    bad_spell_factor: float = 5.0
+    # A common trend: every employee's hazard x exp(trend_per_year x years since start).
+    trend_per_year: float = 0.0
     tz: str = "Europe/Stockholm"
 
     def unit_ids(self) -> list[str]:
@@ -141,11 +149,30 @@ def _staff(sc: Scenario, rng: random.Random, sink: _Sink) -> list[int]:
     return employees
 
 
+def _bad_spells(sc: Scenario, person: str) -> list[tuple[int, int]]:
+    """(first day, last day) of each of an employee's bad spells; none unless bad_spell_rate > 0."""
+    if sc.bad_spell_rate <= 0:
+        return []
+    rng = random.Random(f"bad-spells:{sc.seed}:{person}")
+    spells, day = [], -rng.randint(0, sc.bad_spell_days[1])  # a spell may be under way at the start
+    while day < sc.days:
+        day += int(rng.expovariate(sc.bad_spell_rate / 365)) + 1
+        length = rng.randint(*sc.bad_spell_days)
+        spells.append((day, day + length - 1))
+        day += length
+    return spells
+
+
 def _employee(sc: Scenario, rng: random.Random, sink: _Sink, unit_id: str, u: int, person: str,
               risk: float) -> None:
     day_index = 0
+    spells = _bad_spells(sc, person)
     while day_index < sc.days:
         hazard = sc.occasion_hazard * risk * _flu(sc, day_index)
+        if sc.trend_per_year:
+            hazard *= math.exp(sc.trend_per_year * day_index / 365)
+        if spells and any(a <= day_index <= b for a, b in spells):
+            hazard *= sc.bad_spell_factor
         drifting = sc.drift_unit == u and day_index >= sc.drift_onset_day
         if drifting:
             hazard *= sc.drift_factor

@@ -4,10 +4,11 @@ Each complete week, for each unit u: O = its new sick-leave occasions (or sick d
 E0 = its headcount-days x the same rate in the *rest* of the organisation in the same week (so a flu
 season that lifts every unit lifts E0 too).
 A warm-up learns the unit's usual ratio theta = sum O / sum E0 and the overdispersion phi; after it, the
-observed O and expected theta E0 go to a drift detector (a Poisson CUSUM by default, river's
-Page-Hinkley on the standardised residual as the alternative). Late data that changes a week already
-evaluated makes the weeks from there be evaluated again from a snapshot, so the final flags depend only
-on the data, not on its order.
+observed O and expected theta E0 go to a drift detector (a negative-binomial CUSUM by default, with the
+dispersion pooled over the unit's peers and a flag gated on its own interval, see unit_step.py; the
+Poisson CUSUM and river's Page-Hinkley on the standardised residual as alternatives). Late data that
+changes a week already evaluated makes the weeks from there be evaluated again from a snapshot, so the
+final flags depend only on the data, not on its order.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from streams.core.config import MonitorConfig
 from streams.core.org.detectors import make_detector
 from streams.core.org.state import OrgState, UnitDrift
-from streams.core.org.unit_step import UnitDriftStep
+from streams.core.org.unit_step import UnitDriftStep, pooled_dispersion
 from streams.core.timebase import week_days, week_of
 from streams.core.unit.tracker import DaySummary
 from streams.models.flags import DriftEvidence, Flag, FlagStatus, WithdrawnBecause
@@ -130,6 +131,8 @@ class OrgDrift:
         all_sick = sum(v[0] for v in totals.values())
         all_exposure = sum(v[2] for v in totals.values())
         flags = []
+        # The peers' dispersion as it stood before this week (the same whatever order units are taken in).
+        peers = pooled_dispersion([u for u in state.units.values() if u.ready])
         for unit_id in sorted(totals):
             week_totals = totals[unit_id]
             sick, _, exposure, headcount = week_totals
@@ -143,7 +146,7 @@ class OrgDrift:
                 unit = state.units[unit_id] = UnitDrift(
                     make_detector(self.drift.detector, self.drift.shift, self.drift.threshold))
             rates = (round(sick / exposure, 5), round((all_sick - sick) / rest_exposure, 5))
-            flag = self.step_unit(unit, unit_id, week, observed, e0, rates, headcount)
+            flag = self.step_unit(unit, unit_id, week, observed, e0, rates, headcount, peers)
             if flag is not None:
                 flags.append(flag)
         return flags
@@ -162,4 +165,4 @@ class OrgDrift:
 def _week_of_flag(flag: Flag) -> int:
     evidence = flag.evidence
     assert isinstance(evidence, DriftEvidence)
-    return week_of(evidence.window_start.toordinal())
+    return week_of(evidence.window_end.toordinal())  # the week it was raised (its window may start before)

@@ -22,18 +22,33 @@ class UnitDrift:
     ready: bool = False
     active: bool = False
     last_ratio: tuple[int, float, float, float, int] | None = None  # (week, ratio, low, high, headcount)
+    # Calibrated detection (issue 14); a state written before has none of these and starts them empty.
+    disp_sum: float = 0.0  # Pearson statistics of the unit's in-control blocks of weeks, discounted
+    disp_n: float = 0.0  # how many blocks, discounted alike
+    block: tuple[float, float, int] = (0.0, 0.0, 0)  # the block being filled: observed, expected, weeks
+    run: list[tuple[int, float, float]] = field(default_factory=list)  # (week, observed, e0) since the
+    # detector's statistic was last zero: the weeks that make the evidence
 
     def to_dict(self) -> dict[str, object]:
-        return {"detector": self.detector.to_dict(), "warmup": [list(w) for w in self.warmup],
-                "theta": self.theta, "phi": self.phi, "ready": self.ready, "active": self.active,
-                "last_ratio": list(self.last_ratio) if self.last_ratio else None}
+        d: dict[str, object] = {
+            "detector": self.detector.to_dict(), "warmup": [list(w) for w in self.warmup],
+            "theta": self.theta, "phi": self.phi, "ready": self.ready, "active": self.active,
+            "last_ratio": list(self.last_ratio) if self.last_ratio else None}
+        if self.disp_n or self.block[2] or self.run:
+            d.update({"disp_sum": self.disp_sum, "disp_n": self.disp_n, "block": list(self.block),
+                      "run": [list(r) for r in self.run]})
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> UnitDrift:  # type: ignore[type-arg]
         lr = d["last_ratio"]
+        block = d.get("block", (0.0, 0.0, 0))
         return cls(detector_from_dict(d["detector"]), [(float(o), float(e)) for o, e in d["warmup"]],
                    float(d["theta"]), float(d["phi"]), bool(d["ready"]), bool(d["active"]),
-                   (int(lr[0]), float(lr[1]), float(lr[2]), float(lr[3]), int(lr[4])) if lr else None)
+                   (int(lr[0]), float(lr[1]), float(lr[2]), float(lr[3]), int(lr[4])) if lr else None,
+                   float(d.get("disp_sum", 0.0)), float(d.get("disp_n", 0.0)),
+                   (float(block[0]), float(block[1]), int(block[2])),
+                   [(int(w), float(o), float(e)) for w, o, e in d.get("run", [])])
 
 
 @dataclass(slots=True)

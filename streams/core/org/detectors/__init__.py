@@ -8,23 +8,32 @@ from __future__ import annotations
 
 from streams.core.org.detectors.base import DriftDetector, DriftStep
 from streams.core.org.detectors.cusum import Cusum
+from streams.core.org.detectors.nb_cusum import NbCusum
 from streams.core.org.detectors.page_hinkley import PageHinkley
 
-DETECTORS: dict[str, type[Cusum] | type[PageHinkley]] = {
+DETECTORS: dict[str, type[Cusum] | type[PageHinkley]] = {  # NbCusum is a Cusum
+    NbCusum.kind: NbCusum,
     Cusum.kind: Cusum,
     PageHinkley.kind: PageHinkley,
 }
 
 
-def make_detector(kind: str, shift: float, threshold: float) -> DriftDetector:
+# Detectors calibrated for overdispersed counts: by default their unit's dispersion is pooled with its
+# peers' and a flag waits until its own interval excludes the baseline (DriftConfig.calibrated).
+CALIBRATED = frozenset({NbCusum.kind})
+
+
+def make_detector(kind: str, shift: float | None = None, threshold: float | None = None) -> DriftDetector:
+    """A fresh detector; a parameter left None takes the detector's own default."""
     if kind not in DETECTORS:
         raise ValueError(f"unknown drift detector {kind!r}; known: {', '.join(DETECTORS)}")
-    return DETECTORS[kind](shift=shift, threshold=threshold)
+    params = {k: v for k, v in (("shift", shift), ("threshold", threshold)) if v is not None}
+    return DETECTORS[kind](**params)
 
 
 def detector_from_dict(d: dict) -> DriftDetector:  # type: ignore[type-arg]
     return DETECTORS[d["kind"]].from_dict(d)
 
 
-__all__ = ["DETECTORS", "Cusum", "DriftDetector", "DriftStep", "PageHinkley", "detector_from_dict",
-           "make_detector"]
+__all__ = ["CALIBRATED", "DETECTORS", "Cusum", "DriftDetector", "DriftStep", "NbCusum", "PageHinkley",
+           "detector_from_dict", "make_detector"]
