@@ -1,7 +1,9 @@
 """Online drift detectors for a unit's trend-adjusted sick leave, one algorithm per module.
 
 A new detector is a module here (a class with `kind`, `update`, `to_dict`, `from_dict`, `clone`; see
-`base.DriftDetector`) plus one line in `DETECTORS`, and its `kind` in `DriftConfig.detector`.
+`base.DriftDetector`) plus one line in `DETECTORS`, and its `kind` in `DriftConfig.detector`; in
+`CALIBRATED` too if it is made for overdispersed counts (then, by default, its unit's dispersion is pooled
+with the peers' and its flags wait for their interval to exclude the baseline: org/unit_step.py).
 """
 
 from __future__ import annotations
