@@ -55,7 +55,7 @@ soak: install
 	$(BIN)/python -m benchmarks.soak
 
 drift-eval: install
-	$(BIN)/python -m benchmarks.drift_eval --seeds 8
+	$(BIN)/python -m benchmarks.drift_eval --seeds 20
 
 kafka-start:
 	bash scripts/kafka.sh start

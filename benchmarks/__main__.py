@@ -306,7 +306,10 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
     total = int(rate * seconds)
     say(f"latency: {total:,} events at {rate:.0f}/s for {seconds:.0f} s")
     start = time.time()
-    persons = max(1, total // 4)  # each person's 4th visit raises a flag: flags come at a steady pace
+    # Each person's 4th visit raises a flag. Persons take turns in groups of 250 (a person's visits a
+    # quarter of a second apart), so flags come at a steady 250/s from the first second on. (Until
+    # this round a person's visits were a quarter of the run apart, so every flag came in the run's
+    # last quarter, at 1,000 flags/s: a burst, not a steady pace.)
     try:
         for i in range(total):
             due = start + i / rate
@@ -314,7 +317,7 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
             if pause > 0:
                 time.sleep(pause)
             now = dt.datetime.now(dt.UTC)
-            person = f"pat-{i % persons}"
+            person = f"pat-{(i // 1000) * 250 + i % 250}"
             event_id = f"lat-{i}"
             line = json.dumps({"event_id": event_id, "event_type": "emergency_visit", "unit_id": f"vc-{i % 20}",
                                "person_id": person, "occurred_at": now.isoformat()}).encode()
