@@ -311,6 +311,7 @@ def test_a_recipient_signs_in_reads_the_evidence_and_resolves_a_flag_as_a_false_
         ("resolve", "cecilia.care", "false_alarm", "Planned check-ups, not acute.")]
     # the audit: on its topic and through the API, the read, the reveal (with its reason) and the action
     audit = [json.loads(v) for _, v in read_topic(topics["audit"])]
+    (shots / "audit-after-browser-test.jsonl").write_text("".join(json.dumps(e) + "\n" for e in audit))
     mine = {(e["kind"], e["reason"]) for e in audit if e["user"] == "cecilia.care" and e["flag_ids"] == [flag_id]}
     assert {("read", ""), ("reveal", "Vårdplanering med hemtjänsten"), ("action", "resolve")} <= mine, mine
     answer = stack.api.get(f"/api/audit?flag_id={flag_id}&user=cecilia.care", "ada.admin")
