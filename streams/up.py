@@ -104,14 +104,22 @@ class Stack:
         subprocess.run(["bash", str(ROOT / "scripts" / "kafka.sh"), "start"], check=True)
         self.started_kafka = True
 
-    def prometheus(self) -> str | None:
-        binary = shutil.which("prometheus")
-        config = ROOT / "prometheus" / "prometheus.yml"
+    @staticmethod
+    def _startable(name: str, package: str, config: Path, port: int) -> str | None:
+        """The Debian package's binary, if it is installed and its port is free (else say why not)."""
+        binary = shutil.which(package)
         if binary is None or not config.exists():
-            print("up: Prometheus not installed (apt-get install prometheus); skipping it")
+            print(f"up: {name} not installed (apt-get install {package}); skipping it")
             return None
-        if _answers("127.0.0.1", PROMETHEUS_PORT):
-            print(f"up: something already answers on :{PROMETHEUS_PORT}; not starting Prometheus")
+        if _answers("127.0.0.1", port):
+            print(f"up: something already answers on :{port}; not starting {name}")
+            return None
+        return binary
+
+    def prometheus(self) -> str | None:
+        config = ROOT / "prometheus" / "prometheus.yml"
+        binary = self._startable("Prometheus", "prometheus", config, PROMETHEUS_PORT)
+        if binary is None:
             return None
         data = self.logs / "prometheus-data"
         self._spawn("prometheus", [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
@@ -119,13 +127,9 @@ class Stack:
         return f"http://127.0.0.1:{PROMETHEUS_PORT}"
 
     def alertmanager(self) -> str | None:
-        binary = shutil.which("prometheus-alertmanager")
         config = ROOT / "prometheus" / "alertmanager.yml"
-        if binary is None or not config.exists():
-            print("up: Alertmanager not installed (apt-get install prometheus-alertmanager); skipping it")
-            return None
-        if _answers("127.0.0.1", ALERTMANAGER_PORT):
-            print(f"up: something already answers on :{ALERTMANAGER_PORT}; not starting Alertmanager")
+        binary = self._startable("Alertmanager", "prometheus-alertmanager", config, ALERTMANAGER_PORT)
+        if binary is None:
             return None
         if _answers("127.0.0.1", ALERT_WEBHOOK_PORT):
             print(f"up: something already answers on :{ALERT_WEBHOOK_PORT}; alerts go to it")

@@ -8,13 +8,15 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from streams.core.handling.access import token_digest
 from tests.helpers import event
-from tests.integration.live import Namespace, Worker
+from tests.integration.live import Namespace, Worker, ensure_broker
 
 TOKENS = {  # user -> (token, role, units, may_reveal)
     "hanna.hr": ("tok-hanna-0123456789abcdef0123456789", "hr", ["unit-hr"], False),
@@ -118,6 +120,21 @@ class Api:
                 return found
             time.sleep(0.5)
         raise AssertionError(f"{user}'s flags never matched; last: {found}; log: {self.worker.tail()}")
+
+
+@contextmanager
+def serving_worker(workdir: Path) -> Iterator[tuple[Namespace, Worker, Api]]:
+    """A worker of its own namespace with the test accounts and a reveal key, once its inbox serves."""
+    ensure_broker()
+    ns = Namespace()
+    worker = Worker(ns, workdir, **inbox_env(workdir)).start()
+    try:
+        worker.wait_ready(180)
+        api = Api(worker)
+        api.wait_serving()
+        yield ns, worker, api
+    finally:
+        worker.stop()
 
 
 def write_events(path: Path, lines: list[str]) -> Path:

@@ -20,6 +20,7 @@ from tests.integration.inbox import (
     enrolment,
     inbox_env,
     ns_inbox_topics,
+    serving_worker,
     sick_spells,
     token,
     write_events,
@@ -48,16 +49,8 @@ def by_subject(flags: list[dict[str, Any]], person: str) -> list[dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    from tests.integration.live import ensure_broker
-
-    ensure_broker()
     workdir = tmp_path_factory.mktemp("inbox")
-    ns = Namespace()
-    worker = Worker(ns, workdir, **inbox_env(workdir)).start()
-    try:
-        worker.wait_ready(180)
-        api = Api(worker)
-        api.wait_serving()
+    with serving_worker(workdir) as (ns, worker, api):
         s = Stack(ns, workdir, worker, api)
         # emp-consenting joined the health-support programme; emp-private did not; pat-1 is in care
         s.publish("first.jsonl", [enrolment("emp-consenting", "unit-hr", 1)]
@@ -67,8 +60,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         api.wait_flags("ada.admin", lambda fl: len(fl) == 2)
         assert len(final_flags(ns)) == 3
         yield s
-    finally:
-        worker.stop()
 
 
 def test_no_token_or_an_unknown_token_is_401(stack: Stack) -> None:

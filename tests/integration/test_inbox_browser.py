@@ -36,7 +36,7 @@ from streams.core.pseudonym import Pseudonymiser
 from streams.models.flags import DriftEvidence, EventsInWindowEvidence, Interval, SickLeaveEvidence
 from streams.observe.metrics import MetricName
 from tests.helpers import event
-from tests.integration.inbox import Api, ed_visits, inbox_env, ns_inbox_topics, token, write_events
+from tests.integration.inbox import Api, ed_visits, ns_inbox_topics, serving_worker, token, write_events
 from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, publish_file, read_topic
 
 pytestmark = pytest.mark.integration
@@ -80,16 +80,8 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     require_browser()
-    from tests.integration.live import ensure_broker
-
-    ensure_broker()
     workdir = tmp_path_factory.mktemp("inbox-browser")
-    ns = Namespace()
-    worker = Worker(ns, workdir, **inbox_env(workdir)).start()
-    try:
-        worker.wait_ready(180)
-        api = Api(worker)
-        api.wait_serving()
+    with serving_worker(workdir) as (ns, worker, api):
         first, second = ed_visits("pat-b1", "unit-care", 12), ed_visits("pat-b2", "unit-care", 20)
         readmitted = [event("admission", 40, person_id="pat-b3", unit_id="unit-care", stay_id="b3-s1"),
                       event("discharge", 45, person_id="pat-b3", unit_id="unit-care", stay_id="b3-s1"),
@@ -99,8 +91,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         by_subject = {f["subject_id"]: f["flag_id"] for f in flags}
         yield Stack(ns, worker, api, by_subject[PSEUDONYM("pat-b1")], by_subject[PSEUDONYM("pat-b2")],
                     by_subject[PSEUDONYM("pat-b3")], event_ids(first))
-    finally:
-        worker.stop()
 
 
 @pytest.fixture
