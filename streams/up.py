@@ -7,7 +7,6 @@ the worker and the live simulator; prints where to look.
 
 from __future__ import annotations
 
-import hashlib
 import http.server
 import json
 import os
@@ -22,6 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from streams.core.handling.access import token_digest
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,7 +151,7 @@ class Stack:
             return {}
         tokens = {user: secrets.token_hex(24) for user in ("demo-admin", "demo-hr", "demo-care")}
         roles = {"demo-admin": "admin", "demo-hr": "hr", "demo-care": "care"}
-        accounts = {"accounts": [{"token_sha256": hashlib.sha256(tok.encode()).hexdigest(), "user": user,
+        accounts = {"accounts": [{"token_sha256": token_digest(tok), "user": user,
                                   "role": roles[user], "units": ["*"], "may_reveal": user != "demo-hr"}
                                  for user, tok in tokens.items()]}
         files = {"accounts.json": json.dumps(accounts, indent=2),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
+import random
 
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
@@ -62,3 +64,13 @@ def run(lines: list[str], config: MonitorConfig | None = None) -> Monitor:
 
 def flags_of(m: Monitor, rule: str | None = None) -> list[dict[str, object]]:
     return [f.model_dump(mode="json") for f in m.open_flags() if rule is None or f.rule.value == rule]
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth's method: small means, as weekly counts of a unit are)."""
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.core.handling.access import token_digest
+from streams.settings import Topics
 from tests.helpers import event
 from tests.integration.live import Namespace, Worker, ensure_broker
 
@@ -143,5 +144,6 @@ def write_events(path: Path, lines: list[str]) -> Path:
 
 
 def ns_inbox_topics(ns: Namespace) -> dict[str, str]:
-    base = ns.flags.rsplit(".", 1)[0]
-    return {name: f"{base}.{name}" for name in ("flag-actions", "audit", "consent", "identities")}
+    """The flag-handling topics of a namespace, named as the worker names them (beside its flags topic)."""
+    topics = Topics(flags=ns.flags)
+    return {name: topics.beside_flags(name) for name in ("flag-actions", "audit", "consent", "identities")}

@@ -11,20 +11,12 @@ from streams.core.org.state import OrgState
 from streams.core.timebase import week_days, week_of
 from streams.core.unit.tracker import DaySummary
 from streams.models import DriftEvidence, Flag
+from tests.helpers import poisson
 
 UNITS = [f"u{i}" for i in range(8)]
 HEADCOUNT = 40
 BASE = 0.011  # occasions per employee and day
 FIRST_WEEK = 105_000
-
-
-def poisson(rng: random.Random, mean: float) -> int:
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def feed(factor: dict[str, list[float]], weeks: int, seed: int = 1, config: MonitorConfig | None = None

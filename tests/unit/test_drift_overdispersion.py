@@ -18,6 +18,7 @@ from streams.core.org.state import OrgState, UnitDrift
 from streams.core.timebase import week_days, week_of
 from streams.core.unit.tracker import DaySummary
 from streams.models import DriftEvidence, Flag
+from tests.helpers import poisson
 
 UNITS = [f"u{i}" for i in range(10)]
 STAFF = 40
@@ -25,15 +26,6 @@ BASE = 0.011  # occasions per employee and day
 FIRST_WEEK = 105_000
 WEEKS = 104
 SPELL = 4.0  # an employee in a bad spell has 4x their usual rate
-
-
-def poisson(rng: random.Random, mean: float) -> int:
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def history(seed: int, step: dict[str, tuple[int, float]] | None = None) -> list[DaySummary]:
