@@ -41,7 +41,7 @@ class Organisation:
 
     def apply(self, batch: OrgBatch, item: Item[DaySummaryMessage]) -> None:
         m = item.value
-        batch.summaries.append(DaySummary(m.unit_id, m.day, m.sick_days, m.occasions, m.headcount))
+        batch.summaries.append(DaySummary(**m.model_dump()))
 
     def close(self, batch: OrgBatch) -> None:
         state = batch.states.get(ORG_KEY)

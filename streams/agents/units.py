@@ -64,8 +64,8 @@ class Units:
     def close(self, batch: UnitsBatch) -> None:
         org = batch.out.outbox(self.p.names.day_summaries, "summaries", 1)  # one organisation, one partition
         for s in batch.summaries.values():
-            org.add(ORG_KEY, DaySummaryMessage(unit_id=s.unit_id, day=s.day, sick_days=s.sick_days,
-                                               occasions=s.occasions, headcount=s.headcount).model_dump_json())
+            org.add(ORG_KEY, DaySummaryMessage.model_validate(s, from_attributes=True)
+                    .model_dump_json(exclude_defaults=True))
 
     async def send(self, batch: UnitsBatch) -> list[Any]:
         return await self.p.send_outputs(batch.out)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from streams.models.vocab import UnitOutcome
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -56,7 +58,21 @@ class DriftConfig(_Frozen):
     dispersion_prior_blocks: float = Field(
         default=8.0, ge=0, description="Blocks' worth of shrinkage of a unit's dispersion towards its peers'.")
     max_window_weeks: int = Field(default=26, ge=1, description="At most this many weeks in a flag's window.")
-    min_headcount: int = Field(default=5, ge=1, description="Units smaller than this are not tested.")
+    min_headcount: int | None = Field(
+        default=None, ge=1, description="Units whose group (employees, or persons in care) is smaller than "
+        "this in a week are not tested that week. None: `min_group_size`, so that no flag's evidence is a "
+        "figure about 10 or fewer people.")
+    outcomes: tuple[UnitOutcome, ...] = Field(
+        default=tuple(UnitOutcome), description="The unit outcomes monitored for drift and level: sick leave "
+        "(workplaces), ED visits, readmissions and inpatient days (care units).")
+    level_weeks: int = Field(
+        default=13, ge=2, description="A level flag looks at this many weeks (a quarter): the unit's outcome "
+        "against its peers' over them, trend-adjusted.")
+    level_min_ratio: float = Field(
+        default=1.25, ge=1.0, description="A level flag is raised when the interval of the unit's ratio to "
+        "its peers over `level_weeks` lies wholly above this (1.0: any level above the peers'; 1.25: "
+        "clearly above, so that units at their peers' level are almost never flagged over years of "
+        "weekly looks), and kept until the ratio itself falls to it.")
     refold_weeks: int = Field(
         default=115, ge=1,
         description="How far back (in weeks of event time) late unit data may still revise drift. A "

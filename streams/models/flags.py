@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from streams.models.vocab import Rule
+from streams.models.vocab import Rule, UnitOutcome
 
 
 class FlagStatus(StrEnum):
@@ -82,24 +82,52 @@ class ReadmissionEvidence(BaseModel):
     window_days: int
 
 
+class WeekFigure(BaseModel):
+    """One week of a unit flag's evidence: what the unit had, and what was expected of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    week_start: dt.date
+    observed: float
+    expected: float = Field(description="Drift: from the unit's usual level; level: at the peers' level.")
+    ratio: float = Field(description="The unit's count relative to the peers' rate that week.")
+
+
 class DriftEvidence(BaseModel):
+    """A unit flag: a change against the unit's own usual level (`test: drift`) or a level persistently
+    above its peers' (`test: level`), both relative to the rest of the organisation in the same weeks."""
+
     model_config = ConfigDict(frozen=True)
 
     kind: Literal["unit_drift"] = "unit_drift"
+    test: Literal["drift", "level"] = "drift"
+    outcome: UnitOutcome = UnitOutcome.SICK_LEAVE
     detector: str
-    signal: Literal["occasions", "sick_days"] = Field(description="What is tested: new occasions or days.")
+    signal: Literal["occasions", "sick_days", "ed_visits", "readmissions", "inpatient_days"] = Field(
+        description="What is counted: new sick-leave occasions or sick days, ED visits, readmissions, "
+                    "unplanned inpatient days.")
     window_start: dt.date
     window_end: dt.date
-    baseline_ratio: float = Field(description="The unit's usual level relative to the rest (learned).")
+    baseline_ratio: float = Field(description="Drift: the unit's usual level relative to the rest (learned); "
+                                  "level: 1.0, the peers' level.")
     current_ratio: float = Field(description="Level in the window relative to the rest: trend-adjusted.")
     current_interval: Interval
-    observed: float = Field(description="Occasions or sick days of the unit in the window.")
-    expected: float = Field(description="Expected from the common trend and the unit's baseline.")
-    unit_sick_leave_rate: float = Field(description="Sick days / (headcount x days) in the window.")
-    rest_sick_leave_rate: float = Field(description="The same for the rest of the organisation.")
-    headcount: int
-    statistic: float
-    threshold: float
+    observed: float = Field(description="The unit's count in the window.")
+    expected: float = Field(description="Expected from the common trend and the unit's baseline (drift) or "
+                            "at the peers' rate (level).")
+    unit_rate: float | None = Field(default=None, description="The unit's rate in the window (`rate_unit`).")
+    peer_rate: float | None = Field(default=None, description="The rest of the organisation's rate in the "
+                                    "same weeks, weighted as the unit's exposure.")
+    rate_unit: str | None = None
+    unit_sick_leave_rate: float | None = Field(
+        default=None, description="Sick leave only: sick days / (headcount x days) in the window's last week.")
+    rest_sick_leave_rate: float | None = Field(default=None, description="The same for the rest.")
+    headcount: int = Field(description="The group the figures are about: employees, or persons in the "
+                           "unit's care. A unit with fewer than the minimum group size is not tested.")
+    statistic: float = Field(description="Drift: the detector's statistic; level: the interval's low end.")
+    threshold: float = Field(description="Drift: the detector's threshold; level: the ratio the interval "
+                             "must lie above.")
+    weeks: list[WeekFigure] = Field(default_factory=list, description="The weeks that made the difference.")
 
 
 Evidence = Annotated[

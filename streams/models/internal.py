@@ -32,11 +32,18 @@ class UnitUpdateMessage(_Internal):
 
 
 class DaySummaryMessage(_Internal):
+    """One unit-day for the organisation stage (the fields of `streams.core.unit.tracker.DaySummary`)."""
+
     unit_id: str
     day: int
     sick_days: float
     occasions: float
     headcount: int
+    ed_visits: float = 0.0
+    readmissions: float = 0.0
+    discharges: float = 0.0
+    inpatient_days: float = 0.0
+    care_change: float = 0.0
 
 
 class DeadLetter(_Internal):

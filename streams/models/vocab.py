@@ -44,6 +44,23 @@ class UnitMetric(StrEnum):
     HOME_CARE_MINUTES = "home_care_minutes"
     HOME_CARE_UNPLANNED = "home_care_unplanned"
     ENROLLMENTS = "enrollments"
+    INPATIENT_DAYS = "inpatient_days"  # days of stays ended (discharged) on the day, planned ones too
+    UNPLANNED_INPATIENT_DAYS = "unplanned_inpatient_days"  # the same, of unplanned stays only
+    # Persons entering (+1) or leaving (-1) the unit's care population on the day: a person is in a unit's
+    # care for CARE_POPULATION_DAYS after each care event there. The running sum is the population.
+    CARE_POPULATION_CHANGE = "care_population_change"
+
+
+CARE_POPULATION_DAYS = 365
+
+
+class UnitOutcome(StrEnum):
+    """An outcome monitored per unit against its peers (drift and level flags), with its denominator."""
+
+    SICK_LEAVE = "sick_leave"  # occasions (or sick days) per employee-day
+    ED_VISITS = "ed_visits"  # ED visits per person-day in the unit's care
+    READMISSIONS = "readmissions"  # 30-day readmissions per discharge
+    INPATIENT_DAYS = "inpatient_days"  # unplanned inpatient days per person-day in the unit's care
 
 
 class Rule(StrEnum):
@@ -54,8 +71,26 @@ class Rule(StrEnum):
     FREQUENT_EMERGENCY_VISITS = "frequent_emergency_visits"
     READMISSION_30D = "readmission_30d"
     UNIT_SICK_LEAVE_DRIFT = "unit_sick_leave_drift"
+    UNIT_SICK_LEAVE_LEVEL = "unit_sick_leave_level"
+    UNIT_ED_VISITS_DRIFT = "unit_ed_visits_drift"
+    UNIT_ED_VISITS_LEVEL = "unit_ed_visits_level"
+    UNIT_READMISSIONS_DRIFT = "unit_readmissions_drift"
+    UNIT_READMISSIONS_LEVEL = "unit_readmissions_level"
+    UNIT_INPATIENT_DAYS_DRIFT = "unit_inpatient_days_drift"
+    UNIT_INPATIENT_DAYS_LEVEL = "unit_inpatient_days_level"
+
+
+#: Per monitored unit outcome: its drift rule (a change against the unit's own usual level) and its level
+#: rule (the unit persistently above its peers).
+UNIT_RULES: dict[UnitOutcome, tuple[Rule, Rule]] = {
+    UnitOutcome.SICK_LEAVE: (Rule.UNIT_SICK_LEAVE_DRIFT, Rule.UNIT_SICK_LEAVE_LEVEL),
+    UnitOutcome.ED_VISITS: (Rule.UNIT_ED_VISITS_DRIFT, Rule.UNIT_ED_VISITS_LEVEL),
+    UnitOutcome.READMISSIONS: (Rule.UNIT_READMISSIONS_DRIFT, Rule.UNIT_READMISSIONS_LEVEL),
+    UnitOutcome.INPATIENT_DAYS: (Rule.UNIT_INPATIENT_DAYS_DRIFT, Rule.UNIT_INPATIENT_DAYS_LEVEL),
+}
+UNIT_FLAG_RULES = frozenset(r for pair in UNIT_RULES.values() for r in pair)
 
 
 #: Rules about employees (their group is the unit's headcount); the others are about persons in care
 #: (their group is the unit's care population). What a count of flags is suppressed against.
-EMPLOYEE_RULES = frozenset({Rule.REPEATED_SICK_LEAVE, Rule.LONG_SICK_LEAVE, Rule.UNIT_SICK_LEAVE_DRIFT})
+EMPLOYEE_RULES = frozenset({Rule.REPEATED_SICK_LEAVE, Rule.LONG_SICK_LEAVE, *UNIT_RULES[UnitOutcome.SICK_LEAVE]})

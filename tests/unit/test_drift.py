@@ -11,6 +11,7 @@ from streams.core.org.state import OrgState
 from streams.core.timebase import week_days, week_of
 from streams.core.unit.tracker import DaySummary
 from streams.models import DriftEvidence, Flag
+from streams.models.vocab import Rule, UnitOutcome
 from tests.helpers import poisson
 
 UNITS = [f"u{i}" for i in range(8)]
@@ -37,6 +38,11 @@ def feed(factor: dict[str, list[float]], weeks: int, seed: int = 1, config: Moni
     return flags
 
 
+def drift_flags(flags: list[Flag]) -> list[Flag]:
+    """The drift flags (a unit far above its peers for a quarter also gets a level flag: test_unit_level)."""
+    return [f for f in flags if f.rule == Rule.UNIT_SICK_LEAVE_DRIFT]
+
+
 def flu(w: int) -> float:
     return 1 + 1.5 * math.exp(-0.5 * ((w - 20) / 3) ** 2)
 
@@ -49,7 +55,7 @@ def test_a_flu_season_common_to_all_units_raises_no_flag() -> None:
 def test_a_unit_whose_rate_doubles_is_flagged_once_with_evidence() -> None:
     factor = {u: [flu(w) for w in range(40)] for u in UNITS}
     factor["u3"] = [flu(w) * (2.5 if w >= 24 else 1.0) for w in range(40)]
-    flags = feed(factor, 40)
+    flags = drift_flags(feed(factor, 40))
     assert [f.subject_id for f in flags] == ["u3"]
     flag = flags[0]
     assert flag.subject_kind == "unit" and flag.unit_id == "u3"
@@ -66,14 +72,14 @@ def test_a_unit_whose_rate_doubles_is_flagged_once_with_evidence() -> None:
 def test_no_flag_during_the_warm_up_however_high() -> None:
     factor = {u: [1.0] * 12 for u in UNITS}
     factor["u1"] = [4.0] * 12
-    assert feed(factor, 12, config=MonitorConfig(drift=DriftConfig(warmup_weeks=12))) == []
+    assert drift_flags(feed(factor, 12, config=MonitorConfig(drift=DriftConfig(warmup_weeks=12)))) == []
 
 
 def test_the_detector_is_swappable_by_configuration() -> None:
     factor = {u: [1.0] * 40 for u in UNITS}
     factor["u3"] = [1.0 if w < 20 else 3.0 for w in range(40)]
     config = MonitorConfig(drift=DriftConfig(detector="page_hinkley"))
-    flags = feed(factor, 40, config=config)
+    flags = drift_flags(feed(factor, 40, config=config))
     (u3,) = [f for f in flags if f.subject_id == "u3"]
     assert isinstance(u3.evidence, DriftEvidence) and u3.evidence.detector == "page_hinkley"
 
@@ -103,7 +109,8 @@ def test_a_unit_whose_data_arrives_after_the_others_gives_the_same_flags() -> No
         drift, state, store = OrgDrift(MonitorConfig()), OrgState(), {}
         for chunk in order:
             _store(drift.apply(state, chunk), store)
-        return {k: v.model_dump_json() for k, v in store.items()}, {u: d.to_dict() for u, d in state.units.items()}
+        units = state.units(UnitOutcome.SICK_LEAVE)
+        return {k: v.model_dump_json() for k, v in store.items()}, {u: d.to_dict() for u, d in units.items()}
 
     in_order = final([[r for r in rows if week_of(r.day) == FIRST_WEEK + w] for w in range(-4, weeks)] + [[tail]])
     others = [r for r in rows if r.unit_id not in ("u6", "u7")]

@@ -62,7 +62,8 @@ def by_route(digests: list[Digest]) -> dict[str, Digest]:
 def test_a_backfill_of_5000_flags_makes_one_message_per_route_per_window() -> None:
     b = batcher()
     units = ["hemtjanst-norr", "hemtjanst-syd"] + [f"unit-{k:02d}" for k in range(30)]
-    flags = [flag(i, rule=list(Rule)[i % len(Rule)], unit=units[i % len(units)]) for i in range(5000)]
+    # every rule in every unit (the rule changes once the units have all been named)
+    flags = [flag(i, rule=list(Rule)[i // len(units) % len(Rule)], unit=units[i % len(units)]) for i in range(5000)]
     assert b.offer(notices(flags[:2500]), now=0.0) == 2500
     assert b.offer(notices(flags[2500:]), now=30.0) == 2500
     assert b.due(59.9) == []

@@ -1,8 +1,9 @@
-"""Unit sick-leave drift, adjusted for the trend common to the whole organisation.
+"""Unit outcomes against the trend common to the whole organisation: drift and level flags.
 
-Each complete week, for each unit u: O = its new sick-leave occasions (or sick days, by configuration),
-E0 = its headcount-days x the same rate in the *rest* of the organisation in the same week (so a flu
-season that lifts every unit lifts E0 too).
+Each complete week, for each monitored outcome (`outcomes.py`: sick leave of a workplace; ED visits,
+readmissions and unplanned inpatient days of a care unit) and each unit u: O = its count, E0 = its
+exposure x the same rate in the *rest* of the organisation in the same week (so a flu season that lifts
+every unit lifts E0 too). A level flag compares O with E0 over a quarter (`level_step.py`); drift:
 A warm-up learns the unit's usual ratio theta = sum O / sum E0 and the overdispersion phi; after it, the
 observed O and expected theta E0 go to a drift detector (a negative-binomial CUSUM by default, with the
 dispersion pooled over the unit's peers and a flag gated on its own interval, see unit_step.py; the
@@ -13,21 +14,56 @@ final flags depend only on the data, not on its order.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from streams.core.config import MonitorConfig
 from streams.core.org.detectors import make_detector
+from streams.core.org.evidence import UnitWeek
+from streams.core.org.level_step import UnitLevelStep
+from streams.core.org.outcomes import OutcomeSpec, WeekTotals, outcome_specs
 from streams.core.org.state import OrgState, UnitDrift
 from streams.core.org.unit_step import UnitDriftStep, pooled_dispersion
+from streams.core.org.weeks import CarePopulations, week_totals
 from streams.core.timebase import week_days, week_of
 from streams.core.unit.tracker import DaySummary
 from streams.models.flags import DriftEvidence, Flag, FlagStatus, WithdrawnBecause
+from streams.models.vocab import UnitOutcome
+
+HR_OUTCOMES = frozenset({UnitOutcome.SICK_LEAVE})
+CARE_OUTCOMES = frozenset(UnitOutcome) - HR_OUTCOMES
 
 
 class OrgDrift:
+    """The organisation's workplaces and its care units, each group its own peers, each evaluated as far
+    as its own slowest unit has come (a quiet care unit does not hold back the workplaces' flags)."""
+
     def __init__(self, config: MonitorConfig) -> None:
+        self.workplaces = PeerGroupDrift(config, HR_OUTCOMES)
+        self.care_units = PeerGroupDrift(config, CARE_OUTCOMES)
+
+    def apply(self, state: OrgState, summaries: list[DaySummary]) -> list[Flag]:
+        """Take unit-day summaries; return new, revised and withdrawn unit flags."""
+        hr = [s for s in summaries if s.headcount > 0 or s.sick_days or s.occasions]
+        care = [replace(s, sick_days=0.0, occasions=0.0, headcount=0) for s in summaries
+                if s.ed_visits or s.readmissions or s.discharges or s.inpatient_days or s.care_change]
+        flags = self.workplaces.apply(state, hr)
+        if care and self.care_units.specs:
+            if state.care is None:
+                state.care = OrgState()
+            flags += self.care_units.apply(state.care, care)
+        return flags
+
+
+class PeerGroupDrift:
+    def __init__(self, config: MonitorConfig, outcomes: frozenset[UnitOutcome]) -> None:
         self.config = config
         self.drift = config.drift
         make_detector(self.drift.detector, self.drift.shift, self.drift.threshold)  # an unknown kind fails here
         self.step_unit = UnitDriftStep(config)
+        self.step_level = UnitLevelStep(config)
+        self.specs = [spec for spec in outcome_specs(config) if spec.outcome in outcomes]
+        self.min_group = self.drift.min_headcount or config.min_group_size
+        self.max_lag = max((spec.lag_weeks() for spec in self.specs), default=0)
 
     def apply(self, state: OrgState, summaries: list[DaySummary]) -> list[Flag]:
         """Take unit-day summaries; return new, revised and withdrawn drift flags."""
@@ -46,7 +82,7 @@ class OrgDrift:
             start = week_of(min(min(series) for series in state.series.values() if series))
             if start > last_complete:
                 return []
-            state.units, state.snapshots, state.evaluated_week = {}, {}, -1
+            state.monitors, state.snapshots, state.evaluated_week = {}, {}, -1
             state.origin_week = start
         else:
             start = min(state.dirty_week, state.evaluated_week + 1)
@@ -60,15 +96,17 @@ class OrgDrift:
         # slowest unit fell back (a unit heard from for the first time), are compared when those weeks are
         # evaluated again; their snapshots are stale and go.
         def redone(f: Flag) -> bool:
-            return start <= _week_of_flag(f) <= last_complete
+            return start <= self._evaluated_in(f) <= last_complete
 
         before = {fid: f for fid, f in previous.items() if redone(f)}
         state.recent_flags = {fid: f for fid, f in previous.items() if not redone(f)}
         state.snapshots = {w: snap for w, snap in state.snapshots.items() if w < start}
         after: dict[str, Flag] = {}
+        populations = CarePopulations(state)
         for week in range(start, last_complete + 1):
-            state.snapshots[week] = {u: s.to_dict() for u, s in state.units.items()}
-            for flag in self._evaluate_week(state, week):
+            state.snapshots[week] = {o: {u: s.to_dict() for u, s in units.items()}
+                                     for o, units in state.monitors.items()}
+            for flag in self._evaluate_week(state, week, populations):
                 after[flag.flag_id] = flag
         state.evaluated_week = last_complete
         state.recent_flags.update(after)
@@ -96,7 +134,7 @@ class OrgDrift:
                     state.late_for_drift += 1
                     continue
                 restart = True
-            state.series.setdefault(s.unit_id, {})[s.day] = (s.sick_days, s.occasions, s.headcount)
+            state.series.setdefault(s.unit_id, {})[s.day] = s.figures()  # type: ignore[assignment]
             dirty = week if dirty is None else min(dirty, week)
             state.clock_day = max(state.clock_day, s.day)
             state.unit_days[s.unit_id] = max(state.unit_days.get(s.unit_id, s.day), s.day)
@@ -104,65 +142,71 @@ class OrgDrift:
 
     def _restore(self, state: OrgState, week: int) -> None:
         snap = state.snapshots[week]
-        state.units = {u: UnitDrift.from_dict(s) for u, s in snap.items()}
+        state.monitors = {o: {u: UnitDrift.from_dict(s) for u, s in units.items()} for o, units in snap.items()}
 
-    def _week_totals(self, state: OrgState, week: int) -> dict[str, tuple[float, float, float, int]]:
-        """Per unit over the week's days present: (sick days, occasions, headcount-days, last headcount)."""
-        out = {}
-        days = week_days(week)
-        for unit_id, series in state.series.items():
-            sick = occasions = exposure = 0.0
-            last_hc = 0
-            for d in days:
-                v = series.get(d)
-                if v is not None:
-                    sick += v[0]
-                    occasions += v[1]
-                    exposure += v[2]
-                    last_hc = v[2]
-            if exposure > 0:
-                out[unit_id] = (sick, occasions, exposure, last_hc)
-        return out
-
-    def _evaluate_week(self, state: OrgState, week: int) -> list[Flag]:
-        totals = self._week_totals(state, week)
-        signal_index = 1 if self.drift.signal == "occasions" else 0
-        all_signal = sum(v[signal_index] for v in totals.values())
-        all_sick = sum(v[0] for v in totals.values())
-        all_exposure = sum(v[2] for v in totals.values())
+    def _evaluate_week(self, state: OrgState, week: int, populations: CarePopulations) -> list[Flag]:
+        """Every outcome, for its own week: one whose follow-up takes weeks (readmissions) is evaluated
+        that many weeks after the week it is about, the others for `week` itself."""
         flags = []
-        # The peers' dispersion as it stood before this week (the same whatever order units are taken in).
-        peers = pooled_dispersion([u for u in state.units.values() if u.ready])
-        for unit_id in sorted(totals):
-            week_totals = totals[unit_id]
-            sick, _, exposure, headcount = week_totals
-            observed = week_totals[signal_index]
-            rest_signal, rest_exposure = all_signal - observed, all_exposure - exposure
-            if rest_exposure <= 0 or rest_signal <= 0 or headcount < self.drift.min_headcount:
+        totals_of: dict[int, dict[str, WeekTotals]] = {}
+        for spec in self.specs:
+            about = week - spec.lag_weeks()
+            if about < state.origin_week:
                 continue
-            e0 = exposure * rest_signal / rest_exposure
-            unit = state.units.get(unit_id)
+            if about not in totals_of:
+                totals_of[about] = week_totals(state, about, populations)
+            flags += self._evaluate_outcome(state, spec, about, totals_of[about])
+        return flags
+
+    def _evaluate_outcome(self, state: OrgState, spec: OutcomeSpec, week: int,
+                          totals: dict[str, WeekTotals]) -> list[Flag]:
+        units = state.units(spec.outcome)
+        all_count = sum(getattr(t, spec.numerator) for t in totals.values())
+        all_exposure = sum(getattr(t, spec.exposure) for t in totals.values())
+        all_sick = sum(t.sick_days for t in totals.values())
+        all_hc = sum(t.headcount_days for t in totals.values())
+        # The peers' dispersion as it stood before this week (the same whatever order units are taken in).
+        peers = pooled_dispersion([u for u in units.values() if u.ready])
+        flags = []
+        for unit_id in sorted(totals):
+            t = totals[unit_id]
+            observed, exposure = getattr(t, spec.numerator), getattr(t, spec.exposure)
+            group = getattr(t, spec.group)
+            rest_count, rest_exposure = all_count - observed, all_exposure - exposure
+            if exposure <= 0 or rest_exposure <= 0 or rest_count <= 0 or group < self.min_group:
+                continue
+            sick_rates = None
+            if spec.outcome == UnitOutcome.SICK_LEAVE:
+                sick_rates = (round(t.sick_days / exposure, 5),
+                              round((all_sick - t.sick_days) / (all_hc - exposure), 5))
+            uw = UnitWeek(spec, unit_id, week, observed, exposure * rest_count / rest_exposure, exposure, group,
+                          sick_rates)
+            unit = units.get(unit_id)
             if unit is None:
-                unit = state.units[unit_id] = UnitDrift(
+                unit = units[unit_id] = UnitDrift(
                     make_detector(self.drift.detector, self.drift.shift, self.drift.threshold))
-            rates = (round(sick / exposure, 5), round((all_sick - sick) / rest_exposure, 5))
-            flag = self.step_unit(unit, unit_id, week, observed, e0, rates, headcount, peers)
-            if flag is not None:
-                flags.append(flag)
+            for flag in (self.step_unit(unit, uw, peers), self.step_level(unit, uw)):
+                if flag is not None:
+                    flags.append(flag)
         return flags
 
     def _forget(self, state: OrgState) -> None:
         keep_from = state.evaluated_week - self.drift.refold_weeks + 1
         state.snapshots = {w: s for w, s in state.snapshots.items() if w >= keep_from}
-        first_day = week_days(keep_from)[0]
+        # A week evaluated late (readmissions) reads its own week's days.
+        first_day = week_days(keep_from - self.max_lag)[0]
         for unit_id, series in state.series.items():
             if series and min(series) < first_day:
+                gone = sum(v[7] for d, v in series.items() if d < first_day)
+                if gone or unit_id in state.care_base:
+                    state.care_base[unit_id] = state.care_base.get(unit_id, 0.0) + gone
                 state.series[unit_id] = {d: v for d, v in series.items() if d >= first_day}
         state.recent_flags = {fid: f for fid, f in state.recent_flags.items()
-                              if _week_of_flag(f) >= keep_from}
+                              if self._evaluated_in(f) >= keep_from}
 
-
-def _week_of_flag(flag: Flag) -> int:
-    evidence = flag.evidence
-    assert isinstance(evidence, DriftEvidence)
-    return week_of(evidence.window_end.toordinal())  # the week it was raised (its window may start before)
+    def _evaluated_in(self, flag: Flag) -> int:
+        """The week in whose evaluation the flag was raised: the week it is for, plus its outcome's lag."""
+        evidence = flag.evidence
+        assert isinstance(evidence, DriftEvidence)
+        lag = next((spec.lag_weeks() for spec in self.specs if spec.outcome == evidence.outcome), 0)
+        return week_of(evidence.window_end.toordinal()) + lag

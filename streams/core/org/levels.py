@@ -1,4 +1,4 @@
-"""Each unit's latest level relative to the rest of the organisation, for the boards."""
+"""Each workplace's latest sick-leave level relative to the rest of the organisation, for the boards."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from streams.core.org.state import OrgState
 from streams.core.timebase import week_days
+from streams.models.vocab import UnitOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +25,9 @@ class RelativeLevel:
 def relative_levels(state: OrgState, min_group_size: int) -> list[RelativeLevel]:
     """Latest trend-adjusted ratios; none for a unit smaller than `min_group_size` (privacy)."""
     out = []
-    for unit_id in sorted(state.units):
-        unit = state.units[unit_id]
+    units = state.monitors.get(UnitOutcome.SICK_LEAVE.value, {})
+    for unit_id in sorted(units):
+        unit = units[unit_id]
         if unit.last_ratio is None:
             continue
         week, ratio, low, high, headcount = unit.last_ratio

@@ -1,5 +1,9 @@
-"""What the organisation stage learns and keeps: the unit-day series, each unit's drift state, the weeks
-evaluated and their snapshots. Versioned and JSON-serialisable (a Faust table keeps it)."""
+"""What the organisation stage learns and keeps: the unit-day series, each unit's monitoring state per
+outcome, the weeks evaluated and their snapshots. Versioned and JSON-serialisable (a Faust table keeps it).
+
+Version 2 (issue 14) monitors care outcomes too: the series carries a care unit's figures, the units'
+states are kept per outcome. A version-1 state (sick leave only) is read as version 2.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,25 @@ from dataclasses import dataclass, field
 
 from streams.core.org.detectors import DriftDetector, detector_from_dict
 from streams.models.flags import Flag
+from streams.models.vocab import UnitOutcome
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+
+#: A unit-day in the series: sick days, occasions, headcount, ED visits, readmissions (by index discharge
+#: day), discharges, unplanned inpatient days (by discharge day), change of the care population.
+DayFigures = tuple[float, float, int, float, float, float, float, float]
+Week = tuple[int, float, float, float]  # (week, observed, expected at the peers' rate e0, exposure)
+
+
+def day_figures(v: list | tuple) -> DayFigures:  # type: ignore[type-arg]
+    """A stored unit-day; one written by version 1 had the first three figures only."""
+    rest = [float(x) for x in v[3:8]] + [0.0] * (8 - max(3, len(v)))
+    return (float(v[0]), float(v[1]), int(v[2]), rest[0], rest[1], rest[2], rest[3], rest[4])
 
 
 @dataclass(slots=True)
 class UnitDrift:
-    """Learned per unit: baseline ratio, dispersion, detector, whether a flag is open."""
+    """Learned per unit and outcome: baseline ratio, dispersion, detector, whether a flag is open."""
 
     detector: DriftDetector
     warmup: list[tuple[float, float]] = field(default_factory=list)
@@ -21,13 +37,15 @@ class UnitDrift:
     phi: float = 1.0
     ready: bool = False
     active: bool = False
-    last_ratio: tuple[int, float, float, float, int] | None = None  # (week, ratio, low, high, headcount)
+    last_ratio: tuple[int, float, float, float, int] | None = None  # (week, ratio, low, high, group size)
     # Calibrated detection (issue 14); a state written before has none of these and starts them empty.
     disp_sum: float = 0.0  # Pearson statistics of the unit's in-control blocks of weeks, discounted
     disp_n: float = 0.0  # how many blocks, discounted alike
     block: tuple[float, float, int] = (0.0, 0.0, 0)  # the block being filled: observed, expected, weeks
-    run: list[tuple[int, float, float]] = field(default_factory=list)  # (week, observed, e0) since the
-    # detector's statistic was last zero: the weeks that make the evidence
+    run: list[Week] = field(default_factory=list)  # the weeks since the detector's statistic was last
+    # zero: the weeks that make a drift flag's evidence
+    recent: list[Week] = field(default_factory=list)  # the last weeks tested: a level flag's evidence
+    level_active: bool = False  # a level flag is open (raised, and the level still holds)
 
     def to_dict(self) -> dict[str, object]:
         d: dict[str, object] = {
@@ -37,6 +55,8 @@ class UnitDrift:
         if self.disp_n or self.block[2] or self.run:
             d.update({"disp_sum": self.disp_sum, "disp_n": self.disp_n, "block": list(self.block),
                       "run": [list(r) for r in self.run]})
+        if self.recent or self.level_active:
+            d.update({"recent": [list(r) for r in self.recent], "level_active": self.level_active})
         return d
 
     @classmethod
@@ -48,16 +68,22 @@ class UnitDrift:
                    (int(lr[0]), float(lr[1]), float(lr[2]), float(lr[3]), int(lr[4])) if lr else None,
                    float(d.get("disp_sum", 0.0)), float(d.get("disp_n", 0.0)),
                    (float(block[0]), float(block[1]), int(block[2])),
-                   [(int(w), float(o), float(e)) for w, o, e in d.get("run", [])])
+                   [_week(r) for r in d.get("run", [])], [_week(r) for r in d.get("recent", [])],
+                   bool(d.get("level_active", False)))
+
+
+def _week(r: list) -> Week:  # type: ignore[type-arg]
+    """A stored week; one written before level flags had no exposure (0: unknown)."""
+    return (int(r[0]), float(r[1]), float(r[2]), float(r[3]) if len(r) > 3 else 0.0)
 
 
 @dataclass(slots=True)
 class OrgState:
-    series: dict[str, dict[int, tuple[float, float, int]]] = field(default_factory=dict)
+    series: dict[str, dict[int, DayFigures]] = field(default_factory=dict)
     clock_day: int = 0
     evaluated_week: int = -1
-    units: dict[str, UnitDrift] = field(default_factory=dict)
-    snapshots: dict[int, dict[str, dict]] = field(default_factory=dict)  # type: ignore[type-arg]
+    monitors: dict[str, dict[str, UnitDrift]] = field(default_factory=dict)  # outcome -> unit -> state
+    snapshots: dict[int, dict[str, dict[str, dict]]] = field(default_factory=dict)  # type: ignore[type-arg]
     recent_flags: dict[str, Flag] = field(default_factory=dict)
     late_for_drift: int = 0
     origin_week: int = -1  # the week evaluation started from (with no learned state)
@@ -66,6 +92,15 @@ class OrgState:
     unit_days: dict[str, int] = field(default_factory=dict)
     dirty_week: int = -1  # the earliest week changed since it was last evaluated (-1: none)
     restart: bool = False  # data came for a week before the first evaluated: start over
+    # Per care unit: its care population changes on the days forgotten from the series, summed (the
+    # population on a day is this plus the changes in the series up to that day).
+    care_base: dict[str, float] = field(default_factory=dict)
+    # The care units, a peer group of their own with its own clock (this state's are the workplaces).
+    care: OrgState | None = None
+
+    def units(self, outcome: UnitOutcome) -> dict[str, UnitDrift]:
+        """The units' states for one outcome."""
+        return self.monitors.setdefault(outcome.value, {})
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -73,7 +108,7 @@ class OrgState:
             "series": {u: {str(d): list(v) for d, v in s.items()} for u, s in self.series.items()},
             "clock_day": self.clock_day,
             "evaluated_week": self.evaluated_week,
-            "units": {u: s.to_dict() for u, s in self.units.items()},
+            "monitors": {o: {u: s.to_dict() for u, s in units.items()} for o, units in self.monitors.items()},
             "snapshots": {str(w): s for w, s in self.snapshots.items()},
             "recent_flags": [f.model_dump(mode="json") for f in self.recent_flags.values()],
             "late_for_drift": self.late_for_drift,
@@ -81,26 +116,35 @@ class OrgState:
             "unit_days": self.unit_days,
             "dirty_week": self.dirty_week,
             "restart": self.restart,
+            "care_base": self.care_base,
+            "care": self.care.to_dict() if self.care is not None else None,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> OrgState:  # type: ignore[type-arg]
-        if d.get("version") != STATE_VERSION:
-            raise ValueError(f"unknown org state version {d.get('version')!r}")
+        version = d.get("version")
+        if version not in (1, STATE_VERSION):
+            raise ValueError(f"unknown org state version {version!r}")
         flags = [Flag.model_validate(f) for f in d["recent_flags"]]
+        if version == 1:  # sick leave was the only outcome: its units and snapshots are that outcome's
+            monitors = {UnitOutcome.SICK_LEAVE.value: d["units"]}
+            snapshots = {w: {UnitOutcome.SICK_LEAVE.value: s} for w, s in d["snapshots"].items()}
+        else:
+            monitors, snapshots = d["monitors"], d["snapshots"]
         return cls(
-            series={u: {int(k): (float(v[0]), float(v[1]), int(v[2])) for k, v in s.items()}
-                    for u, s in d["series"].items()},
+            series={u: {int(k): day_figures(v) for k, v in s.items()} for u, s in d["series"].items()},
             clock_day=int(d["clock_day"]),
             evaluated_week=int(d["evaluated_week"]),
-            units={u: UnitDrift.from_dict(s) for u, s in d["units"].items()},
-            snapshots={int(w): s for w, s in d["snapshots"].items()},
+            monitors={o: {u: UnitDrift.from_dict(s) for u, s in units.items()} for o, units in monitors.items()},
+            snapshots={int(w): s for w, s in snapshots.items()},
             recent_flags={f.flag_id: f for f in flags},
             late_for_drift=int(d["late_for_drift"]),
             origin_week=int(d["origin_week"]),
             unit_days={str(u): int(v) for u, v in d.get("unit_days", {}).items()},
             dirty_week=int(d.get("dirty_week", -1)),
             restart=bool(d.get("restart", False)),
+            care_base={str(u): float(v) for u, v in d.get("care_base", {}).items()},
+            care=OrgState.from_dict(d["care"]) if d.get("care") else None,
         )
 
     def evaluation_day(self, horizon_days: int) -> int:

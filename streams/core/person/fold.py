@@ -19,9 +19,14 @@ from streams.core.config import MonitorConfig
 from streams.core.person.facts import Fact
 from streams.core.timebase import DAY_S
 from streams.models.flags import Flag
-from streams.models.vocab import EventKind, UnitMetric
+from streams.models.vocab import CARE_POPULATION_DAYS, EventKind, UnitMetric
 
 ContribKey = tuple[UnitMetric, str, int]  # (metric, unit_id, day)
+
+MAX_STAY_DAYS = 365
+#: Events that put a person in a unit's care population.
+CARE_CONTACT_KINDS = frozenset({EventKind.EMERGENCY_VISIT, EventKind.ADMISSION, EventKind.DISCHARGE,
+                                EventKind.HOME_CARE_CONTACT})
 
 
 @dataclass(slots=True)
@@ -78,6 +83,11 @@ class PersonFold:
     # which event triggers an episode revises the flag instead of replacing it. None: a state written
     # before episodes were counted (ids then carry "legacy", so they never collide with a counted one).
     episodes: dict[str, int] | None = field(default_factory=dict)
+    # Stays admitted and not yet discharged: stay_id -> (admission day, planned). None: none (most people).
+    stays: dict[str, tuple[int, bool]] | None = None
+    # Per unit whose care the person is in: the last day of it (CARE_POPULATION_DAYS after the latest care
+    # event there). None: in no unit's care (employees).
+    in_care: dict[str, int] | None = None
 
     def next_episode(self, rule: str) -> str:
         """The anchor of the flag id of a new episode of `rule` (and count it)."""
@@ -98,6 +108,8 @@ class PersonFold:
             self.last_t,
             {k: json.loads(json.dumps(v)) for k, v in self.rule_state.items()},
             dict(self.episodes) if self.episodes is not None else None,
+            dict(self.stays) if self.stays else None,
+            dict(self.in_care) if self.in_care else None,
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -119,6 +131,10 @@ class PersonFold:
         if self.rule_state:
             d["rule_state"] = self.rule_state
         d["episodes"] = self.episodes if self.episodes is not None else {"legacy": 1}
+        if self.stays:
+            d["stays"] = {k: list(v) for k, v in self.stays.items()}
+        if self.in_care:
+            d["in_care"] = self.in_care
         return d
 
     @classmethod
@@ -133,6 +149,8 @@ class PersonFold:
             int(d.get("last_t", 0)),
             dict(d.get("rule_state", {})),
             {str(k): int(v) for k, v in d["episodes"].items()} if "episodes" in d else None,
+            {str(k): (int(v[0]), bool(v[1])) for k, v in d["stays"].items()} if d.get("stays") else None,
+            {str(k): int(v) for k, v in d["in_care"].items()} if d.get("in_care") else None,
         )
 
     # -- indicators -------------------------------------------------------------------------------
@@ -173,6 +191,8 @@ class PersonFacts:
         kind = f.kind
         if kind == EventKind.SICK_LEAVE:
             return self._sick_day(s, f, out)
+        if kind in CARE_CONTACT_KINDS:
+            self._in_care(s, f, out)
         if kind == EventKind.EMERGENCY_VISIT:
             out.add(UnitMetric.ED_VISITS, f.unit_id, f.day, 1.0)
             # in time order (the fold runs in event time): the ones out of the window are at the front
@@ -182,11 +202,15 @@ class PersonFacts:
             s.ed_visits.append((f.t, f.event_id))
         elif kind == EventKind.ADMISSION:
             out.add(UnitMetric.ADMISSIONS, f.unit_id, f.day, 1.0)
+            # A stay with no discharge for a year is taken for one whose discharge was never sent.
+            s.stays = {k: v for k, v in (s.stays or {}).items() if v[0] > f.day - MAX_STAY_DAYS}
+            s.stays[f.ref] = (f.day, f.planned)
             if not f.planned:
                 out.add(UnitMetric.UNPLANNED_ADMISSIONS, f.unit_id, f.day, 1.0)
                 s.discharges = [d for d in s.discharges if d[0] >= f.t - self._readmission_window_s]
         elif kind == EventKind.DISCHARGE:
             out.add(UnitMetric.DISCHARGES, f.unit_id, f.day, 1.0)
+            self._stay_ended(s, f, out)
             s.discharges = [d for d in s.discharges if d[0] >= f.t - self._readmission_window_s]
             s.discharges.append((f.t, f.event_id, f.unit_id, f.day, False, f.ref))
         elif kind == EventKind.HOME_CARE_CONTACT:
@@ -197,6 +221,37 @@ class PersonFacts:
         elif kind == EventKind.ENROLLMENT and not f.value:  # a leaving is not an enrolment
             out.add(UnitMetric.ENROLLMENTS, f.unit_id, f.day, 1.0)
         return Seen(f)
+
+    def _stay_ended(self, s: PersonFold, f: Fact, out: Emits) -> None:
+        """A discharge ends its stay: the stay's inpatient days (discharge day - admission day, a stay
+        within one day counting as one) go to the discharging unit on the discharge day. A discharge whose
+        admission was never seen adds no days: they are unknown, not zero."""
+        stay = s.stays.pop(f.ref, None) if s.stays else None
+        if s.stays is not None and not s.stays:
+            s.stays = None
+        if stay is None:
+            return
+        days = float(max(1, f.day - stay[0]))
+        out.add(UnitMetric.INPATIENT_DAYS, f.unit_id, f.day, days)
+        if not stay[1]:
+            out.add(UnitMetric.UNPLANNED_INPATIENT_DAYS, f.unit_id, f.day, days)
+
+    def _in_care(self, s: PersonFold, f: Fact, out: Emits) -> None:
+        """The person is in the unit's care from this event's day for CARE_POPULATION_DAYS: they enter the
+        unit's care population today unless already in it, and leave it when that time has passed."""
+        in_care = s.in_care if s.in_care is not None else {}
+        end = in_care.get(f.unit_id)
+        new_end = f.day + CARE_POPULATION_DAYS - 1
+        if end is None or f.day > end:
+            out.add(UnitMetric.CARE_POPULATION_CHANGE, f.unit_id, f.day, 1.0)
+        elif new_end > end:
+            out.add(UnitMetric.CARE_POPULATION_CHANGE, f.unit_id, end + 1, 1.0)  # no longer leaving then
+        else:
+            return
+        out.add(UnitMetric.CARE_POPULATION_CHANGE, f.unit_id, new_end + 1, -1.0)
+        # Units whose care the person has left are forgotten (their leaving has been counted).
+        s.in_care = {u: e for u, e in in_care.items() if e >= f.day}
+        s.in_care[f.unit_id] = new_end
 
     def _day_cost(self, day_number: int, extent: float) -> float:
         short = day_number <= self.config.cost.short_term_days

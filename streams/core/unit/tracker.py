@@ -20,13 +20,29 @@ POPULATION_WINDOW_DAYS = 365
 
 @dataclass(frozen=True, slots=True)
 class DaySummary:
-    """What drift detection needs of one unit-day: sick days (weighted), occasions, the headcount."""
+    """What the organisation stage needs of one unit-day: for a workplace, sick days (weighted), occasions
+    and the headcount; for a care unit, ED visits, readmissions (by index discharge day), discharges,
+    unplanned inpatient days (by discharge day) and the change in its care population."""
 
     unit_id: str
     day: int
     sick_days: float
     occasions: float
     headcount: int
+    ed_visits: float = 0.0
+    readmissions: float = 0.0
+    discharges: float = 0.0
+    inpatient_days: float = 0.0
+    care_change: float = 0.0
+
+    def figures(self) -> tuple[float, ...]:
+        return (self.sick_days, self.occasions, self.headcount, self.ed_visits, self.readmissions,
+                self.discharges, self.inpatient_days, self.care_change)
+
+
+#: The unit metrics a DaySummary carries after the sick days, occasions and headcount, in its order.
+CARE_SUMMARY_METRICS = (UnitMetric.ED_VISITS, UnitMetric.READMISSIONS, UnitMetric.DISCHARGES,
+                        UnitMetric.UNPLANNED_INPATIENT_DAYS, UnitMetric.CARE_POPULATION_CHANGE)
 
 
 @dataclass(slots=True)
@@ -45,7 +61,7 @@ class UnitState:
     days: dict[int, dict[str, float]] = field(default_factory=dict)
     staffing: list[Staffed] = field(default_factory=list)
     population: dict[str, int] = field(default_factory=dict)
-    sent: dict[int, tuple[float, float, int]] = field(default_factory=dict)
+    sent: dict[int, tuple[float, ...]] = field(default_factory=dict)  # DaySummary.figures() sent
     # Per person pseudonym: the last update applied, and the unit's clock day then.
     last_seq: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -73,7 +89,7 @@ class UnitState:
             days={int(k): {str(m): float(v) for m, v in ms.items()} for k, ms in d["days"].items()},
             staffing=[Staffed(int(t), str(e), int(day), int(h)) for t, e, day, h in d["staffing"]],
             population={str(k): int(v) for k, v in d["population"].items()},
-            sent={int(k): (float(v[0]), float(v[1]), int(v[2])) for k, v in d["sent"].items()},
+            sent={int(k): _sent(v) for k, v in d["sent"].items()},
             last_seq={str(k): (int(v[0]), int(v[1])) for k, v in d["last_seq"].items()},
         )
 
@@ -111,13 +127,16 @@ class UnitTracker:
 
     def add_contributions(self, state: UnitState, deltas: list[tuple[str, int, float]]) -> list[DaySummary]:
         touched = set()
+        latest = 0
         for metric, day, value in deltas:
             if day < state.clock_day - self.config.retention_days:
                 continue
             bucket = state.days.setdefault(day, {})
             bucket[metric] = bucket.get(metric, 0.0) + value
             touched.add(day)
-        return self._advance(state, max(touched, default=0), touched)
+            if metric != UnitMetric.CARE_POPULATION_CHANGE:  # a leaving a year ahead is not today's news
+                latest = max(latest, day)
+        return self._advance(state, latest, touched)
 
     def add_presence(self, state: UnitState, pseudonym: str, day: int) -> list[DaySummary]:
         if state.population.get(pseudonym, -1) < day:
@@ -147,19 +166,24 @@ class UnitTracker:
             state.clock_day = day
         settled = state.clock_day - settle
         candidates = {d for d in touched if d <= settled}
-        if state.staffing and settled > old_settled:
-            first = max(old_settled + 1, state.staffing[0].day, settled - self.config.retention_days)
-            candidates.update(range(first, settled + 1))
+        if settled > old_settled:
+            first = max(old_settled + 1, settled - self.config.retention_days)
+            if state.staffing:  # a workplace: every day counts, with or without absence
+                candidates.update(range(max(first, state.staffing[0].day), settled + 1))
+            else:  # a care unit: the days something happened (its population carries the days between)
+                candidates.update(d for d in state.days if first <= d <= settled)
         out = []
         for d in sorted(candidates):
             metrics = state.days.get(d, {})
-            summary = (round(metrics.get(UnitMetric.SICK_DAYS, 0.0), 6),
-                       round(metrics.get(UnitMetric.OCCASIONS, 0.0), 6), state.headcount_on(d))
-            if summary[2] <= 0 and d not in state.sent:
+            summary = DaySummary(state.unit_id, d, round(metrics.get(UnitMetric.SICK_DAYS, 0.0), 6),
+                                 round(metrics.get(UnitMetric.OCCASIONS, 0.0), 6), state.headcount_on(d),
+                                 *(round(metrics.get(m, 0.0), 6) for m in CARE_SUMMARY_METRICS))
+            figures = summary.figures()
+            if d not in state.sent and summary.headcount <= 0 and not any(figures[3:]):
                 continue
-            if state.sent.get(d) != summary:
-                state.sent[d] = summary
-                out.append(DaySummary(state.unit_id, d, *summary))
+            if state.sent.get(d) != figures:
+                state.sent[d] = figures
+                out.append(summary)
         if advanced:
             self._forget(state)
         return out
@@ -183,6 +207,11 @@ class UnitTracker:
         pop_cutoff = state.clock_day - POPULATION_WINDOW_DAYS
         if len(state.population) > 64 and min(state.population.values()) <= pop_cutoff:
             state.population = {p: d for p, d in state.population.items() if d > pop_cutoff}
+
+
+def _sent(v: list) -> tuple[float, ...]:  # type: ignore[type-arg]
+    """A day's figures as sent; a state written before care units were monitored sent three."""
+    return (float(v[0]), float(v[1]), int(v[2]), *(float(x) for x in v[3:8]), *(0.0,) * (8 - max(3, len(v))))
 
 
 def group_by_unit(deltas: dict[ContribKey, float]) -> dict[str, list[tuple[str, int, float]]]:
