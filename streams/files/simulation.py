@@ -35,6 +35,9 @@ class Scenario:
     drift_onset_day: int = 200
     drift_factor: float = 1.9
     care_units: int = 4
+    care_drift_unit: int | None = None  # index of the care unit whose ED visits and readmissions rise
+    care_drift_onset_day: int = 300
+    care_drift_factor: float = 3.0
     care_persons: int = 400
     home_care_share: float = 0.35
     late_share: float = 0.002  # reported after the allowed lateness
@@ -207,9 +210,11 @@ def _care(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
                       {"event_type": EventKind.ENROLLMENT, "unit_id": unit_id, "person_id": person,
                        "program": "trygg-hemgang", "source": "care-system"})
         in_stay_until = -1
+        drifting = p % sc.care_units == sc.care_drift_unit
         for day_index in range(sc.days):
             day = sc.start + dt.timedelta(days=day_index)
-            if rng.random() < ed_rate:
+            rise = sc.care_drift_factor if drifting and day_index >= sc.care_drift_onset_day else 1.0
+            if rng.random() < ed_rate * rise:
                 sink.emit(_stamp(day, rng.randint(0, 23), rng.randint(0, 59), sc.tz),
                           {"event_type": EventKind.EMERGENCY_VISIT, "unit_id": unit_id, "person_id": person,
                            "source": "region-ed"})
@@ -225,7 +230,7 @@ def _care(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
                                                       "person_id": person, "stay_id": stay,
                                                       "source": "region-pas"})
                 in_stay_until = day_index + length
-                if rng.random() < (0.25 if frail else 0.08):
+                if rng.random() < (0.25 if frail else 0.08) * rise:
                     readmit_day = day_index + length + rng.randint(3, 25)
                     if readmit_day < sc.days:
                         rday = sc.start + dt.timedelta(days=readmit_day)

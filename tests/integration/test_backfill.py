@@ -47,9 +47,10 @@ SLOW_START = {**os.environ, "KAFKA_START_TIMEOUT_S": "300"}
 
 @pytest.fixture(scope="session")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """~105k events over 19 months: every event type, late and duplicate reports, malformed lines."""
+    """~105k events over 19 months: every event type, late and duplicate reports, malformed lines; a
+    workplace's sick leave and a care unit's ED visits and readmissions rise (unit flags of both kinds)."""
     scenario = Scenario(seed=31, days=570, units=10, care_persons=360, drift_unit=2, drift_onset_day=320,
-                        drift_factor=2.5, malformed_lines=10)
+                        drift_factor=2.5, malformed_lines=10, care_drift_unit=1, care_drift_onset_day=330)
     return write_scenario(tmp_path_factory.mktemp("history") / "history.jsonl", scenario)
 
 

@@ -85,6 +85,7 @@ def unit_flag(config: MonitorConfig, uw: UnitWeek, found: Finding) -> Flag:
         subject_kind="unit",
         subject_id=uw.unit_id,
         unit_id=uw.unit_id,
-        raised_at=day_start(last + 1, config.timezone),
+        # When it became known: after the window's last day, and its follow-up (readmissions: 30 days).
+        raised_at=day_start(last + 1 + spec.follow_up_days, config.timezone),
         evidence=evidence,
     )
