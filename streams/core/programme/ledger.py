@@ -1,0 +1,304 @@
+"""A person's outcome ledger: compact monthly aggregates folded from admitted events, so that programme
+follow-up can span a contract's years (far longer than the live state's retention).
+
+Recent events are kept as facts until they are `horizon_days` older than the person's latest event;
+then they are folded, in day order, into per-month totals and forgotten. The totals therefore depend
+only on the set of events (not their order) as long as no event arrives more than the horizon late
+(the admit stage's allowed lateness, 7 days, is well inside); such an event is counted, not used.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams.core.programme.months import Month, month_label, month_of_day, parse_month
+from streams.core.timebase import local_day
+from streams.models.events import (
+    Admission,
+    Discharge,
+    EmergencyVisit,
+    Enrollment,
+    HomeCareContact,
+    PersonEvent,
+    Retraction,
+    SickLeave,
+)
+
+SCHEMA_VERSION = 1
+
+INPATIENT_DAYS = "inpatient_days"  # unplanned stays: discharge date - admission date, by day
+PLANNED_INPATIENT_DAYS = "planned_inpatient_days"
+ADMISSIONS = "admissions"  # unplanned stays, in the month they started
+PLANNED_ADMISSIONS = "planned_admissions"
+ED_VISITS = "ed_visits"
+HOME_CARE_UNPLANNED = "home_care_unplanned"  # contacts
+HOME_CARE_PLANNED = "home_care_planned"
+HOME_CARE_UNPLANNED_MINUTES = "home_care_unplanned_minutes"
+HOME_CARE_PLANNED_MINUTES = "home_care_planned_minutes"
+SICK_DAYS = "sick_days"  # calendar sick days weighted by extent
+SICK_OCCASIONS = "sick_occasions"  # counted in the month the occasion starts
+SHORT_DAYS = "short_days"  # days 1..short_term_days of an occasion (employer's sick-pay period)
+LONG_DAYS = "long_days"
+
+ORPHAN_DAYS = 365  # half a stay (admission or discharge) waits this long for its other half
+
+
+@dataclass(slots=True)
+class MonthTotals:
+    """One person's outcomes in one calendar month, and the units the person was seen in."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    units: set[str] = field(default_factory=set)
+
+    def add(self, measure: str, amount: float) -> None:
+        self.values[measure] = self.values.get(measure, 0.0) + amount
+
+    def get(self, measure: str) -> float:
+        return self.values.get(measure, 0.0)
+
+
+Months = dict[Month, MonthTotals]
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """A programme membership: joined on `joined_day`, left on `left_day` (None: still in)."""
+
+    program: str
+    joined_day: int
+    left_day: int | None
+    unit_id: str
+
+
+@dataclass(slots=True)
+class PersonLedger:
+    """The ledger of one person. Mutated in place by `add`; `to_dict`/`from_dict` round-trip it."""
+
+    horizon_days: int = 60
+    occasion_gap_days: int = 5
+    short_term_days: int = 14
+    settled: Months = field(default_factory=dict)
+    pending: dict[str, list[Any]] = field(default_factory=dict)  # event_id -> fact
+    enrolments: dict[str, list[Any]] = field(default_factory=dict)  # event_id -> [program, status, t, day, unit]
+    retracted: dict[str, int] = field(default_factory=dict)  # event_id -> its day
+    tail: list[float] | None = None  # [last sick day settled, sick days of its occasion so far]
+    frontier: int | None = None  # days before it are settled
+    max_day: int | None = None
+    late_ignored: int = 0
+    orphans_dropped: int = 0
+
+    # -- folding ----------------------------------------------------------------------------------
+    def add(self, event: PersonEvent, tz: str = "Europe/Stockholm") -> bool:
+        """Fold one admitted event in; False when it changed nothing (duplicate, too late, not an outcome)."""
+        day = local_day(event.occurred_at, tz)
+        if isinstance(event, Enrollment):
+            row = [event.program, event.status, int(event.occurred_at.timestamp()), day, event.unit_id]
+            return self._keep(self.enrolments, event.event_id, row)
+        if isinstance(event, Retraction):
+            rday = local_day(event.retracted_occurred_at, tz)
+            if self.frontier is not None and rday < self.frontier:
+                self.late_ignored += 1
+                return False
+            self.retracted[event.retracts] = rday
+            self.enrolments.pop(event.retracts, None)
+            return True
+        fact = _fact(event, day)
+        if fact is None:
+            return False
+        if self.frontier is not None and day < self.frontier:
+            self.late_ignored += 1
+            return False
+        changed = self._keep(self.pending, event.event_id, fact)
+        if self.max_day is None or day > self.max_day:
+            self.max_day = day
+            target = day - self.horizon_days
+            if self.frontier is None or target - self.frontier >= 28:  # settle in batches of a month
+                self._settle(target)
+        return changed
+
+    @staticmethod
+    def _keep(store: dict[str, list[Any]], event_id: str, row: list[Any]) -> bool:
+        old = store.get(event_id)
+        if old is not None:
+            # the same id with other content: keep the smaller, so that arrival order cannot matter
+            if json.dumps(row) < json.dumps(old):
+                store[event_id] = row
+                return True
+            return False
+        store[event_id] = row
+        return True
+
+    def _settle(self, frontier: int) -> None:
+        """Fold every fact before `frontier` into the monthly totals and forget it."""
+        live = {k: f for k, f in self.pending.items() if k not in self.retracted}
+        due = {k: f for k, f in live.items() if f[1] < frontier}
+        stays = _pair_stays(live.values())
+        for k, f in list(due.items()):
+            if f[0] in ("a", "d"):
+                adm, dis = stays.get(f[3], (None, None))
+                if adm is not None and dis is not None and dis[1] < frontier:
+                    continue  # a whole stay, settled together
+                if f[1] >= frontier - ORPHAN_DAYS:
+                    del due[k]  # waits for its other half
+                else:
+                    self.orphans_dropped += 1
+        self.tail = _fold(list(due.values()), self.settled, self.tail, self.occasion_gap_days,
+                          self.short_term_days)
+        for k in due:
+            del self.pending[k]
+        for k in [k for k in self.pending if k in self.retracted]:
+            if self.retracted[k] < frontier:
+                del self.pending[k]
+        self.retracted = {k: d for k, d in self.retracted.items() if d >= frontier}
+        self.frontier = frontier
+
+    # -- reading ----------------------------------------------------------------------------------
+    def months(self) -> Months:
+        """Monthly totals of everything known: the settled months plus the pending facts folded in."""
+        out = copy.deepcopy(self.settled)
+        facts = [f for k, f in self.pending.items() if k not in self.retracted]
+        _fold(facts, out, list(self.tail) if self.tail else None, self.occasion_gap_days, self.short_term_days)
+        return out
+
+    def episodes(self, program: str) -> list[Episode]:
+        """Memberships of `program`: a `joined` opens one, a `left` closes it (in event-time order)."""
+        rows = sorted((r[2], k, r) for k, r in self.enrolments.items() if r[0] == program)
+        out: list[Episode] = []
+        open_: list[Any] | None = None
+        for _, _, (prog, status, _, day, unit) in rows:
+            if status == "joined" and open_ is None:
+                open_ = [day, unit]
+            elif status == "left" and open_ is not None:
+                out.append(Episode(prog, open_[0], day, open_[1]))
+                open_ = None
+        if open_ is not None:
+            out.append(Episode(program, open_[0], None, open_[1]))
+        return out
+
+    # -- state ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "horizon_days": self.horizon_days, "occasion_gap_days": self.occasion_gap_days,
+            "short_term_days": self.short_term_days,
+            "settled": {month_label(m): {"values": dict(sorted(t.values.items())), "units": sorted(t.units)}
+                        for m, t in sorted(self.settled.items())},
+            "pending": self.pending, "enrolments": self.enrolments, "retracted": self.retracted,
+            "tail": self.tail, "frontier": self.frontier, "max_day": self.max_day,
+            "late_ignored": self.late_ignored, "orphans_dropped": self.orphans_dropped,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PersonLedger:
+        if d.get("schema") != SCHEMA_VERSION:
+            raise ValueError(f"ledger schema {d.get('schema')!r}, expected {SCHEMA_VERSION}")
+        return cls(
+            horizon_days=int(d["horizon_days"]), occasion_gap_days=int(d["occasion_gap_days"]),
+            short_term_days=int(d["short_term_days"]),
+            settled={parse_month(k): MonthTotals({m: float(v) for m, v in t["values"].items()}, set(t["units"]))
+                     for k, t in d["settled"].items()},
+            pending={k: list(v) for k, v in d["pending"].items()},
+            enrolments={k: list(v) for k, v in d["enrolments"].items()},
+            retracted={k: int(v) for k, v in d["retracted"].items()},
+            tail=list(d["tail"]) if d["tail"] is not None else None,
+            frontier=d["frontier"], max_day=d["max_day"],
+            late_ignored=int(d["late_ignored"]), orphans_dropped=int(d["orphans_dropped"]),
+        )
+
+
+def _fact(event: PersonEvent, day: int) -> list[Any] | None:
+    """The little an outcome needs of an event: [kind, day, unit, ...]."""
+    if isinstance(event, SickLeave):
+        return ["s", day, event.unit_id, float(event.extent)]
+    if isinstance(event, EmergencyVisit):
+        return ["e", day, event.unit_id]
+    if isinstance(event, HomeCareContact):
+        return ["h", day, event.unit_id, event.minutes, event.planned]
+    if isinstance(event, Admission):
+        return ["a", day, event.unit_id, event.stay_id, event.planned]
+    if isinstance(event, Discharge):
+        return ["d", day, event.unit_id, event.stay_id]
+    return None
+
+
+def _pair_stays(facts: Any) -> dict[str, tuple[list[Any] | None, list[Any] | None]]:
+    """stay_id -> (admission, discharge); of several, the earliest admission and the latest discharge."""
+    adm: dict[str, list[Any]] = {}
+    dis: dict[str, list[Any]] = {}
+    for f in facts:
+        if f[0] == "a" and (f[3] not in adm or f[1:] < adm[f[3]][1:]):
+            adm[f[3]] = f
+        elif f[0] == "d" and (f[3] not in dis or f[1] > dis[f[3]][1]):
+            dis[f[3]] = f
+    return {s: (adm.get(s), dis.get(s)) for s in adm.keys() | dis.keys()}
+
+
+def _month(months: Months, day: int) -> MonthTotals:
+    m = month_of_day(day)
+    if m not in months:
+        months[m] = MonthTotals()
+    return months[m]
+
+
+def _fold(facts: list[list[Any]], months: Months, tail: list[float] | None, gap: int,
+          short_days: int) -> list[float] | None:
+    """Add `facts` to `months` in day order; returns the sick-leave tail after them. Stays need both halves."""
+    sick: dict[int, float] = defaultdict(float)
+    for f in facts:
+        kind, day, unit = f[0], f[1], f[2]
+        _month(months, day).units.add(unit)
+        if kind == "s":
+            sick[day] = max(sick[day], f[3])  # one calendar day of sick leave, whatever was sent twice
+        elif kind == "e":
+            _month(months, day).add(ED_VISITS, 1.0)
+        elif kind == "h":
+            t = _month(months, day)
+            t.add(HOME_CARE_PLANNED if f[4] else HOME_CARE_UNPLANNED, 1.0)
+            t.add(HOME_CARE_PLANNED_MINUTES if f[4] else HOME_CARE_UNPLANNED_MINUTES, float(f[3]))
+    for adm, dis in _pair_stays(facts).values():
+        if adm is None or dis is None:
+            continue
+        planned = bool(adm[4])
+        _month(months, adm[1]).add(PLANNED_ADMISSIONS if planned else ADMISSIONS, 1.0)
+        for d in range(adm[1], dis[1]):  # each night in hospital, in the month it falls in
+            _month(months, d).add(PLANNED_INPATIENT_DAYS if planned else INPATIENT_DAYS, 1.0)
+    for day in sorted(sick):
+        extent = sick[day]
+        t = _month(months, day)
+        if tail is None or day - tail[0] > gap:
+            t.add(SICK_OCCASIONS, 1.0)
+            tail = [day, 0.0]
+        tail = [day, tail[1] + 1]
+        t.add(SICK_DAYS, extent)
+        t.add(SHORT_DAYS if tail[1] <= short_days else LONG_DAYS, extent)
+    return tail
+
+
+@dataclass(slots=True)
+class LedgerBook:
+    """Every person's ledger, keyed by the person key of the events (a pseudonym in the pipeline)."""
+
+    persons: dict[str, PersonLedger] = field(default_factory=dict)
+    horizon_days: int = 60
+    tz: str = "Europe/Stockholm"
+
+    def add(self, event: PersonEvent) -> bool:
+        ledger = self.persons.get(event.person_id)
+        if ledger is None:
+            ledger = self.persons[event.person_id] = PersonLedger(horizon_days=self.horizon_days)
+        return ledger.add(event, self.tz)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA_VERSION, "tz": self.tz, "horizon_days": self.horizon_days,
+                "persons": {k: p.to_dict() for k, p in self.persons.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LedgerBook:
+        if d.get("schema") != SCHEMA_VERSION:
+            raise ValueError(f"ledger book schema {d.get('schema')!r}, expected {SCHEMA_VERSION}")
+        return cls({k: PersonLedger.from_dict(p) for k, p in d["persons"].items()}, int(d["horizon_days"]),
+                   str(d["tz"]))

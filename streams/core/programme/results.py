@@ -1,0 +1,181 @@
+"""Everything a steering group sees about one programme in one quarter, computed once: the report renders
+these figures and nothing else, and writes them beside the charts so that a test can hold one to the other."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from streams.core.programme.cohort import COST_SEK, OUTCOMES, Cohort, ProgrammeKind, ProgrammeSpec, build_cohort
+from streams.core.programme.estimate import ALL, Effect, EstimatorConfig, Figure, estimate, paired_levels
+from streams.core.programme.ledger import HOME_CARE_PLANNED, PersonLedger
+from streams.core.programme.money import CostTable, ProgrammeCost
+from streams.core.programme.months import Month, month_label, quarter_months
+from streams.core.programme.ordinal import (
+    Comparison,
+    Distribution,
+    OrdinalScale,
+    SurveyAnswer,
+    compare,
+    distribution,
+)
+
+QUARTER = "quarter"
+CUMULATIVE = "cumulative"
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Who was in the programme and what it cost. Person counts of 10 or fewer are None (suppressed)."""
+
+    enrolled_to_date: int | None
+    new_in_quarter: int | None
+    active_in_quarter: int | None
+    left_in_quarter: int | None
+    cost_in_quarter_sek: float
+    cost_to_date_sek: float
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """Avoided cost (from the reference-adjusted effect), the programme's cost and the net, over a group
+    of calendar months. None figures: suppressed."""
+
+    group: str
+    months: tuple[str, ...]
+    persons: int | None
+    avoided_sek: Figure | None
+    programme_cost_sek: float
+    net_sek: Figure | None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyResult:
+    question: str
+    scale: tuple[str, ...]
+    periods: tuple[str, ...]
+    distributions: tuple[Distribution | None, ...]
+    comparison: Comparison | None  # the last period against the first
+
+
+@dataclass(slots=True)
+class ProgrammeResults:
+    programme: str
+    kind: str
+    quarter: str
+    as_of: str
+    window_months: int
+    cost_table: CostTable
+    programme_cost: ProgrammeCost
+    inputs: Inputs
+    process: dict[str, float | None]
+    effects: dict[str, dict[str, Effect]]  # measure -> group (all, quarter) -> effect
+    paired: dict[str, list[tuple[float, float]] | None]
+    money: list[Money]
+    surveys: list[SurveyResult] = field(default_factory=list)
+
+    def figures(self) -> dict[str, Any]:
+        """Every number the report shows, as JSON values (the report embeds exactly this)."""
+        out = asdict(self)
+        out["cost_table"] = self.cost_table.model_dump()
+        out["programme_cost"] = self.programme_cost.model_dump()
+        return _rounded(out)
+
+
+def _rounded(x: Any) -> Any:
+    if isinstance(x, float):
+        return round(x, 4)
+    if isinstance(x, dict):
+        return {str(k): _rounded(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_rounded(v) for v in x]
+    return x
+
+
+def _suppress(n: int, min_group: int) -> int | None:
+    return n if n >= min_group else None
+
+
+def _active(cohort: Cohort, m: Month) -> int:
+    return sum(1 for mem in cohort.members
+               if mem.enrol_month <= m and (mem.left_month is None or mem.left_month >= m))
+
+
+def _money(cohort: Cohort, cost: ProgrammeCost, effects: Mapping[str, Effect], groups: Mapping[str, frozenset[Month]],
+           start: Month) -> list[Money]:
+    out = []
+    for name, months in groups.items():
+        spent = sum(cost.month_cost(_active(cohort, m)) for m in months if start <= m <= cohort.as_of)
+        e = effects[name]
+        if e.suppressed or e.total is None:
+            out.append(Money(name, tuple(month_label(m) for m in sorted(months)), None, None, spent, None))
+            continue
+        avoided = Figure(-e.total.value, -e.total.high, -e.total.low)
+        net = Figure(avoided.value - spent, avoided.low - spent, avoided.high - spent)
+        out.append(Money(name, tuple(month_label(m) for m in sorted(months)), e.persons, avoided, spent, net))
+    return out
+
+
+def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, quarter: str, costs: CostTable,
+                      programme_cost: ProgrammeCost, cfg: EstimatorConfig | None = None,
+                      surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]] = ()) -> ProgrammeResults:
+    """The figures of one programme for the quarter `2025Q3`: data up to the quarter's end."""
+    cfg = cfg or EstimatorConfig()
+    q = quarter_months(quarter)
+    cohort = build_cohort(ledgers, spec, costs, as_of=q[-1])
+    qset = frozenset(m for m in q if m <= cohort.as_of)
+    first = min((mem.enrol_month for mem in cohort.members), default=q[0])
+    start = programme_cost.start(first)
+    to_date = frozenset(range(start, cohort.as_of + 1))
+    groups: dict[str, frozenset[Month]] = {QUARTER: qset, CUMULATIVE: to_date}
+    for year in range(programme_cost.contract_years):
+        months = frozenset(m for m in range(start + 12 * year, start + 12 * year + 12) if m <= cohort.as_of)
+        if months:
+            groups[f"contract year {year + 1}"] = months
+    effects: dict[str, dict[str, Effect]] = {}
+    for measure in OUTCOMES[spec.kind]:
+        effects[measure] = estimate(cohort, measure, {QUARTER: qset}, cfg)
+    cost_effects = estimate(cohort, COST_SEK, groups, cfg)
+    effects[COST_SEK] = {ALL: cost_effects[ALL], QUARTER: cost_effects[QUARTER]}
+    mg = cfg.min_group_size
+    inputs = Inputs(
+        enrolled_to_date=_suppress(len(cohort.members), mg),
+        new_in_quarter=_suppress(sum(1 for mem in cohort.members if mem.enrol_month in qset), mg),
+        active_in_quarter=_suppress(max((_active(cohort, m) for m in qset), default=0), mg),
+        left_in_quarter=_suppress(sum(1 for mem in cohort.members if mem.left_month in qset), mg),
+        cost_in_quarter_sek=sum(programme_cost.month_cost(_active(cohort, m)) for m in qset if m >= start),
+        cost_to_date_sek=sum(programme_cost.month_cost(_active(cohort, m)) for m in to_date),
+    )
+    return ProgrammeResults(
+        programme=spec.name, kind=spec.kind.value, quarter=quarter.upper(), as_of=month_label(cohort.as_of),
+        window_months=spec.window_months, cost_table=costs, programme_cost=programme_cost, inputs=inputs,
+        process=_process(cohort, qset, mg), effects=effects,
+        paired={m: paired_levels(cohort, m, mg) for m in (*OUTCOMES[spec.kind], COST_SEK)},
+        money=_money(cohort, programme_cost, cost_effects, groups, start),
+        surveys=[_survey(scale, answers, mg) for scale, answers in surveys],
+    )
+
+
+def _process(cohort: Cohort, qset: frozenset[Month], min_group: int) -> dict[str, float | None]:
+    """What the programme did: contacts per member-month in the quarter (care), members per month."""
+    out: dict[str, float | None] = {}
+    active = [(mem, m) for m in sorted(qset) for mem in cohort.members
+              if mem.enrol_month <= m and (mem.left_month is None or mem.left_month >= m)]
+    members = {mem.person for mem, _ in active}
+    out["member_months_in_quarter"] = float(len(active)) if len(members) >= min_group else None
+    if cohort.spec.kind == ProgrammeKind.CARE:
+        i = cohort.measures.index(HOME_CARE_PLANNED)
+        contacts = sum(cohort.series[mem.person].value(m, i) for mem, m in active)
+        out["planned_home_care_contacts_per_member_month"] = (
+            contacts / len(active) if len(members) >= min_group else None)
+    return out
+
+
+def _survey(scale: OrdinalScale, answers: Sequence[SurveyAnswer], min_group: int) -> SurveyResult:
+    periods = tuple(sorted({a.period for a in answers}))
+    by_period = [[a.level for a in answers if a.period == p] for p in periods]
+    comparison = compare(scale, by_period[-1], by_period[0], min_group_size=min_group) if len(periods) > 1 else None
+    question = answers[0].question if answers else ""
+    return SurveyResult(question, scale.levels, periods, tuple(distribution(scale, b, min_group) for b in by_period),
+                        comparison)
