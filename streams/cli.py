@@ -167,6 +167,29 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     return check_or_write("schemas", schemas.rendered(), schemas.SCHEMA_DIR, args.check, "outcome-monitor schemas")
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.core.programme.estimate import EstimatorConfig
+    from streams.core.programme.money import CostTable, ProgrammeCost
+    from streams.files.report import read_survey, write_report
+
+    if not args.events.exists():
+        print(f"report: no such file: {args.events}", file=sys.stderr)
+        return 2
+    try:
+        costs = (CostTable.model_validate_json(args.cost_table.read_text()) if args.cost_table
+                 else CostTable.from_config(settings.monitor.cost))
+        programme_cost = (ProgrammeCost.model_validate_json(args.programme_cost.read_text()) if args.programme_cost
+                          else ProgrammeCost())
+        surveys = [read_survey(path) for path in args.survey]
+        write_report(args.events, args.programme, args.quarter, args.out, kind=args.kind, costs=costs,
+                     programme_cost=programme_cost, surveys=surveys,
+                     cfg=EstimatorConfig(min_group_size=settings.monitor.min_group_size))
+    except (OSError, ValueError) as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="outcome-monitor", description="Streaming monitor of care and HR "
                                  "outcomes: rolling indicators, risk flags and unit drift.")
@@ -234,6 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
     gp.add_argument("--bootstrap", help="Kafka to read the flags topic from")
     gp.add_argument("--no-annotations", action="store_true")
     gp.set_defaults(func=cmd_grafana)
+
+    rep = sub.add_parser("report", help="a programme's quarterly report for a steering group (one HTML file)")
+    rep.add_argument("--events", type=Path, required=True, help="events, JSON lines (.jsonl or .jsonl.gz)")
+    rep.add_argument("--programme", required=True, help="the `program` of the programme's enrolment events")
+    rep.add_argument("--quarter", required=True, help="the quarter, e.g. 2025Q3 (data up to its end)")
+    rep.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    rep.add_argument("--kind", choices=["care", "hr"], help="default: inferred from the members' events")
+    rep.add_argument("--cost-table", type=Path, help="a CostTable as JSON (default: the documented defaults)")
+    rep.add_argument("--programme-cost", type=Path, help="a ProgrammeCost as JSON (the programme's budget)")
+    rep.add_argument("--survey", type=Path, action="append", default=[],
+                     help="survey answers as JSON ({scale, answers}); may be repeated")
+    rep.set_defaults(func=cmd_report)
 
     sc = sub.add_parser("schemas", help="write JSON Schema of events and flags into schemas/")
     sc.add_argument("--check", action="store_true", help="fail if schemas/ is stale")

@@ -1,0 +1,352 @@
+"""The steering group's quarterly report on one programme: one self-contained HTML file (charts as
+embedded PNG from matplotlib), readable in two minutes, captions in Swedish and English. Every number it
+shows is written into the page as JSON too (`<script id="figures">`), so a test can hold one to the other.
+Persons appear only as anonymous dots; groups of 10 or fewer are not shown."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import html
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from streams.core.programme.cohort import COST_SEK, OUTCOMES, ProgrammeKind, ProgrammeSpec
+from streams.core.programme.estimate import ALL, EstimatorConfig
+from streams.core.programme.ledger import LedgerBook, PersonLedger
+from streams.core.programme.money import CostTable, ProgrammeCost
+from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
+from streams.core.programme.results import QUARTER, ProgrammeResults, programme_results
+from streams.models.events import EVENT_ADAPTER, Staffing
+from streams.progress import Progress
+
+LABELS: dict[str, tuple[str, str]] = {  # measure -> (Swedish, English)
+    "inpatient_days": ("vårddagar (oplanerade)", "inpatient days (unplanned)"),
+    "ed_visits": ("akutbesök", "ED visits"),
+    "home_care_unplanned": ("oplanerade hemvårdsbesök", "unplanned home-care contacts"),
+    "sick_days": ("sjukdagar", "sick-leave days"),
+    "sick_occasions": ("sjukfall", "sick-leave occasions"),
+    "short_days": ("korta sjukdagar (dag 1–14)", "short-term days (1–14)"),
+    "long_days": ("långa sjukdagar (dag 15–)", "long-term days (15-)"),
+    COST_SEK: ("kostnad, kr", "cost, SEK"),
+}
+
+
+def read_lines(path: Path) -> Iterator[str]:
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig") as fh:
+        for line in fh:
+            if line.strip():
+                yield line
+
+
+def load_ledgers(lines: Iterable[str], progress: Progress | None = None) -> tuple[LedgerBook, int]:
+    """Every valid person event folded into the ledgers; returns the book and the number of lines skipped
+    (invalid lines: `replay` says why)."""
+    book, skipped, n = LedgerBook(), 0, 0
+    for n, line in enumerate(lines, 1):  # noqa: B007
+        try:
+            event = EVENT_ADAPTER.validate_json(line)
+        except ValidationError:
+            skipped += 1
+            continue
+        if not isinstance(event, Staffing):
+            book.add(event)
+        if progress is not None:
+            progress.tick(n)
+    if progress is not None:
+        progress.done(n)
+    return book, skipped
+
+
+def infer_kind(ledgers: dict[str, PersonLedger], program: str) -> ProgrammeKind:
+    """HR when the programme's members have more sick-leave facts than care facts, else care."""
+    hr = care = 0
+    for ledger in ledgers.values():
+        if ledger.episodes(program):
+            for totals in ledger.months().values():
+                hr += int(totals.get("sick_days") > 0)
+                care += int(any(v > 0 for k, v in totals.values.items() if not k.startswith(("sick", "short", "long"))))
+    return ProgrammeKind.HR if hr > care else ProgrammeKind.CARE
+
+
+def _num(x: float | None, digits: int = 0, pct: bool = False) -> str:
+    if x is None:
+        return "–"
+    value = 100 * x if pct else x
+    if round(value, digits) == 0:
+        value = 0.0  # no "-0"
+    text = f"{value:+.{digits}f} %" if pct else f"{value:,.{digits}f}".replace(",", " ")
+    return text.replace("-", "−")
+
+
+class _Page:
+    """Collects the HTML; every figure goes through `fig`, which writes its JSON path beside the text."""
+
+    def __init__(self, figures: dict[str, Any]) -> None:
+        self.figures = figures
+        self.parts: list[str] = []
+
+    def fig(self, path: str, digits: int = 0, pct: bool = False) -> str:
+        value: Any = self.figures
+        for key in path.split("."):
+            value = value[int(key)] if isinstance(value, list) else value[key]
+        return (f'<span class="fig" data-key="{html.escape(path)}" data-digits="{digits}" '
+                f'data-pct="{int(pct)}">{_num(value, digits, pct)}</span>')
+
+    def add(self, s: str) -> None:
+        self.parts.append(s)
+
+    def caption(self, sv: str, en: str) -> None:
+        self.add(f'<p class="cap" lang="sv">{sv}</p><p class="cap en" lang="en">{en}</p>')
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return f'<img alt="" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _charts(r: ProgrammeResults) -> dict[str, str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out: dict[str, str] = {}
+    primary = OUTCOMES[ProgrammeKind(r.kind)][0]
+    pairs = r.paired.get(primary)
+    if pairs:
+        fig, ax = plt.subplots(figsize=(5.2, 3.6))
+        for b, a in pairs:
+            ax.plot([0, 1], [b, a], color="#9aa7b8", lw=0.6, alpha=0.6)
+        ax.scatter([0] * len(pairs), [p[0] for p in pairs], s=10, color="#4a6fa5", zorder=3)
+        ax.scatter([1] * len(pairs), [p[1] for p in pairs], s=10, color="#d1495b", zorder=3)
+        ax.set_xticks([0, 1], ["före / before", "efter / after"])
+        ax.set_xlim(-0.3, 1.3)
+        ax.set_ylabel(f"{LABELS[primary][1]} per month")
+        ax.spines[["top", "right"]].set_visible(False)
+        out["paired"] = _png(fig)
+    rows = [(m, e[ALL]) for m, e in r.effects.items() if m != COST_SEK and not e[ALL].suppressed]
+    if rows:
+        fig, ax = plt.subplots(figsize=(6.4, 0.7 + 0.6 * len(rows)))
+        for y, (_, e) in enumerate(rows):
+            assert e.relative is not None and e.naive is not None
+            ax.errorbar([100 * e.relative.value], [y], xerr=[[100 * (e.relative.value - e.relative.low)],
+                        [100 * (e.relative.high - e.relative.value)]], fmt="o", color="#d1495b", capsize=4)
+            if e.before:
+                ax.scatter([100 * e.naive.value / e.before], [y], marker="x", color="#777777", zorder=3)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(range(len(rows)), [LABELS[m][1] for m, _ in rows])
+        ax.set_xlabel("% vs reference (x: before/after without reference)")
+        ax.spines[["top", "right"]].set_visible(False)
+        out["effects"] = _png(fig)
+    money = [m for m in r.money if m.net_sek is not None]
+    if money:
+        fig, ax = plt.subplots(figsize=(6.4, 3.2))
+        xs = range(len(money))
+        ax.bar([x - 0.2 for x in xs], [m.avoided_sek.value / 1e6 for m in money if m.avoided_sek], width=0.4,
+               color="#4a6fa5", label="avoided / undviken kostnad",
+               yerr=[[(m.avoided_sek.value - m.avoided_sek.low) / 1e6 for m in money if m.avoided_sek],
+                     [(m.avoided_sek.high - m.avoided_sek.value) / 1e6 for m in money if m.avoided_sek]], capsize=3)
+        ax.bar([x + 0.2 for x in xs], [m.programme_cost_sek / 1e6 for m in money], width=0.4, color="#edae49",
+               label="programme cost / programmets kostnad")
+        ax.set_xticks(list(xs), [m.group for m in money], fontsize=8)
+        ax.set_ylabel("MSEK")
+        ax.axhline(0, color="black", lw=0.8)
+        ax.legend(fontsize=8, frameon=False)
+        ax.spines[["top", "right"]].set_visible(False)
+        out["money"] = _png(fig)
+    for k, s in enumerate(r.surveys):
+        dists = [(p, d) for p, d in zip(s.periods, s.distributions, strict=True) if d is not None]
+        if not dists:
+            continue
+        fig, ax = plt.subplots(figsize=(6.4, 0.6 + 0.5 * len(dists)))
+        colours = plt.get_cmap("RdYlGn")([i / max(1, len(s.scale) - 1) for i in range(len(s.scale))])
+        for y, (_, d) in enumerate(dists):
+            left = 0.0
+            for lvl, share in enumerate(d.shares):
+                ax.barh(y, 100 * share, left=left, color=colours[lvl], label=s.scale[lvl] if y == 0 else None)
+                left += 100 * share
+        ax.set_yticks(range(len(dists)), [p for p, _ in dists])
+        ax.set_xlabel("% of answers")
+        ax.legend(fontsize=7, ncol=len(s.scale), frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.35))
+        out[f"survey{k}"] = _png(fig)
+    return out
+
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:1080px;margin:24px auto;color:#222;line-height:1.4}
+h1{font-size:1.5em;margin-bottom:0}h2{font-size:1.15em;border-bottom:1px solid #ddd;margin-top:1.4em}
+.sub{color:#555;margin-top:.2em}.grid{display:grid;grid-template-columns:1fr 1fr;gap:18px}
+.cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px}
+.card b{display:block;font-size:1.3em}.cap{font-size:.88em;margin:.2em 0}.en{color:#555}
+table{border-collapse:collapse;font-size:.9em}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
+td:first-child,th:first-child{text-align:left}img{max-width:100%}.note{font-size:.8em;color:#666}"""
+
+
+def render(r: ProgrammeResults) -> str:
+    """The report as one HTML page."""
+    figures = r.figures()
+    p = _Page(figures)
+    charts = _charts(r)
+    kind = ProgrammeKind(r.kind)
+    p.add(f"<h1>{html.escape(r.programme)} — {html.escape(r.quarter)}</h1>")
+    p.add(f'<p class="sub">Uppföljning för styrgruppen / Steering-group follow-up · data t.o.m. / up to '
+          f'{html.escape(r.as_of)} · {r.window_months} mån före och efter inskrivning / months before and after '
+          f"enrolment</p>")
+    money_cum = next((m for m in r.money if m.group == "cumulative"), None)
+    primary = OUTCOMES[kind][0]
+    e = r.effects[primary][ALL]
+    k_primary = f"effects.{primary}.{ALL}"
+    p.add('<h2>I korthet / In short</h2><div class="cards">')
+    if e.suppressed:
+        p.add("<div class='card'>För få personer för att visa effekten (≤ 10) / Too few persons to show an effect"
+              " (≤ 10)</div>")
+    else:
+        p.add(f"<div class='card'>{LABELS[primary][0]} / {LABELS[primary][1]}"
+              f"<b>{p.fig(k_primary + '.relative.value', 0, True)}</b>"
+              f"95 %: {p.fig(k_primary + '.relative.low', 0, True)} … {p.fig(k_primary + '.relative.high', 0, True)}"
+              f"<br>n = {p.fig(k_primary + '.persons')}</div>")
+    if money_cum is not None and money_cum.net_sek is not None:
+        i = r.money.index(money_cum)
+        p.add(f"<div class='card'>Netto hittills / Net to date, kr<b>{p.fig(f'money.{i}.net_sek.value')}</b>"
+              f"95 %: {p.fig(f'money.{i}.net_sek.low')} … {p.fig(f'money.{i}.net_sek.high')}</div>")
+    p.add("</div>")
+    p.caption("Effekten är skillnaden mot en referens: personer i samma enheter, inte inskrivna, med samma nivå "
+              "före och samma kalendermånader. Intervallet visar osäkerheten (95 %).",
+              "The effect is the difference against a reference: persons in the same units, not enrolled, with "
+              "the same level before and the same calendar months. The interval shows the uncertainty (95%).")
+
+    p.add("<h2>Insats / Input</h2><table><tr><th></th><th>värde / value</th></tr>")
+    for key, sv, en in [("enrolled_to_date", "inskrivna hittills", "enrolled to date"),
+                        ("new_in_quarter", "nya i kvartalet", "new in the quarter"),
+                        ("active_in_quarter", "aktiva i kvartalet", "active in the quarter"),
+                        ("left_in_quarter", "avslutade i kvartalet", "left in the quarter")]:
+        p.add(f"<tr><td>{sv} / {en}</td><td>{p.fig('inputs.' + key)}</td></tr>")
+    p.add(f"<tr><td>programmets kostnad i kvartalet, kr / programme cost in the quarter, SEK</td>"
+          f"<td>{p.fig('inputs.cost_in_quarter_sek')}</td></tr>"
+          f"<tr><td>programmets kostnad hittills, kr / programme cost to date, SEK</td>"
+          f"<td>{p.fig('inputs.cost_to_date_sek')}</td></tr></table>")
+    p.caption("– betyder att gruppen är 10 personer eller färre och inte visas.",
+              "– means the group is 10 persons or fewer and is not shown.")
+    p.add("<h2>Process</h2><table>")
+    for key in r.process:
+        label = {"member_months_in_quarter": "deltagarmånader i kvartalet / member-months in the quarter",
+                 "planned_home_care_contacts_per_member_month":
+                     "planerade hemvårdsbesök per deltagarmånad / planned home-care contacts per member-month"}[key]
+        p.add(f"<tr><td>{label}</td><td>{p.fig('process.' + key, 1)}</td></tr>")
+    p.add("</table>")
+
+    p.add("<h2>Resultat / Results</h2><div class='grid'><div>")
+    if "paired" in charts:
+        p.add(charts["paired"])
+        p.caption(f"Varje prick är en person ({LABELS[primary][0]} per månad) före och efter inskrivning; linjen "
+                  "förbinder samma person. Fallet efter är inte hela effekten: se referensen.",
+                  f"Each dot is one person ({LABELS[primary][1]} per month) before and after enrolment; the line "
+                  "joins the same person. The fall after is not all effect: see the reference.")
+    p.add("</div><div>")
+    if "effects" in charts:
+        p.add(charts["effects"])
+        p.caption("Röd punkt: effekt mot referensen med 95 %-intervall. Kryss: enkel före/efter utan referens, "
+                  "som också räknar in trender och att de som skrivs in ofta var på en topp.",
+                  "Red dot: effect against the reference with its 95% interval. Cross: a plain before/after "
+                  "without a reference, which also counts trends and that people are often enrolled at a peak.")
+    p.add("</div></div>")
+    p.add("<table><tr><th>utfall / outcome</th><th>n</th><th>före / before</th><th>efter / after</th>"
+          "<th>utan programmet / without</th><th>effekt / effect</th><th>95 %</th><th>relativ / relative</th>"
+          "<th>före/efter utan referens / naive</th></tr>")
+    for m, groups in r.effects.items():
+        for g in (ALL, QUARTER):
+            k = f"effects.{m}.{g}"
+            name = f"{LABELS[m][0]} / {LABELS[m][1]}" + (" — kvartalet / the quarter" if g == QUARTER else "")
+            if groups[g].suppressed:
+                p.add(f"<tr><td>{name}</td><td colspan='8'>≤ 10 personer / persons: visas inte / not shown</td></tr>")
+                continue
+            d = 0 if m == COST_SEK else 2
+            p.add(f"<tr><td>{name}</td><td>{p.fig(k + '.persons')}</td><td>{p.fig(k + '.before', d)}</td>"
+                  f"<td>{p.fig(k + '.after', d)}</td><td>{p.fig(k + '.counterfactual.value', d)}</td>"
+                  f"<td>{p.fig(k + '.effect.value', d)}</td>"
+                  f"<td>{p.fig(k + '.effect.low', d)} … {p.fig(k + '.effect.high', d)}</td>"
+                  f"<td>{p.fig(k + '.relative.value', 0, True)}</td><td>{p.fig(k + '.naive.value', d)}</td></tr>")
+    p.add("</table>")
+    p.caption("Per person och månad. ”Utan programmet” är referensens utveckling tillämpad på deltagarna.",
+              "Per person and month. “Without” is the reference's development applied to the members.")
+
+    p.add("<h2>Pengar / Money</h2>")
+    if "money" in charts:
+        p.add(charts["money"])
+    p.add("<table><tr><th>period</th><th>n</th><th>undviken kostnad / avoided, kr</th><th>95 %</th>"
+          "<th>programmets kostnad / programme cost, kr</th><th>netto / net, kr</th><th>95 %</th></tr>")
+    for i, row in enumerate(r.money):
+        k = f"money.{i}"
+        if row.net_sek is None:
+            p.add(f"<tr><td>{html.escape(row.group)}</td><td colspan='6'>≤ 10 personer / persons</td></tr>")
+            continue
+        p.add(f"<tr><td>{html.escape(row.group)}</td><td>{p.fig(k + '.persons')}</td>"
+              f"<td>{p.fig(k + '.avoided_sek.value')}</td>"
+              f"<td>{p.fig(k + '.avoided_sek.low')} … {p.fig(k + '.avoided_sek.high')}</td>"
+              f"<td>{p.fig(k + '.programme_cost_sek')}</td><td>{p.fig(k + '.net_sek.value')}</td>"
+              f"<td>{p.fig(k + '.net_sek.low')} … {p.fig(k + '.net_sek.high')}</td></tr>")
+    p.add("</table>")
+    p.caption("Undviken kostnad räknas bara under de första månaderna efter inskrivning (uppföljningsfönstret), "
+              "programmets kostnad för hela perioden: nettot är därför försiktigt.",
+              "Avoided cost is counted only in the months after enrolment that are followed (the window), the "
+              "programme's cost over the whole period: the net is therefore conservative.")
+    p.add(f'<p class="note">Kostnadstabell / cost table {html.escape(r.cost_table.version)}: '
+          f"{html.escape(r.cost_table.source)}<br>Programmets kostnad / programme cost "
+          f"{html.escape(r.programme_cost.version)}: {html.escape(r.programme_cost.source)}</p>")
+
+    if r.surveys:
+        p.add("<h2>Enkäter / Surveys</h2>")
+        for j, s in enumerate(r.surveys):
+            p.add(f"<h3>{html.escape(s.question)}</h3>")
+            if f"survey{j}" in charts:
+                p.add(charts[f"survey{j}"])
+            if s.comparison is not None:
+                kk = f"surveys.{j}.comparison"
+                p.add(f"<p>P({html.escape(s.periods[-1])} &gt; {html.escape(s.periods[0])}) = "
+                      f"{p.fig(kk + '.superiority.value', 2)} (95 %: {p.fig(kk + '.superiority.low', 2)} … "
+                      f"{p.fig(kk + '.superiority.high', 2)}), p = {p.fig(kk + '.p_value', 3)}</p>")
+            p.caption("Andel svar per svarsalternativ. Jämförelsen är sannolikheten att ett svar efter är högre "
+                      "än ett före (0,5 = ingen skillnad); inga medelvärden av skalsteg.",
+                      "Share of answers per level. The comparison is the probability that an answer after is "
+                      "higher than one before (0.5 = no difference); no means of scale steps.")
+    data = json.dumps(figures, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    return (f'<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>{html.escape(r.programme)} '
+            f"{html.escape(r.quarter)}</title><style>{CSS}</style></head><body>{''.join(p.parts)}"
+            f'<script type="application/json" id="figures">{data}</script></body></html>')
+
+
+def write_report(events: Path, programme: str, quarter: str, out: Path, kind: str | None = None,
+                 costs: CostTable | None = None, programme_cost: ProgrammeCost | None = None,
+                 surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]] = (),
+                 cfg: EstimatorConfig | None = None, err: IO[str] = sys.stderr) -> ProgrammeResults:
+    """Read the events, compute the programme's figures and write the report; returns the figures."""
+    book, skipped = load_ledgers(read_lines(events), Progress("report: reading", err))
+    if skipped:
+        err.write(f"report: {skipped:,} invalid lines skipped (outcome-monitor replay says why)\n")
+    spec = ProgrammeSpec(programme, ProgrammeKind(kind) if kind else infer_kind(book.persons, programme))
+    err.write(f"report: {len(book.persons):,} persons; estimating {spec.name} ({spec.kind.value}) for {quarter}\n")
+    results = programme_results(book.persons, spec, quarter, costs or CostTable(), programme_cost or ProgrammeCost(),
+                                cfg, surveys)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(results), encoding="utf-8")
+    err.write(f"report: wrote {out}\n")
+    return results
+
+
+def read_survey(path: Path) -> tuple[OrdinalScale, list[SurveyAnswer]]:
+    """A survey file: {"scale": {"name": ..., "levels": [...]}, "answers": [{"instrument", "question",
+    "level", "period", ...}]}."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    scale = OrdinalScale(data["scale"]["name"], tuple(data["scale"]["levels"]))
+    return scale, [SurveyAnswer(**a) for a in data["answers"]]

@@ -1,0 +1,162 @@
+"""Issue 15's acceptance on simulated programmes with a known truth, through the code the report runs:
+the events file is folded, estimated and rendered by `write_report`, and the figures it returns are the
+ones checked here and the ones the HTML shows."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from streams.core.programme.cohort import COST_SEK, ProgrammeKind, ProgrammeSpec, build_cohort
+from streams.core.programme.estimate import ALL
+from streams.core.programme.ledger import INPATIENT_DAYS, SICK_DAYS
+from streams.core.programme.money import CostTable
+from streams.core.programme.months import quarter_months
+from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
+from streams.core.programme.results import CUMULATIVE, ProgrammeResults, programme_results
+from streams.files.programme_scenarios import SCENARIOS, ScenarioRun, run, sample_truth, survey, write
+from streams.files.report import _num, load_ledgers, read_lines, write_report
+
+QUARTER = "2025Q3"
+
+
+@dataclass
+class Done:
+    run: ScenarioRun
+    events: Path
+    html: Path
+    results: ProgrammeResults
+    truth: dict[str, tuple[float, float]]
+
+
+def _scenario(name: str, tmp: Path) -> Done:
+    sc = SCENARIOS[name]
+    simulated = run(sc)
+    events, html = tmp / f"{name}.jsonl", tmp / f"{name}.html"
+    write(simulated, str(events))
+    data = survey(sc)
+    scale = OrdinalScale(data["scale"]["name"], tuple(data["scale"]["levels"]))  # type: ignore[index]
+    answers = [SurveyAnswer(**a) for a in data["answers"]]  # type: ignore[attr-defined]
+    results = write_report(events, sc.program, QUARTER, html, programme_cost=sc.cost,
+                           surveys=[(scale, answers)] if name == "care" else (), err=io.StringIO())
+    book, _ = load_ledgers(read_lines(events))
+    cohort = build_cohort(book.persons, ProgrammeSpec(sc.program, ProgrammeKind(sc.kind)), CostTable(),
+                          as_of=quarter_months(QUARTER)[-1])
+    return Done(simulated, events, html, results, sample_truth(simulated, cohort, CostTable()))
+
+
+@pytest.fixture(scope="module")
+def care(tmp_path_factory: pytest.TempPathFactory) -> Done:
+    return _scenario("care", tmp_path_factory.mktemp("care"))
+
+
+@pytest.fixture(scope="module")
+def rtm(tmp_path_factory: pytest.TempPathFactory) -> Done:
+    return _scenario("rtm", tmp_path_factory.mktemp("rtm"))
+
+
+@pytest.fixture(scope="module")
+def hr(tmp_path_factory: pytest.TempPathFactory) -> Done:
+    return _scenario("hr", tmp_path_factory.mktemp("hr"))
+
+
+def test_a_care_programme_that_lowers_inpatient_days_by_30_percent_with_a_falling_trend(care: Done) -> None:
+    e = care.results.effects[INPATIENT_DAYS][ALL]
+    assert not e.suppressed and e.relative is not None and e.total is not None and e.naive is not None
+    assert 80 <= (e.persons or 0) <= 110  # ~90 frail elderly
+    assert e.relative.contains(-0.30), e.relative  # the design's truth
+    assert e.relative.excludes_zero()
+    had_minus_would, _ = care.truth[INPATIENT_DAYS]
+    assert e.total.contains(had_minus_would)  # the sample's exact truth
+    # a plain before/after credits the falling trend and the regression to the mean too
+    assert e.effect is not None and e.naive.high < e.effect.low
+
+
+def test_b_no_effect_but_enrolment_at_a_peak_is_not_credited(rtm: Done) -> None:
+    e = rtm.results.effects[INPATIENT_DAYS][ALL]
+    assert not e.suppressed and e.effect is not None and e.naive is not None and e.relative is not None
+    assert rtm.truth[INPATIENT_DAYS][0] == 0.0  # the programme does nothing
+    assert e.effect.contains(0.0) and e.relative.contains(0.0)
+    # without the reference, the same data would claim a large effect
+    assert e.naive.excludes_zero() and e.naive.high < 0
+    assert e.before is not None and e.after is not None and e.before > e.after  # enrolled high, then lower
+    cost = rtm.results.effects[COST_SEK][ALL]
+    assert cost.total is not None and cost.total.contains(0.0)
+
+
+def test_c_an_hr_programme_recovers_its_known_saving_in_sek(hr: Done) -> None:
+    had_minus_would, would = hr.truth[COST_SEK]
+    saving = -had_minus_would
+    assert saving > 300_000 and would > 0  # a real saving, known exactly for this sample
+    cost = hr.results.effects[COST_SEK][ALL]
+    assert cost.total is not None and cost.total.contains(had_minus_would)
+    cumulative = next(m for m in hr.results.money if m.group == CUMULATIVE)
+    assert cumulative.avoided_sek is not None and cumulative.net_sek is not None
+    assert cumulative.avoided_sek.contains(saving)
+    assert cumulative.net_sek.value == pytest.approx(cumulative.avoided_sek.value - cumulative.programme_cost_sek)
+    days = hr.results.effects[SICK_DAYS][ALL]
+    assert days.total is not None and days.total.contains(hr.truth[SICK_DAYS][0])
+
+
+def _figures(html: str) -> dict[str, object]:
+    block = re.search(r'<script type="application/json" id="figures">(.*?)</script>', html, re.S)
+    assert block is not None
+    return json.loads(block.group(1).replace("<\\/", "</"))
+
+
+def _lookup(figures: object, path: str) -> object:
+    value = figures
+    for key in path.split("."):
+        value = value[int(key)] if isinstance(value, list) else value[key]  # type: ignore[index]
+    return value
+
+
+@pytest.mark.parametrize("name", ["care", "rtm", "hr"])
+def test_the_report_shows_exactly_the_computed_numbers(name: str, request: pytest.FixtureRequest) -> None:
+    done: Done = request.getfixturevalue(name)
+    html = done.html.read_text(encoding="utf-8")
+    figures = _figures(html)
+    assert figures == json.loads(json.dumps(done.results.figures()))
+    # and again from scratch: the same events give the same figures (seeded bootstrap)
+    book, _ = load_ledgers(read_lines(done.events))
+    sc = done.run.scenario
+    again = programme_results(book.persons, ProgrammeSpec(sc.program, ProgrammeKind(sc.kind)), QUARTER,
+                              CostTable(), sc.cost, surveys=())
+    assert again.effects == done.results.effects and again.money == done.results.money
+    spans = re.findall(r'<span class="fig" data-key="([^"]+)" data-digits="(\d+)" data-pct="(\d)">([^<]*)</span>',
+                       html)
+    assert len(spans) > 30
+    for path, digits, pct, text in spans:
+        value = _lookup(figures, path)
+        assert text == _num(value, int(digits), pct == "1"), path  # type: ignore[arg-type]
+    e = done.results.effects[SICK_DAYS if sc.kind == "hr" else INPATIENT_DAYS][ALL]
+    assert e.relative is not None and _num(round(e.relative.value, 4), 0, True) in html
+    assert html.count("data:image/png;base64,") >= 3  # charts drawn by matplotlib, embedded
+    assert 'lang="sv"' in html and 'lang="en"' in html
+    assert not re.search(r"(pat|emp)-\d\d-\d{4}", html)  # no person id anywhere
+
+
+def test_cohorts_of_ten_or_fewer_are_suppressed_everywhere(care: Done) -> None:
+    book, _ = load_ledgers(read_lines(care.events))
+    sc = care.run.scenario
+    spec = ProgrammeSpec(sc.program, ProgrammeKind.CARE)
+    enrolled = sorted(k for k, p in book.persons.items() if p.episodes(sc.program))
+
+    def keep(n: int) -> ProgrammeResults:
+        for k in enrolled[n:]:
+            book.persons[k].enrolments.clear()
+        return programme_results(book.persons, spec, QUARTER, CostTable(), sc.cost)
+
+    eleven = keep(11)
+    assert eleven.effects[INPATIENT_DAYS][ALL].persons == 11
+    ten = keep(10)
+    assert all(e.suppressed and e.effect is None and e.persons is None
+               for groups in ten.effects.values() for e in groups.values())
+    assert all(v is None for v in ten.paired.values())
+    assert all(m.avoided_sek is None and m.net_sek is None and m.persons is None for m in ten.money)
+    assert ten.inputs.enrolled_to_date is None and ten.inputs.active_in_quarter is None
