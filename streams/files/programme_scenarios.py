@@ -55,8 +55,8 @@ SCENARIOS: dict[str, ProgrammeScenario] = {
     "care": ProgrammeScenario(
         "care", "mobile-care-team", "care", seed=1501, effect=0.7, trend_per_year=-0.3, rule="any_recent",
         enrol_probability=0.02,
-        cost=ProgrammeCost(version="2024-budget", source="Simulated: the team's budget, 150,000 SEK a month.",
-                           fixed_per_month_sek=150_000.0, start_month="2024-07")),
+        cost=ProgrammeCost(version="2024-budget", source="Simulated: the team's budget, 100,000 SEK a month.",
+                           fixed_per_month_sek=100_000.0, start_month="2024-07")),
     "rtm": ProgrammeScenario(
         "rtm", "peak-follow-up", "care", seed=1502, effect=1.0, trend_per_year=0.0, rule="peak",
         enrol_probability=0.35,
@@ -65,9 +65,9 @@ SCENARIOS: dict[str, ProgrammeScenario] = {
     "hr": ProgrammeScenario(
         "hr", "health-support", "hr", seed=1503, effect=0.75, trend_per_year=0.05, rule="high_absence",
         enrol_probability=0.06, units=10, persons_per_unit=120,
-        cost=ProgrammeCost(version="2024-contract", source="Simulated: the contract's 40,000 SEK a month plus "
-                           "1,500 SEK per enrolled employee a month.", fixed_per_month_sek=40_000.0,
-                           per_enrolled_month_sek=1_500.0, start_month="2024-07")),
+        cost=ProgrammeCost(version="2024-contract", source="Simulated: the contract's 20,000 SEK a month plus "
+                           "800 SEK per enrolled employee a month.", fixed_per_month_sek=20_000.0,
+                           per_enrolled_month_sek=800.0, start_month="2024-07")),
 }
 
 

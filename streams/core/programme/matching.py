@@ -90,34 +90,48 @@ def match_cohort(cohort: Cohort, cfg: MatchConfig | None = None) -> tuple[list[M
     return matches, windows
 
 
+def covariates(cohort: Cohort, key: str, month: Month, i: int, base: Profile) -> Profile:
+    """The regression's covariates for measure i: the matching profile, plus the measure's own levels when
+    it is not one of the matched outcomes (the cost of sick leave: short days cost more than long ones)."""
+    measure = cohort.measures[i]
+    if measure in MATCH_ON[cohort.spec.kind]:
+        return base
+    s, w = cohort.series[key], cohort.spec.window_months
+    return (*base, s.mean(month - w, month - 1, i), s.mean(month - max(1, w // 2), month - 1, i))
+
+
 def slopes(cohort: Cohort, w: Window, i: int, ridge: float) -> Profile:
-    """Least squares (ridge) of the change in measure i (mean after - mean before) on the profile, within
-    units, over the window's candidates; the slopes are per unit of the profile (not standardised)."""
+    """Least squares (ridge, on standardised covariates) of the change in measure i (mean after - mean
+    before) on its covariates, within units, over the window's candidates; slopes per unit of covariate."""
     observed = min(cohort.spec.window_months, cohort.as_of - w.month)
-    if observed < 1 or not w.scale:
-        return tuple(0.0 for _ in w.scale)
-    xs: list[list[float]] = []
-    ys: list[float] = []
+    rows_by_unit: list[list[tuple[Profile, float]]] = []
     for cands in w.by_unit.values():
         rows = []
         for k, p in cands:
             s = cohort.series[k]
             before = s.mean(w.month - cohort.spec.window_months, w.month - 1, i)
-            rows.append(([v / sc for v, sc in zip(p, w.scale, strict=True)],
-                         s.mean(w.month + 1, w.month + observed, i) - before))
-        if len(rows) < 2:
-            continue
-        means = [sum(r[0][j] for r in rows) / len(rows) for j in range(len(w.scale))]
+            change = s.mean(w.month + 1, w.month + observed, i) - before if observed >= 1 else 0.0
+            rows.append((covariates(cohort, k, w.month, i, p), change))
+        if len(rows) >= 2:
+            rows_by_unit.append(rows)
+    if observed < 1 or not rows_by_unit:
+        return ()
+    dim = len(rows_by_unit[0][0][0])
+    xs: list[list[float]] = []
+    ys: list[float] = []
+    for rows in rows_by_unit:  # within units: each unit's means removed
+        means = [sum(r[0][j] for r in rows) / len(rows) for j in range(dim)]
         my = sum(r[1] for r in rows) / len(rows)
         for x, y in rows:
             xs.append([a - m for a, m in zip(x, means, strict=True)])
             ys.append(y - my)
-    dim = len(w.scale)
+    scale = [math.sqrt(sum(x[j] ** 2 for x in xs) / len(xs)) or 1.0 for j in range(dim)]
+    xs = [[v / sc for v, sc in zip(x, scale, strict=True)] for x in xs]
     a = [[sum(x[r] * x[c] for x in xs) + (ridge * len(xs) if r == c else 0.0) for c in range(dim)]
          for r in range(dim)]
     b = [sum(x[r] * y for x, y in zip(xs, ys, strict=True)) for r in range(dim)]
     beta = _solve(a, b)
-    return tuple(bj / sc for bj, sc in zip(beta, w.scale, strict=True))
+    return tuple(bj / sc for bj, sc in zip(beta, scale, strict=True))
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
