@@ -181,7 +181,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         programme_cost = (ProgrammeCost.model_validate_json(args.programme_cost.read_text()) if args.programme_cost
                           else ProgrammeCost())
         surveys = [read_survey(path) for path in args.survey]
-        write_report(args.events, args.programme, args.quarter, args.out, kind=args.kind, costs=costs,
+        write_report(args.events, args.programme, args.quarter, args.out, kind=args.kind,
+                     window_months=args.window_months, after_months=args.after_months, costs=costs,
                      programme_cost=programme_cost, surveys=surveys,
                      cfg=EstimatorConfig(min_group_size=settings.monitor.min_group_size))
     except (OSError, ValueError) as exc:
@@ -264,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--quarter", required=True, help="the quarter, e.g. 2025Q3 (data up to its end)")
     rep.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     rep.add_argument("--kind", choices=["care", "hr"], help="default: inferred from the members' events")
+    rep.add_argument("--window-months", type=int, default=6, help="months before enrolment (default 6)")
+    rep.add_argument("--after-months", type=int,
+                     help="months followed after enrolment (default: as many as before; a contract: 36)")
     rep.add_argument("--cost-table", type=Path, help="a CostTable as JSON (default: the documented defaults)")
     rep.add_argument("--programme-cost", type=Path, help="a ProgrammeCost as JSON (the programme's budget)")
     rep.add_argument("--survey", type=Path, action="append", default=[],

@@ -201,8 +201,8 @@ def render(r: ProgrammeResults) -> str:
     kind = ProgrammeKind(r.kind)
     p.add(f"<h1>{html.escape(r.programme)} — {html.escape(r.quarter)}</h1>")
     p.add(f'<p class="sub">Uppföljning för styrgruppen / Steering-group follow-up · data t.o.m. / up to '
-          f'{html.escape(r.as_of)} · {r.window_months} mån före och efter inskrivning / months before and after '
-          f"enrolment</p>")
+          f'{html.escape(r.as_of)} · {r.window_months} mån före och upp till {r.after_months} mån efter '
+          f"inskrivning / months before and up to {r.after_months} months after enrolment</p>")
     money_cum = next((m for m in r.money if m.group == "cumulative"), None)
     primary = OUTCOMES[kind][0]
     e = r.effects[primary][ALL]
@@ -315,7 +315,9 @@ def render(r: ProgrammeResults) -> str:
                 kk = f"surveys.{j}.comparison"
                 p.add(f"<p>P({html.escape(s.periods[-1])} &gt; {html.escape(s.periods[0])}) = "
                       f"{p.fig(kk + '.superiority.value', 2)} (95 %: {p.fig(kk + '.superiority.low', 2)} … "
-                      f"{p.fig(kk + '.superiority.high', 2)}), p = {p.fig(kk + '.p_value', 3)}</p>")
+                      f"{p.fig(kk + '.superiority.high', 2)}), "
+                      + ("p &lt; 0.001" if s.comparison.p_value < 0.001 else f"p = {p.fig(kk + '.p_value', 3)}")
+                      + "</p>")
             p.caption("Andel svar per svarsalternativ. Jämförelsen är sannolikheten att ett svar efter är högre "
                       "än ett före (0,5 = ingen skillnad); inga medelvärden av skalsteg.",
                       "Share of answers per level. The comparison is the probability that an answer after is "
@@ -327,14 +329,18 @@ def render(r: ProgrammeResults) -> str:
 
 
 def write_report(events: Path, programme: str, quarter: str, out: Path, kind: str | None = None,
+                 window_months: int = 6, after_months: int | None = None,
                  costs: CostTable | None = None, programme_cost: ProgrammeCost | None = None,
                  surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]] = (),
-                 cfg: EstimatorConfig | None = None, err: IO[str] = sys.stderr) -> ProgrammeResults:
-    """Read the events, compute the programme's figures and write the report; returns the figures."""
+                 cfg: EstimatorConfig | None = None, err: IO[str] | None = None) -> ProgrammeResults:
+    """Read the events, compute the programme's figures and write the report; returns the figures.
+    Progress on `err` (default: standard error)."""
+    err = err or sys.stderr
     book, skipped = load_ledgers(read_lines(events), Progress("report: reading", err))
     if skipped:
         err.write(f"report: {skipped:,} invalid lines skipped (outcome-monitor replay says why)\n")
-    spec = ProgrammeSpec(programme, ProgrammeKind(kind) if kind else infer_kind(book.persons, programme))
+    spec = ProgrammeSpec(programme, ProgrammeKind(kind) if kind else infer_kind(book.persons, programme),
+                         window_months, after_months)
     err.write(f"report: {len(book.persons):,} persons; estimating {spec.name} ({spec.kind.value}) for {quarter}\n")
     results = programme_results(book.persons, spec, quarter, costs or CostTable(), programme_cost or ProgrammeCost(),
                                 cfg, surveys)

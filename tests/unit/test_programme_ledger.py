@@ -23,6 +23,7 @@ from streams.core.programme.ledger import (
     SICK_OCCASIONS,
     LedgerBook,
     PersonLedger,
+    step,
 )
 from streams.core.programme.months import parse_month
 from streams.models.events import EVENT_ADAPTER, PersonEvent
@@ -192,3 +193,16 @@ def test_a_state_of_another_schema_is_refused() -> None:
     state["schema"] = 99
     with pytest.raises(ValueError, match="schema"):
         PersonLedger.from_dict(state)
+
+
+def test_step_is_the_same_fold_state_in_state_out() -> None:
+    events = sorted(_history(7), key=lambda e: e.occurred_at)
+    state = None
+    changed = []
+    for e in events:
+        state, ch = step(state, e)
+        state = json.loads(json.dumps(state))  # what a table stores
+        changed.append(ch)
+    assert state is not None
+    assert months(PersonLedger.from_dict(state)) == months(_fold(events))
+    assert changed.count(False) == 1  # the re-send

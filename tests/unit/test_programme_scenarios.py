@@ -160,3 +160,31 @@ def test_cohorts_of_ten_or_fewer_are_suppressed_everywhere(care: Done) -> None:
     assert all(v is None for v in ten.paired.values())
     assert all(m.avoided_sek is None and m.net_sek is None and m.persons is None for m in ten.money)
     assert ten.inputs.enrolled_to_date is None and ten.inputs.active_in_quarter is None
+
+
+def test_members_can_be_followed_longer_than_the_before_window(care: Done) -> None:
+    """A contract paid by what it saves follows its members for years: after_months (within the data)."""
+    book, _ = load_ledgers(read_lines(care.events))
+    sc = care.run.scenario
+    six = care.results.effects[INPATIENT_DAYS][ALL]
+    twelve = programme_results(book.persons, ProgrammeSpec(sc.program, ProgrammeKind.CARE, after_months=12),
+                               QUARTER, CostTable(), sc.cost).effects[INPATIENT_DAYS][ALL]
+    assert six.person_months is not None and twelve.person_months is not None
+    assert twelve.person_months > six.person_months and twelve.persons == six.persons
+    assert twelve.relative is not None and twelve.relative.contains(-0.30)
+
+
+def test_the_report_command(hr: Done, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from streams.cli import main
+
+    out = tmp_path / "hr.html"
+    cost = tmp_path / "cost.json"
+    cost.write_text(hr.run.scenario.cost.model_dump_json())
+    assert main(["report", "--events", str(hr.events), "--programme", "health-support", "--quarter", "2025q3",
+                 "--out", str(out), "--programme-cost", str(cost)]) == 0
+    assert _figures(out.read_text(encoding="utf-8"))["kind"] == "hr"  # inferred from the members' events
+    assert "wrote" in capsys.readouterr().err
+    assert main(["report", "--events", str(tmp_path / "missing.jsonl"), "--programme", "x", "--quarter", "2025Q3",
+                 "--out", str(out)]) == 2
+    assert main(["report", "--events", str(hr.events), "--programme", "x", "--quarter", "Q3",
+                 "--out", str(out)]) == 2

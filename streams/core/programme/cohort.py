@@ -54,7 +54,13 @@ class ProgrammeSpec:
 
     name: str
     kind: ProgrammeKind
-    window_months: int = 6
+    window_months: int = 6  # months before enrolment (the before-level)
+    after_months: int | None = None  # months followed after it; None: as many as before. A contract that
+    # pays by what it saves over years can follow its members longer (36), within the data's reach.
+
+    @property
+    def after_window(self) -> int:
+        return self.after_months if self.after_months is not None else self.window_months
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -169,7 +175,7 @@ def build_cohort(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, costs
             em = month_of_day(first.joined_day)
             enrol[key] = em
             left = month_of_day(first.left_day) if first.left_day is not None else None
-            observed = max(0, min(spec.window_months, as_of - em))
+            observed = max(0, min(spec.after_window, as_of - em))
             members.append(Member(key, first.unit_id, em, left, observed))
             if s.unit_at(em) is None:  # enrolled before any outcome: the enrolment names the unit
                 s.unit_months.insert(0, em)

@@ -210,6 +210,15 @@ class PersonLedger:
         )
 
 
+def step(state: dict[str, Any] | None, event: PersonEvent, tz: str = "Europe/Stockholm",
+         horizon_days: int = 60) -> tuple[dict[str, Any], bool]:
+    """State in, state out: what a stream processor keeps per person key (a changelog-backed table's value),
+    and whether the event changed it."""
+    ledger = PersonLedger.from_dict(state) if state else PersonLedger(horizon_days=horizon_days)
+    changed = ledger.add(event, tz)
+    return ledger.to_dict(), changed
+
+
 def _fact(event: PersonEvent, day: int) -> list[Any] | None:
     """The little an outcome needs of an event: [kind, day, unit, ...]."""
     if isinstance(event, SickLeave):

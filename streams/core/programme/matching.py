@@ -103,7 +103,7 @@ def covariates(cohort: Cohort, key: str, month: Month, i: int, base: Profile) ->
 def slopes(cohort: Cohort, w: Window, i: int, ridge: float) -> Profile:
     """Least squares (ridge, on standardised covariates) of the change in measure i (mean after - mean
     before) on its covariates, within units, over the window's candidates; slopes per unit of covariate."""
-    observed = min(cohort.spec.window_months, cohort.as_of - w.month)
+    observed = min(cohort.spec.after_window, cohort.as_of - w.month)
     rows_by_unit: list[list[tuple[Profile, float]]] = []
     for cands in w.by_unit.values():
         rows = []

@@ -66,6 +66,7 @@ class ProgrammeResults:
     quarter: str
     as_of: str
     window_months: int
+    after_months: int
     cost_table: CostTable
     programme_cost: ProgrammeCost
     inputs: Inputs
@@ -149,7 +150,8 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
     )
     return ProgrammeResults(
         programme=spec.name, kind=spec.kind.value, quarter=quarter.upper(), as_of=month_label(cohort.as_of),
-        window_months=spec.window_months, cost_table=costs, programme_cost=programme_cost, inputs=inputs,
+        window_months=spec.window_months, after_months=spec.after_window, cost_table=costs,
+        programme_cost=programme_cost, inputs=inputs,
         process=_process(cohort, qset, mg), effects=effects,
         paired={m: paired_levels(cohort, m, mg) for m in (*OUTCOMES[spec.kind], COST_SEK)},
         money=_money(cohort, programme_cost, cost_effects, groups, start),
