@@ -243,7 +243,8 @@ def render(r: ProgrammeResults) -> str:
         label = {"member_months_in_quarter": "deltagarmånader i kvartalet / member-months in the quarter",
                  "planned_home_care_contacts_per_member_month":
                      "planerade hemvårdsbesök per deltagarmånad / planned home-care contacts per member-month"}[key]
-        p.add(f"<tr><td>{label}</td><td>{p.fig('process.' + key, 1)}</td></tr>")
+        digits = 0 if key == "member_months_in_quarter" else 1
+        p.add(f"<tr><td>{label}</td><td>{p.fig('process.' + key, digits)}</td></tr>")
     p.add("</table>")
 
     p.add("<h2>Resultat / Results</h2><div class='grid'><div>")
