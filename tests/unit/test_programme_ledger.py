@@ -206,3 +206,16 @@ def test_step_is_the_same_fold_state_in_state_out() -> None:
     assert state is not None
     assert months(PersonLedger.from_dict(state)) == months(_fold(events))
     assert changed.count(False) == 1  # the re-send
+
+
+def test_an_enrolment_retracted_before_or_after_it_arrives_opens_no_episode() -> None:
+    joined = ev("enrollment", 10, "j1", program="team")
+    retraction = EVENT_ADAPTER.validate_json(json.dumps({
+        "event_id": "r1", "event_type": "retraction", "unit_id": "u1", "person_id": "p1",
+        "occurred_at": "2025-01-12T10:00:00+01:00", "retracts": "j1",
+        "retracted_occurred_at": joined.occurred_at.isoformat()}))
+    for order in ([joined, retraction], [retraction, joined]):
+        led = PersonLedger()
+        for e in order:
+            led.add(e)  # type: ignore[arg-type]
+        assert led.episodes("team") == []

@@ -96,6 +96,8 @@ class PersonLedger:
         """Fold one admitted event in; False when it changed nothing (duplicate, too late, not an outcome)."""
         day = local_day(event.occurred_at, tz)
         if isinstance(event, Enrollment):
+            if event.event_id in self.retracted:  # its retraction came first
+                return False
             row = [event.program, event.status, int(event.occurred_at.timestamp()), day, event.unit_id]
             return self._keep(self.enrolments, event.event_id, row)
         if isinstance(event, Retraction):
