@@ -29,6 +29,11 @@ from streams.core.unit.tracker import DaySummary
 from streams.models.flags import DriftEvidence, Flag, FlagStatus, WithdrawnBecause
 from streams.models.vocab import UnitOutcome
 
+# Weeks between snapshots of the units' states: a re-evaluation resumes from the latest one before the
+# week that changed. Every week's snapshot made the organisation's state (one table record) outgrow
+# Kafka's 1 MB message size with a dozen units and their level windows.
+SNAPSHOT_EVERY_WEEKS = 4
+
 HR_OUTCOMES = frozenset({UnitOutcome.SICK_LEAVE})
 CARE_OUTCOMES = frozenset(UnitOutcome) - HR_OUTCOMES
 
@@ -89,7 +94,7 @@ class PeerGroupDrift:
             if start > last_complete:
                 return []
             if start <= state.evaluated_week:
-                self._restore(state, start)
+                start = self._restore(state, start)
         state.dirty_week, state.restart = -1, False
 
         # Weeks start..last_complete are evaluated (again) now. Flags of later weeks, evaluated before the
@@ -104,8 +109,9 @@ class PeerGroupDrift:
         after: dict[str, Flag] = {}
         populations = CarePopulations(state)
         for week in range(start, last_complete + 1):
-            state.snapshots[week] = {o: {u: s.to_dict() for u, s in units.items()}
-                                     for o, units in state.monitors.items()}
+            if (week - state.origin_week) % SNAPSHOT_EVERY_WEEKS == 0:
+                state.snapshots[week] = {o: {u: s.to_dict() for u, s in units.items()}
+                                         for o, units in state.monitors.items()}
             for flag in self._evaluate_week(state, week, populations):
                 after[flag.flag_id] = flag
         state.evaluated_week = last_complete
@@ -140,9 +146,13 @@ class PeerGroupDrift:
             state.unit_days[s.unit_id] = max(state.unit_days.get(s.unit_id, s.day), s.day)
         return dirty, restart
 
-    def _restore(self, state: OrgState, week: int) -> None:
-        snap = state.snapshots[week]
+    def _restore(self, state: OrgState, week: int) -> int:
+        """Back to the latest snapshot at or before `week`; the week evaluation resumes from. The weeks
+        between it and `week` are evaluated again to the same states and flags (nothing in them changed)."""
+        at = max(w for w in state.snapshots if w <= week)
+        snap = state.snapshots[at]
         state.monitors = {o: {u: UnitDrift.from_dict(s) for u, s in units.items()} for o, units in snap.items()}
+        return at
 
     def _evaluate_week(self, state: OrgState, week: int, populations: CarePopulations) -> list[Flag]:
         """Every outcome, for its own week: one whose follow-up takes weeks (readmissions) is evaluated

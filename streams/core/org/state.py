@@ -72,6 +72,15 @@ class UnitDrift:
                    bool(d.get("level_active", False)))
 
 
+def _trimmed(v: DayFigures) -> list[float]:
+    """A unit-day without its trailing zeros (a workplace's care figures, a care unit's after the first
+    three are read back as zeros): the organisation's state is one table record, kept small."""
+    n = len(v)
+    while n > 3 and not v[n - 1]:
+        n -= 1
+    return list(v[:n])
+
+
 def _week(r: list) -> Week:  # type: ignore[type-arg]
     """A stored week; one written before level flags had no exposure (0: unknown)."""
     return (int(r[0]), float(r[1]), float(r[2]), float(r[3]) if len(r) > 3 else 0.0)
@@ -105,7 +114,7 @@ class OrgState:
     def to_dict(self) -> dict[str, object]:
         return {
             "version": STATE_VERSION,
-            "series": {u: {str(d): list(v) for d, v in s.items()} for u, s in self.series.items()},
+            "series": {u: {str(d): _trimmed(v) for d, v in s.items()} for u, s in self.series.items()},
             "clock_day": self.clock_day,
             "evaluated_week": self.evaluated_week,
             "monitors": {o: {u: s.to_dict() for u, s in units.items()} for o, units in self.monitors.items()},
