@@ -7,10 +7,16 @@ puts them back only after writing them, so a batch that fails half-way leaves no
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 S = TypeVar("S")
+
+# A value over this many bytes is written as chunks: a Kafka record (a changelog message) may not exceed
+# the producer's max_request_size (1 MB), and the organisation's state, one value, grows with the units.
+CHUNK_BYTES = 512 * 1024
+CHUNKED = b"\x00chunked:"  # a chunked value's header: this, then {"gen": g, "n": chunks} as JSON
 
 
 class StateCache(Generic[S]):
@@ -24,12 +30,56 @@ class StateCache(Generic[S]):
         entry = self._entries.pop(key, None)
         if entry is not None and raw is not None and entry[0] is raw:
             return entry[1]
-        return self.decode(raw) if raw else self.fresh(key)
+        return self.decode(self._assembled(key, raw)) if raw else self.fresh(key)
 
     def put(self, key: str, state: S, raw: bytes) -> None:
         """Write the new value (to the table and its changelog) and keep the object."""
-        self.table[key.encode()] = raw
-        self._remember(key, raw, state)
+        if len(raw) > CHUNK_BYTES:
+            stored = self._write_chunks(key, raw)
+        else:
+            stored = raw
+            self._drop_chunks(key, self._header(self.table.get(key.encode())))
+        self.table[key.encode()] = stored
+        self._remember(key, stored, state)
+
+    # A large value goes out as chunks under keys of their own, a new generation each time, then the
+    # header naming it: a worker that dies between the two recovers the previous header, whose chunks
+    # are still there. The generation before the previous one is deleted once a new header is written.
+
+    def _write_chunks(self, key: str, raw: bytes) -> bytes:
+        old = self._header(self.table.get(key.encode()))
+        gen = old["gen"] + 1 if old else 1
+        n = -(-len(raw) // CHUNK_BYTES)
+        for i in range(n):
+            self.table[_chunk_key(key, gen, i)] = raw[i * CHUNK_BYTES:(i + 1) * CHUNK_BYTES]
+        self._drop(key, gen, n)  # what a worker killed before its header may have left of this generation
+        if old:
+            self._drop(key, old["gen"] - 1)
+        return CHUNKED + json.dumps({"gen": gen, "n": n}).encode()
+
+    def _drop_chunks(self, key: str, header: dict[str, int] | None) -> None:
+        """A small value replaces a chunked one: its chunks, the previous ones and any orphans go."""
+        if header:
+            for gen in (header["gen"] - 1, header["gen"], header["gen"] + 1):
+                self._drop(key, gen)
+
+    def _drop(self, key: str, gen: int, first: int = 0) -> None:
+        i = first
+        while self.table.get(_chunk_key(key, gen, i)) is not None:
+            del self.table[_chunk_key(key, gen, i)]
+            i += 1
+
+    def _assembled(self, key: str, raw: bytes) -> bytes:
+        header = self._header(raw)
+        if header is None:
+            return raw
+        return b"".join(self.table[_chunk_key(key, header["gen"], i)] for i in range(header["n"]))
+
+    @staticmethod
+    def _header(raw: bytes | None) -> dict[str, int] | None:
+        if raw is None or not raw.startswith(CHUNKED):
+            return None
+        return json.loads(raw[len(CHUNKED):])  # type: ignore[no-any-return]
 
     def keep(self, key: str, state: S) -> None:
         """The batch did not change this state: keep the object, write nothing."""
@@ -43,6 +93,10 @@ class StateCache(Generic[S]):
         if len(self._entries) >= self.max_entries:
             self._entries.pop(next(iter(self._entries)))
         self._entries[key] = (raw, state)
+
+
+def _chunk_key(key: str, gen: int, i: int) -> bytes:
+    return f"{key}\x1fchunk\x1f{gen}\x1f{i}".encode()
 
 
 class BatchStates(Generic[S]):

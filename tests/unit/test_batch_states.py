@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from streams.agents.state_cache import BatchStates, StateCache
+from streams.agents.state_cache import CHUNK_BYTES, BatchStates, StateCache
 
 
 def test_only_changed_states_are_written_and_each_once() -> None:
@@ -27,3 +27,30 @@ def test_only_changed_states_are_written_and_each_once() -> None:
     written = batch.write(lambda s: json.dumps(s).encode())
     assert sorted(writes) == [b"a", b"c"] and written == {"a": {"n": 3}, "c": {"n": 1}}
     assert cache.take("a") == {"n": 3}  # the next batch sees what this one wrote
+
+
+def test_a_state_larger_than_a_kafka_record_is_written_in_chunks_and_read_back_whole() -> None:
+    """The organisation's state grows with its units; one changelog record may not exceed 1 MB."""
+    table: dict[bytes, bytes] = {}
+    fresh = StateCache(table, json.loads, lambda _: {})  # a restarted worker: nothing decoded yet
+    cache: StateCache[dict[str, str]] = StateCache(table, json.loads, lambda _: {})
+
+    def write(value: dict[str, str]) -> None:
+        raw = json.dumps(value).encode()
+        cache.put("org", value, raw)
+
+    big = {"series": "x" * (3 * CHUNK_BYTES)}
+    write(big)
+    assert all(len(v) <= CHUNK_BYTES for v in table.values())  # no record over the limit
+    assert fresh.take("org") == big
+    bigger = {"series": "y" * (5 * CHUNK_BYTES)}
+    write(bigger)
+    write(big)
+    # A worker killed after a new generation's chunks but before its header recovers the previous one.
+    header = table[b"org"]
+    write(bigger)
+    table[b"org"] = header
+    assert StateCache(table, json.loads, lambda _: {}).take("org") == big
+    # Only the chunks of the last two generations are kept; a small value again leaves none.
+    write({"series": "small"})
+    assert set(table) == {b"org"} and fresh.take("org") == {"series": "small"}

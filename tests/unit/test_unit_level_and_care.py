@@ -83,6 +83,9 @@ def care_history(seed: int, doubled: str | None) -> tuple[list[list[DaySummary]]
     return at_once, late
 
 
+SIZES: list[int] = []  # the organisation's state as the worker writes it (one table record), after each run
+
+
 def final_flags(batches: list[list[DaySummary]]) -> dict[str, str]:
     drift, state, store = OrgDrift(MonitorConfig()), OrgState(), {}
     for i, batch in enumerate(batches + [[DaySummary(CARE[0], week_days(FIRST_WEEK + WEEKS + LAG_WEEKS)[0], 0.0,
@@ -94,6 +97,7 @@ def final_flags(batches: list[list[DaySummary]]) -> dict[str, str]:
                 store[f.flag_id] = f.model_dump_json()
         if i == 40:  # the state survives JSON mid-history
             state = OrgState.from_dict(json.loads(json.dumps(state.to_dict(), allow_nan=False)))
+    SIZES.append(len(json.dumps(state.to_dict(), separators=(",", ":"))))
     return store
 
 
@@ -131,3 +135,22 @@ def test_workplaces_and_care_units_are_peer_groups_of_their_own() -> None:
     alone = {**final_flags(care), **final_flags(hr)}
     assert {Flag.model_validate_json(f).subject_id for f in alone.values()} >= {"care-5", "u4"}
     assert final_flags([c + h for c, h in zip(care, hr, strict=True)]) == alone
+    # Ten workplaces and eight care units over two years: 0.77 MB (a snapshot of the units every 8 weeks;
+    # every week's made it 1.9 MB). The worker writes a state over 512 KiB in chunks (test_batch_states).
+    assert SIZES[-1] < 900_000
+
+
+def test_a_care_day_whose_figures_become_zero_replaces_what_was_sent_before() -> None:
+    """A person's care event retracted (or a leaving and a return the same day, sent apart): the unit
+    stage re-sends the day with nothing in it, and the result is as if the day had never counted."""
+    care, _ = care_history(seed=3, doubled="care-5")
+    # care-9: a small unit heard from every week (a unit silent for long holds its peers' evaluation back)
+    care = [[*batch, DaySummary("care-9", week_days(FIRST_WEEK + w)[3], 0.0, 0.0, 0, ed_visits=1.0)]
+            for w, batch in enumerate(care)]
+    day = week_days(FIRST_WEEK + 30)[0]
+    entered = DaySummary("care-9", day, 0.0, 0.0, 0, care_change=500.0)  # e.g. a register loaded in error
+    taken_back = DaySummary("care-9", day, 0.0, 0.0, 0)
+    blip = [[*batch, entered] if w == 30 else [*batch, taken_back] if w == 33 else batch
+            for w, batch in enumerate(care)]
+    assert final_flags(care)
+    assert final_flags(blip) == final_flags(care)

@@ -32,7 +32,7 @@ from streams.models.vocab import UnitOutcome
 # Weeks between snapshots of the units' states: a re-evaluation resumes from the latest one before the
 # week that changed. Every week's snapshot made the organisation's state (one table record) outgrow
 # Kafka's 1 MB message size with a dozen units and their level windows.
-SNAPSHOT_EVERY_WEEKS = 4
+SNAPSHOT_EVERY_WEEKS = 8
 
 HR_OUTCOMES = frozenset({UnitOutcome.SICK_LEAVE})
 CARE_OUTCOMES = frozenset(UnitOutcome) - HR_OUTCOMES
@@ -48,9 +48,15 @@ class OrgDrift:
 
     def apply(self, state: OrgState, summaries: list[DaySummary]) -> list[Flag]:
         """Take unit-day summaries; return new, revised and withdrawn unit flags."""
-        hr = [s for s in summaries if s.headcount > 0 or s.sick_days or s.occasions]
+        # A day goes to a group when it has figures of that group, or the group holds the day already:
+        # a day whose figures became zero (a person's leaving and returning the same day, sent apart)
+        # must replace what was sent before, or the result would depend on the order of arrival.
+        held = state.care.series if state.care is not None else {}
+        hr = [s for s in summaries if s.headcount > 0 or s.sick_days or s.occasions
+              or s.day in state.series.get(s.unit_id, ())]
         care = [replace(s, sick_days=0.0, occasions=0.0, headcount=0) for s in summaries
-                if s.ed_visits or s.readmissions or s.discharges or s.inpatient_days or s.care_change]
+                if s.ed_visits or s.readmissions or s.discharges or s.inpatient_days or s.care_change
+                or s.day in held.get(s.unit_id, ())]
         flags = self.workplaces.apply(state, hr)
         if care and self.care_units.specs:
             if state.care is None:
