@@ -48,10 +48,19 @@ def _is_number(date_digits: str, separator: str, tail: str) -> bool:
     return bool(luhn.is_valid(digits))  # samordningsnummer: the check digit is over the digits as written
 
 
+# For bytes, the cheap first look is cheaper still without a regular expression: every digit becomes "0"
+# and a separator "1", and `_QUICK`'s two shapes are looked for as plain substrings (what `_QUICK` finds).
+_SHAPES = bytes.maketrans(b"0123456789-+", b"000000000011")
+_TEN_DIGITS, _SIX_SEP_FOUR = b"0" * 10, b"0" * 6 + b"1" + b"0" * 3
+
+
 def has_candidate(value: str | bytes) -> bool:
     """Some run of digits is shaped like a personnummer (a quick test before the exact ones)."""
     if isinstance(value, bytes):
-        return _QUICK_BYTES.search(value) is not None and _CANDIDATE_BYTES.search(value) is not None
+        shapes = value.translate(_SHAPES)
+        if _TEN_DIGITS not in shapes and _SIX_SEP_FOUR not in shapes:
+            return False
+        return _CANDIDATE_BYTES.search(value) is not None
     return _QUICK.search(value) is not None and _CANDIDATE.search(value) is not None
 
 

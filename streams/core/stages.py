@@ -141,6 +141,7 @@ class PersonStage:
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config
         self.tracker = PersonTracker(config)
+        self._timezone = config.timezone
 
     def step(self, state: PersonState, admitted: Admitted, counts: Counts) -> PersonStep:
         """One admitted person event against the person's state (keyed by `admitted.subject`)."""
@@ -186,21 +187,25 @@ class PersonStage:
 
     def handle(self, state: PersonState, event: PersonEvent, arrival: int, subject: str,
                occurred: int | None = None) -> PersonStageResult:
-        fact = fact_of(event, self.config.timezone, occurred)
+        fact = fact_of(event, self._timezone, occurred)
         result = self.tracker.apply(state, fact, arrival, subject)
-        if result.outcome not in (Outcome.ACCEPTED, Outcome.CONFLICTING):
-            return PersonStageResult(result.outcome, [], [])
+        outcome = result.outcome
+        if outcome is not Outcome.ACCEPTED and outcome is not Outcome.CONFLICTING:
+            return PersonStageResult(outcome, [], [])
         seq = state.seq
-        by_unit = group_by_unit(result.deltas)
-        updates = {u: UnitUpdate(u, subject, seq, deltas) for u, deltas in by_unit.items()}
-        if result.outcome is Outcome.ACCEPTED and event.event_type in CARE_EVENT_KINDS:
-            update = updates.setdefault(event.unit_id, UnitUpdate(event.unit_id, subject, seq))
-            update.presence.append((subject, fact.day))
+        updates = {u: UnitUpdate(u, subject, seq, deltas) for u, deltas in group_by_unit(result.deltas).items()}
         consent = []
-        if (result.outcome is Outcome.ACCEPTED and isinstance(event, Enrollment)
-                and event.program in self.config.consent.programmes):
-            consent.append(ConsentChange(subject, event.program, event.status == "joined", fact.t, event.event_id))
-        return PersonStageResult(result.outcome, result.flags, [updates[u] for u in sorted(updates)], consent)
+        if outcome is Outcome.ACCEPTED:
+            if event.event_type in CARE_EVENT_KINDS:
+                update = updates.get(event.unit_id)
+                if update is None:
+                    update = updates[event.unit_id] = UnitUpdate(event.unit_id, subject, seq)
+                update.presence.append((subject, fact.day))
+            if isinstance(event, Enrollment) and event.program in self.config.consent.programmes:
+                consent.append(ConsentChange(subject, event.program, event.status == "joined", fact.t,
+                                             event.event_id))
+        ordered = list(updates.values()) if len(updates) < 2 else [updates[u] for u in sorted(updates)]
+        return PersonStageResult(outcome, result.flags, ordered, consent)
 
 
 def staffing_update(event: Staffing, arrival: int, tz: str) -> UnitUpdate:
@@ -240,11 +245,19 @@ class UnitStage:
     def handle(self, state: UnitState, update: UnitUpdate) -> UnitStageResult:
         summaries: list[DaySummary] = []
         outcome = None
-        if update.source is not None:
-            if update.seq <= state.last_seq.get(update.source, (0, 0))[0]:
+        source = update.source
+        if source is not None:
+            last_seq = state.last_seq
+            if update.seq <= last_seq.get(source, (0, 0))[0]:
                 return UnitStageResult("duplicate", [])  # re-sent after a worker restart
-            days = [d for _, d, _ in update.deltas] + [d for _, d in update.presence]
-            state.last_seq[update.source] = (update.seq, max([state.clock_day, *days]))
+            latest_day = state.clock_day
+            for _, d, _ in update.deltas:
+                if d > latest_day:
+                    latest_day = d
+            for _, d in update.presence:
+                if d > latest_day:
+                    latest_day = d
+            last_seq[source] = (update.seq, latest_day)
         if update.staffing is not None:
             t, event_id, day, headcount, arrival = update.staffing
             outcome, out = self.tracker.add_staffing(state, t, event_id, day, headcount, arrival)
@@ -253,6 +266,8 @@ class UnitStage:
             summaries += self.tracker.add_contributions(state, update.deltas)
         for pseudonym, day in update.presence:
             summaries += self.tracker.add_presence(state, pseudonym, day)
+        if not summaries:
+            return UnitStageResult(outcome, summaries)
         # Later summaries of the same day supersede earlier ones.
         latest = {s.day: s for s in summaries}
         return UnitStageResult(outcome, [latest[d] for d in sorted(latest)])

@@ -100,13 +100,14 @@ class PersonFold:
 
     def copy(self) -> PersonFold:
         return PersonFold(
-            [Occasion.from_list(o.to_list()) for o in self.occasions],
+            [Occasion(o.start_day, o.last_day, o.days, o.start_event_id, o.unit_id, o.last_extent, o.long_flagged)
+             for o in self.occasions],
             self.repeated_active,
             list(self.ed_visits),
             self.ed_active,
             list(self.discharges),
             self.last_t,
-            {k: json.loads(json.dumps(v)) for k, v in self.rule_state.items()},
+            {k: json.loads(json.dumps(v)) for k, v in self.rule_state.items()} if self.rule_state else {},
             dict(self.episodes) if self.episodes is not None else None,
             dict(self.stays) if self.stays else None,
             dict(self.in_care) if self.in_care else None,
@@ -187,13 +188,20 @@ class PersonFacts:
 
     def keep(self, s: PersonFold, f: Fact, out: Emits) -> Seen | None:
         """Update the facts with `f`; None when `f` only repeats a sick day already counted."""
-        s.last_t = max(s.last_t, f.t)
+        if f.t > s.last_t:
+            s.last_t = f.t
         kind = f.kind
         if kind == EventKind.SICK_LEAVE:
             return self._sick_day(s, f, out)
         if kind in CARE_CONTACT_KINDS:
             self._in_care(s, f, out)
-        if kind == EventKind.EMERGENCY_VISIT:
+        if kind == EventKind.HOME_CARE_CONTACT:  # the most frequent kind by far: first
+            contrib, unit_id, day = out.contrib, f.unit_id, f.day
+            for metric, value in ((UnitMetric.HOME_CARE_CONTACTS, 1.0), (UnitMetric.HOME_CARE_MINUTES, f.value),
+                                  *(() if f.planned else ((UnitMetric.HOME_CARE_UNPLANNED, 1.0),))):
+                key = (metric, unit_id, day)
+                contrib[key] = contrib.get(key, 0.0) + value
+        elif kind == EventKind.EMERGENCY_VISIT:
             out.add(UnitMetric.ED_VISITS, f.unit_id, f.day, 1.0)
             # in time order (the fold runs in event time): the ones out of the window are at the front
             cut = bisect.bisect_right(s.ed_visits, (f.t - self._ed_window_s, "\U0010ffff"))
@@ -213,11 +221,6 @@ class PersonFacts:
             self._stay_ended(s, f, out)
             s.discharges = [d for d in s.discharges if d[0] >= f.t - self._readmission_window_s]
             s.discharges.append((f.t, f.event_id, f.unit_id, f.day, False, f.ref))
-        elif kind == EventKind.HOME_CARE_CONTACT:
-            out.add(UnitMetric.HOME_CARE_CONTACTS, f.unit_id, f.day, 1.0)
-            out.add(UnitMetric.HOME_CARE_MINUTES, f.unit_id, f.day, f.value)
-            if not f.planned:
-                out.add(UnitMetric.HOME_CARE_UNPLANNED, f.unit_id, f.day, 1.0)
         elif kind == EventKind.ENROLLMENT and not f.value:  # a leaving is not an enrolment
             out.add(UnitMetric.ENROLLMENTS, f.unit_id, f.day, 1.0)
         return Seen(f)
@@ -239,19 +242,26 @@ class PersonFacts:
     def _in_care(self, s: PersonFold, f: Fact, out: Emits) -> None:
         """The person is in the unit's care from this event's day for CARE_POPULATION_DAYS: they enter the
         unit's care population today unless already in it, and leave it when that time has passed."""
-        in_care = s.in_care if s.in_care is not None else {}
-        end = in_care.get(f.unit_id)
-        new_end = f.day + CARE_POPULATION_DAYS - 1
-        if end is None or f.day > end:
-            out.add(UnitMetric.CARE_POPULATION_CHANGE, f.unit_id, f.day, 1.0)
+        in_care = s.in_care
+        day, unit_id = f.day, f.unit_id
+        end = in_care.get(unit_id) if in_care is not None else None
+        new_end = day + CARE_POPULATION_DAYS - 1
+        if end is None or day > end:
+            out.add(UnitMetric.CARE_POPULATION_CHANGE, unit_id, day, 1.0)
         elif new_end > end:
-            out.add(UnitMetric.CARE_POPULATION_CHANGE, f.unit_id, end + 1, 1.0)  # no longer leaving then
+            out.add(UnitMetric.CARE_POPULATION_CHANGE, unit_id, end + 1, 1.0)  # no longer leaving then
         else:
             return
-        out.add(UnitMetric.CARE_POPULATION_CHANGE, f.unit_id, new_end + 1, -1.0)
-        # Units whose care the person has left are forgotten (their leaving has been counted).
-        s.in_care = {u: e for u, e in in_care.items() if e >= f.day}
-        s.in_care[f.unit_id] = new_end
+        out.add(UnitMetric.CARE_POPULATION_CHANGE, unit_id, new_end + 1, -1.0)
+        # Units whose care the person has left are forgotten (their leaving has been counted). The dict is
+        # this fold's own (`copy` copies it), so the usual case (none left, one unit) updates it in place.
+        if in_care is None:
+            s.in_care = {unit_id: new_end}
+        elif all(e >= day for e in in_care.values()):
+            in_care[unit_id] = new_end
+        else:
+            s.in_care = {u: e for u, e in in_care.items() if e >= day}
+            s.in_care[unit_id] = new_end
 
     def _day_cost(self, day_number: int, extent: float) -> float:
         short = day_number <= self.config.cost.short_term_days

@@ -104,31 +104,38 @@ class PersonTracker:
     def apply(self, state: PersonState, fact: Fact, arrival: int, subject: str) -> PersonResult:
         """Take one fact that arrived at `arrival` (epoch s, event-time domain). Mutates `state`."""
         digest = fact_digest(fact)
-        known = state.seen.get(fact.event_id)
+        seen = state.seen
+        known = seen.get(fact.event_id)
         if known is not None:
             if known[1] in (digest, UNKNOWN, VOID):
                 return PersonResult(Outcome.DUPLICATE)
             return self._conflict(state, fact.event_id, subject)  # the same id, other content
-        clock = max(state.clock, arrival)
+        clock = state.clock if state.clock > arrival else arrival
         horizon = clock - self._lateness
         if fact.t < horizon:
             return PersonResult(Outcome.TOO_LATE)
-        if fact.kind == EventKind.RETRACTION and (fact.value < horizon or self._settled(state, fact.ref)):
+        retraction = fact.kind == EventKind.RETRACTION
+        if retraction and (fact.value < horizon or self._settled(state, fact.ref)):
             return PersonResult(Outcome.RETRACTION_TOO_LATE)  # the retracted event is settled
         state.clock = clock
         state.seq += 1
-        state.seen[fact.event_id] = (fact.t, digest)
-        if fact.kind == EventKind.RETRACTION:
+        seen[fact.event_id] = (fact.t, digest)
+        pending = state.pending
+        if retraction:
             result = _merge(self.flush(state, subject), self._retract(state, fact, subject))
-        elif not state.pending or fact > state.pending[-1]:
+        elif not pending or fact > pending[-1]:
             # In event-time order (the usual case): one step, and what it concludes is the change.
             flushed = self.flush(state, subject) if state.late_from is not None else None
-            current = self._cache(state, subject)
+            current = state.current if state.current is not None else self._cache(state, subject)
             step = Emits()
             self.rules.step(current, fact, subject, step)
-            state.pending.append(fact)
-            result = PersonResult(Outcome.ACCEPTED, list(step.flags.values()),
-                                  {k: v for k, v in step.contrib.items() if abs(v) > 1e-9})
+            pending.append(fact)
+            contrib = step.contrib
+            for v in contrib.values():
+                if not (v > 1e-9 or v < -1e-9):  # rare: a sum that came to nothing is no change
+                    contrib = {k: v for k, v in contrib.items() if abs(v) > 1e-9}
+                    break
+            result = PersonResult(Outcome.ACCEPTED, list(step.flags.values()) if step.flags else [], contrib)
             if flushed is not None:
                 result = _merge(flushed, result)
         else:
@@ -141,10 +148,13 @@ class PersonTracker:
             state.pending.insert(i, fact)
             state.current = None
             result = PersonResult(Outcome.ACCEPTED)
-        if state.late_from is not None and state.pending and state.pending[0].t < horizon:
-            result = _merge(result, self.flush(state, subject))  # settling needs the fold up to date
-        self._settle(state, subject, horizon)
-        self._forget_ids(state, horizon)
+        pending = state.pending
+        if pending and pending[0].t < horizon:
+            if state.late_from is not None:
+                result = _merge(result, self.flush(state, subject))  # settling needs the fold up to date
+            self._settle(state, subject, horizon)
+        if seen and next(iter(seen.values()))[0] < horizon - self._dedup_s:
+            self._forget_ids(state, horizon)
         return result
 
     def flush(self, state: PersonState, subject: str) -> PersonResult:
@@ -233,11 +243,12 @@ class PersonTracker:
     def _settle(self, state: PersonState, subject: str, horizon: int) -> None:
         """Facts older than the horizon can no longer be preceded by a new one: fold them for good."""
         k = 0
-        while k < len(state.pending) and state.pending[k].t < horizon:
-            self.rules.step(state.checkpoint, state.pending[k], subject, Emits())
+        pending, checkpoint, step = state.pending, state.checkpoint, self.rules.step
+        while k < len(pending) and pending[k].t < horizon:
+            step(checkpoint, pending[k], subject, Emits())
             k += 1
         if k:
-            del state.pending[:k]
+            del pending[:k]
 
     def _forget_ids(self, state: PersonState, horizon: int) -> None:
         """Drop ids older than the dedup window, oldest first (ids arrive in roughly time order; one

@@ -128,19 +128,25 @@ class UnitTracker:
     def add_contributions(self, state: UnitState, deltas: list[tuple[str, int, float]]) -> list[DaySummary]:
         touched = set()
         latest = 0
+        oldest = state.clock_day - self.config.retention_days
+        days = state.days
         for metric, day, value in deltas:
-            if day < state.clock_day - self.config.retention_days:
+            if day < oldest:
                 continue
-            bucket = state.days.setdefault(day, {})
+            bucket = days.get(day)
+            if bucket is None:
+                bucket = days[day] = {}
             bucket[metric] = bucket.get(metric, 0.0) + value
             touched.add(day)
-            if metric != UnitMetric.CARE_POPULATION_CHANGE:  # a leaving a year ahead is not today's news
-                latest = max(latest, day)
+            if day > latest and metric != UnitMetric.CARE_POPULATION_CHANGE:  # a leaving a year ahead is
+                latest = day  # not today's news
         return self._advance(state, latest, touched)
 
     def add_presence(self, state: UnitState, pseudonym: str, day: int) -> list[DaySummary]:
         if state.population.get(pseudonym, -1) < day:
             state.population[pseudonym] = day
+        if day <= state.clock_day:  # the clock stays: nothing settles (what `_advance` would find)
+            return []
         return self._advance(state, day, set())
 
     def add_staffing(
@@ -166,6 +172,8 @@ class UnitTracker:
             state.clock_day = day
         settled = state.clock_day - settle
         candidates = {d for d in touched if d <= settled}
+        if not candidates and settled <= old_settled:  # the usual case: nothing settled, nothing old changed
+            return []
         if settled > old_settled:
             first = max(old_settled + 1, settled - self.config.retention_days)
             if state.staffing:  # a workplace: every day counts, with or without absence

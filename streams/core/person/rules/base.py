@@ -19,6 +19,9 @@ from streams.models.vocab import Rule
 
 
 class PersonRule(Protocol):
+    """A rule may also say which event kinds it looks at, `kinds = frozenset({EventKind.X, ...})`: it is
+    then shown only facts of those kinds (a rule without `kinds` is shown every fact)."""
+
     rule: Rule
 
     def __init__(self, config: MonitorConfig) -> None: ...

@@ -13,6 +13,7 @@ from streams.models.vocab import EventKind, Rule
 
 class FrequentEmergencyVisits:
     rule = Rule.FREQUENT_EMERGENCY_VISITS
+    kinds = frozenset({EventKind.EMERGENCY_VISIT})
 
     def __init__(self, config: MonitorConfig) -> None:
         self.visits = config.rules.frequent_emergency_visits

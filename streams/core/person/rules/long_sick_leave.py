@@ -6,11 +6,12 @@ from __future__ import annotations
 from streams.core.config import MonitorConfig
 from streams.core.person.fold import Emits, PersonFold, Seen
 from streams.core.person.rules.base import person_flag, sick_leave_evidence
-from streams.models.vocab import Rule
+from streams.models.vocab import EventKind, Rule
 
 
 class LongSickLeave:
     rule = Rule.LONG_SICK_LEAVE
+    kinds = frozenset({EventKind.SICK_LEAVE})  # what it looks at (an occasion)
 
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config

@@ -17,6 +17,7 @@ from streams.models.vocab import EventKind, Rule, UnitMetric
 
 class Readmission:
     rule = Rule.READMISSION_30D
+    kinds = frozenset({EventKind.ADMISSION})
 
     def __init__(self, config: MonitorConfig) -> None:
         self.window_days = config.rules.readmission_window_days
