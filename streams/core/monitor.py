@@ -110,6 +110,8 @@ class Monitor:
 
     def flush(self) -> list[Flag]:
         """Fold in the late facts of every person who has any (a batch's end; see PersonTracker)."""
+        if not self._late:
+            return []
         flags: list[Flag] = []
         for subject in sorted(self._late):
             step = self.person_stage.flush(self.persons[subject], subject)

@@ -37,14 +37,14 @@ def fact_of(event: PersonEvent, tz: str, t: int | None = None) -> Fact:
     day = local_day(event.occurred_at, tz)
     # unit ids and kinds repeat across millions of facts: one string object each
     base = (t, event.event_id, event.event_type, intern(event.unit_id), day)
+    if isinstance(event, HomeCareContact):  # the most frequent kind: first (the kinds are disjoint)
+        return Fact(*base, value=float(event.minutes), planned=event.planned)
     if isinstance(event, SickLeave):
         return Fact(*base, value=float(event.extent))
     if isinstance(event, Admission):
         return Fact(*base, planned=event.planned, ref=event.stay_id)
     if isinstance(event, Discharge):
         return Fact(*base, ref=event.stay_id)
-    if isinstance(event, HomeCareContact):
-        return Fact(*base, value=float(event.minutes), planned=event.planned)
     if isinstance(event, Retraction):  # value: when the retracted event occurred (epoch seconds)
         return Fact(*base, value=float(epoch(event.retracted_occurred_at)), ref=event.retracts)
     if isinstance(event, Enrollment):  # value 1.0: the person left the programme

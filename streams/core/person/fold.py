@@ -195,12 +195,15 @@ class PersonFacts:
             return self._sick_day(s, f, out)
         if kind in CARE_CONTACT_KINDS:
             self._in_care(s, f, out)
-        if kind == EventKind.HOME_CARE_CONTACT:  # the most frequent kind by far: first
+        if kind == EventKind.HOME_CARE_CONTACT:  # the most frequent kind by far: first, and out.add inlined
             contrib, unit_id, day = out.contrib, f.unit_id, f.day
-            for metric, value in ((UnitMetric.HOME_CARE_CONTACTS, 1.0), (UnitMetric.HOME_CARE_MINUTES, f.value),
-                                  *(() if f.planned else ((UnitMetric.HOME_CARE_UNPLANNED, 1.0),))):
-                key = (metric, unit_id, day)
-                contrib[key] = contrib.get(key, 0.0) + value
+            key = (UnitMetric.HOME_CARE_CONTACTS, unit_id, day)
+            contrib[key] = contrib.get(key, 0.0) + 1.0
+            key = (UnitMetric.HOME_CARE_MINUTES, unit_id, day)
+            contrib[key] = contrib.get(key, 0.0) + f.value
+            if not f.planned:
+                key = (UnitMetric.HOME_CARE_UNPLANNED, unit_id, day)
+                contrib[key] = contrib.get(key, 0.0) + 1.0
         elif kind == EventKind.EMERGENCY_VISIT:
             out.add(UnitMetric.ED_VISITS, f.unit_id, f.day, 1.0)
             # in time order (the fold runs in event time): the ones out of the window are at the front
@@ -246,19 +249,22 @@ class PersonFacts:
         day, unit_id = f.day, f.unit_id
         end = in_care.get(unit_id) if in_care is not None else None
         new_end = day + CARE_POPULATION_DAYS - 1
+        contrib = out.contrib  # out.add, inlined: this runs for nearly every care event
         if end is None or day > end:
-            out.add(UnitMetric.CARE_POPULATION_CHANGE, unit_id, day, 1.0)
+            key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, day)
         elif new_end > end:
-            out.add(UnitMetric.CARE_POPULATION_CHANGE, unit_id, end + 1, 1.0)  # no longer leaving then
+            key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, end + 1)  # no longer leaving then
         else:
             return
-        out.add(UnitMetric.CARE_POPULATION_CHANGE, unit_id, new_end + 1, -1.0)
+        contrib[key] = contrib.get(key, 0.0) + 1.0
+        key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, new_end + 1)
+        contrib[key] = contrib.get(key, 0.0) - 1.0
         # Units whose care the person has left are forgotten (their leaving has been counted). The dict is
-        # this fold's own (`copy` copies it), so the usual case (none left, one unit) updates it in place.
+        # this fold's own (`copy` copies it), so the usual case (none left) updates it in place.
         if in_care is None:
             s.in_care = {unit_id: new_end}
-        elif all(e >= day for e in in_care.values()):
-            in_care[unit_id] = new_end
+        elif (end is not None and len(in_care) == 1) or all(e >= day for e in in_care.values()):
+            in_care[unit_id] = new_end  # (the one unit is this one: kept, or left and back, the same)
         else:
             s.in_care = {u: e for u, e in in_care.items() if e >= day}
             s.in_care[unit_id] = new_end
