@@ -19,7 +19,7 @@ from dataclasses import replace
 from streams.core.config import MonitorConfig
 from streams.core.org.detectors import make_detector
 from streams.core.org.evidence import UnitWeek
-from streams.core.org.level_step import UnitLevelStep
+from streams.core.org.level_step import UnitLevelStep, funnel_dispersion
 from streams.core.org.outcomes import OutcomeSpec, WeekTotals, outcome_specs
 from streams.core.org.state import OrgState, UnitDrift
 from streams.core.org.unit_step import UnitDriftStep, pooled_dispersion
@@ -75,6 +75,7 @@ class PeerGroupDrift:
         self.specs = [spec for spec in outcome_specs(config) if spec.outcome in outcomes]
         self.min_group = self.drift.min_headcount or config.min_group_size
         self.max_lag = max((spec.lag_weeks() for spec in self.specs), default=0)
+        self.thresholds = {o: self.drift.outcome_thresholds.get(o, self.drift.threshold) for o in outcomes}
 
     def apply(self, state: OrgState, summaries: list[DaySummary]) -> list[Flag]:
         """Take unit-day summaries; return new, revised and withdrawn drift flags."""
@@ -184,6 +185,7 @@ class PeerGroupDrift:
         # The peers' dispersion as it stood before this week (the same whatever order units are taken in).
         peers = pooled_dispersion([u for u in units.values() if u.ready])
         flags = []
+        tested: list[tuple[UnitDrift, UnitWeek, tuple[float, float] | None]] = []
         for unit_id in sorted(totals):
             t = totals[unit_id]
             observed, exposure = getattr(t, spec.numerator), getattr(t, spec.exposure)
@@ -199,11 +201,18 @@ class PeerGroupDrift:
                           sick_rates)
             unit = units.get(unit_id)
             if unit is None:
-                unit = units[unit_id] = UnitDrift(
-                    make_detector(self.drift.detector, self.drift.shift, self.drift.threshold))
-            for flag in (self.step_unit(unit, uw, peers), self.step_level(unit, uw)):
-                if flag is not None:
-                    flags.append(flag)
+                unit = units[unit_id] = UnitDrift(make_detector(self.drift.detector, self.drift.shift,
+                                                                self.thresholds.get(spec.outcome)))
+            flag = self.step_unit(unit, uw, peers)
+            if flag is not None:
+                flags.append(flag)
+            tested.append((unit, uw, self.step_level.observe(unit, uw)))
+        # Level: every unit's quarter first, then each decided against the units' funnel of them.
+        funnel = funnel_dispersion([q for _, _, q in tested if q is not None])
+        for unit, uw, quarter in tested:
+            flag = self.step_level(unit, uw, quarter, funnel)
+            if flag is not None:
+                flags.append(flag)
         return flags
 
     def _forget(self, state: OrgState) -> None:
