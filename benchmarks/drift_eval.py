@@ -654,8 +654,9 @@ def care_weekly(rows: list[DaySummary], outcome: str) -> dict[str, list[tuple[in
 class CareCounts:
     def __init__(self) -> None:
         # Our drift detector as it stands and with a higher threshold (measured, not adopted); river's.
-        self.ours = {"nb_cusum (default)": DriftConfig(), "nb_cusum h=6": DriftConfig(threshold=6.0),
-                     "nb_cusum h=7": DriftConfig(threshold=7.0)}
+        self.ours = {"nb_cusum (default: h 7 for ED visits and inpatient days, 5.5 for readmissions)": DriftConfig(),
+                     "nb_cusum h=5.5 for all (before 087366d)": DriftConfig(threshold=5.5, outcome_thresholds={}),
+                     "nb_cusum h=6 for all": DriftConfig(threshold=6.0, outcome_thresholds={})}
         self.detectors = [*self.ours, "river ADWIN", "river PageHinkley"]
         self.configs = level_configs()
         self.unit_years: dict[tuple[int, str], float] = defaultdict(float)
