@@ -215,9 +215,9 @@ class PersonTracker:
                     because: WithdrawnBecause) -> PersonResult:
         """What the pending facts from index `i` conclude now against what `before` (the pending facts
         as they were, the same up to `i`) concluded; the fold is left up to date."""
-        fold = state.checkpoint.copy()
+        fold, unused = state.checkpoint.copy(), Emits()  # what the prefix concludes was concluded before
         for f in state.pending[:i]:
-            self.rules.step(fold, f, subject, Emits())
+            self.rules.step(fold, f, subject, unused)
         old_fold, old_tail = fold.copy(), Emits()
         for f in before[i:]:
             self.rules.step(old_fold, f, subject, old_tail)
@@ -234,9 +234,9 @@ class PersonTracker:
 
     def _cache(self, state: PersonState, subject: str) -> PersonFold:
         if state.current is None:
-            fold = state.checkpoint.copy()
+            fold, unused = state.checkpoint.copy(), Emits()
             for f in state.pending:
-                self.rules.step(fold, f, subject, Emits())
+                self.rules.step(fold, f, subject, unused)
             state.current = fold
         return state.current
 
@@ -244,8 +244,9 @@ class PersonTracker:
         """Facts older than the horizon can no longer be preceded by a new one: fold them for good."""
         k = 0
         pending, checkpoint, step = state.pending, state.checkpoint, self.rules.step
+        unused = Emits()  # what settled facts conclude went out when they were taken
         while k < len(pending) and pending[k].t < horizon:
-            step(checkpoint, pending[k], subject, Emits())
+            step(checkpoint, pending[k], subject, unused)
             k += 1
         if k:
             del pending[:k]
