@@ -350,12 +350,12 @@ QUARTER_WEEKS = 13
 
 
 def level_configs() -> dict[str, DriftConfig]:
-    """The default, and what a stricter or longer level test would give (measured, not adopted)."""
+    """The default, and what a laxer or longer level test would give (measured, not adopted)."""
     return {
-        "default (ratio > 1.25 over 13 weeks)": DriftConfig(),
-        "level_min_ratio 1.5": DriftConfig(level_min_ratio=1.5),
+        "default (interval above 1.5x over 13 weeks)": DriftConfig(),
+        "level_min_ratio 1.25": DriftConfig(level_min_ratio=1.25),
+        "level_min_ratio 1.25, level_weeks 26": DriftConfig(level_min_ratio=1.25, level_weeks=26),
         "level_weeks 26": DriftConfig(level_weeks=26),
-        "level_min_ratio 1.5, level_weeks 26": DriftConfig(level_min_ratio=1.5, level_weeks=26),
     }
 
 

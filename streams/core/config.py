@@ -74,10 +74,11 @@ class DriftConfig(_Frozen):
         default=13, ge=2, description="A level flag looks at this many weeks (a quarter): the unit's outcome "
         "against its peers' over them, trend-adjusted.")
     level_min_ratio: float = Field(
-        default=1.25, ge=1.0, description="A level flag is raised when the interval of the unit's ratio to "
-        "its peers over `level_weeks` lies wholly above this (1.0: any level above the peers'; 1.25: "
-        "clearly above, so that units at their peers' level are almost never flagged over years of "
-        "weekly looks), and kept until the ratio itself falls to it.")
+        default=1.5, ge=1.0, description="A level flag is raised when the interval of the unit's ratio to "
+        "its peers over `level_weeks` lies wholly above this, and kept until the ratio itself falls to it. "
+        "1.5: clearly above, so that over two years of weekly looks at most 5% of units at their peers' "
+        "level are ever flagged, in workplaces of 20 staff too (1.25 flagged 10% of those, make "
+        "drift-eval); a unit at 2x is still found within a quarter or two.")
     refold_weeks: int = Field(
         default=115, ge=1,
         description="How far back (in weeks of event time) late unit data may still revise drift. A "

@@ -4,9 +4,9 @@ The digests in tests/golden/sample.sha256 were taken from `outcome-monitor repla
 sample before the redesign of issue 11; a change of behaviour must change them deliberately (and say
 why in the commit), never by accident of a refactoring. Changed since: flags.jsonl with issue 13 (a
 flag's id is its episode, so the 17 flags that late data used to withdraw and raise again under a new
-id are now revisions of one flag; what every flag says is unchanged); with issue 14 (one new flag, a
-level flag for the workplace whose sick leave drifts, hr-unit-03, above its peers for a quarter; the drift
-flag's evidence gains its rates, its outcome and its weeks; every other flag unchanged).
+id are now revisions of one flag; what every flag says is unchanged); with issue 14 (the drift flag's
+evidence gains its rates, its outcome and its weeks; every other flag unchanged; the drifting workplace,
+hr-unit-03, is 1.9x its peers for a quarter, but its interval is not wholly above the level test's 1.5x).
 """
 
 from __future__ import annotations
