@@ -33,13 +33,18 @@ CARE_CONTACT_KINDS = frozenset({EventKind.EMERGENCY_VISIT, EventKind.ADMISSION, 
 class Emits:
     flags: dict[str, Flag] = field(default_factory=dict)
     contrib: dict[ContribKey, float] = field(default_factory=dict)
+    # A step taken again whose conclusions went out before (settling, rebuilding a fold): keep nothing.
+    discard: bool = False
 
     def add(self, metric: UnitMetric, unit_id: str, day: int, value: float) -> None:
+        if self.discard:
+            return
         key = (metric, unit_id, day)
         self.contrib[key] = self.contrib.get(key, 0.0) + value
 
     def flags_add(self, flag: Flag) -> None:
-        self.flags[flag.flag_id] = flag
+        if not self.discard:
+            self.flags[flag.flag_id] = flag
 
 
 @dataclass(slots=True)
@@ -196,14 +201,15 @@ class PersonFacts:
         if kind in CARE_CONTACT_KINDS:
             self._in_care(s, f, out)
         if kind == EventKind.HOME_CARE_CONTACT:  # the most frequent kind by far: first, and out.add inlined
-            contrib, unit_id, day = out.contrib, f.unit_id, f.day
-            key = (UnitMetric.HOME_CARE_CONTACTS, unit_id, day)
-            contrib[key] = contrib.get(key, 0.0) + 1.0
-            key = (UnitMetric.HOME_CARE_MINUTES, unit_id, day)
-            contrib[key] = contrib.get(key, 0.0) + f.value
-            if not f.planned:
-                key = (UnitMetric.HOME_CARE_UNPLANNED, unit_id, day)
+            if not out.discard:
+                contrib, unit_id, day = out.contrib, f.unit_id, f.day
+                key = (UnitMetric.HOME_CARE_CONTACTS, unit_id, day)
                 contrib[key] = contrib.get(key, 0.0) + 1.0
+                key = (UnitMetric.HOME_CARE_MINUTES, unit_id, day)
+                contrib[key] = contrib.get(key, 0.0) + f.value
+                if not f.planned:
+                    key = (UnitMetric.HOME_CARE_UNPLANNED, unit_id, day)
+                    contrib[key] = contrib.get(key, 0.0) + 1.0
         elif kind == EventKind.EMERGENCY_VISIT:
             out.add(UnitMetric.ED_VISITS, f.unit_id, f.day, 1.0)
             # in time order (the fold runs in event time): the ones out of the window are at the front
@@ -249,16 +255,18 @@ class PersonFacts:
         day, unit_id = f.day, f.unit_id
         end = in_care.get(unit_id) if in_care is not None else None
         new_end = day + CARE_POPULATION_DAYS - 1
-        contrib = out.contrib  # out.add, inlined: this runs for nearly every care event
         if end is None or day > end:
-            key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, day)
+            joins = day
         elif new_end > end:
-            key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, end + 1)  # no longer leaving then
+            joins = end + 1  # no longer leaving then
         else:
             return
-        contrib[key] = contrib.get(key, 0.0) + 1.0
-        key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, new_end + 1)
-        contrib[key] = contrib.get(key, 0.0) - 1.0
+        if not out.discard:  # out.add, inlined: this runs for nearly every care event
+            contrib = out.contrib
+            key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, joins)
+            contrib[key] = contrib.get(key, 0.0) + 1.0
+            key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, new_end + 1)
+            contrib[key] = contrib.get(key, 0.0) - 1.0
         # Units whose care the person has left are forgotten (their leaving has been counted). The dict is
         # this fold's own (`copy` copies it), so the usual case (none left) updates it in place.
         if in_care is None:

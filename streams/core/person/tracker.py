@@ -215,7 +215,7 @@ class PersonTracker:
                     because: WithdrawnBecause) -> PersonResult:
         """What the pending facts from index `i` conclude now against what `before` (the pending facts
         as they were, the same up to `i`) concluded; the fold is left up to date."""
-        fold, unused = state.checkpoint.copy(), Emits()  # what the prefix concludes was concluded before
+        fold, unused = state.checkpoint.copy(), Emits(discard=True)  # the prefix's conclusions went out before
         for f in state.pending[:i]:
             self.rules.step(fold, f, subject, unused)
         old_fold, old_tail = fold.copy(), Emits()
@@ -234,7 +234,7 @@ class PersonTracker:
 
     def _cache(self, state: PersonState, subject: str) -> PersonFold:
         if state.current is None:
-            fold, unused = state.checkpoint.copy(), Emits()
+            fold, unused = state.checkpoint.copy(), Emits(discard=True)
             for f in state.pending:
                 self.rules.step(fold, f, subject, unused)
             state.current = fold
@@ -244,7 +244,7 @@ class PersonTracker:
         """Facts older than the horizon can no longer be preceded by a new one: fold them for good."""
         k = 0
         pending, checkpoint, step = state.pending, state.checkpoint, self.rules.step
-        unused = Emits()  # what settled facts conclude went out when they were taken
+        unused = Emits(discard=True)  # what settled facts conclude went out when they were taken
         while k < len(pending) and pending[k].t < horizon:
             step(checkpoint, pending[k], subject, unused)
             k += 1
