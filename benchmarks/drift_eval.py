@@ -51,7 +51,7 @@ from streams.core.timebase import week_days, week_of
 from streams.core.unit.tracker import DaySummary
 from streams.files.simulation import Scenario, generate
 from streams.models.flags import DriftEvidence
-from streams.models.vocab import Rule
+from streams.models.vocab import Rule, UnitOutcome
 
 SIZES = (20, 50, 150)
 STEPS = (1.5, 2.0, 2.5)
@@ -352,10 +352,14 @@ QUARTER_WEEKS = 13
 def level_configs() -> dict[str, DriftConfig]:
     """The default, and what a laxer or longer level test would give (measured, not adopted)."""
     return {
-        "default (interval above 1.5x over 13 weeks)": DriftConfig(),
-        "level_min_ratio 1.25": DriftConfig(level_min_ratio=1.25),
-        "level_min_ratio 1.25, level_weeks 26": DriftConfig(level_min_ratio=1.25, level_weeks=26),
+        "default (interval above 1.5x over 13 weeks; inpatient days 1.75x)": DriftConfig(),
+        "level_min_ratio 1.25 for all": DriftConfig(level_min_ratio=1.25, outcome_level_min_ratios={}),
+        "level_min_ratio 1.25 for all, level_weeks 26": DriftConfig(level_min_ratio=1.25, level_weeks=26,
+                                                                    outcome_level_min_ratios={}),
         "level_weeks 26": DriftConfig(level_weeks=26),
+        "inpatient days at 1.5x too (before)": DriftConfig(outcome_level_min_ratios={}),
+        "inpatient days' level_min_ratio 2.0": DriftConfig(
+            outcome_level_min_ratios={UnitOutcome.INPATIENT_DAYS: 2.0}),
     }
 
 

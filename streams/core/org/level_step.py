@@ -29,7 +29,8 @@ class UnitLevelStep:
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config
         self.weeks = config.drift.level_weeks
-        self.min_ratio = config.drift.level_min_ratio
+        self.min_ratios = config.drift.outcome_level_min_ratios
+        self.default_min_ratio = config.drift.level_min_ratio
         # Weeks a unit is not tested (too few people, no discharges) leave gaps: a quarter with most of
         # its weeks is a quarter.
         self.min_weeks = math.ceil(0.75 * self.weeks)
@@ -51,16 +52,17 @@ class UnitLevelStep:
             return None
         observed, e0 = quarter
         ratio = observed / e0
+        min_ratio = self.min_ratios.get(uw.spec.outcome, self.default_min_ratio)
         if unit.level_active:
-            if ratio <= self.min_ratio:
+            if ratio <= min_ratio:
                 unit.level_active = False
             return None
         low, high = quasi_poisson_interval(observed, max(unit.phi, peers_dispersion, 1.0))
-        if low / e0 <= self.min_ratio:
+        if low / e0 <= min_ratio:
             return None
         unit.level_active = True
         found = Finding(uw.spec.level_rule, "level", list(unit.recent), 1.0, (low / e0, high / e0),
-                        low / e0, self.min_ratio, "level")
+                        low / e0, min_ratio, "level")
         return unit_flag(self.config, uw, found)
 
 
