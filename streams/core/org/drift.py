@@ -147,7 +147,7 @@ class PeerGroupDrift:
                     state.late_for_drift += 1
                     continue
                 restart = True
-            state.series.setdefault(s.unit_id, {})[s.day] = s.figures()  # type: ignore[assignment]
+            state.series.setdefault(s.unit_id, {})[s.day] = s.figures()
             dirty = week if dirty is None else min(dirty, week)
             state.clock_day = max(state.clock_day, s.day)
             state.unit_days[s.unit_id] = max(state.unit_days.get(s.unit_id, s.day), s.day)

@@ -10,21 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streams.core.org.detectors import DriftDetector, detector_from_dict
+from streams.core.unit.tracker import DayFigures, day_figures
 from streams.models.flags import Flag
 from streams.models.vocab import UnitOutcome
 
 STATE_VERSION = 2
 
-#: A unit-day in the series: sick days, occasions, headcount, ED visits, readmissions (by index discharge
-#: day), discharges, unplanned inpatient days (by discharge day), change of the care population.
-DayFigures = tuple[float, float, int, float, float, float, float, float]
 Week = tuple[int, float, float, float]  # (week, observed, expected at the peers' rate e0, exposure)
-
-
-def day_figures(v: list | tuple) -> DayFigures:  # type: ignore[type-arg]
-    """A stored unit-day; one written by version 1 had the first three figures only."""
-    rest = [float(x) for x in v[3:8]] + [0.0] * (8 - max(3, len(v)))
-    return (float(v[0]), float(v[1]), int(v[2]), rest[0], rest[1], rest[2], rest[3], rest[4])
 
 
 @dataclass(slots=True)

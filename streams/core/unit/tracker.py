@@ -18,6 +18,11 @@ STATE_VERSION = 1
 POPULATION_WINDOW_DAYS = 365
 
 
+#: A unit-day's figures in DaySummary order: sick days, occasions, headcount, ED visits, readmissions (by
+#: index discharge day), discharges, unplanned inpatient days (by discharge day), care population change.
+DayFigures = tuple[float, float, int, float, float, float, float, float]
+
+
 @dataclass(frozen=True, slots=True)
 class DaySummary:
     """What the organisation stage needs of one unit-day: for a workplace, sick days (weighted), occasions
@@ -35,7 +40,7 @@ class DaySummary:
     inpatient_days: float = 0.0
     care_change: float = 0.0
 
-    def figures(self) -> tuple[float, ...]:
+    def figures(self) -> DayFigures:
         return (self.sick_days, self.occasions, self.headcount, self.ed_visits, self.readmissions,
                 self.discharges, self.inpatient_days, self.care_change)
 
@@ -61,7 +66,7 @@ class UnitState:
     days: dict[int, dict[str, float]] = field(default_factory=dict)
     staffing: list[Staffed] = field(default_factory=list)
     population: dict[str, int] = field(default_factory=dict)
-    sent: dict[int, tuple[float, ...]] = field(default_factory=dict)  # DaySummary.figures() sent
+    sent: dict[int, DayFigures] = field(default_factory=dict)  # DaySummary.figures() sent
     # Per person pseudonym: the last update applied, and the unit's clock day then.
     last_seq: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -89,7 +94,7 @@ class UnitState:
             days={int(k): {str(m): float(v) for m, v in ms.items()} for k, ms in d["days"].items()},
             staffing=[Staffed(int(t), str(e), int(day), int(h)) for t, e, day, h in d["staffing"]],
             population={str(k): int(v) for k, v in d["population"].items()},
-            sent={int(k): _sent(v) for k, v in d["sent"].items()},
+            sent={int(k): day_figures(v) for k, v in d["sent"].items()},
             last_seq={str(k): (int(v[0]), int(v[1])) for k, v in d["last_seq"].items()},
         )
 
@@ -217,9 +222,11 @@ class UnitTracker:
             state.population = {p: d for p, d in state.population.items() if d > pop_cutoff}
 
 
-def _sent(v: list) -> tuple[float, ...]:  # type: ignore[type-arg]
-    """A day's figures as sent; a state written before care units were monitored sent three."""
-    return (float(v[0]), float(v[1]), int(v[2]), *(float(x) for x in v[3:8]), *(0.0,) * (8 - max(3, len(v))))
+def day_figures(v: list | tuple) -> DayFigures:  # type: ignore[type-arg]
+    """A unit-day's `DaySummary.figures()` as stored (the unit's `sent`, the organisation's series); one
+    stored before care units were monitored, or without its trailing zeros, has fewer than eight."""
+    rest = [float(x) for x in v[3:8]] + [0.0] * (8 - max(3, len(v)))
+    return (float(v[0]), float(v[1]), int(v[2]), rest[0], rest[1], rest[2], rest[3], rest[4])
 
 
 def group_by_unit(deltas: dict[ContribKey, float]) -> dict[str, list[tuple[str, int, float]]]:
