@@ -1,5 +1,6 @@
 """Every Prometheus metric of the worker, in one place. Labels are bounded: type, reason, rule, resolution,
-unit (an organisational unit, never a person). Created per registry, never at import time."""
+unit (an organisational unit, never a person); programme, quarter, measure, period for programmes. Created
+per registry, never at import time."""
 
 from __future__ import annotations
 
@@ -46,6 +47,19 @@ class MetricName(StrEnum):
     UNIT_UNPLANNED_HOME_CARE_RATIO = f"{PREFIX}_unit_unplanned_home_care_ratio"
     UNIT_GROUP_SIZE = f"{PREFIX}_unit_group_size"
     DRIFT_LATE_DAYS_TOTAL = f"{PREFIX}_drift_late_days_total"
+    # Programme outcomes, per quarter (issue 15; streams/observe/programme_metrics.py)
+    PROGRAMME_ENROLLED = f"{PREFIX}_programme_enrolled"
+    PROGRAMME_ACTIVE = f"{PREFIX}_programme_active"
+    PROGRAMME_COST_SEK = f"{PREFIX}_programme_cost_sek"
+    PROGRAMME_PERSONS = f"{PREFIX}_programme_persons"
+    PROGRAMME_REFERENCE_PERSONS = f"{PREFIX}_programme_reference_persons"
+    PROGRAMME_BEFORE_PER_PERSON_MONTH = f"{PREFIX}_programme_before_per_person_month"
+    PROGRAMME_AFTER_PER_PERSON_MONTH = f"{PREFIX}_programme_after_per_person_month"
+    PROGRAMME_EFFECT_PER_PERSON_MONTH = f"{PREFIX}_programme_effect_per_person_month"
+    PROGRAMME_COUNTERFACTUAL_PER_PERSON_MONTH = f"{PREFIX}_programme_counterfactual_per_person_month"
+    PROGRAMME_RELATIVE_EFFECT_RATIO = f"{PREFIX}_programme_relative_effect_ratio"
+    PROGRAMME_AVOIDED_SEK = f"{PREFIX}_programme_avoided_sek"
+    PROGRAMME_NET_SEK = f"{PREFIX}_programme_net_sek"
 
 
 class FigureGauges:
@@ -166,6 +180,10 @@ class Metrics:
 
         self.drift_late = Gauge(MetricName.DRIFT_LATE_DAYS_TOTAL,
                                 "Unit-days that arrived too late to revise drift detection.", registry=r)
+
+        from streams.observe.programme_metrics import ProgrammeGauges  # here: it builds on FigureGauges above
+
+        self.programmes = ProgrammeGauges(r)
 
     def set_unit(self, ind: UnitIndicators) -> None:
         u = ind.unit_id
