@@ -2,7 +2,7 @@
 
 Every panel reads the Prometheus datasource with the fixed uid below; `grafana/dashboards/*.json` is
 generated from here (`outcome-monitor grafana dashboards`) and a test fails when it is stale. Boards
-show units only: no metric carries a person.
+show units and programmes only: no metric carries a person.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from streams import generated
+from streams.core.programme.cohort import COST_SEK
 from streams.observe.metrics import MetricName as M
+from streams.observe.programme_metrics import bounds
 
 DATASOURCE_UID = "outcome-prometheus"
 DATASOURCE = {"type": "prometheus", "uid": DATASOURCE_UID}
@@ -20,6 +22,7 @@ FOLDER_UID = "outcome-monitor"
 FOLDER_TITLE = "Outcome monitor"
 DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "grafana" / "dashboards"
 UNIT = 'unit=~"$unit"'
+PROGRAMME = 'programme=~"$programme"'
 
 Panel = dict[str, Any]
 
@@ -51,13 +54,13 @@ def timeseries(title: str, targets: list[dict[str, Any]], unit: str = "short", *
     return panel
 
 
-def with_band(metric: str, selector: str, value_legend: str) -> list[dict[str, Any]]:
+def with_band(metric: str, selector: str, value_legend: str, refs: str = "ABC") -> list[dict[str, Any]]:
     base = metric.removesuffix("_ratio")
     suffix = "_ratio" if metric.endswith("_ratio") else ""
     return [
-        target(f"{metric}{{{selector}}}", value_legend, "A"),
-        target(f"{base}_lower{suffix}{{{selector}}}", f"{value_legend} lower", "B"),
-        target(f"{base}_upper{suffix}{{{selector}}}", f"{value_legend} upper", "C"),
+        target(f"{metric}{{{selector}}}", value_legend, refs[0]),
+        target(f"{base}_lower{suffix}{{{selector}}}", f"{value_legend} lower", refs[1]),
+        target(f"{base}_upper{suffix}{{{selector}}}", f"{value_legend} upper", refs[2]),
     ]
 
 
@@ -70,6 +73,23 @@ def table(title: str, expr: str, unit: str = "short", description: str = "") -> 
     }
 
 
+def merged_table(title: str, columns: list[tuple[str, str]], unit: str = "short", description: str = "") -> Panel:
+    """One row per label set, one column per query (instant), named by `columns` (expr, column name)."""
+    refs = "ABCDEFGHIJ"
+    return {
+        "type": "table", "title": title, "description": description, "datasource": DATASOURCE,
+        "targets": [{**target(expr, "", refs[i]), "instant": True, "range": False, "format": "table"}
+                    for i, (expr, _) in enumerate(columns)],
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "transformations": [
+            {"id": "merge", "options": {}},
+            {"id": "organize", "options": {
+                "excludeByName": {"Time": True},
+                "renameByName": {f"Value #{refs[i]}": name for i, (_, name) in enumerate(columns)}}},
+        ],
+    }
+
+
 def layout(panels: list[Panel]) -> list[Panel]:
     """Two panels a row, each 12 wide and 8 high, ids in order."""
     for i, p in enumerate(panels):
@@ -78,11 +98,16 @@ def layout(panels: list[Panel]) -> list[Panel]:
     return panels
 
 
-def unit_variable(source_metric: str) -> dict[str, Any]:
-    return {"name": "unit", "label": "Unit", "type": "query", "datasource": DATASOURCE,
-            "query": {"query": f"label_values({source_metric}, unit)", "refId": "units"},
-            "definition": f"label_values({source_metric}, unit)", "includeAll": True, "multi": True,
+def label_variable(name: str, label: str, source_metric: str) -> dict[str, Any]:
+    """A board variable `$name`: the values of label `name` on `source_metric`, all selected by default."""
+    return {"name": name, "label": label, "type": "query", "datasource": DATASOURCE,
+            "query": {"query": f"label_values({source_metric}, {name})", "refId": f"{name}s"},
+            "definition": f"label_values({source_metric}, {name})", "includeAll": True, "multi": True,
             "current": {"text": "All", "value": "$__all"}, "refresh": 2, "sort": 1}
+
+
+def unit_variable(source_metric: str) -> dict[str, Any]:
+    return label_variable("unit", "Unit", source_metric)
 
 
 def dashboard(uid: str, title: str, panels: list[Panel], *, variables: list[dict[str, Any]] | None = None,
@@ -217,8 +242,86 @@ def pipeline() -> dict[str, Any]:
     ], description="Is the monitor keeping up, and what does it reject?")
 
 
+def _column(metric: str, selector: str = PROGRAMME) -> str:
+    """A table column's query: without the metric name, instance and job, so that the columns of a
+    merged table share their labels (and a figure published by several workers is one row)."""
+    return f"max without (instance, job) ({metric}{{{selector}}})"
+
+
+def _with_bounds(metric: str, name: str) -> list[tuple[str, str]]:
+    """A figure and its 95% bounds as table columns."""
+    lower, upper = bounds(metric)
+    return [(_column(metric), name), (_column(lower), f"{name} 95% lower"), (_column(upper), f"{name} 95% upper")]
+
+
+def programmes() -> dict[str, Any]:
+    """Issue 15: each programme's figures for its latest quarter, as the steering group's report shows them.
+    Effects are per person-month against the reference; "all" is every after-month, "quarter" this quarter's."""
+    overall = f'{PROGRAMME}, period="all"'
+    outcomes = f'{overall}, measure!="{COST_SEK}"'  # counts and days; the cost in SEK has a panel of its own
+    cost = f'{overall}, measure="{COST_SEK}"'
+    to_date = f'{PROGRAMME}, period="cumulative"'
+    per = "{{programme}} {{measure}}"
+    return dashboard("om-programmes", "Programmes", [
+        timeseries("Enrolled and active",
+                   [target(f"{M.PROGRAMME_ENROLLED}{{{PROGRAMME}}}", "{{programme}} enrolled to date", "A"),
+                    target(f"{M.PROGRAMME_ACTIVE}{{{PROGRAMME}}}", "{{programme}} active in {{quarter}}", "B")],
+                   description="Persons enrolled up to the quarter's end, and active in the quarter (most in any "
+                               "month). A programme of 10 or fewer persons publishes no figure at all."),
+        merged_table("Persons behind each effect",
+                     [(_column(M.PROGRAMME_PERSONS), "enrolled"),
+                      (_column(M.PROGRAMME_REFERENCE_PERSONS), "references")],
+                     description="Enrolled persons with after-months in the period, and the not-enrolled "
+                                 "persons of the same units they are compared with."),
+        timeseries("Before and after enrolment, per person-month (all after-months)",
+                   [target(f"{M.PROGRAMME_BEFORE_PER_PERSON_MONTH}{{{outcomes}}}", f"{per} before", "A"),
+                    target(f"{M.PROGRAMME_AFTER_PER_PERSON_MONTH}{{{outcomes}}}", f"{per} after", "B"),
+                    *with_band(M.PROGRAMME_COUNTERFACTUAL_PER_PERSON_MONTH, outcomes, f"{per} without", "CDE")],
+                   band=True,
+                   description="The enrolled before and after enrolment, and what they would have had without "
+                               "the programme (the references' development, 95% interval). The fall after "
+                               "enrolment is not all effect: trends and enrolment at a peak fall too."),
+        timeseries("Effect per person-month (95% interval)",
+                   with_band(M.PROGRAMME_EFFECT_PER_PERSON_MONTH, outcomes, per), band=True,
+                   description="After minus without the programme, over all after-months; negative: less of "
+                               "the outcome."),
+        timeseries("Relative effect (95% interval)",
+                   with_band(M.PROGRAMME_RELATIVE_EFFECT_RATIO, overall, per), "percentunit", band=True,
+                   description="The effect relative to what the enrolled would have had without the programme "
+                               "(-30%: 30% less)."),
+        merged_table("Effects this quarter and overall, per person-month",
+                     [*_with_bounds(M.PROGRAMME_EFFECT_PER_PERSON_MONTH, "effect"),
+                      (_column(M.PROGRAMME_RELATIVE_EFFECT_RATIO), "relative")],
+                     description='Period "all": every after-month; "quarter": the quarter\'s months only.'),
+        timeseries("Cost of the outcomes per person-month, SEK (all after-months)",
+                   [target(f"{M.PROGRAMME_BEFORE_PER_PERSON_MONTH}{{{cost}}}", "{{programme}} before", "A"),
+                    target(f"{M.PROGRAMME_AFTER_PER_PERSON_MONTH}{{{cost}}}", "{{programme}} after", "B"),
+                    *with_band(M.PROGRAMME_COUNTERFACTUAL_PER_PERSON_MONTH, cost, "{{programme}} without", "CDE")],
+                   "currencySEK", band=True,
+                   description="The outcomes valued with the cost table: before, after, and without the "
+                               "programme (95% interval)."),
+        timeseries("Avoided cost, programme cost and net to date, SEK (95% interval)",
+                   [*with_band(M.PROGRAMME_AVOIDED_SEK, to_date, "{{programme}} avoided"),
+                    target(f"{M.PROGRAMME_COST_SEK}{{{to_date}}}", "{{programme}} programme cost", "D"),
+                    *with_band(M.PROGRAMME_NET_SEK, to_date, "{{programme}} net", "EFG")],
+                   "currencySEK", band=True,
+                   description="Since the programme's start: cost avoided (from the effect on the cost of the "
+                               "outcomes) minus what the programme cost."),
+        merged_table("Money by period, SEK (95% interval)",
+                     [*_with_bounds(M.PROGRAMME_AVOIDED_SEK, "avoided"),
+                      (_column(M.PROGRAMME_COST_SEK), "programme cost"),
+                      *_with_bounds(M.PROGRAMME_NET_SEK, "net")],
+                     "currencySEK",
+                     description="The quarter, the programme to date (cumulative) and each contract year. A "
+                                 "period behind 10 or fewer persons shows nothing."),
+    ], variables=[label_variable("programme", "Programme", M.PROGRAMME_ENROLLED)],
+        description="Did the people enrolled fare better than they would have without the programme, and what "
+                    "did it save? Figures about groups of more than 10 persons only.")
+
+
 def all_dashboards() -> dict[str, dict[str, Any]]:
-    return {f"{d['uid']}.json": d for d in (sick_leave(), care(), flags(), flag_handling(), pipeline())}
+    return {f"{d['uid']}.json": d
+            for d in (sick_leave(), care(), flags(), flag_handling(), pipeline(), programmes())}
 
 
 def panel_queries(board: dict[str, Any]) -> list[tuple[str, str]]:

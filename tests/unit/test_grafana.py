@@ -4,12 +4,15 @@ installed on these machines)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from grafana_client.client import GrafanaUnauthorizedError
+from prometheus_client import CollectorRegistry
 
 from streams.observe import dashboards
+from streams.observe.programme_metrics import ProgrammeGauges
 from streams.observe.provision import connect, provision
 from tests.grafana_standin import TOKEN, StandinGrafana
 
@@ -33,13 +36,28 @@ def test_generated_dashboards_are_committed_and_current() -> None:
 def test_every_panel_reads_the_fixed_datasource_and_names_no_person() -> None:
     boards = dashboards.all_dashboards()
     assert {b["title"] for b in boards.values()} == {"Sick leave by unit", "Care utilisation", "Flags",
-                                                    "Flag handling", "Pipeline health"}
+                                                    "Flag handling", "Pipeline health", "Programmes"}
     for board in boards.values():
         for panel in board["panels"]:
             assert panel["datasource"]["uid"] == dashboards.DATASOURCE_UID
             assert all(t["datasource"]["uid"] == dashboards.DATASOURCE_UID for t in panel["targets"])
         text = json.dumps(board)
         assert "person_id" not in text and "subject" not in text and "\"p_" not in text
+
+
+def test_the_programmes_board_reads_only_what_the_programme_gauges_publish() -> None:
+    registry = CollectorRegistry()
+    ProgrammeGauges(registry)
+    published = {family.name for family in registry.collect()}
+    board = dashboards.all_dashboards()["om-programmes.json"]
+    queries = dashboards.panel_queries(board)
+    read = {name for _, expr in queries for name in re.findall(r"\boutcome_[a-z0-9_]+", expr)}
+    assert read == published  # every gauge on the board, and nothing the gauges do not publish
+    assert all('programme=~"$programme"' in expr for _, expr in queries)
+    assert [v["name"] for v in board["templating"]["list"]] == ["programme"]
+    titles = [p["title"] for p in board["panels"]]
+    assert {"Enrolled and active", "Effect per person-month (95% interval)", "Relative effect (95% interval)",
+            "Money by period, SEK (95% interval)"} <= set(titles)
 
 
 def test_file_provisioning_points_at_the_same_datasource_uid_and_dashboard_files() -> None:
@@ -58,7 +76,7 @@ def test_provision_creates_folder_datasource_dashboards_and_unit_flag_annotation
         assert grafana.violations == []
         assert report.folder == "created" and report.datasource == "created"
         assert set(grafana.dashboards) == {"om-sick-leave", "om-care", "om-flags", "om-flag-handling",
-                                           "om-pipeline"}
+                                           "om-pipeline", "om-programmes"}
         assert all(d["folderUid"] == dashboards.FOLDER_UID for d in grafana.dashboards.values())
         assert grafana.datasources[dashboards.DATASOURCE_UID]["url"] == "http://prometheus:9090"
         # The unit flag lands on its two panels; the person flag on none, and no pseudonym anywhere.
