@@ -24,13 +24,13 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     if not args.events.exists():
         print(f"replay: no such file: {args.events}", file=sys.stderr)
         return 2
-    for out in (args.flags_out, args.rejects_out, args.indicators_out):
+    for out in (args.flags_out, args.rejects_out, args.indicators_out, args.programmes_out):
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
     if args.demo_key:
         settings = settings.model_copy(update={"allow_demo_key": True})
     return run(_monitor(settings), args.events, args.flags_out, args.rejects_out, args.indicators_out,
-               quiet=args.quiet)
+               quiet=args.quiet, programmes_out=args.programmes_out)
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -168,23 +168,24 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.core.programme.estimate import EstimatorConfig
     from streams.core.programme.money import CostTable, ProgrammeCost
+    from streams.core.pseudonym import Pseudonymiser
     from streams.files.report import read_survey, write_report
 
     if not args.events.exists():
         print(f"report: no such file: {args.events}", file=sys.stderr)
         return 2
+    if args.demo_key:
+        settings = settings.model_copy(update={"allow_demo_key": True})
     try:
-        costs = (CostTable.model_validate_json(args.cost_table.read_text()) if args.cost_table
-                 else CostTable.from_config(settings.monitor.cost))
+        costs = CostTable.model_validate_json(args.cost_table.read_text()) if args.cost_table else None
         programme_cost = (ProgrammeCost.model_validate_json(args.programme_cost.read_text()) if args.programme_cost
-                          else ProgrammeCost())
+                          else None)
         surveys = [read_survey(path) for path in args.survey]
-        write_report(args.events, args.programme, args.quarter, args.out, kind=args.kind,
+        write_report(args.events, args.programme, args.quarter, args.out, config=settings.monitor,
+                     pseudonymise=Pseudonymiser(settings.pseudonym_key_bytes()), kind=args.kind,
                      window_months=args.window_months, after_months=args.after_months, costs=costs,
-                     programme_cost=programme_cost, surveys=surveys,
-                     cfg=EstimatorConfig(min_group_size=settings.monitor.min_group_size))
+                     programme_cost=programme_cost, surveys=surveys)
     except (OSError, ValueError) as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 2
@@ -202,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--flags-out", type=Path, help="write the resulting flags as JSON lines")
     rp.add_argument("--rejects-out", type=Path, help="write rejected lines (reason, message, line)")
     rp.add_argument("--indicators-out", type=Path, help="write unit and person indicators as JSON")
+    rp.add_argument("--programmes-out", type=Path,
+                    help="write the configured programmes' figures for the current quarter as JSON")
     rp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     rp.add_argument("--demo-key", action="store_true",
                     help="accept the public demo pseudonym key (sample data only; see README, Privacy)")
@@ -264,12 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--programme", required=True, help="the `program` of the programme's enrolment events")
     rep.add_argument("--quarter", required=True, help="the quarter, e.g. 2025Q3 (data up to its end)")
     rep.add_argument("--out", type=Path, required=True, help="the HTML file to write")
-    rep.add_argument("--kind", choices=["care", "hr"], help="default: inferred from the members' events")
-    rep.add_argument("--window-months", type=int, default=6, help="months before enrolment (default 6)")
+    rep.add_argument("--kind", choices=["care", "hr"],
+                     help="default: the configured programme's, else inferred from the members' events")
+    rep.add_argument("--window-months", type=int,
+                     help="months before enrolment (default: the configured programme's, else 6)")
     rep.add_argument("--after-months", type=int,
                      help="months followed after enrolment (default: as many as before; a contract: 36)")
-    rep.add_argument("--cost-table", type=Path, help="a CostTable as JSON (default: the documented defaults)")
-    rep.add_argument("--programme-cost", type=Path, help="a ProgrammeCost as JSON (the programme's budget)")
+    rep.add_argument("--cost-table", type=Path,
+                     help="a CostTable as JSON (default: the configured one, else the documented defaults)")
+    rep.add_argument("--programme-cost", type=Path,
+                     help="a ProgrammeCost as JSON (default: the configured programme's budget)")
+    rep.add_argument("--demo-key", action="store_true",
+                     help="pseudonymise with the public demo key (sample data only); otherwise the worker's key, "
+                     "so that the report's figures are the worker's")
     rep.add_argument("--survey", type=Path, action="append", default=[],
                      help="survey answers as JSON ({scale, answers}); may be repeated")
     rep.set_defaults(func=cmd_report)

@@ -41,6 +41,9 @@ class Topics(BaseSettings):
     consent: str | None = Field(default=None, description='Default "<prefix>.consent".')
     identities: str | None = Field(
         default=None, description='Default "<prefix>.identities": source person keys, encrypted, by pseudonym.')
+    programme_figures: str | None = Field(
+        default=None, description='Default "<prefix>.programme-figures": each programme\'s figures for a quarter, '
+        'keyed "<programme>/<quarter>" (compacted: the last record of a key is the latest).')
 
     def beside_flags(self, name: str) -> str:
         prefix = self.flags.rsplit(".", 1)[0] if "." in self.flags else self.flags
@@ -76,6 +79,9 @@ class Settings(BaseSettings):
     store: str = "memory://"
     data_dir: str = "/tmp/outcome-monitor-worker"
     session_timeout_s: float = Field(default=10.0, ge=6.0, description="Kafka group session timeout.")
+    programme_refresh_s: float = Field(
+        default=60.0, gt=0, description="At most this often, and only when a ledger changed, the programmes' "
+        "figures are computed again (matching and a bootstrap: seconds for a cohort of a hundred).")
     decoded_person_states: int = Field(
         default=20_000, ge=0,
         description="Person states the worker keeps decoded between batches (the rest stay as bytes in "

@@ -43,6 +43,9 @@ def register(p: Pipeline) -> list[Any]:
             metrics.set_relative([level for level in relative_levels(org_state, config.min_group_size)
                                   if p.unit_labels.own(level.unit_id)])
         p.org_to_publish.clear()
+        for document in list(p.programmes_to_publish.values()):
+            metrics.programmes.set_results(document)
+        p.programmes_to_publish.clear()
         metrics.table_entries.labels("persons").set(len(p.persons))
         metrics.table_entries.labels("units").set(len(p.units))
         metrics.table_entries.labels("flags").set(len(p.flags))

@@ -44,6 +44,7 @@ class Persons:
     def __init__(self, p: Pipeline) -> None:
         self.p, self.stage, self.metrics = p, PersonStage(p.config), p.metrics
         self.fail_on = p.settings.fail_on_event_id
+        self.to_programmes = p.programme_stage.enabled
 
     def begin(self) -> PersonsBatch:
         out = Outputs()
@@ -73,6 +74,8 @@ class Persons:
             out.rejections.append((step.rejection, env.event.encode()))
         if not step.accepted:
             return
+        if self.to_programmes and step.rejection is None:  # the programme ledgers: agents/programmes.py
+            out.outbox(p.names.programme_events, "events", 1).add(env.pseudonym, env.model_dump_json())
         batch.states.mark_changed(env.pseudonym)
         state = batch.states.get(env.pseudonym)
         if state.late_from is not None:

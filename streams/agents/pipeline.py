@@ -33,6 +33,8 @@ from streams.core.identity_vault import IdentityVault
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.personnummer import redact, redact_bytes
+from streams.core.programme.ledger import PersonLedger
+from streams.core.programme.stage import ProgrammeStage
 from streams.core.unit.tracker import UnitState
 from streams.models.flags import FlagStatus
 from streams.models.internal import DeadLetter
@@ -73,6 +75,8 @@ class TopicNames:
     audit: str
     consent: str
     identities: str
+    programme_events: str
+    programme_figures: str
 
     @classmethod
     def of(cls, settings: Settings) -> TopicNames:
@@ -80,7 +84,9 @@ class TopicNames:
         return cls(t.events, t.rejected, t.flags, f"{settings.app_id}.person-events",
                    f"{settings.app_id}.unit-updates", f"{settings.app_id}.day-summaries",
                    t.flag_actions or t.beside_flags("flag-actions"), t.audit or t.beside_flags("audit"),
-                   t.consent or t.beside_flags("consent"), t.identities or t.beside_flags("identities"))
+                   t.consent or t.beside_flags("consent"), t.identities or t.beside_flags("identities"),
+                   f"{settings.app_id}.programme-events",
+                   t.programme_figures or t.beside_flags("programme-figures"))
 
 
 def dead_letter(rejection: Rejection, original: bytes | None) -> bytes:
@@ -113,13 +119,16 @@ class Pipeline:
     units_to_publish: dict[str, UnitState] = field(default_factory=dict)
     stages: dict[str, StageAgent[Any, Any]] = field(default_factory=dict)
     org_to_publish: dict[str, OrgState] = field(default_factory=dict)
+    # Programme figures computed since Prometheus last asked (agents/programmes.py), by programme.
+    programmes_to_publish: dict[str, dict[str, Any]] = field(default_factory=dict)
     unit_labels: UnitLabels = field(init=False)
 
     def __post_init__(self) -> None:
         n, names, app = self.partitions, self.names, self.app
         self.unit_labels = UnitLabels(self.config)
         for name, partitions in ((names.events, n), (names.rejected, n), (names.flags, n), (names.person_events, n),
-                                 (names.unit_updates, UNIT_PARTITIONS), (names.day_summaries, 1)):
+                                 (names.unit_updates, UNIT_PARTITIONS), (names.day_summaries, 1),
+                                 (names.programme_events, 1)):
             self.topics[name] = app.topic(name, key_type=bytes, value_type=bytes, partitions=partitions,
                                           key_serializer="raw", value_serializer="raw")
         self.persons = self._table("persons", n)
@@ -129,6 +138,9 @@ class Pipeline:
         # where each agent stands on each input partition (streams/agents/positions.py)
         self.positions = self._table("positions", n)
         self.org_positions = self._table("org-positions", 1)
+        # programme ledgers, by pseudonym, in one partition: a programme's figures need every person
+        self.programme_ledgers = self._table("programme-ledgers", 1)
+        self.programme_positions = self._table("programme-positions", 1)
         self.reader = BrokerReader(self.settings.bootstrap_servers, f"{self.settings.app_id}-reader",
                                    self.settings.kafka)
         self.person_cache: StateCache[PersonState] = StateCache(
@@ -138,6 +150,10 @@ class Pipeline:
             self.units, lambda raw: UnitState.from_dict(loads_dict(raw)), UnitState)
         self.org_cache: StateCache[OrgState] = StateCache(
             self.org, lambda raw: OrgState.from_dict(loads_dict(raw)), lambda _: OrgState())
+        self.programme_stage = ProgrammeStage(self.config)
+        self.programme_cache: StateCache[PersonLedger] = StateCache(
+            self.programme_ledgers, lambda raw: PersonLedger.from_dict(loads_dict(raw)), self.programme_stage.fresh,
+            max_entries=self.settings.decoded_person_states)
 
     def _table(self, name: str, partitions: int) -> Any:
         # use_partitioner: the changelog partition follows the key, like the batches' partitions do,

@@ -17,7 +17,7 @@ from typing import Any
 
 import faust
 
-from streams.agents import flag_store, inbox, ingest, organisation, pages, persons, units
+from streams.agents import flag_store, inbox, ingest, organisation, pages, persons, programmes, units
 from streams.agents.faust_fixes import MonitorApp
 from streams.agents.pipeline import UNIT_PARTITIONS, Pipeline, TopicNames
 from streams.agents.topics import TopicSpec
@@ -43,6 +43,10 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(names.audit, n, {"retention.ms": "-1", "retention.bytes": "-1"}),
         TopicSpec(names.consent, n, {"cleanup.policy": "compact"}),
         TopicSpec(names.identities, n, {"cleanup.policy": "compact"}),
+        # Programmes: accepted person events for the programme ledgers (one partition: the figures need
+        # every person), and the figures, keyed "<programme>/<quarter>".
+        TopicSpec(names.programme_events, 1),
+        TopicSpec(names.programme_figures, n, {"cleanup.policy": "compact"}),
     ]
 
 
@@ -93,7 +97,7 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
     key_file = settings.inbox.reveal_key_file
     vault = IdentityVault(Path(key_file).read_bytes()) if key_file else None  # "": none (docker-compose)
     pipeline = Pipeline(app, settings, metrics, names, vault=vault)
-    for stage in (ingest, persons, units, organisation, flag_store, pages, inbox):
+    for stage in (ingest, persons, units, organisation, programmes, flag_store, pages, inbox):
         stage.register(pipeline)  # type: ignore[attr-defined]
     app.on_partitions_revoked.connect(pipeline.on_revoked)
     return app

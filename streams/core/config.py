@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from streams.core.programme_config import CostTable, ProgrammeConfig
 from streams.models.vocab import UnitOutcome
 
 
@@ -134,6 +135,26 @@ class MonitorConfig(_Frozen):
     cost: CostConfig = CostConfig()
     drift: DriftConfig = DriftConfig()
     consent: ConsentConfig = ConsentConfig()
+    programmes: tuple[ProgrammeConfig, ...] = Field(
+        default=(), description="Programmes whose outcomes are followed against a matched reference (live "
+        "figures, the Programmes board, `outcome-monitor report`). Empty: no programme stage runs.")
+    cost_table: CostTable | None = Field(
+        default=None, description="What outcomes cost, with its version and source; None: the documented "
+        "defaults with the sick-leave settings of `cost`.")
+
+    @field_validator("programmes")
+    @classmethod
+    def _one_programme_per_name(cls, programmes: tuple[ProgrammeConfig, ...]) -> tuple[ProgrammeConfig, ...]:
+        names = [p.name for p in programmes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"programme names must be unique: {sorted(names)}")
+        return programmes
+
+    def costs(self) -> CostTable:
+        return self.cost_table if self.cost_table is not None else CostTable.from_config(self.cost)
+
+    def programme(self, name: str) -> ProgrammeConfig | None:
+        return next((p for p in self.programmes if p.name == name), None)
 
     @property
     def max_ahead_s(self) -> int:

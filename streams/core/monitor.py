@@ -15,6 +15,8 @@ from streams.core.config import MonitorConfig
 from streams.core.org.drift import OrgDrift
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
+from streams.core.programme.ledger import PersonLedger
+from streams.core.programme.stage import ProgrammeFigures, ProgrammeStage
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, PersonStage, UnitStage, UnitUpdate, staffing_update
 from streams.core.stream_clock import StreamClock
@@ -74,7 +76,8 @@ FLUSH_EVERY = 1000  # lines: replay folds late facts in once per this many (the 
 class Monitor:
     """The stages of core/stages.py in one loop, each event through all of them before the next."""
 
-    def __init__(self, config: MonitorConfig, pseudonymise: Pseudonymiser) -> None:
+    def __init__(self, config: MonitorConfig, pseudonymise: Pseudonymiser, *, keep_ledgers: bool = False) -> None:
+        """`keep_ledgers`: keep the programme ledgers even with no programme configured (the report)."""
         self.config = config
         self.admit = Admit(config, pseudonymise)
         self.person_stage = PersonStage(config)
@@ -83,6 +86,9 @@ class Monitor:
         self.persons: dict[str, PersonState] = {}
         self.units: dict[str, UnitState] = {}
         self.org = OrgState()
+        self.programme_stage = ProgrammeStage(config)
+        self.keep_ledgers = keep_ledgers or self.programme_stage.enabled
+        self.ledgers: dict[str, PersonLedger] = {}  # programme ledgers, by pseudonym (none if no programme)
         self.flags: dict[str, Flag] = {}
         self.tally = Tally()
         self.counts = TallyCounts(self.tally)
@@ -168,6 +174,11 @@ class Monitor:
             if state.late_from is not None:
                 self._late.add(subject)
             rejection = step.rejection
+            if step.accepted and rejection is None and self.keep_ledgers:
+                ledger = self.ledgers.get(subject)
+                if ledger is None:
+                    ledger = self.ledgers[subject] = self.programme_stage.fresh()
+                self.programme_stage.step(ledger, event)
             flags += step.flags
             for update in step.unit_updates:
                 self._to_unit(update, flags, source_offset)
@@ -201,6 +212,10 @@ class Monitor:
     def open_flags(self) -> list[Flag]:
         """The current flags (last record per id, withdrawn ones left out), in a stable order."""
         return sorted(self.flags.values(), key=lambda f: (f.raised_at, f.flag_id))
+
+    def programme_figures(self, quarter: str | None = None, only: str | None = None) -> list[ProgrammeFigures]:
+        """The configured programmes' figures for `quarter` (default: that of the last complete month)."""
+        return self.programme_stage.figures(self.ledgers, quarter, only)
 
     def unit_indicators(self) -> list[UnitIndicators]:
         return [unit_indicators(self.units[u], self.config) for u in sorted(self.units)]

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -252,9 +253,11 @@ def write(run_: ScenarioRun, path: str) -> None:
             fh.write(line + "\n")
 
 
-def sample_truth(run_: ScenarioRun, factual: Cohort, costs: CostTable) -> dict[str, tuple[float, float]]:
+def sample_truth(run_: ScenarioRun, factual: Cohort, costs: CostTable,
+                 key: Callable[[str], str] = str) -> dict[str, tuple[float, float]]:
     """Per measure: (what the enrolled had minus what they would have had without the programme, summed
-    over the same after-months the estimate uses; what they would have had). Exact for this sample."""
+    over the same after-months the estimate uses; what they would have had). Exact for this sample.
+    `key`: what the factual cohort is keyed by (the pipeline's pseudonymiser)."""
     from streams.core.programme.cohort import build_cohort
     from streams.core.programme.ledger import LedgerBook
     from streams.models.events import EVENT_ADAPTER, PersonEvent
@@ -264,7 +267,7 @@ def sample_truth(run_: ScenarioRun, factual: Cohort, costs: CostTable) -> dict[s
         for line in lines:
             event = EVENT_ADAPTER.validate_json(line)
             assert not isinstance(event, Staffing)
-            book.add(cast(PersonEvent, event))
+            book.add(cast(PersonEvent, event.model_copy(update={"person_id": key(event.person_id)})))
     without = build_cohort(book.persons, factual.spec, costs, as_of=factual.as_of)
     out = {}
     for i, measure in enumerate(factual.measures):

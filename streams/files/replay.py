@@ -111,6 +111,12 @@ def indicators_document(monitor: Monitor) -> dict[str, object]:
     return {"units": units, "persons": persons}
 
 
+def programme_figures_document(monitor: Monitor) -> dict[str, object]:
+    """Each configured programme's figures for the quarter of the last complete month, by `programme/quarter`
+    (what the worker publishes to its programme-figures topic under the same keys)."""
+    return {f.key: f.results.figures() for f in monitor.programme_figures()}
+
+
 def summary_text(monitor: Monitor, elapsed: float) -> str:
     t = monitor.tally
     rate = t.read / elapsed if elapsed > 0 else 0.0
@@ -132,7 +138,7 @@ def summary_text(monitor: Monitor, elapsed: float) -> str:
 
 
 def run(monitor: Monitor, events: Path, flags_out: Path | None, rejects_out: Path | None,
-        indicators_out: Path | None, quiet: bool = False) -> int:
+        indicators_out: Path | None, quiet: bool = False, programmes_out: Path | None = None) -> int:
     rejects = rejects_out.open("w") if rejects_out else None
     ended_early: InputEndedEarly | None = None
     started = time.perf_counter()
@@ -149,6 +155,8 @@ def run(monitor: Monitor, events: Path, flags_out: Path | None, rejects_out: Pat
             write_flags(monitor, fh)
     if indicators_out is not None:
         indicators_out.write_text(json.dumps(indicators_document(monitor), indent=2) + "\n")
+    if programmes_out is not None:
+        programmes_out.write_text(json.dumps(programme_figures_document(monitor), indent=2) + "\n")
     print(summary_text(monitor, elapsed))
     if ended_early is not None:
         print(f"replay: {ended_early}; the results above are of those lines only", file=sys.stderr)

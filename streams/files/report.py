@@ -6,24 +6,26 @@ Persons appear only as anonymous dots; groups of 10 or fewer are not shown."""
 from __future__ import annotations
 
 import base64
-import gzip
 import html
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import ValidationError
-
-from streams.core.programme.cohort import COST_SEK, OUTCOMES, ProgrammeKind, ProgrammeSpec
-from streams.core.programme.estimate import ALL, EstimatorConfig
-from streams.core.programme.ledger import LedgerBook, PersonLedger
+from streams.core.config import MonitorConfig
+from streams.core.monitor import Monitor
+from streams.core.programme.cohort import COST_SEK, OUTCOMES, ProgrammeKind
+from streams.core.programme.estimate import ALL
+from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.money import CostTable, ProgrammeCost
 from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
-from streams.core.programme.results import QUARTER, ProgrammeResults, programme_results
-from streams.models.events import EVENT_ADAPTER, Staffing
+from streams.core.programme.results import QUARTER, ProgrammeResults, with_surveys
+from streams.core.programme.stage import ProgrammeStage
+from streams.core.programme_config import ProgrammeConfig
+from streams.core.pseudonym import Pseudonymiser
+from streams.files.replay import replay
 from streams.progress import Progress
 
 LABELS: dict[str, tuple[str, str]] = {  # measure -> (Swedish, English)
@@ -38,34 +40,17 @@ LABELS: dict[str, tuple[str, str]] = {  # measure -> (Swedish, English)
 }
 
 
-def read_lines(path: Path) -> Iterator[str]:
-    opener: Any = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig") as fh:
-        for line in fh:
-            if line.strip():
-                yield line
+def replayed_ledgers(events: Path, config: MonitorConfig, pseudonymise: Pseudonymiser,
+                     progress: Progress | None = None) -> tuple[dict[str, PersonLedger], int]:
+    """The programme ledgers of `replay` over the file (the worker keeps the same ones live): every person
+    event the pipeline accepts, by pseudonym. Returns them and the number of lines rejected (`replay`
+    says why)."""
+    monitor = Monitor(config, pseudonymise, keep_ledgers=True)
+    replay(monitor, events, progress=progress)
+    return monitor.ledgers, sum(monitor.tally.rejected.values())
 
 
-def load_ledgers(lines: Iterable[str], progress: Progress | None = None) -> tuple[LedgerBook, int]:
-    """Every valid person event folded into the ledgers; returns the book and the number of lines skipped
-    (invalid lines: `replay` says why)."""
-    book, skipped, n = LedgerBook(), 0, 0
-    for n, line in enumerate(lines, 1):  # noqa: B007
-        try:
-            event = EVENT_ADAPTER.validate_json(line)
-        except ValidationError:
-            skipped += 1
-            continue
-        if not isinstance(event, Staffing):
-            book.add(event)
-        if progress is not None:
-            progress.tick(n)
-    if progress is not None:
-        progress.done(n)
-    return book, skipped
-
-
-def infer_kind(ledgers: dict[str, PersonLedger], program: str) -> ProgrammeKind:
+def infer_kind(ledgers: Mapping[str, PersonLedger], program: str) -> ProgrammeKind:
     """HR when the programme's members have more sick-leave facts than care facts, else care."""
     hr = care = 0
     for ledger in ledgers.values():
@@ -329,22 +314,35 @@ def render(r: ProgrammeResults) -> str:
             f'<script type="application/json" id="figures">{data}</script></body></html>')
 
 
-def write_report(events: Path, programme: str, quarter: str, out: Path, kind: str | None = None,
-                 window_months: int = 6, after_months: int | None = None,
-                 costs: CostTable | None = None, programme_cost: ProgrammeCost | None = None,
+def write_report(events: Path, programme: str, quarter: str, out: Path, *, config: MonitorConfig,
+                 pseudonymise: Pseudonymiser, kind: str | None = None, window_months: int | None = None,
+                 after_months: int | None = None, costs: CostTable | None = None,
+                 programme_cost: ProgrammeCost | None = None,
                  surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]] = (),
-                 cfg: EstimatorConfig | None = None, err: IO[str] | None = None) -> ProgrammeResults:
-    """Read the events, compute the programme's figures and write the report; returns the figures.
+                 err: IO[str] | None = None) -> ProgrammeResults:
+    """Replay the events, compute the programme's figures and write the report; returns the figures. The
+    programme is the configured one of that name (`MonitorConfig.programmes`, what the worker publishes),
+    with what is given here instead; one not configured needs no configuration (kind inferred, 6 months).
     Progress on `err` (default: standard error)."""
     err = err or sys.stderr
-    book, skipped = load_ledgers(read_lines(events), Progress("report: reading", err))
-    if skipped:
-        err.write(f"report: {skipped:,} invalid lines skipped (outcome-monitor replay says why)\n")
-    spec = ProgrammeSpec(programme, ProgrammeKind(kind) if kind else infer_kind(book.persons, programme),
-                         window_months, after_months)
-    err.write(f"report: {len(book.persons):,} persons; estimating {spec.name} ({spec.kind.value}) for {quarter}\n")
-    results = programme_results(book.persons, spec, quarter, costs or CostTable(), programme_cost or ProgrammeCost(),
-                                cfg, surveys)
+    ledgers, rejected = replayed_ledgers(events, config, pseudonymise, Progress("report: replaying", err))
+    if rejected:
+        err.write(f"report: {rejected:,} lines rejected (outcome-monitor replay --rejects-out says why)\n")
+    configured = config.programme(programme)
+    changes: dict[str, Any] = {"name": programme}
+    if kind or configured is None:
+        changes["kind"] = ProgrammeKind(kind) if kind else infer_kind(ledgers, programme)
+    for key, value in (("window_months", window_months), ("after_months", after_months), ("cost", programme_cost)):
+        if value is not None:
+            changes[key] = value
+    spec = (configured.model_copy(update=changes) if configured is not None
+            else ProgrammeConfig.model_validate(changes))
+    config = config.model_copy(update={"programmes": (spec,), "cost_table": costs or config.costs()})
+    err.write(f"report: {len(ledgers):,} persons; estimating {spec.name} ({spec.kind.value}) for {quarter}\n")
+    [figures] = ProgrammeStage(config).figures(ledgers, quarter)
+    results = figures.results
+    if surveys:
+        results = with_surveys(results, surveys, config.min_group_size)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(results), encoding="utf-8")
     err.write(f"report: wrote {out}\n")

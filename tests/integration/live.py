@@ -67,7 +67,8 @@ class Namespace:
 
     @property
     def internal(self) -> list[str]:
-        return [f"{self.name}.person-events", f"{self.name}.unit-updates", f"{self.name}.day-summaries"]
+        return [f"{self.name}.person-events", f"{self.name}.unit-updates", f"{self.name}.day-summaries",
+                f"{self.name}.programme-events"]  # the last only with programmes configured
 
     def env(self, data_dir: Path, port: int) -> dict[str, str]:
         env = dict(os.environ)
@@ -191,7 +192,7 @@ def positions(ns: Namespace) -> dict[tuple[str, int], int]:
     """Where the worker's agents stand (their own record of it, from the positions tables' changelogs):
     {(topic, partition): next offset to process}."""
     found: dict[tuple[str, int], int] = {}
-    for table in ("positions", "org-positions"):
+    for table in ("positions", "org-positions", "programme-positions"):
         for key, value in read_topic(f"{ns.name}-{table}-changelog"):
             if key is not None and value is not None:
                 _, topic, partition, _ = key.decode().split("/")

@@ -12,15 +12,24 @@ from pathlib import Path
 
 import pytest
 
+from streams.core.config import MonitorConfig
 from streams.core.programme.cohort import COST_SEK, ProgrammeKind, ProgrammeSpec, build_cohort
 from streams.core.programme.estimate import ALL
-from streams.core.programme.ledger import INPATIENT_DAYS, SICK_DAYS
+from streams.core.programme.ledger import INPATIENT_DAYS, SICK_DAYS, PersonLedger
 from streams.core.programme.money import CostTable
 from streams.core.programme.months import quarter_months
 from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
 from streams.core.programme.results import CUMULATIVE, ProgrammeResults, programme_results
+from streams.core.pseudonym import Pseudonymiser
 from streams.files.programme_scenarios import SCENARIOS, ScenarioRun, run, sample_truth, survey, write
-from streams.files.report import _num, load_ledgers, read_lines, write_report
+from streams.files.report import _num, replayed_ledgers, write_report
+
+KEY = Pseudonymiser(b"a test key, not the demo key, 32+ bytes long")
+
+
+def _ledgers(events: Path) -> dict[str, PersonLedger]:
+    """What replay (and the worker) keep: the ledgers of the accepted events, by pseudonym."""
+    return replayed_ledgers(events, MonitorConfig(), KEY)[0]
 
 QUARTER = "2025Q3"
 
@@ -42,12 +51,12 @@ def _scenario(name: str, tmp: Path) -> Done:
     data = survey(sc)
     scale = OrdinalScale(data["scale"]["name"], tuple(data["scale"]["levels"]))  # type: ignore[index]
     answers = [SurveyAnswer(**a) for a in data["answers"]]  # type: ignore[attr-defined]
-    results = write_report(events, sc.program, QUARTER, html, programme_cost=sc.cost,
-                           surveys=[(scale, answers)] if name == "care" else (), err=io.StringIO())
-    book, _ = load_ledgers(read_lines(events))
-    cohort = build_cohort(book.persons, ProgrammeSpec(sc.program, ProgrammeKind(sc.kind)), CostTable(),
+    results = write_report(events, sc.program, QUARTER, html, config=MonitorConfig(), pseudonymise=KEY,
+                           programme_cost=sc.cost, surveys=[(scale, answers)] if name == "care" else (),
+                           err=io.StringIO())
+    cohort = build_cohort(_ledgers(events), ProgrammeSpec(sc.program, ProgrammeKind(sc.kind)), CostTable(),
                           as_of=quarter_months(QUARTER)[-1])
-    return Done(simulated, events, html, results, sample_truth(simulated, cohort, CostTable()))
+    return Done(simulated, events, html, results, sample_truth(simulated, cohort, CostTable(), KEY))
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +132,8 @@ def test_the_report_shows_exactly_the_computed_numbers(name: str, request: pytes
     figures = _figures(html)
     assert figures == json.loads(json.dumps(done.results.figures()))
     # and again from scratch: the same events give the same figures (seeded bootstrap)
-    book, _ = load_ledgers(read_lines(done.events))
     sc = done.run.scenario
-    again = programme_results(book.persons, ProgrammeSpec(sc.program, ProgrammeKind(sc.kind)), QUARTER,
+    again = programme_results(_ledgers(done.events), ProgrammeSpec(sc.program, ProgrammeKind(sc.kind)), QUARTER,
                               CostTable(), sc.cost, surveys=())
     assert again.effects == done.results.effects and again.money == done.results.money
     spans = re.findall(r'<span class="fig" data-key="([^"]+)" data-digits="(\d+)" data-pct="(\d)">([^<]*)</span>',
@@ -142,15 +150,15 @@ def test_the_report_shows_exactly_the_computed_numbers(name: str, request: pytes
 
 
 def test_cohorts_of_ten_or_fewer_are_suppressed_everywhere(care: Done) -> None:
-    book, _ = load_ledgers(read_lines(care.events))
+    ledgers = _ledgers(care.events)
     sc = care.run.scenario
     spec = ProgrammeSpec(sc.program, ProgrammeKind.CARE)
-    enrolled = sorted(k for k, p in book.persons.items() if p.episodes(sc.program))
+    enrolled = sorted(k for k, p in ledgers.items() if p.episodes(sc.program))
 
     def keep(n: int) -> ProgrammeResults:
         for k in enrolled[n:]:
-            book.persons[k].enrolments.clear()
-        return programme_results(book.persons, spec, QUARTER, CostTable(), sc.cost)
+            ledgers[k].enrolments.clear()
+        return programme_results(ledgers, spec, QUARTER, CostTable(), sc.cost)
 
     eleven = keep(11)
     assert eleven.effects[INPATIENT_DAYS][ALL].persons == 11
@@ -164,10 +172,9 @@ def test_cohorts_of_ten_or_fewer_are_suppressed_everywhere(care: Done) -> None:
 
 def test_members_can_be_followed_longer_than_the_before_window(care: Done) -> None:
     """A contract paid by what it saves follows its members for years: after_months (within the data)."""
-    book, _ = load_ledgers(read_lines(care.events))
     sc = care.run.scenario
     six = care.results.effects[INPATIENT_DAYS][ALL]
-    twelve = programme_results(book.persons, ProgrammeSpec(sc.program, ProgrammeKind.CARE, after_months=12),
+    twelve = programme_results(_ledgers(care.events), ProgrammeSpec(sc.program, ProgrammeKind.CARE, after_months=12),
                                QUARTER, CostTable(), sc.cost).effects[INPATIENT_DAYS][ALL]
     assert six.person_months is not None and twelve.person_months is not None
     assert twelve.person_months > six.person_months and twelve.persons == six.persons
@@ -181,7 +188,7 @@ def test_the_report_command(hr: Done, tmp_path: Path, capsys: pytest.CaptureFixt
     cost = tmp_path / "cost.json"
     cost.write_text(hr.run.scenario.cost.model_dump_json())
     assert main(["report", "--events", str(hr.events), "--programme", "health-support", "--quarter", "2025q3",
-                 "--out", str(out), "--programme-cost", str(cost)]) == 0
+                 "--out", str(out), "--programme-cost", str(cost), "--demo-key"]) == 0
     assert _figures(out.read_text(encoding="utf-8"))["kind"] == "hr"  # inferred from the members' events
     assert "wrote" in capsys.readouterr().err
     assert main(["report", "--events", str(tmp_path / "missing.jsonl"), "--programme", "x", "--quarter", "2025Q3",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from streams.core.programme.ledger import (
     ED_VISITS,
@@ -21,15 +20,11 @@ from streams.core.programme.ledger import (
     MonthTotals,
     PersonLedger,
 )
-from streams.core.programme.money import CostTable
+from streams.core.programme.money import CostTable, care_cost, sick_leave_cost
 from streams.core.programme.months import Month, last_day, month_of_day
+from streams.core.programme_config import ProgrammeKind
 
 COST_SEK = "cost_sek"  # the outcomes valued with the cost table: what the programme could save
-
-
-class ProgrammeKind(StrEnum):
-    CARE = "care"
-    HR = "hr"
 
 
 OUTCOMES: dict[ProgrammeKind, tuple[str, ...]] = {
@@ -141,8 +136,8 @@ def _row(spec: ProgrammeSpec, totals: MonthTotals, unit_id: str, costs: CostTabl
     out = []
     for measure in spec.measures:
         if measure == COST_SEK:
-            out.append(costs.care_cost(totals) if spec.kind == ProgrammeKind.CARE
-                       else costs.sick_leave_cost(totals, unit_id))
+            out.append(care_cost(costs, totals) if spec.kind == ProgrammeKind.CARE
+                       else sick_leave_cost(costs, totals, unit_id))
         else:
             out.append(totals.get(measure))
     return tuple(out)
@@ -158,7 +153,8 @@ def build_cohort(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, costs
     series: dict[str, Series] = {}
     enrol: dict[str, Month] = {}
     members: list[Member] = []
-    for key, ledger in ledgers.items():
+    for key in sorted(ledgers):  # in key order: the bootstrap and the matches' ties then follow the data only
+        ledger = ledgers[key]
         s = Series()
         for m, totals in sorted(ledger.months().items()):
             if m > as_of:

@@ -181,6 +181,16 @@ class PersonLedger:
             out.append(Episode(program, open_[0], None, open_[1]))
         return out
 
+    def snapshot(self) -> PersonLedger:
+        """A copy that later `add`s to this ledger leave alone (rows are replaced, never changed in place;
+        monthly totals are changed in place, so they are copied)."""
+        return PersonLedger(
+            self.horizon_days, self.occasion_gap_days, self.short_term_days,
+            {m: MonthTotals(dict(t.values), set(t.units)) for m, t in self.settled.items()},
+            dict(self.pending), dict(self.enrolments), dict(self.retracted),
+            list(self.tail) if self.tail is not None else None, self.frontier, self.max_day,
+            self.late_ignored, self.orphans_dropped)
+
     # -- state ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,14 +1,8 @@
-"""What outcomes cost and what a programme costs: versioned tables that name their source.
-
-The defaults are placeholders of the right order of magnitude, each saying where a municipality or region
-finds its own figure; a steering group's report prints the table's version and source beside every SEK.
-"""
+"""What outcomes cost in a person-month, and from when a programme costs: the cost tables
+(`core/programme_config.py`, configured) applied to the ledgers' monthly totals."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from streams.core.config import CostConfig
 from streams.core.programme.ledger import (
     ED_VISITS,
     HOME_CARE_UNPLANNED_MINUTES,
@@ -18,84 +12,23 @@ from streams.core.programme.ledger import (
     MonthTotals,
 )
 from streams.core.programme.months import Month, parse_month
+from streams.core.programme_config import CostTable, ProgrammeCost, SickLeaveCost
+
+__all__ = ["CostTable", "ProgrammeCost", "SickLeaveCost", "care_cost", "cost_start", "sick_leave_cost"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+def care_cost(table: CostTable, totals: MonthTotals) -> float:
+    """Unplanned care consumption of one person-month (planned stays are the care plan, not avoided)."""
+    return (totals.get(INPATIENT_DAYS) * table.inpatient_day_sek + totals.get(ED_VISITS) * table.ed_visit_sek
+            + totals.get(HOME_CARE_UNPLANNED_MINUTES) / 60.0 * table.home_care_hour_sek)
 
 
-class SickLeaveCost(_Frozen):
-    """The employer's cost of a sick day, from the employee's monthly salary (rule of thumb)."""
-
-    monthly_salary_sek: float = Field(default=36_000.0, ge=0, description="Default for a unit without its own.")
-    salary_by_unit: dict[str, float] = Field(default_factory=dict, description="Monthly salary per unit, SEK.")
-    short_term_days: int = Field(default=14, ge=0, description="Days 1..N of an occasion: the sick-pay period.")
-    short_day_share: float = Field(default=0.10, ge=0, description="Of a monthly salary, per short-term day.")
-    long_day_share: float = Field(default=0.025, ge=0, description="Of a monthly salary, per later day.")
-
-    def salary(self, unit_id: str) -> float:
-        return self.salary_by_unit.get(unit_id, self.monthly_salary_sek)
-
-    def short_day(self, unit_id: str) -> float:
-        return self.short_day_share * self.salary(unit_id)
-
-    def long_day(self, unit_id: str) -> float:
-        return self.long_day_share * self.salary(unit_id)
+def sick_leave_cost(table: CostTable, totals: MonthTotals, unit_id: str) -> float:
+    """The employer's cost of one person-month of sick leave, at the salary of the person's unit."""
+    return (totals.get(SHORT_DAYS) * table.sick_leave.short_day(unit_id)
+            + totals.get(LONG_DAYS) * table.sick_leave.long_day(unit_id))
 
 
-DEFAULT_SOURCE = (
-    "Defaults to be replaced with the organisation's own figures. Sick leave: the rule of thumb that a sick "
-    "day costs the employer about 10% of a monthly salary in days 1-14 (sick pay, social fees, lost "
-    "production) and about 2.5% per later day, on a monthly salary of 36,000 SEK (streams/core/config.py "
-    "CostConfig). Inpatient day and ED visit: round figures of the order of the national averages in SKR's "
-    "Kostnad per patient (KPP) database for somatic care; replace with the region's own KPP figures. "
-    "Home-care hour: a round figure of the order municipalities report as cost per hour of home care "
-    "(Kolada / Socialstyrelsen's open comparisons); replace with the municipality's own."
-)
-
-
-class CostTable(_Frozen):
-    """Unit costs of the outcomes a programme may change, in SEK, with their version and source."""
-
-    version: str = "2025.1-default"
-    source: str = DEFAULT_SOURCE
-    currency: str = "SEK"
-    inpatient_day_sek: float = Field(default=10_000.0, ge=0, description="An unplanned inpatient (bed) day.")
-    ed_visit_sek: float = Field(default=4_000.0, ge=0, description="A visit to an emergency department.")
-    home_care_hour_sek: float = Field(default=650.0, ge=0, description="An hour of unplanned home care.")
-    sick_leave: SickLeaveCost = SickLeaveCost()
-
-    @classmethod
-    def from_config(cls, cost: CostConfig, **overrides: object) -> CostTable:
-        """The default table with the operator's sick-leave settings (`MonitorConfig.cost`)."""
-        sick = SickLeaveCost(monthly_salary_sek=cost.monthly_salary_sek, short_term_days=cost.short_term_days,
-                             short_day_share=cost.short_term_day_share, long_day_share=cost.long_term_day_share)
-        return cls(sick_leave=sick, **overrides)  # type: ignore[arg-type]
-
-    def care_cost(self, totals: MonthTotals) -> float:
-        """Unplanned care consumption of one person-month (planned stays are the care plan, not avoided)."""
-        return (totals.get(INPATIENT_DAYS) * self.inpatient_day_sek + totals.get(ED_VISITS) * self.ed_visit_sek
-                + totals.get(HOME_CARE_UNPLANNED_MINUTES) / 60.0 * self.home_care_hour_sek)
-
-    def sick_leave_cost(self, totals: MonthTotals, unit_id: str) -> float:
-        """The employer's cost of one person-month of sick leave, at the salary of the person's unit."""
-        return (totals.get(SHORT_DAYS) * self.sick_leave.short_day(unit_id)
-                + totals.get(LONG_DAYS) * self.sick_leave.long_day(unit_id))
-
-
-class ProgrammeCost(_Frozen):
-    """What the programme itself costs per month: a fixed part (the team) and a part per enrolled person."""
-
-    version: str = "1"
-    source: str = "The programme's budget (to be stated by the programme owner)."
-    fixed_per_month_sek: float = Field(default=0.0, ge=0)
-    per_enrolled_month_sek: float = Field(default=0.0, ge=0)
-    start_month: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$",
-                                    description="First month the programme costs (default: its first enrolment).")
-    contract_years: int = Field(default=3, ge=1)
-
-    def start(self, first_enrolment: Month) -> Month:
-        return parse_month(self.start_month) if self.start_month else first_enrolment
-
-    def month_cost(self, enrolled: int) -> float:
-        return self.fixed_per_month_sek + self.per_enrolled_month_sek * enrolled
+def cost_start(cost: ProgrammeCost, first_enrolment: Month) -> Month:
+    """The first month the programme costs: its configured start, else its first enrolment."""
+    return parse_month(cost.start_month) if cost.start_month else first_enrolment

@@ -4,13 +4,13 @@ these figures and nothing else, and writes them beside the charts so that a test
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from streams.core.programme.cohort import COST_SEK, OUTCOMES, Cohort, ProgrammeKind, ProgrammeSpec, build_cohort
 from streams.core.programme.estimate import ALL, Effect, EstimatorConfig, Figure, estimate, paired_levels
 from streams.core.programme.ledger import HOME_CARE_PLANNED, PersonLedger
-from streams.core.programme.money import CostTable, ProgrammeCost
+from streams.core.programme.money import CostTable, ProgrammeCost, cost_start
 from streams.core.programme.months import Month, month_label, quarter_months
 from streams.core.programme.ordinal import (
     Comparison,
@@ -127,7 +127,7 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
     cohort = build_cohort(ledgers, spec, costs, as_of=q[-1])
     qset = frozenset(m for m in q if m <= cohort.as_of)
     first = min((mem.enrol_month for mem in cohort.members), default=q[0])
-    start = programme_cost.start(first)
+    start = cost_start(programme_cost, first)
     to_date = frozenset(range(start, cohort.as_of + 1))
     groups: dict[str, frozenset[Month]] = {QUARTER: qset, CUMULATIVE: to_date}
     for year in range(programme_cost.contract_years):
@@ -157,6 +157,13 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
         money=_money(cohort, programme_cost, cost_effects, groups, start),
         surveys=[_survey(scale, answers, mg) for scale, answers in surveys],
     )
+
+
+def with_surveys(results: ProgrammeResults, surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]],
+                 min_group: int) -> ProgrammeResults:
+    """The results with survey outcomes beside them (each question: distributions per period, and the last
+    period against the first)."""
+    return replace(results, surveys=[_survey(scale, answers, min_group) for scale, answers in surveys])
 
 
 def _process(cohort: Cohort, qset: frozenset[Month], min_group: int) -> dict[str, float | None]:

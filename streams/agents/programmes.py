@@ -1,0 +1,129 @@
+"""Programme outcomes, live: each person event the persons stage accepted (sent on only when programmes are
+configured) goes into its person's ledger (core/programme/stage.py); at most every `programme_refresh_s`,
+and only when a ledger changed, the figures of every configured programme for the current quarter are
+computed again and sent to the programme-figures topic (key "<programme>/<quarter>") and to /metrics.
+State: the `programme-ledgers` table, by pseudonym, one partition (a programme's figures need everyone).
+
+The figures are computed in a thread, on copies of the ledgers taken in one go on the event loop, so the
+agent goes on folding events meanwhile; they are the same figures replay computes from the same ledgers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams.agents.codec import dumps
+from streams.agents.pipeline import BATCH_MESSAGES, WITHIN_S, Outputs, Pipeline, read_internal
+from streams.agents.records import InputRecord
+from streams.agents.stage_agent import Item
+from streams.agents.state_cache import BatchStates
+from streams.core.programme.ledger import PersonLedger
+from streams.core.programme.stage import ProgrammeFigures
+from streams.models.events import EVENT_ADAPTER, Staffing
+from streams.models.internal import PersonEnvelope, PersonEventBatch
+from streams.models.rejections import Rejection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProgrammeBatch:
+    states: BatchStates[PersonLedger]
+    out: Outputs = field(default_factory=Outputs)
+
+
+class Programmes:
+    def __init__(self, p: Pipeline) -> None:
+        self.p, self.stage = p, p.programme_stage
+        self.changed = True  # after a start, the figures are computed once from the recovered table
+        self.computing = False
+
+    def begin(self) -> ProgrammeBatch:
+        return ProgrammeBatch(BatchStates(self.p.programme_cache))
+
+    def items(self, record: InputRecord) -> list[Item[PersonEnvelope]] | Rejection:
+        packed = read_internal(PersonEventBatch, record)
+        if isinstance(packed, Rejection):
+            return packed
+        return [Item(record, env, raw=env.event.encode()) for env in packed.events]
+
+    def apply(self, batch: ProgrammeBatch, item: Item[PersonEnvelope]) -> None:
+        env = item.value
+        event = EVENT_ADAPTER.validate_json(env.event)
+        item.event_id = event.event_id
+        if isinstance(event, Staffing):  # never sent here; a unit's report has no ledger
+            return
+        if self.stage.step(batch.states.get(env.pseudonym), event):
+            batch.states.mark_changed(env.pseudonym)
+
+    def close(self, batch: ProgrammeBatch) -> None:
+        pass
+
+    async def send(self, batch: ProgrammeBatch) -> list[Any]:
+        return await self.p.send_outputs(batch.out)
+
+    def write(self, batch: ProgrammeBatch) -> None:
+        if batch.states.write(dumps):
+            self.changed = True
+
+    def done(self, batch: ProgrammeBatch) -> None:
+        batch.out.count()
+
+    def snapshot(self) -> dict[str, PersonLedger]:
+        """Copies of every ledger as last written (synchronous: no batch writes in between)."""
+        cache, out = self.p.programme_cache, {}
+        for key in cache.stored_keys():
+            ledger = cache.peek(key)
+            if ledger is not None:
+                out[key] = ledger.snapshot()
+        return out
+
+    async def refresh(self) -> list[ProgrammeFigures]:
+        """The figures again, if a ledger changed since they were last computed; sent and published."""
+        if self.computing or not self.changed or not self.p.ready():
+            return []
+        self.computing, self.changed = True, False
+        try:
+            ledgers = self.snapshot()
+            figures = await asyncio.to_thread(self.stage.figures, ledgers)
+            pending = []
+            for f in figures:
+                document = f.results.figures()
+                self.p.programmes_to_publish[f.programme] = document
+                pending.append(await self.p.send(self.p.names.programme_figures, f.key,
+                                                 figures_json(document)))
+            await asyncio.gather(*pending)
+            log.info("programme figures computed from %d ledgers: %s", len(ledgers),
+                     ", ".join(f.key for f in figures) or "no complete month yet")
+            return figures
+        except Exception:
+            self.changed = True  # tried again at the next refresh
+            raise
+        finally:
+            self.computing = False
+
+
+def figures_json(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def register(p: Pipeline) -> Any:
+    if not p.programme_stage.enabled:
+        return None
+    work = Programmes(p)
+    p.stage_agent("programmes", p.names.programme_events, work, BATCH_MESSAGES, WITHIN_S,
+                  positions=p.programme_positions, partitions=1)
+
+    @p.app.timer(interval=p.settings.programme_refresh_s, name="programme-figures")
+    async def figures() -> None:
+        try:
+            await work.refresh()
+        except Exception as exc:  # a defect in the figures must not stop the worker; logged, tried again
+            log.error("programme figures failed (%s); tried again at the next refresh", type(exc).__name__)
+            log.debug("programme figures failed", exc_info=True)
+
+    return work
