@@ -33,6 +33,13 @@ def corpus(base: list[str]) -> list[tuple[str, str]]:
         (ev("admission", stay_id=f"stay/{PNRS[2]}"), "raw_personal_identity_number"),
         (ev(source=f"journal {PNRS[3]}"), "raw_personal_identity_number"),
         (ev("enrollment", program=PNRS[4]), "raw_personal_identity_number"),
+        (ev(organisation=PNRS[2]), "raw_personal_identity_number"),  # a sole trader's organisation number
+        (ev(organisation=PNRS[1]), "raw_personal_identity_number"),
+        (ev("survey_response", instrument="i", question="q", scale="s", answer=f"x {PNRS[3]}"),
+         "raw_personal_identity_number"),
+        (ev(organisation="212000-0143"), "invalid_field"),  # a wrong check digit
+        (ev("enrollment", program="team", reason="died"), "invalid_field"),  # a reason without leaving
+        (ev("survey_response", instrument="i", question="q", scale="stars", answer="5"), "unknown_scale_level"),
         (ev(ssn=PNRS[0]), "unknown_field"),
         (ev(event_type=PNRS[5]), "unknown_event_type"),
         (f"patient {PNRS[0]} fell at home", "not_json"),

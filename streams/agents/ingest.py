@@ -1,6 +1,7 @@
 """The door: the admit step (decode, validate, arrival header, pseudonymise) on each input record;
 rejections to the dead-letter topic; person events on, batched by the partition their pseudonym hashes
-to; staffing reports on the same path, keyed by unit. Stateless."""
+to; staffing reports on the same path, keyed by unit; survey answers straight to the programmes (when
+any is configured). Stateless."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from streams.agents.stage_agent import Item
 from streams.core.arrival import arrival_of
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, staffing_update
-from streams.models.events import Event, Staffing
+from streams.core.timebase import epoch
+from streams.models.events import Event, Staffing, SurveyResponse
 from streams.models.internal import PersonEnvelope
 from streams.models.rejections import Rejection
 
@@ -67,6 +69,16 @@ class Ingest:
                 update.unit_id, unit_update_json(update, record.where))
             return
         subject = admitted.subject or ""
+        if isinstance(event, SurveyResponse):
+            # Neither a person's nor a unit's figures: straight to the programmes (agents/programmes.py), or
+            # dropped when none is followed. Pseudonym "": an anonymous answer.
+            occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
+            batch.counts.accepted(event.event_type, occurred, admitted.arrival)
+            if p.programme_stage.enabled:
+                envelope = PersonEnvelope(pseudonym=subject, arrival=admitted.arrival, source_offset=record.where,
+                                          event=admitted.pseudonymised().model_dump_json(), ingested_at=time.time())
+                out.outbox(p.names.programme_events, "events", 1).add(subject, envelope.model_dump_json())
+            return
         envelope = PersonEnvelope(pseudonym=subject, arrival=admitted.arrival, source_offset=record.where,
                                   event=admitted.pseudonymised().model_dump_json(), ingested_at=time.time())
         out.outbox(p.names.person_events, "events", p.partitions).add(subject, envelope.model_dump_json())

@@ -35,6 +35,7 @@ from streams.core.person.tracker import PersonState
 from streams.core.personnummer import redact, redact_bytes
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeStage
+from streams.core.programme.surveys import SurveyStore
 from streams.core.unit.tracker import UnitState
 from streams.models.flags import FlagStatus
 from streams.models.internal import DeadLetter
@@ -154,6 +155,9 @@ class Pipeline:
         self.programme_cache: StateCache[PersonLedger] = StateCache(
             self.programme_ledgers, lambda raw: PersonLedger.from_dict(loads_dict(raw)), self.programme_stage.fresh,
             max_entries=self.settings.decoded_person_states)
+        # the survey answers, in the same table under a key no pseudonym has (core/programme/surveys.py)
+        self.survey_cache: StateCache[SurveyStore] = StateCache(
+            self.programme_ledgers, lambda raw: SurveyStore.from_dict(loads_dict(raw)), lambda _: SurveyStore())
 
     def _table(self, name: str, partitions: int) -> Any:
         # use_partitioner: the changelog partition follows the key, like the batches' partitions do,

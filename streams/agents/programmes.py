@@ -1,8 +1,10 @@
 """Programme outcomes, live: each person event the persons stage accepted (sent on only when programmes are
-configured) goes into its person's ledger (core/programme/stage.py); at most every `programme_refresh_s`,
-and only when a ledger changed, the figures of every configured programme for the current quarter are
-computed again and sent to the programme-figures topic (key "<programme>/<quarter>") and to /metrics.
-State: the `programme-ledgers` table, by pseudonym, one partition (a programme's figures need everyone).
+configured) goes into its person's ledger (core/programme/stage.py), and each survey answer the door
+admitted into the survey store; at most every `programme_refresh_s`, and only when a ledger or the store
+changed, the figures of every configured programme for the current quarter are computed again and sent to
+the programme-figures topic (key "<programme>/<quarter>") and to /metrics. State: the `programme-ledgers`
+table, by pseudonym, and the survey store under `SURVEYS_KEY`; one partition (a programme's figures need
+everyone).
 
 The figures are computed in a thread, on copies of the ledgers taken in one go on the event loop, so the
 agent goes on folding events meanwhile; they are the same figures replay computes from the same ledgers.
@@ -23,7 +25,8 @@ from streams.agents.stage_agent import Item
 from streams.agents.state_cache import BatchStates
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeFigures
-from streams.models.events import EVENT_ADAPTER, Staffing
+from streams.core.programme.surveys import SURVEYS_KEY, SurveyStore
+from streams.models.events import EVENT_ADAPTER, Staffing, SurveyResponse
 from streams.models.internal import PersonEnvelope, PersonEventBatch
 from streams.models.rejections import Rejection
 
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class ProgrammeBatch:
     states: BatchStates[PersonLedger]
+    surveys: BatchStates[SurveyStore]  # the one store, under SURVEYS_KEY
     out: Outputs = field(default_factory=Outputs)
 
 
@@ -43,7 +47,7 @@ class Programmes:
         self.computing = False
 
     def begin(self) -> ProgrammeBatch:
-        return ProgrammeBatch(BatchStates(self.p.programme_cache))
+        return ProgrammeBatch(BatchStates(self.p.programme_cache), BatchStates(self.p.survey_cache))
 
     def items(self, record: InputRecord) -> list[Item[PersonEnvelope]] | Rejection:
         packed = read_internal(PersonEventBatch, record)
@@ -57,6 +61,10 @@ class Programmes:
         item.event_id = event.event_id
         if isinstance(event, Staffing):  # never sent here; a unit's report has no ledger
             return
+        if isinstance(event, SurveyResponse):  # from the door (agents/ingest.py), deduplicated by event_id
+            if self.stage.survey_step(batch.surveys.get(SURVEYS_KEY), event):
+                batch.surveys.mark_changed(SURVEYS_KEY)
+            return
         if self.stage.step(batch.states.get(env.pseudonym), event):
             batch.states.mark_changed(env.pseudonym)
 
@@ -69,6 +77,8 @@ class Programmes:
     def write(self, batch: ProgrammeBatch) -> None:
         if batch.states.write(dumps):
             self.changed = True
+        if batch.surveys.write(dumps):
+            self.changed = True
 
     def done(self, batch: ProgrammeBatch) -> None:
         batch.out.count()
@@ -77,10 +87,17 @@ class Programmes:
         """Copies of every ledger as last written (synchronous: no batch writes in between)."""
         cache, out = self.p.programme_cache, {}
         for key in cache.stored_keys():
+            if key == SURVEYS_KEY:
+                continue
             ledger = cache.peek(key)
             if ledger is not None:
                 out[key] = ledger.snapshot()
         return out
+
+    def surveys(self) -> SurveyStore:
+        """A copy of the survey store as last written."""
+        store = self.p.survey_cache.peek(SURVEYS_KEY)
+        return store.snapshot() if store is not None else SurveyStore()
 
     async def refresh(self) -> list[ProgrammeFigures]:
         """The figures again, if a ledger changed since they were last computed; sent and published."""
@@ -88,8 +105,8 @@ class Programmes:
             return []
         self.computing, self.changed = True, False
         try:
-            ledgers = self.snapshot()
-            figures = await asyncio.to_thread(self.stage.figures, ledgers)
+            ledgers, surveys = self.snapshot(), self.surveys()
+            figures = await asyncio.to_thread(self.stage.figures, ledgers, None, None, surveys)
             pending = []
             for f in figures:
                 document = f.results.figures()

@@ -141,6 +141,10 @@ class MonitorConfig(_Frozen):
     cost_table: CostTable | None = Field(
         default=None, description="What outcomes cost, with its version and source; None: the documented "
         "defaults with the sick-leave settings of `cost`.")
+    survey_scales: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="The ordinal scales survey answers may be on: scale id -> its "
+        "levels, lowest first. A `survey_response` on another scale, or with another answer, is rejected "
+        "unknown_scale_level.")
 
     @field_validator("programmes")
     @classmethod
@@ -149,6 +153,14 @@ class MonitorConfig(_Frozen):
         if len(set(names)) != len(names):
             raise ValueError(f"programme names must be unique: {sorted(names)}")
         return programmes
+
+    @field_validator("survey_scales")
+    @classmethod
+    def _levels_are_a_scale(cls, scales: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for name, levels in scales.items():
+            if len(levels) < 2 or len(set(levels)) != len(levels) or not all(levels):
+                raise ValueError(f"survey scale {name!r}: two or more distinct, non-empty levels, lowest first")
+        return scales
 
     def costs(self) -> CostTable:
         return self.cost_table if self.cost_table is not None else CostTable.from_config(self.cost)

@@ -25,6 +25,8 @@ _REASONS: dict[str, RejectReason] = {
     "timezone_aware": RejectReason.INVALID_TIMESTAMP,
 }
 _ORDER = list(RejectReason)
+_SOLE_TRADER = ("holds a personnummer or samordningsnummer (a sole trader's organisation number is the owner's "
+                "personnummer): leave organisation out for a sole trader")
 #: Earlier than this is not an outcome anyone follows, and day arithmetic near year 1 overflows.
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 _EARLIEST_S = EARLIEST.timestamp()
@@ -39,8 +41,13 @@ def _reason_of(error_type: str, loc: tuple[object, ...]) -> RejectReason:
 
 
 def _rejection_from(exc: ValidationError, source_offset: str | None) -> Rejection:
-    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    errors = exc.errors(include_url=False, include_context=False)
     found = [(_reason_of(e["type"], tuple(e["loc"])), e) for e in errors]
+    for k, (_, e) in enumerate(found):
+        # A sole trader's organisation number is the owner's personnummer: said as such, never echoed.
+        if e["loc"][-1:] == ("organisation",) and isinstance(e["input"], str) \
+                and contains_personal_identity_number(e["input"]):
+            found[k] = (RejectReason.RAW_PERSONAL_IDENTITY_NUMBER, {**e, "msg": _SOLE_TRADER})
     # Most fundamental reason first (not JSON before a bad field), so counters say what to fix first.
     found.sort(key=lambda pair: _ORDER.index(pair[0]))
     reason = found[0][0]
@@ -111,7 +118,8 @@ def decode_event(
 
 
 #: Every identifier of the contract: none may carry a personnummer, whatever its field.
-IDENTIFIER_FIELDS = ("person_id", "event_id", "unit_id", "stay_id", "source", "program")
+IDENTIFIER_FIELDS = ("person_id", "event_id", "unit_id", "stay_id", "source", "program", "instrument",
+                     "question", "scale", "answer")
 
 
 def _personal_identity_number_in(raw: bytes | str, event: Event) -> str | None:

@@ -17,13 +17,14 @@ from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeFigures, ProgrammeStage
+from streams.core.programme.surveys import SurveyStore
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, PersonStage, UnitStage, UnitUpdate, staffing_update
 from streams.core.stream_clock import StreamClock
 from streams.core.timebase import epoch
 from streams.core.unit.indicators import UnitIndicators, unit_indicators
 from streams.core.unit.tracker import UnitState
-from streams.models.events import Event, Staffing
+from streams.models.events import Event, Staffing, SurveyResponse
 from streams.models.flags import Flag, FlagStatus
 from streams.models.rejections import Rejection
 
@@ -89,6 +90,7 @@ class Monitor:
         self.programme_stage = ProgrammeStage(config)
         self.keep_ledgers = keep_ledgers or self.programme_stage.enabled
         self.ledgers: dict[str, PersonLedger] = {}  # programme ledgers, by pseudonym (none if no programme)
+        self.surveys = SurveyStore()  # survey answers for the programmes (empty if no programme)
         self.flags: dict[str, Flag] = {}
         self.tally = Tally()
         self.counts = TallyCounts(self.tally)
@@ -162,6 +164,15 @@ class Monitor:
             return StepResult(rejection=admitted)
         flags: list[Flag] = []
         event = admitted.event
+        if isinstance(event, SurveyResponse):
+            # Neither a person's nor a unit's figures: only the programmes' (dropped when none is followed).
+            occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
+            self.counts.accepted(event.event_type, occurred, admitted.arrival)
+            if self.keep_ledgers:
+                survey = admitted.pseudonymised()
+                assert isinstance(survey, SurveyResponse)
+                self.programme_stage.survey_step(self.surveys, survey)
+            return StepResult()
         if isinstance(event, Staffing):
             update = staffing_update(event, admitted.arrival, self.config.timezone)
             rejection = self._to_unit(update, flags, source_offset)
@@ -215,7 +226,7 @@ class Monitor:
 
     def programme_figures(self, quarter: str | None = None, only: str | None = None) -> list[ProgrammeFigures]:
         """The configured programmes' figures for `quarter` (default: that of the last complete month)."""
-        return self.programme_stage.figures(self.ledgers, quarter, only)
+        return self.programme_stage.figures(self.ledgers, quarter, only, self.surveys)
 
     def unit_indicators(self) -> list[UnitIndicators]:
         return [unit_indicators(self.units[u], self.config) for u in sorted(self.units)]

@@ -100,3 +100,5 @@ class ProgrammeConfig(_Frozen):
     after_months: int | None = Field(default=None, ge=1, le=60, description="Months followed after enrolment; "
                                      "None: as many as before. A contract paid by what it saves: 36.")
     cost: ProgrammeCost = Field(default_factory=ProgrammeCost, description="What the programme costs a month.")
+    surveys: tuple[str, ...] = Field(default=(), description="Survey instruments reported with the programme: "
+                                     "per question, answers by quarter (`survey_response` events).")

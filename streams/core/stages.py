@@ -22,7 +22,7 @@ from streams.core.person.tracker import Outcome, PersonState, PersonTracker
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
 from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, group_by_unit
-from streams.models.events import Enrollment, Event, PersonEvent, Staffing
+from streams.models.events import Enrollment, Event, PersonEvent, Staffing, SurveyResponse
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection, RejectReason
 from streams.models.vocab import CARE_EVENT_KINDS
@@ -77,9 +77,26 @@ class Admit:
                counts: Counts) -> Event | Rejection:
         decoded = decode_event(raw, now, max_bytes=self.config.max_message_bytes, max_future=self.max_future,
                                source_offset=source_offset)
+        if isinstance(decoded, SurveyResponse):
+            decoded = self.scale_checked(decoded, source_offset)
         if isinstance(decoded, Rejection):
             counts.rejected(decoded.reason.value)
         return decoded
+
+    def scale_checked(self, event: SurveyResponse, source_offset: str | None) -> SurveyResponse | Rejection:
+        """A survey answer must be a level of a declared scale (`MonitorConfig.survey_scales`). The message
+        names what is declared, never what was sent."""
+        scales = self.config.survey_scales
+        levels = scales.get(event.scale)
+        if levels is None:
+            message = (f"scale: not a declared scale; declared: {', '.join(sorted(scales))}" if scales else
+                       "scale: no survey scale is declared (MonitorConfig.survey_scales)")
+        elif event.answer not in levels:
+            message = f"answer: not a level of the scale {event.scale}; its levels: {', '.join(levels)}"
+        else:
+            return event
+        return Rejection(reason=RejectReason.UNKNOWN_SCALE_LEVEL, message=message, event_id=event.event_id,
+                         source_offset=source_offset)
 
     def admit(self, event: Event, arrived: int | Rejection, source_offset: str | None,
               counts: Counts, occurred: int | None = None) -> Admitted | Rejection:
@@ -96,8 +113,9 @@ class Admit:
                 message=f"occurred_at is {ahead / 86400:.1f} days after the stream's own time (its arrival "
                         f"clock), more than the {self.config.max_ahead_days:g} allowed, and the stream did "
                         "not move on with it: a mistyped date? (README: the stream's clock)")
-        if isinstance(event, Staffing):
+        if isinstance(event, Staffing) or (isinstance(event, SurveyResponse) and event.person_id is None):
             return Admitted(event, None, arrived, source_offset, occurred)
+        assert event.person_id is not None
         return Admitted(event, self.pseudonymise(event.person_id), arrived, source_offset, occurred)
 
 

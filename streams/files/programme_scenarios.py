@@ -9,11 +9,16 @@ Each person is simulated twice with the same random numbers: as it happened, and
 happened without the programme (the counterfactual, kept for enrolled persons only). The truth is then
 exact for the sample: what the enrolled would have had minus what they had. Events are JSON lines of the
 wire contract in arrival order, shaped as `simulation.py` makes them (ids, time zone, sources, re-sends).
+
+The care scenario's units belong to two municipalities (`organisation` of the enrolments and home-care
+contacts), and with `run(sc, surveys=True)` its patients answer a quarterly survey (`survey_response`
+events, with a known shift), drawn from a generator of their own so that the other events stay the same.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 import math
 import random
@@ -24,7 +29,7 @@ from typing import cast
 from streams.core.programme.cohort import Cohort
 from streams.core.programme.money import CostTable, ProgrammeCost
 from streams.files.simulation import Scenario, _Sink, _stamp
-from streams.models.events import Staffing
+from streams.models.events import Staffing, SurveyResponse
 from streams.models.vocab import EventKind
 
 
@@ -46,6 +51,11 @@ class ProgrammeScenario:
     enrol_until: dt.date = dt.date(2025, 4, 30)
     cost: ProgrammeCost = field(default_factory=ProgrammeCost)
     tz: str = "Europe/Stockholm"
+    organisations: tuple[str, ...] = ()  # unit u belongs to organisations[u % len]; (): none given
+    survey_shift: float = 0.6  # answers of the last quarter surveyed against the first, on a latent scale
+
+    def organisation(self, unit_index: int) -> str | None:
+        return self.organisations[unit_index % len(self.organisations)] if self.organisations else None
 
     @property
     def days(self) -> int:
@@ -55,7 +65,7 @@ class ProgrammeScenario:
 SCENARIOS: dict[str, ProgrammeScenario] = {
     "care": ProgrammeScenario(
         "care", "mobile-care-team", "care", seed=1501, effect=0.7, trend_per_year=-0.3, rule="any_recent",
-        enrol_probability=0.02,
+        enrol_probability=0.02, organisations=("212000-0142", "212000-1355"),
         cost=ProgrammeCost(version="2024-budget", source="Simulated: the team's budget, 100,000 SEK a month.",
                            fixed_per_month_sek=100_000.0, start_month="2024-07")),
     "rtm": ProgrammeScenario(
@@ -80,6 +90,7 @@ class ScenarioRun:
     lines: list[str] = field(default_factory=list)
     counterfactual: dict[str, list[str]] = field(default_factory=dict)  # person -> JSON lines
     enrolled: int = 0
+    survey_answers: int = 0
 
 
 class _World:
@@ -92,11 +103,14 @@ class _World:
         self.occasion_starts: list[int] = []
 
 
-def run(sc: ProgrammeScenario) -> ScenarioRun:
-    """All events of the scenario, deterministic for its seed."""
+def run(sc: ProgrammeScenario, surveys: bool = False) -> ScenarioRun:
+    """All events of the scenario, deterministic for its seed; with `surveys`, the care scenario's quarterly
+    survey answers too (the other events are the same either way)."""
     out = ScenarioRun(sc)
     sink = _Sink(random.Random(sc.seed), Scenario(seed=sc.seed, late_share=0.0, duplicate_share=0.002, tz=sc.tz))
+    members: list[tuple[str, str, int]] = []  # (person, unit, enrolment day)
     for u in range(sc.units):
+        org = sc.organisation(u)
         for p in range(sc.persons_per_unit):
             person = f"pat-{u:02d}-{p:04d}" if sc.kind == "care" else f"emp-{u:02d}-{p:04d}"
             unit = f"care-unit-{u:02d}" if sc.kind == "care" else f"hr-unit-{u:02d}"
@@ -104,27 +118,32 @@ def run(sc: ProgrammeScenario) -> ScenarioRun:
             person_fn = _care_person if sc.kind == "care" else _employee
             factual, counterfactual, enrol_day = person_fn(sc, rng, unit)
             for when, body in factual.events:
+                if org and body["event_type"] == EventKind.HOME_CARE_CONTACT:  # the municipality's care
+                    body = {**body, "organisation": org}
                 sink.emit(when, {**body, "unit_id": unit, "person_id": person},
                           max_delay_days=0.2 if sc.kind == "care" else 2.0)
             if enrol_day is not None:
                 out.enrolled += 1
+                members.append((person, unit, enrol_day))
                 out.counterfactual[person] = [
                     json.dumps({"event_id": f"cf-{person}-{k}", **body, "unit_id": unit, "person_id": person,
                                 "occurred_at": when.isoformat(timespec="seconds")}, separators=(",", ":"))
                     for k, (when, body) in enumerate(counterfactual.events)]
-                _enrol_events(sc, rng, sink, person, unit, enrol_day)
+                _enrol_events(sc, rng, sink, person, unit, enrol_day, org)
+    if surveys and sc.kind == "care":
+        out.survey_answers = _survey_events(sc, sink, members)
     while sink.heap:
-        import heapq
-
         _, _, line = heapq.heappop(sink.heap)
         out.lines.append(line)
     return out
 
 
 def _enrol_events(sc: ProgrammeScenario, rng: random.Random, sink: _Sink, person: str, unit: str,
-                  day: int) -> None:
+                  day: int, organisation: str | None = None) -> None:
     base: dict[str, object] = {"event_type": EventKind.ENROLLMENT, "unit_id": unit, "person_id": person,
                                "program": sc.program, "source": "care-system" if sc.kind == "care" else "hr-system"}
+    if organisation:
+        base["organisation"] = organisation
     sink.emit(_stamp(sc.start + dt.timedelta(days=day), 10, 0, sc.tz), dict(base))
     if rng.random() < 0.1:  # some leave the programme after a few months (they are still followed)
         left = day + rng.randint(120, 240)
@@ -229,6 +248,53 @@ def _employee(sc: ProgrammeScenario, rng: random.Random, unit: str) -> tuple[_Wo
 
 SAFETY = ("inte alls trygg / not at all safe", "lite trygg / slightly safe", "ganska trygg / fairly safe",
           "trygg / safe", "mycket trygg / very safe")
+SURVEY_INSTRUMENT = "patient-safety-at-home"
+SURVEY_QUESTION = "Hur trygg känner du dig hemma? / How safe do you feel at home?"
+SURVEY_SCALE = "safety-5"
+SURVEY_SCALES = {SURVEY_SCALE: SAFETY}  # what `MonitorConfig.survey_scales` must declare for them
+SURVEY_RESPONDENTS = 40  # a quarter
+
+
+def _answer(rng: random.Random, mu: float) -> str:
+    """A level of SAFETY from a latent normal with mean `mu` (the cut points make 0 the middle level)."""
+    latent = rng.gauss(mu, 1.0)
+    return SAFETY[sum(latent > c for c in (-1.2, -0.4, 0.4, 1.2))]
+
+
+def _survey_events(sc: ProgrammeScenario, sink: _Sink, members: list[tuple[str, str, int]]) -> int:
+    """The programme's patient survey, each quarter from the first enrolments to the end of the data: 40
+    answers in the quarter's middle month, half of them anonymous, half from members enrolled by then (by
+    person). The latent mean rises evenly from 0 in the first quarter to `survey_shift` in the last (the
+    known truth). Straight into the sink's heap with ids of their own: its random numbers are not used."""
+    rng = random.Random(f"{sc.seed}:survey-events")
+    first = dt.date(sc.enrol_from.year, 3 * ((sc.enrol_from.month - 1) // 3) + 1, 1)
+    quarters = []
+    q = first
+    while q <= sc.end:
+        quarters.append(q)
+        q = dt.date(q.year + (q.month + 3 > 12), (q.month + 2) % 12 + 1, 1)
+    n = 0
+    for i, q in enumerate(quarters):
+        mu = sc.survey_shift * i / max(1, len(quarters) - 1)
+        middle = dt.date(q.year, q.month + 1, 1)
+        enrolled = [m for m in members if sc.start + dt.timedelta(days=m[2]) < middle]
+        for k in range(SURVEY_RESPONDENTS):
+            day = middle + dt.timedelta(days=rng.randrange(28))
+            when = _stamp(day, 14, rng.randrange(60), sc.tz)
+            body: dict[str, object] = {
+                "event_id": f"sv-{sc.seed}-{i}-{k:03d}", "event_type": EventKind.SURVEY_RESPONSE,
+                "occurred_at": when.isoformat(timespec="seconds"), "source": "care-survey",
+                "instrument": SURVEY_INSTRUMENT, "question": SURVEY_QUESTION, "scale": SURVEY_SCALE,
+                "answer": _answer(rng, mu)}
+            if k % 2 and enrolled:
+                person, unit, _ = enrolled[rng.randrange(len(enrolled))]
+                body.update(person_id=person, unit_id=unit)
+            else:
+                body["unit_id"] = f"care-unit-{rng.randrange(sc.units):02d}"
+            line = json.dumps(body, separators=(",", ":"))
+            heapq.heappush(sink.heap, (int(when.timestamp()) + 3600, 10**9 + n, line))  # sent within the hour
+            n += 1
+    return n
 
 
 def survey(sc: ProgrammeScenario, respondents: int = 80, shift: float = 0.6) -> dict[str, object]:
@@ -239,11 +305,9 @@ def survey(sc: ProgrammeScenario, respondents: int = 80, shift: float = 0.6) -> 
     answers = []
     for period, mu in (("1 baseline", 0.0), ("2 follow-up", shift)):
         for _ in range(respondents):
-            latent = rng.gauss(mu, 1.0)
-            level = sum(latent > c for c in (-1.2, -0.4, 0.4, 1.2))
-            answers.append({"instrument": "patient-safety-at-home", "level": SAFETY[level], "period": period,
-                            "question": "Hur trygg känner du dig hemma? / How safe do you feel at home?"})
-    return {"scale": {"name": "safety-5", "levels": list(SAFETY)}, "answers": answers}
+            answers.append({"instrument": SURVEY_INSTRUMENT, "level": _answer(rng, mu), "period": period,
+                            "question": SURVEY_QUESTION})
+    return {"scale": {"name": SURVEY_SCALE, "levels": list(SAFETY)}, "answers": answers}
 
 
 def write(run_: ScenarioRun, path: str) -> None:
@@ -266,7 +330,7 @@ def sample_truth(run_: ScenarioRun, factual: Cohort, costs: CostTable,
     for lines in run_.counterfactual.values():
         for line in lines:
             event = EVENT_ADAPTER.validate_json(line)
-            assert not isinstance(event, Staffing)
+            assert not isinstance(event, Staffing | SurveyResponse)
             book.add(cast(PersonEvent, event.model_copy(update={"person_id": key(event.person_id)})))
     without = build_cohort(book.persons, factual.spec, costs, as_of=factual.as_of)
     out = {}

@@ -28,7 +28,7 @@ from streams.core.stream_clock import StreamClock
 from streams.core.timebase import epoch
 from streams.files.replay import InputEndedEarly, numbered_lines
 from streams.kafka_access import KafkaAccess
-from streams.models.events import ARRIVAL_HEADER, Staffing
+from streams.models.events import ARRIVAL_HEADER
 from streams.models.rejections import Rejection
 from streams.progress import Progress
 
@@ -85,7 +85,8 @@ def publish_lines(lines: Iterable[tuple[int, bytes]], prod: KafkaProducer, topic
                 if send_invalid:
                     send(line, None, clock.now)
             else:
-                key = (decoded.unit_id if isinstance(decoded, Staffing) else decoded.person_id).encode()
+                # by person (a staffing report, an anonymous survey answer: by unit)
+                key = (getattr(decoded, "person_id", None) or decoded.unit_id).encode()
                 # The arrival header is the stream's own clock, which one stray date cannot move; a line
                 # far ahead of it is sent when the stream has moved on with it (or, a stray line, at the
                 # clock as it stands, and the worker rejects it as ahead_of_stream, as replay does).

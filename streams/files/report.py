@@ -11,6 +11,7 @@ import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +24,7 @@ from streams.core.programme.money import CostTable, ProgrammeCost
 from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
 from streams.core.programme.results import QUARTER, ProgrammeResults, with_surveys
 from streams.core.programme.stage import ProgrammeStage
+from streams.core.programme.surveys import SurveyStore
 from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
 from streams.files.replay import replay
@@ -40,14 +42,29 @@ LABELS: dict[str, tuple[str, str]] = {  # measure -> (Swedish, English)
 }
 
 
-def replayed_ledgers(events: Path, config: MonitorConfig, pseudonymise: Pseudonymiser,
-                     progress: Progress | None = None) -> tuple[dict[str, PersonLedger], int]:
-    """The programme ledgers of `replay` over the file (the worker keeps the same ones live): every person
-    event the pipeline accepts, by pseudonym. Returns them and the number of lines rejected (`replay`
-    says why)."""
+@dataclass(frozen=True)
+class Replayed:
+    """What `replay` over a file keeps for the programmes (the worker keeps the same live): every person event
+    the pipeline accepts in its person's ledger, by pseudonym; every survey answer admitted; and the number
+    of lines rejected (`replay` says why)."""
+
+    ledgers: dict[str, PersonLedger]
+    surveys: SurveyStore
+    rejected: int
+
+
+def replayed(events: Path, config: MonitorConfig, pseudonymise: Pseudonymiser,
+             progress: Progress | None = None) -> Replayed:
     monitor = Monitor(config, pseudonymise, keep_ledgers=True)
     replay(monitor, events, progress=progress)
-    return monitor.ledgers, sum(monitor.tally.rejected.values())
+    return Replayed(monitor.ledgers, monitor.surveys, sum(monitor.tally.rejected.values()))
+
+
+def replayed_ledgers(events: Path, config: MonitorConfig, pseudonymise: Pseudonymiser,
+                     progress: Progress | None = None) -> tuple[dict[str, PersonLedger], int]:
+    """The ledgers of `replayed`, and the number of lines rejected."""
+    done = replayed(events, config, pseudonymise, progress)
+    return done.ledgers, done.rejected
 
 
 def infer_kind(ledgers: Mapping[str, PersonLedger], program: str) -> ProgrammeKind:
@@ -323,11 +340,13 @@ def write_report(events: Path, programme: str, quarter: str, out: Path, *, confi
     """Replay the events, compute the programme's figures and write the report; returns the figures. The
     programme is the configured one of that name (`MonitorConfig.programmes`, what the worker publishes),
     with what is given here instead; one not configured needs no configuration (kind inferred, 6 months).
-    Progress on `err` (default: standard error)."""
+    Survey answers: those of the events for the programme's instruments (`ProgrammeConfig.surveys`), then
+    those of `surveys` (files). Progress on `err` (default: standard error)."""
     err = err or sys.stderr
-    ledgers, rejected = replayed_ledgers(events, config, pseudonymise, Progress("report: replaying", err))
-    if rejected:
-        err.write(f"report: {rejected:,} lines rejected (outcome-monitor replay --rejects-out says why)\n")
+    done = replayed(events, config, pseudonymise, Progress("report: replaying", err))
+    ledgers = done.ledgers
+    if done.rejected:
+        err.write(f"report: {done.rejected:,} lines rejected (outcome-monitor replay --rejects-out says why)\n")
     configured = config.programme(programme)
     changes: dict[str, Any] = {"name": programme}
     if kind or configured is None:
@@ -339,7 +358,7 @@ def write_report(events: Path, programme: str, quarter: str, out: Path, *, confi
             else ProgrammeConfig.model_validate(changes))
     config = config.model_copy(update={"programmes": (spec,), "cost_table": costs or config.costs()})
     err.write(f"report: {len(ledgers):,} persons; estimating {spec.name} ({spec.kind.value}) for {quarter}\n")
-    [figures] = ProgrammeStage(config).figures(ledgers, quarter)
+    [figures] = ProgrammeStage(config).figures(ledgers, quarter, surveys=done.surveys)
     results = figures.results
     if surveys:
         results = with_surveys(results, surveys, config.min_group_size)

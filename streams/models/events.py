@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+from stdnum import luhn
 
 from streams.models.vocab import EventKind
 
@@ -26,6 +37,34 @@ PersonId = Annotated[
     ),
 ]
 Source = Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
+#: An id of a survey's instrument, question or scale, or a level of a scale.
+Label = Annotated[str, Field(min_length=1, max_length=128, pattern=_PRINTABLE)]
+
+#: The error type of an organisation number that is not one (`core/decode.py` tells a personnummer apart).
+ORGANISATION_NUMBER_ERROR = "organisation_number"
+
+
+def _organisation_number(value: str) -> str:
+    """A Swedish organisationsnummer, written NNNNNN-NNNN. The third digit is 2 or more for a legal person
+    (a personnummer's is a month's first digit, 0 or 1); the last is a Luhn check digit over all ten."""
+    digits = value.replace("-", "")
+    if int(digits[2]) < 2:
+        raise PydanticCustomError(ORGANISATION_NUMBER_ERROR, "not an organisationsnummer of a legal person: its "
+                                  "third digit must be 2 or more")
+    if not luhn.is_valid(digits):
+        raise PydanticCustomError(ORGANISATION_NUMBER_ERROR, "not an organisationsnummer: the check digit "
+                                  "(Luhn) does not match")
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+Organisation = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{6}-?[0-9]{4}$",
+          description="Swedish organisationsnummer of the organisation responsible (the employer, the care "
+          "provider), NNNNNN-NNNN or ten digits; the third digit 2 or more, the last a Luhn check digit. Read "
+          "as NNNNNN-NNNN. A sole trader's number (a personnummer) is rejected as one."),
+    AfterValidator(_organisation_number),
+]
 
 
 class _EventBase(BaseModel):
@@ -35,6 +74,7 @@ class _EventBase(BaseModel):
     occurred_at: AwareDatetime = Field(description="Event time, ISO 8601 with a UTC offset.")
     unit_id: UnitId = Field(description="Workplace (HR events) or responsible care unit (care events).")
     source: Source | None = Field(default=None, description="The sending system.")
+    organisation: Organisation | None = Field(default=None, description="The organisation responsible.")
 
 
 class _PersonEvent(_EventBase):
@@ -95,6 +135,16 @@ class Enrollment(_PersonEvent):
     event_type: Literal[EventKind.ENROLLMENT]
     program: Annotated[str, Field(min_length=1, max_length=64, pattern=_PRINTABLE)]
     status: Literal["joined", "left"] = "joined"
+    reason: Literal["completed", "declined", "moved", "died"] | None = Field(
+        default=None, description='Why the person left (with status "left" only). After "moved" or "died" a '
+        "member's later months are unknown, not months without care: programme outcomes stop following them.")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_only_when_leaving(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        if reason is not None and info.data.get("status", "left") != "left":
+            raise ValueError('given only with status "left" (why the person left the programme)')
+        return reason
 
 
 class Retraction(_PersonEvent):
@@ -109,8 +159,22 @@ class Retraction(_PersonEvent):
                     "within the allowed lateness, and rejected too_late after (its effect is settled).")
 
 
+class SurveyResponse(_EventBase):
+    """One answer to one question of a survey, on a scale declared in the configuration
+    (`MonitorConfig.survey_scales`). Anonymous without `person_id`. Reported with the programmes that name
+    its instrument; it changes no person's or unit's figures."""
+
+    event_type: Literal[EventKind.SURVEY_RESPONSE]
+    person_id: PersonId | None = Field(default=None, description="The respondent; none: anonymous.")
+    instrument: Label = Field(description="The survey (questionnaire).")
+    question: Label = Field(description="The question, within the instrument.")
+    scale: Label = Field(description="The answer's scale, one of `MonitorConfig.survey_scales`.")
+    answer: Label = Field(description="A level of the scale.")
+
+
 Event = Annotated[
-    SickLeave | Staffing | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment | Retraction,
+    SickLeave | Staffing | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment | Retraction
+    | SurveyResponse,
     Field(discriminator="event_type"),
 ]
 PersonEvent = SickLeave | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment | Retraction

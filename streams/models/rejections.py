@@ -29,6 +29,8 @@ class RejectReason(StrEnum):
     INVALID_ARRIVAL_HEADER = "invalid_arrival_header"
     #: no `om-arrival` header, and the record timestamp is not a time from 1970 to 9999
     INVALID_RECORD_TIMESTAMP = "invalid_record_timestamp"
+    #: a survey answer on a scale the configuration does not declare, or not one of its levels
+    UNKNOWN_SCALE_LEVEL = "unknown_scale_level"
     #: an unexpected error while processing the record (a defect): isolated so the rest flows
     PROCESSING_FAILED = "processing_failed"
     #: a message on one of the worker's own topics it cannot read (e.g. left there by another version)

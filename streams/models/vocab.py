@@ -21,10 +21,13 @@ class EventKind(StrEnum):
     HOME_CARE_CONTACT = "home_care_contact"
     ENROLLMENT = "enrollment"
     RETRACTION = "retraction"  # the source takes back an event it sent (`retracts`: its event_id)
+    SURVEY_RESPONSE = "survey_response"  # one answer on a declared ordinal scale; anonymous or a person's
 
 
 UNIT_EVENT_KINDS = frozenset({EventKind.STAFFING})  # about a unit, not a person
-PERSON_EVENT_KINDS = frozenset(EventKind) - UNIT_EVENT_KINDS
+# Neither a person's nor a unit's figures: only programme outcomes read these (core/programme/).
+PROGRAMME_EVENT_KINDS = frozenset({EventKind.SURVEY_RESPONSE})
+PERSON_EVENT_KINDS = frozenset(EventKind) - UNIT_EVENT_KINDS - PROGRAMME_EVENT_KINDS
 HR_EVENT_KINDS = frozenset({EventKind.SICK_LEAVE, EventKind.STAFFING})  # employees of a workplace
 CARE_EVENT_KINDS = PERSON_EVENT_KINDS - HR_EVENT_KINDS - {EventKind.RETRACTION}  # persons in a unit's care
 

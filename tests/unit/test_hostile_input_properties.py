@@ -15,13 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streams.core.arrival import Arrival, arrival_of
+from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
+from streams.core.programme_config import ProgrammeConfig
 from tests.helpers import NOW, monitor
 
 FIELDS = ["event_id", "event_type", "occurred_at", "unit_id", "person_id", "source", "extent", "headcount",
-          "stay_id", "planned", "minutes", "program", "retracts", "retracted_occurred_at"]
+          "stay_id", "planned", "minutes", "program", "retracts", "retracted_occurred_at", "status", "reason",
+          "organisation", "instrument", "question", "scale", "answer"]
 TYPES = ["sick_leave", "staffing", "emergency_visit", "admission", "discharge", "home_care_contact",
-         "enrollment", "retraction"]
+         "enrollment", "retraction", "survey_response"]
 BUDGET = settings(max_examples=400, derandomize=True, deadline=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
@@ -70,6 +73,41 @@ def test_any_json(lines: list[bytes]) -> None:
 @given(st.lists(contract_like.map(lambda d: json.dumps(d).encode()), min_size=1, max_size=6))
 def test_any_values_in_the_contract_s_fields_including_any_iso_8601_string(lines: list[bytes]) -> None:
     lines_fed(monitor(), lines)
+
+
+# Surveys declared and a programme followed: survey answers, enrolments and organisations go all the way into
+# the programme's ledgers, survey store and figures.
+FOLLOWED = MonitorConfig(survey_scales={"s": ("a", "b", "c")}, programmes=(
+    ProgrammeConfig(name="team", kind="care", surveys=("i",)),))
+_when = st.sampled_from(["2025-01-06T08:00:00+01:00", "2025-03-31T23:30:00+02:00", "2025-06-30T10:00:00+02:00"])
+_common = {"event_id": st.sampled_from(["e1", "e2", "e3", "e4", "e5"]), "occurred_at": _when | iso_strings,
+           "unit_id": st.sampled_from(["u1", "u2"])}
+_person = st.sampled_from(["p1", "p2", "8112189876"])
+_organisation = st.sampled_from(["212000-0142", "2120001355", "8112189876", "212000-0143", "x"]) | st.text(max_size=12)
+programme_like = st.one_of(
+    st.fixed_dictionaries(
+        {**_common, "event_type": st.just("survey_response"), "instrument": st.sampled_from(["i", "j"]),
+         "question": st.sampled_from(["q", "r"]), "scale": st.sampled_from(["s", "s", "t"]) | st.text(max_size=3),
+         "answer": st.sampled_from(["a", "b", "c", "d"]) | json_values},
+        optional={"person_id": _person, "organisation": _organisation}),
+    st.fixed_dictionaries(
+        {**_common, "event_type": st.just("enrollment"), "person_id": _person, "program": st.just("team")},
+        optional={"status": st.sampled_from(["joined", "left", "gone"]),
+                  "reason": st.sampled_from(["completed", "declined", "moved", "died", ""]) | json_values,
+                  "organisation": _organisation}),
+    st.fixed_dictionaries(
+        {**_common, "event_type": st.sampled_from(["emergency_visit", "sick_leave"]), "person_id": _person},
+        optional={"organisation": _organisation}),
+)
+
+
+@BUDGET
+@given(st.lists(programme_like.map(lambda d: json.dumps(d).encode()), min_size=1, max_size=8))
+def test_any_programme_event_through_ledgers_surveys_and_figures(lines: list[bytes]) -> None:
+    m = monitor(FOLLOWED)
+    lines_fed(m, lines)
+    for figures in m.programme_figures("2025Q2"):
+        figures.results.figures()
 
 
 @BUDGET

@@ -1,6 +1,7 @@
 """Issue 15's acceptance on simulated programmes with a known truth, through the code the report runs:
 the events file is folded, estimated and rendered by `write_report`, and the figures it returns are the
-ones checked here and the ones the HTML shows."""
+ones checked here and the ones the HTML shows. The care scenario's events hold survey answers and two
+municipalities' enrolments too (a survey file is passed beside them: both ways of giving answers)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,19 @@ from streams.core.programme.money import CostTable
 from streams.core.programme.months import quarter_months
 from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
 from streams.core.programme.results import CUMULATIVE, ProgrammeResults, programme_results
+from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
-from streams.files.programme_scenarios import SCENARIOS, ScenarioRun, run, sample_truth, survey, write
+from streams.files.programme_scenarios import (
+    SCENARIOS,
+    SURVEY_INSTRUMENT,
+    SURVEY_QUESTION,
+    SURVEY_SCALES,
+    ScenarioRun,
+    run,
+    sample_truth,
+    survey,
+    write,
+)
 from streams.files.report import _num, replayed_ledgers, write_report
 
 KEY = Pseudonymiser(b"a test key, not the demo key, 32+ bytes long")
@@ -43,15 +55,24 @@ class Done:
     truth: dict[str, tuple[float, float]]
 
 
+def _config(name: str) -> MonitorConfig:
+    """The worker's configuration the report replays with: for care, the survey's scale and instrument."""
+    if name != "care":
+        return MonitorConfig()
+    sc = SCENARIOS[name]
+    return MonitorConfig(survey_scales=SURVEY_SCALES, programmes=(
+        ProgrammeConfig(name=sc.program, kind=ProgrammeKind(sc.kind), surveys=(SURVEY_INSTRUMENT,)),))
+
+
 def _scenario(name: str, tmp: Path) -> Done:
     sc = SCENARIOS[name]
-    simulated = run(sc)
+    simulated = run(sc, surveys=name == "care")
     events, html = tmp / f"{name}.jsonl", tmp / f"{name}.html"
     write(simulated, str(events))
     data = survey(sc)
     scale = OrdinalScale(data["scale"]["name"], tuple(data["scale"]["levels"]))  # type: ignore[index]
     answers = [SurveyAnswer(**a) for a in data["answers"]]  # type: ignore[attr-defined]
-    results = write_report(events, sc.program, QUARTER, html, config=MonitorConfig(), pseudonymise=KEY,
+    results = write_report(events, sc.program, QUARTER, html, config=_config(name), pseudonymise=KEY,
                            programme_cost=sc.cost, surveys=[(scale, answers)] if name == "care" else (),
                            err=io.StringIO())
     cohort = build_cohort(_ledgers(events), ProgrammeSpec(sc.program, ProgrammeKind(sc.kind)), CostTable(),
@@ -195,3 +216,15 @@ def test_the_report_command(hr: Done, tmp_path: Path, capsys: pytest.CaptureFixt
                  "--out", str(out)]) == 2
     assert main(["report", "--events", str(hr.events), "--programme", "x", "--quarter", "Q3",
                  "--out", str(out)]) == 2
+
+
+def test_survey_answers_in_the_events_are_reported_by_quarter_beside_those_of_a_survey_file(care: Done) -> None:
+    events, from_file = care.results.surveys
+    assert (events.instrument, events.question) == (SURVEY_INSTRUMENT, SURVEY_QUESTION)
+    assert events.periods == ("2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3")
+    assert [d.n if d else None for d in events.distributions] == [40] * 5 == [care.run.survey_answers // 5] * 5
+    assert events.comparison is not None and events.comparison.superiority.low > 0.5  # the known rise
+    assert from_file.periods == ("1 baseline", "2 follow-up") and from_file.comparison is not None
+    html = care.html.read_text(encoding="utf-8")
+    assert html.count(f"<h3>{SURVEY_QUESTION}</h3>") == 2 and html.count("data:image/png;base64,") >= 5
+

@@ -6,7 +6,9 @@ why in the commit), never by accident of a refactoring. Changed since: flags.jso
 flag's id is its episode, so the 17 flags that late data used to withdraw and raise again under a new
 id are now revisions of one flag; what every flag says is unchanged); with issue 14 (the drift flag's
 evidence gains its rates, its outcome and its weeks; every other flag unchanged; the drifting workplace,
-hr-unit-03, is 1.9x its peers for a quarter, but its interval is not wholly above the level test's 1.5x).
+hr-unit-03, is 1.9x its peers for a quarter, but its interval is not wholly above the level test's 1.5x);
+rejects.jsonl with issue 15 (the two unknown_event_type messages list the contract's types, survey_response
+now among them; every other rejection unchanged).
 """
 
 from __future__ import annotations

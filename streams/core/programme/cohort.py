@@ -26,6 +26,11 @@ from streams.core.programme_config import ProgrammeKind
 
 COST_SEK = "cost_sek"  # the outcomes valued with the cost table: what the programme could save
 
+#: Reasons for leaving after which a member's later months are unknown (not months without care): they are
+#: followed only up to the month before the month they left. After any other reason (completed, declined,
+#: none given) they are followed as if still in (intention to treat).
+CENSORING_REASONS = frozenset({"moved", "died"})
+
 
 OUTCOMES: dict[ProgrammeKind, tuple[str, ...]] = {
     ProgrammeKind.CARE: (INPATIENT_DAYS, ED_VISITS, HOME_CARE_UNPLANNED),
@@ -92,7 +97,9 @@ class Member:
     unit_id: str
     enrol_month: Month
     left_month: Month | None
-    observed_after: int  # months of the after-window already observed (0..window)
+    observed_after: int  # months of the after-window observed (0..window): so far, or up to a move or death
+    left_reason: str | None = None
+    organisation: str | None = None  # of the enrolment event: the organisation responsible
 
 
 @dataclass(slots=True)
@@ -172,7 +179,11 @@ def build_cohort(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, costs
             enrol[key] = em
             left = month_of_day(first.left_day) if first.left_day is not None else None
             observed = max(0, min(spec.after_window, as_of - em))
-            members.append(Member(key, first.unit_id, em, left, observed))
+            if left is not None and first.reason in CENSORING_REASONS:
+                # Moved away or died: what follows is unknown, not "no care" (a death is no avoided care).
+                # Followed up to the month before the month they left; the enrolment month never counts.
+                observed = max(0, min(observed, left - 1 - em))
+            members.append(Member(key, first.unit_id, em, left, observed, first.reason, first.organisation))
             if s.unit_at(em) is None:  # enrolled before any outcome: the enrolment names the unit
                 s.unit_months.insert(0, em)
                 s.units.insert(0, first.unit_id)

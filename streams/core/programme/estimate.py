@@ -16,7 +16,13 @@ enrolled now is unrelated to how they would have fared (no selection on what the
 as a frailty a nurse sees); (2) some persons as high as the enrolled are not enrolled (the references
 exist); (3) no spill-over from the programme to the references. References enrolled later are kept (an
 intention-to-treat comparison of "enrol now" with "usual care, which sometimes means enrolment later"),
-which can only pull an effect towards zero. The 95% interval is a percentile bootstrap over persons,
+which can only pull an effect towards zero. A member who left because they moved or died (`reason` of the
+`left` event) is followed only up to the month before the month they left: their later months are unknown,
+not months without care (otherwise a death would be credited to the programme as avoided care); members
+who completed, declined or left without a reason are followed as if still in (intention to treat). So it
+also assumes (4) that members' moves and deaths are reported with their reason. Those of references are not
+known to the monitor, so their later months count as without care: that lowers the references' change and
+can make the programme look worse, never better. The 95% interval is a percentile bootstrap over persons,
 enrolled and references alike, with matches and regression held fixed (seeded: the same data give the
 same interval; holding them fixed makes it somewhat narrow, ~85-90% coverage in the simulated scenarios).
 Figures behind 10 or fewer persons are suppressed.

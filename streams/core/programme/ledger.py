@@ -28,7 +28,8 @@ from streams.models.events import (
     SickLeave,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: organisations per month, a fact's organisation, an enrolment's reason and organisation
+READABLE_VERSIONS = (1, 2)
 
 INPATIENT_DAYS = "inpatient_days"  # unplanned stays: discharge date - admission date, by day
 PLANNED_INPATIENT_DAYS = "planned_inpatient_days"
@@ -49,10 +50,11 @@ ORPHAN_DAYS = 365  # half a stay (admission or discharge) waits this long for it
 
 @dataclass(slots=True)
 class MonthTotals:
-    """One person's outcomes in one calendar month, and the units the person was seen in."""
+    """One person's outcomes in one calendar month, and the units and organisations the person was seen in."""
 
     values: dict[str, float] = field(default_factory=dict)
     units: set[str] = field(default_factory=set)
+    organisations: set[str] = field(default_factory=set)
 
     def add(self, measure: str, amount: float) -> None:
         self.values[measure] = self.values.get(measure, 0.0) + amount
@@ -66,12 +68,15 @@ Months = dict[Month, MonthTotals]
 
 @dataclass(frozen=True, slots=True)
 class Episode:
-    """A programme membership: joined on `joined_day`, left on `left_day` (None: still in)."""
+    """A programme membership: joined on `joined_day`, left on `left_day` (None: still in) for `reason`
+    (completed, declined, moved, died; None: not given). `organisation`: of the joining event."""
 
     program: str
     joined_day: int
     left_day: int | None
     unit_id: str
+    reason: str | None = None
+    organisation: str | None = None
 
 
 @dataclass(slots=True)
@@ -83,7 +88,8 @@ class PersonLedger:
     short_term_days: int = 14
     settled: Months = field(default_factory=dict)
     pending: dict[str, list[Any]] = field(default_factory=dict)  # event_id -> fact
-    enrolments: dict[str, list[Any]] = field(default_factory=dict)  # event_id -> [program, status, t, day, unit]
+    # event_id -> [program, status, t, day, unit, reason, organisation]
+    enrolments: dict[str, list[Any]] = field(default_factory=dict)
     retracted: dict[str, int] = field(default_factory=dict)  # event_id -> its day
     tail: list[float] | None = None  # [last sick day settled, sick days of its occasion so far]
     frontier: int | None = None  # days before it are settled
@@ -98,7 +104,8 @@ class PersonLedger:
         if isinstance(event, Enrollment):
             if event.event_id in self.retracted:  # its retraction came first
                 return False
-            row = [event.program, event.status, int(event.occurred_at.timestamp()), day, event.unit_id]
+            row = [event.program, event.status, int(event.occurred_at.timestamp()), day, event.unit_id,
+                   event.reason, event.organisation]
             return self._keep(self.enrolments, event.event_id, row)
         if isinstance(event, Retraction):
             rday = local_day(event.retracted_occurred_at, tz)
@@ -171,14 +178,14 @@ class PersonLedger:
         rows = sorted((r[2], k, r) for k, r in self.enrolments.items() if r[0] == program)
         out: list[Episode] = []
         open_: list[Any] | None = None
-        for _, _, (prog, status, _, day, unit) in rows:
+        for _, _, (prog, status, _, day, unit, reason, organisation) in rows:
             if status == "joined" and open_ is None:
-                open_ = [day, unit]
+                open_ = [day, unit, organisation]
             elif status == "left" and open_ is not None:
-                out.append(Episode(prog, open_[0], day, open_[1]))
+                out.append(Episode(prog, open_[0], day, open_[1], reason, open_[2]))
                 open_ = None
         if open_ is not None:
-            out.append(Episode(program, open_[0], None, open_[1]))
+            out.append(Episode(program, open_[0], None, open_[1], None, open_[2]))
         return out
 
     def snapshot(self) -> PersonLedger:
@@ -186,7 +193,7 @@ class PersonLedger:
         monthly totals are changed in place, so they are copied)."""
         return PersonLedger(
             self.horizon_days, self.occasion_gap_days, self.short_term_days,
-            {m: MonthTotals(dict(t.values), set(t.units)) for m, t in self.settled.items()},
+            {m: MonthTotals(dict(t.values), set(t.units), set(t.organisations)) for m, t in self.settled.items()},
             dict(self.pending), dict(self.enrolments), dict(self.retracted),
             list(self.tail) if self.tail is not None else None, self.frontier, self.max_day,
             self.late_ignored, self.orphans_dropped)
@@ -197,7 +204,8 @@ class PersonLedger:
             "schema": SCHEMA_VERSION,
             "horizon_days": self.horizon_days, "occasion_gap_days": self.occasion_gap_days,
             "short_term_days": self.short_term_days,
-            "settled": {month_label(m): {"values": dict(sorted(t.values.items())), "units": sorted(t.units)}
+            "settled": {month_label(m): {"values": dict(sorted(t.values.items())), "units": sorted(t.units),
+                                         "organisations": sorted(t.organisations)}
                         for m, t in sorted(self.settled.items())},
             "pending": self.pending, "enrolments": self.enrolments, "retracted": self.retracted,
             "tail": self.tail, "frontier": self.frontier, "max_day": self.max_day,
@@ -206,15 +214,20 @@ class PersonLedger:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PersonLedger:
-        if d.get("schema") != SCHEMA_VERSION:
-            raise ValueError(f"ledger schema {d.get('schema')!r}, expected {SCHEMA_VERSION}")
+        """Reads this version and version 1 (no organisations, no reasons: a v1 fact gets organisation "",
+        a v1 enrolment row reason and organisation None)."""
+        version = d.get("schema")
+        if version not in READABLE_VERSIONS:
+            raise ValueError(f"ledger schema {version!r}, expected one of {READABLE_VERSIONS}")
+        old = version == 1
         return cls(
             horizon_days=int(d["horizon_days"]), occasion_gap_days=int(d["occasion_gap_days"]),
             short_term_days=int(d["short_term_days"]),
-            settled={parse_month(k): MonthTotals({m: float(v) for m, v in t["values"].items()}, set(t["units"]))
+            settled={parse_month(k): MonthTotals({m: float(v) for m, v in t["values"].items()}, set(t["units"]),
+                                                 set(t.get("organisations", ())))
                      for k, t in d["settled"].items()},
-            pending={k: list(v) for k, v in d["pending"].items()},
-            enrolments={k: list(v) for k, v in d["enrolments"].items()},
+            pending={k: [*v, ""] if old else list(v) for k, v in d["pending"].items()},
+            enrolments={k: [*v, None, None] if old else list(v) for k, v in d["enrolments"].items()},
             retracted={k: int(v) for k, v in d["retracted"].items()},
             tail=list(d["tail"]) if d["tail"] is not None else None,
             frontier=d["frontier"], max_day=d["max_day"],
@@ -232,17 +245,18 @@ def step(state: dict[str, Any] | None, event: PersonEvent, tz: str = "Europe/Sto
 
 
 def _fact(event: PersonEvent, day: int) -> list[Any] | None:
-    """The little an outcome needs of an event: [kind, day, unit, ...]."""
+    """The little an outcome needs of an event: [kind, day, unit, ..., organisation ("": none)]."""
+    org = event.organisation or ""
     if isinstance(event, SickLeave):
-        return ["s", day, event.unit_id, float(event.extent)]
+        return ["s", day, event.unit_id, float(event.extent), org]
     if isinstance(event, EmergencyVisit):
-        return ["e", day, event.unit_id]
+        return ["e", day, event.unit_id, org]
     if isinstance(event, HomeCareContact):
-        return ["h", day, event.unit_id, event.minutes, event.planned]
+        return ["h", day, event.unit_id, event.minutes, event.planned, org]
     if isinstance(event, Admission):
-        return ["a", day, event.unit_id, event.stay_id, event.planned]
+        return ["a", day, event.unit_id, event.stay_id, event.planned, org]
     if isinstance(event, Discharge):
-        return ["d", day, event.unit_id, event.stay_id]
+        return ["d", day, event.unit_id, event.stay_id, org]
     return None
 
 
@@ -271,7 +285,10 @@ def _fold(facts: list[list[Any]], months: Months, tail: list[float] | None, gap:
     sick: dict[int, float] = defaultdict(float)
     for f in facts:
         kind, day, unit = f[0], f[1], f[2]
-        _month(months, day).units.add(unit)
+        totals = _month(months, day)
+        totals.units.add(unit)
+        if f[-1]:
+            totals.organisations.add(f[-1])
         if kind == "s":
             sick[day] = max(sick[day], f[3])  # one calendar day of sick leave, whatever was sent twice
         elif kind == "e":
@@ -319,7 +336,7 @@ class LedgerBook:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LedgerBook:
-        if d.get("schema") != SCHEMA_VERSION:
-            raise ValueError(f"ledger book schema {d.get('schema')!r}, expected {SCHEMA_VERSION}")
+        if d.get("schema") not in READABLE_VERSIONS:
+            raise ValueError(f"ledger book schema {d.get('schema')!r}, expected one of {READABLE_VERSIONS}")
         return cls({k: PersonLedger.from_dict(p) for k, p in d["persons"].items()}, int(d["horizon_days"]),
                    str(d["tz"]))

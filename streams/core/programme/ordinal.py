@@ -26,7 +26,7 @@ class OrdinalScale:
 
 @dataclass(frozen=True, slots=True)
 class SurveyAnswer:
-    """One answer (the `survey_response` event is added to the contract later). `person` is a pseudonym or
+    """One answer (a `survey_response` event, or a line of a `--survey` file). `person` is a pseudonym or
     None (anonymous); never shown."""
 
     instrument: str

@@ -57,6 +57,7 @@ class SurveyResult:
     periods: tuple[str, ...]
     distributions: tuple[Distribution | None, ...]
     comparison: Comparison | None  # the last period against the first
+    instrument: str = ""
 
 
 @dataclass(slots=True)
@@ -161,9 +162,10 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
 
 def with_surveys(results: ProgrammeResults, surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]],
                  min_group: int) -> ProgrammeResults:
-    """The results with survey outcomes beside them (each question: distributions per period, and the last
-    period against the first)."""
-    return replace(results, surveys=[_survey(scale, answers, min_group) for scale, answers in surveys])
+    """The results with (more) survey outcomes beside them: each question's distributions per period, and
+    the last period against the first."""
+    return replace(results, surveys=[*results.surveys,
+                                     *(_survey(scale, answers, min_group) for scale, answers in surveys)])
 
 
 def _process(cohort: Cohort, qset: frozenset[Month], min_group: int) -> dict[str, float | None]:
@@ -186,5 +188,6 @@ def _survey(scale: OrdinalScale, answers: Sequence[SurveyAnswer], min_group: int
     by_period = [[a.level for a in answers if a.period == p] for p in periods]
     comparison = compare(scale, by_period[-1], by_period[0], min_group_size=min_group) if len(periods) > 1 else None
     question = answers[0].question if answers else ""
+    instrument = answers[0].instrument if answers else ""
     return SurveyResult(question, scale.levels, periods, tuple(distribution(scale, b, min_group) for b in by_period),
-                        comparison)
+                        comparison, instrument)

@@ -1,11 +1,13 @@
 """The programme stage: each person event the person stage accepted goes into that person's ledger
-(monthly aggregates, core/programme/ledger.py), keyed by pseudonym; from all ledgers, the figures of every
-configured programme for the quarter of the last complete month.
+(monthly aggregates, core/programme/ledger.py), keyed by pseudonym, and each admitted survey answer into
+the survey store (core/programme/surveys.py); from all ledgers, the figures of every configured programme
+for the quarter of the last complete month, with its survey instruments' answers beside them.
 
 Replay (core/monitor.py) and the worker (agents/programmes.py) run this same class: replay over its own
-dict of ledgers, the worker over a table keyed by pseudonym, fed by the persons agent. Figures depend on
-the ledgers only (not on arrival order within the ledger's horizon, nor on when they are computed), and
-ledgers are visited in key order, so the worker's figures after a stream equal replay's over it.
+dict of ledgers and its own store, the worker over a table keyed by pseudonym (the store under a key no
+pseudonym has), fed by the persons agent and, for survey answers, straight from the door. Figures depend on
+the ledgers and the store only (not on arrival order within the ledger's horizon, nor on when they are
+computed), and ledgers are visited in key order, so the worker's figures after a stream equal replay's.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from streams.core.config import MonitorConfig
 from streams.core.programme.cohort import ProgrammeSpec, as_of_month
 from streams.core.programme.estimate import EstimatorConfig
 from streams.core.programme.ledger import PersonLedger
-from streams.core.programme.months import quarter_of
-from streams.core.programme.results import ProgrammeResults, programme_results
-from streams.models.events import PersonEvent
+from streams.core.programme.months import quarter_months, quarter_of
+from streams.core.programme.results import ProgrammeResults, programme_results, with_surveys
+from streams.core.programme.surveys import SurveyStore
+from streams.models.events import PersonEvent, SurveyResponse
 
 #: Facts wait this long before they are folded into monthly totals: far beyond the allowed lateness, so
 #: that an event within it is never too late for its ledger.
@@ -59,14 +62,19 @@ class ProgrammeStage:
         """An accepted, pseudonymised person event into its person's ledger; True when it changed it."""
         return ledger.add(event, self.config.timezone)
 
+    def survey_step(self, store: SurveyStore, event: SurveyResponse) -> bool:
+        """An admitted, pseudonymised survey answer into the store; True when it changed it."""
+        return store.add(event, self.config.timezone)
+
     def quarter(self, ledgers: Mapping[str, PersonLedger]) -> str | None:
         """The quarter of the last complete month of the data (None: no complete month yet)."""
         as_of = as_of_month(ledgers)
         return None if as_of is None else quarter_of(as_of)
 
     def figures(self, ledgers: Mapping[str, PersonLedger], quarter: str | None = None,
-                only: str | None = None) -> list[ProgrammeFigures]:
-        """The figures of each configured programme (or of `only`) for `quarter` (default: the current one)."""
+                only: str | None = None, surveys: SurveyStore | None = None) -> list[ProgrammeFigures]:
+        """The figures of each configured programme (or of `only`) for `quarter` (default: the current one),
+        with the answers to each of its survey instruments (`ProgrammeConfig.surveys`) by quarter up to it."""
         quarter = quarter or self.quarter(ledgers)
         if quarter is None:
             return []
@@ -77,5 +85,10 @@ class ProgrammeStage:
             spec = ProgrammeSpec(programme.name, programme.kind, programme.window_months, programme.after_months)
             results = programme_results(ledgers, spec, quarter, self.costs, programme.cost,
                                         self.estimator)
+            if surveys is not None and programme.surveys:
+                up_to = quarter_months(results.quarter)[-1]
+                answers = [q for instrument in programme.surveys
+                           for q in surveys.surveys(instrument, self.config.survey_scales, up_to)]
+                results = with_surveys(results, answers, self.config.min_group_size)
             out.append(ProgrammeFigures(programme.name, results.quarter, results))
         return out

@@ -1,0 +1,276 @@
+"""Issue 15's contract additions carried through to programme outcomes: the ledger's version 2 (organisations,
+disenrolment reasons) reads version 1; members who moved or died are followed only until they left; survey
+answers reach a programme's figures through replay, and the programmes agent folds them into the same
+store as replay, whatever the order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from streams.agents.codec import loads_dict
+from streams.agents.programmes import Programmes
+from streams.agents.records import InputRecord
+from streams.agents.stage_agent import Item
+from streams.agents.state_cache import StateCache
+from streams.core.config import MonitorConfig
+from streams.core.monitor import Monitor
+from streams.core.programme.cohort import ProgrammeKind, ProgrammeSpec, build_cohort
+from streams.core.programme.estimate import ALL, estimate
+from streams.core.programme.ledger import ED_VISITS, HOME_CARE_UNPLANNED, Episode, PersonLedger
+from streams.core.programme.money import CostTable
+from streams.core.programme.months import month_of, parse_month
+from streams.core.programme.stage import ProgrammeStage
+from streams.core.programme.surveys import SURVEYS_KEY, SurveyStore, step
+from streams.core.programme_config import ProgrammeConfig
+from streams.core.pseudonym import Pseudonymiser
+from streams.core.stages import Admit, Admitted
+from streams.models.events import EVENT_ADAPTER, PersonEvent, SurveyResponse
+from streams.models.internal import PersonEnvelope
+from tests.helpers import KEY, NOW
+
+ORG_A, ORG_B = "212000-0142", "212000-1355"
+
+
+def ev(kind: str, when: dt.date, eid: str, person: str = "p1", **fields: object) -> PersonEvent:
+    body = {"event_id": eid, "event_type": kind, "unit_id": fields.pop("unit_id", "u1"), "person_id": person,
+            "occurred_at": f"{when.isoformat()}T10:00:00+01:00", **fields}
+    event = EVENT_ADAPTER.validate_json(json.dumps(body))
+    return event  # type: ignore[return-value]
+
+
+def day(d: dt.date) -> int:
+    return d.toordinal()
+
+
+# -- the ledger, version 2 ----------------------------------------------------------------------------------
+
+def test_a_version_1_ledger_is_read_and_written_back_as_version_2() -> None:
+    """What a worker of the previous version left in its table: no organisations, rows of five."""
+    v1 = {
+        "schema": 1, "horizon_days": 60, "occasion_gap_days": 5, "short_term_days": 14,
+        "settled": {"2025-01": {"values": {"ed_visits": 1.0}, "units": ["u1"]}},
+        "pending": {"e2": ["e", day(dt.date(2025, 3, 3)), "u1"],
+                    "h1": ["h", day(dt.date(2025, 3, 4)), "u1", 30, False],
+                    "a1": ["a", day(dt.date(2025, 3, 5)), "u1", "s1", False],
+                    "d1": ["d", day(dt.date(2025, 3, 8)), "u1", "s1"],
+                    "s1": ["s", day(dt.date(2025, 3, 9)), "u1", 0.5]},
+        "enrolments": {"j1": ["team", "joined", 1736000000, day(dt.date(2025, 1, 4)), "u1"],
+                       "l1": ["team", "left", 1741000000, day(dt.date(2025, 3, 3)), "u1"]},
+        "retracted": {}, "tail": None, "frontier": day(dt.date(2025, 2, 1)), "max_day": day(dt.date(2025, 3, 9)),
+        "late_ignored": 0, "orphans_dropped": 0,
+    }
+    led = PersonLedger.from_dict(json.loads(json.dumps(v1)))
+    months = led.months()
+    jan, mar = months[parse_month("2025-01")], months[parse_month("2025-03")]
+    assert jan.values == {"ed_visits": 1.0} and jan.organisations == set()
+    assert mar.get(ED_VISITS) == 1 and mar.get(HOME_CARE_UNPLANNED) == 1 and mar.get("inpatient_days") == 3
+    assert mar.get("sick_days") == 0.5 and mar.units == {"u1"} and mar.organisations == set()
+    assert led.episodes("team") == [Episode("team", day(dt.date(2025, 1, 4)), day(dt.date(2025, 3, 3)), "u1")]
+    # and on from there: a version-2 event, then the state as version 2, which reads back the same
+    assert led.add(ev("emergency_visit", dt.date(2025, 3, 10), "e3", organisation=ORG_A))
+    v2 = json.loads(json.dumps(led.to_dict()))
+    assert v2["schema"] == 2 and v2["enrolments"]["j1"][5:] == [None, None] and v2["pending"]["e2"][-1] == ""
+    again = PersonLedger.from_dict(v2)
+    assert again.to_dict() == v2 and again.months() == led.months()
+    assert again.months()[parse_month("2025-03")].organisations == {ORG_A}
+
+
+def test_organisations_per_month_and_an_episode_s_reason_and_organisation_survive_settling() -> None:
+    led = PersonLedger(horizon_days=30)
+    led.add(ev("enrollment", dt.date(2025, 1, 5), "j1", program="team", organisation=ORG_B))
+    led.add(ev("home_care_contact", dt.date(2025, 1, 7), "h1", minutes=20, planned=False, organisation=ORG_A))
+    led.add(ev("emergency_visit", dt.date(2025, 1, 9), "e1"))  # the region's: no organisation given
+    led.add(ev("enrollment", dt.date(2025, 2, 20), "l1", program="team", status="left", reason="moved"))
+    led.add(ev("emergency_visit", dt.date(2025, 5, 1), "e2"))  # settles January
+    assert led.frontier is not None and led.frontier > day(dt.date(2025, 1, 31))
+    restored = PersonLedger.from_dict(json.loads(json.dumps(led.to_dict())))
+    assert restored.months()[parse_month("2025-01")].organisations == {ORG_A}
+    [episode] = restored.episodes("team")
+    assert (episode.reason, episode.organisation) == ("moved", ORG_B)
+
+
+# -- moved or died: followed until they left ----------------------------------------------------------------
+
+def _cohort(reason: str | None, left: dt.date) -> Any:
+    """12 members enrolled on 5 July 2024 who all leave on `left` for `reason`, 30 references, one unit;
+    ED visits every month of 2024; data up to 31 December (as of December)."""
+    rng = random.Random(15)
+    ledgers: dict[str, PersonLedger] = {}
+    for person in [f"m{i:02d}" for i in range(12)] + [f"r{i:02d}" for i in range(30)]:
+        led = ledgers[person] = PersonLedger()
+        for month in range(1, 13):
+            for k in range(rng.randint(0, 2)):
+                led.add(ev("emergency_visit", dt.date(2024, month, 10 + k), f"{person}-{month}-{k}", person))
+        if person.startswith("m"):
+            led.add(ev("enrollment", dt.date(2024, 7, 5), f"{person}-j", person, program="team", organisation=ORG_A))
+            led.add(ev("enrollment", left, f"{person}-l", person, program="team", status="left",
+                       **({"reason": reason} if reason else {})))
+    ledgers["r00"].add(ev("emergency_visit", dt.date(2024, 12, 31), "r00-last", "r00"))
+    return build_cohort(ledgers, ProgrammeSpec("team", ProgrammeKind.CARE), CostTable())
+
+
+@pytest.mark.parametrize("reason", ["died", "moved"])
+def test_a_member_who_died_or_moved_in_after_month_2_contributes_only_month_1(reason: str) -> None:
+    cohort = _cohort(reason, dt.date(2024, 9, 10))  # July: enrolment month; August: 1; September: 2
+    assert cohort.as_of == month_of(dt.date(2024, 12, 1))
+    assert all(m.left_reason == reason and m.organisation == ORG_A for m in cohort.members)
+    assert {tuple(cohort.after_months(m)) for m in cohort.members} == {(month_of(dt.date(2024, 8, 1)),)}
+    effect = estimate(cohort, ED_VISITS)[ALL]
+    assert not effect.suppressed and effect.persons == 12 and effect.person_months == 12
+
+
+@pytest.mark.parametrize("reason", ["completed", "declined", None])
+def test_a_member_who_completed_declined_or_gave_no_reason_is_followed_on(reason: str | None) -> None:
+    cohort = _cohort(reason, dt.date(2024, 9, 10))
+    assert {m.observed_after for m in cohort.members} == {5}  # August to December: intention to treat
+    assert estimate(cohort, ED_VISITS)[ALL].person_months == 60
+
+
+def test_a_member_who_died_in_after_month_1_is_not_followed_at_all() -> None:
+    cohort = _cohort("died", dt.date(2024, 8, 20))
+    assert {m.observed_after for m in cohort.members} == {0}
+    assert estimate(cohort, ED_VISITS)[ALL].suppressed
+
+
+# -- surveys ------------------------------------------------------------------------------------------------
+
+SCALES = {"safety-5": ("not at all", "slightly", "fairly", "safe", "very safe"), "yes-no": ("no", "yes")}
+CONFIG = MonitorConfig(survey_scales=SCALES, programmes=(
+    ProgrammeConfig(name="team", kind=ProgrammeKind.CARE, surveys=("patient-safety",)),))
+
+
+def answer(eid: str, when: dt.date, level: str, *, person: str | None = None, question: str = "q1",
+           scale: str = "safety-5", instrument: str = "patient-safety") -> str:
+    body: dict[str, object] = {"event_id": eid, "event_type": "survey_response",
+                               "occurred_at": f"{when.isoformat()}T14:00:00+01:00", "unit_id": "u1",
+                               "instrument": instrument, "question": question, "scale": scale, "answer": level}
+    if person:
+        body["person_id"] = person
+    return json.dumps(body)
+
+
+def _survey_lines() -> list[str]:
+    """12 answers in 2024Q4 and 13 in 2025Q1 (higher), 3 in 2025Q2; a re-send, two versions of one id, one
+    answer to another question on another scale, one of an instrument no programme reports."""
+    levels = SCALES["safety-5"]
+    lines = [answer(f"a{i}", dt.date(2024, 11, 1 + i), levels[i % 3], person=f"pat-{i}" if i % 2 else None)
+             for i in range(12)]
+    lines += [answer(f"b{i}", dt.date(2025, 2, 1 + i), levels[2 + i % 3], person=f"pat-{i}" if i % 3 else None)
+              for i in range(13)]
+    lines += [answer(f"c{i}", dt.date(2025, 4, 2 + i), levels[4]) for i in range(3)]
+    lines += [lines[3], answer("a5", dt.date(2024, 11, 6), levels[4], person="pat-5"),
+              answer("y1", dt.date(2025, 1, 20), "yes", question="q2", scale="yes-no"),
+              answer("o1", dt.date(2025, 1, 21), "no", scale="yes-no", instrument="staff-pulse")]
+    return lines
+
+
+def _replayed(lines: list[str]) -> Monitor:
+    m = Monitor(CONFIG, Pseudonymiser(KEY))
+    for line in lines:
+        m.process(line, NOW)
+    m.finish()
+    return m
+
+
+def test_surveys_through_replay_give_each_question_s_distributions_by_quarter_in_the_figures() -> None:
+    person_events = [ev("emergency_visit", dt.date(2025, 1, 2) + dt.timedelta(days=7 * k), f"e{k}").model_dump_json()
+                     for k in range(13)]
+    lines = sorted(_survey_lines() + person_events, key=lambda line: json.loads(line)["occurred_at"])
+    m = _replayed(lines)
+    assert m.tally.rejected == {} and m.tally.by_type["survey_response"] == len(_survey_lines())
+    assert len(m.surveys.answers) == 12 + 13 + 3 + 2  # the re-send and the second version of a5 add nothing
+    [figures] = m.programme_figures("2025Q1")
+    q1, q2 = figures.results.surveys
+    assert (q1.instrument, q1.question, q1.scale) == ("patient-safety", "q1", SCALES["safety-5"])
+    assert q1.periods == ("2024Q4", "2025Q1")  # 2025Q2 is after the figures' quarter
+    first, last = q1.distributions
+    assert first is not None and last is not None and (first.n, last.n) == (12, 13)
+    assert sum(first.counts[:3]) == 12 and sum(last.counts[2:]) == 13
+    assert q1.comparison is not None and q1.comparison.superiority.low > 0.5  # later answers are higher
+    assert (q2.question, q2.scale, q2.distributions) == ("q2", ("no", "yes"), (None,))  # 1 answer: suppressed
+    document = figures.results.figures()
+    assert document["surveys"][0]["distributions"][1]["n"] == 13
+    assert "pat-" not in json.dumps(document) and "pat-" not in json.dumps(m.surveys.to_dict())
+    # no programme names the instrument: no survey figures
+    plain = ProgrammeStage(CONFIG.model_copy(update={"programmes": (ProgrammeConfig(name="team", kind="care"),)}))
+    assert plain.figures(m.ledgers, "2025Q1", surveys=m.surveys)[0].results.surveys == []
+
+
+def test_the_survey_store_is_a_state_in_state_out_step_that_round_trips() -> None:
+    admit = Admit(CONFIG, Pseudonymiser(KEY))
+    state: dict[str, Any] | None = None
+    changed = []
+    for line in _survey_lines():
+        admitted = admit.decode(line, NOW, None, _NoCounts())
+        assert isinstance(admitted, SurveyResponse)
+        state, ch = step(state, admitted)
+        state = json.loads(json.dumps(state))
+        changed.append(ch)
+    assert state is not None and state["schema"] == 1
+    # the re-send, and the second version of a5: of two, the smaller is kept, whichever came first
+    assert changed.count(False) == 2 and state["answers"]["a5"][3] == "fairly"
+    assert SurveyStore.from_dict(state).to_dict() == state
+    with pytest.raises(ValueError, match="schema"):
+        SurveyStore.from_dict({**state, "schema": 99})
+
+
+class _NoCounts:
+    def accepted(self, event_type: str, occurred: int, arrival: int) -> None: ...
+
+    def rejected(self, reason: str) -> None: ...
+
+    def duplicate(self) -> None: ...
+
+    def resent(self) -> None: ...
+
+
+def _agent() -> tuple[Programmes, SimpleNamespace]:
+    """The programmes agent over an in-memory table, as the pipeline wires it (agents/pipeline.py)."""
+    table: dict[bytes, bytes] = {}
+    stage = ProgrammeStage(CONFIG)
+    p = SimpleNamespace(
+        programme_stage=stage,
+        programme_cache=StateCache(table, lambda raw: PersonLedger.from_dict(loads_dict(raw)), stage.fresh),
+        survey_cache=StateCache(table, lambda raw: SurveyStore.from_dict(loads_dict(raw)), lambda _: SurveyStore()))
+    return Programmes(p), p  # type: ignore[arg-type]
+
+
+def _envelope(admitted: Admitted) -> PersonEnvelope:
+    """What ingest (a survey answer) or persons (a person event) sends to the programme-events topic."""
+    return PersonEnvelope(pseudonym=admitted.subject or "", arrival=admitted.arrival, source_offset="t/0/0",
+                          event=admitted.pseudonymised().model_dump_json(), ingested_at=0.0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_the_programmes_agent_folds_survey_answers_into_the_same_store_as_replay_in_any_order(seed: int) -> None:
+    lines = [ev("enrollment", dt.date(2024, 11, 1), "j1", program="team").model_dump_json(), *_survey_lines()]
+    replayed = _replayed(lines)
+    assert len(replayed.ledgers) == 1 and replayed.tally.rejected == {}  # answers are never too late
+    admit = Admit(CONFIG, Pseudonymiser(KEY))
+    envelopes = []
+    for line in lines:
+        admitted = admit(line, NOW, None, lambda e: int(e.occurred_at.timestamp()), _NoCounts())
+        assert isinstance(admitted, Admitted)
+        envelopes.append(_envelope(admitted))
+    rng = random.Random(seed)
+    rng.shuffle(envelopes)
+    work, p = _agent()
+    k = 0
+    while k < len(envelopes):  # batches of any size, each written as the stage agent writes it
+        chunk = envelopes[k:k + rng.randint(1, 7)]
+        batch = work.begin()
+        for i, env in enumerate(chunk):
+            work.apply(batch, Item(InputRecord("om.programme-events", 0, k + i, 0, (), b""), env,
+                                   raw=env.event.encode()))
+        work.write(batch)
+        k += len(chunk)
+    stored = p.survey_cache.peek(SURVEYS_KEY)
+    assert stored is not None and stored.to_dict() == json.loads(json.dumps(replayed.surveys.to_dict()))
+    assert SURVEYS_KEY not in work.snapshot() and list(work.snapshot()) == list(replayed.ledgers)
+    assert work.surveys().to_dict() == stored.to_dict()
