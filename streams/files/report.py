@@ -195,6 +195,37 @@ table{border-collapse:collapse;font-size:.9em}td,th{padding:3px 8px;border-botto
 td:first-child,th:first-child{text-align:left}img{max-width:100%}.note{font-size:.8em;color:#666}"""
 
 
+def _per_organisation(p: _Page, r: ProgrammeResults) -> None:
+    """One small table: each outcome's effect per organisation responsible, when two or more have figures."""
+    with_figures = [o for o in r.organisations if any(not e.suppressed for e in o.effects.values())]
+    if len(with_figures) < 2:
+        return
+    measures = list(r.organisations[0].effects)
+    p.add("<h3>Per organisation</h3><table><tr><th>organisation</th><th>n</th>"
+          + "".join(f"<th>{LABELS[m][0]} / {LABELS[m][1]}</th>" for m in measures) + "</tr>")
+    for i, o in enumerate(r.organisations):
+        if o.members is None:
+            p.add(f"<tr><td>{html.escape(o.organisation)}</td><td colspan='{len(measures) + 1}'>≤ 10 personer / "
+                  "persons: visas inte / not shown</td></tr>")
+            continue
+        cells = []
+        for m in measures:
+            k, d = f"organisations.{i}.effects.{m}", 0 if m == COST_SEK else 2
+            cells.append("<td>–</td>" if o.effects[m].suppressed else
+                         f"<td>{p.fig(k + '.effect.value', d)} ({p.fig(k + '.effect.low', d)} … "
+                         f"{p.fig(k + '.effect.high', d)})</td>")
+        p.add(f"<tr><td>{html.escape(o.organisation)}</td><td>{p.fig(f'organisations.{i}.members')}</td>"
+              + "".join(cells) + "</tr>")
+    p.add("</table>")
+    p.caption("Effekt mot referensen per person och månad, med 95 %-intervall, per ansvarig organisation "
+              "(organisationsnumret på inskrivningen). Per person och månad är effekterna redan standardiserade "
+              "och kan jämföras mellan organisationer av olika storlek. – : 10 personer eller färre.",
+              "Effect against the reference per person and month, with its 95% interval, per organisation "
+              "responsible (the organisation number of the enrolment). Per person-month the effects are already "
+              "standardised, so they can be compared across organisations of different sizes. –: 10 persons "
+              "or fewer.")
+
+
 def render(r: ProgrammeResults) -> str:
     """The report as one HTML page."""
     figures = r.figures()
@@ -283,6 +314,7 @@ def render(r: ProgrammeResults) -> str:
     p.add("</table>")
     p.caption("Per person och månad. ”Utan programmet” är referensens utveckling tillämpad på deltagarna.",
               "Per person and month. “Without” is the reference's development applied to the members.")
+    _per_organisation(p, r)
 
     p.add("<h2>Pengar / Money</h2>")
     if "money" in charts:

@@ -34,7 +34,7 @@ from streams.files.programme_scenarios import (
     survey,
     write,
 )
-from streams.files.report import _num, replayed_ledgers, write_report
+from streams.files.report import _num, render, replayed_ledgers, write_report
 
 KEY = Pseudonymiser(b"a test key, not the demo key, 32+ bytes long")
 
@@ -228,3 +228,39 @@ def test_survey_answers_in_the_events_are_reported_by_quarter_beside_those_of_a_
     html = care.html.read_text(encoding="utf-8")
     assert html.count(f"<h3>{SURVEY_QUESTION}</h3>") == 2 and html.count("data:image/png;base64,") >= 5
 
+
+def test_per_organisation_effects_partition_the_programme_s(care: Done) -> None:
+    """Each municipality's members against the same references: the organisations' totals add up to the
+    programme's, and the effects per person-month are comparable across them."""
+    orgs = care.results.organisations
+    assert [o.organisation for o in orgs] == sorted(care.run.scenario.organisations)
+    assert sum(o.members or 0 for o in orgs) == care.results.inputs.enrolled_to_date
+    for measure, groups in care.results.effects.items():
+        whole = groups[ALL]
+        parts = [o.effects[measure] for o in orgs]
+        assert all(not e.suppressed and e.total is not None and e.effect is not None for e in parts)
+        assert sum(e.persons or 0 for e in parts) == whole.persons
+        assert sum(e.person_months or 0 for e in parts) == whole.person_months
+        assert whole.total is not None
+        assert sum(e.total.value for e in parts if e.total) == pytest.approx(whole.total.value)
+    assert "<h3>Per organisation</h3>" in care.html.read_text(encoding="utf-8")
+
+
+def test_an_organisation_with_ten_or_fewer_members_is_suppressed_and_the_table_left_out(care: Done) -> None:
+    ledgers = _ledgers(care.events)
+    sc = care.run.scenario
+    first, second = sc.organisations
+    theirs = sorted(k for k, p in ledgers.items() if any(e.organisation == second for e in p.episodes(sc.program)))
+    for k in theirs[10:]:  # all but ten of the second municipality's members move to the first
+        for row in ledgers[k].enrolments.values():
+            row[6] = first if row[6] == second else row[6]
+    results = programme_results(ledgers, ProgrammeSpec(sc.program, ProgrammeKind.CARE), QUARTER, CostTable(),
+                                sc.cost)
+    big, small = results.organisations
+    assert results.inputs.enrolled_to_date is not None
+    assert big.organisation == first and big.members == results.inputs.enrolled_to_date - 10
+    assert small.organisation == second and small.members is None
+    assert all(e.suppressed and e.effect is None for e in small.effects.values())
+    assert not any(e.suppressed for e in big.effects.values())
+    html = render(results)
+    assert "<h3>Per organisation</h3>" not in html  # one organisation with figures: nothing to compare

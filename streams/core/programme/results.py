@@ -10,6 +10,7 @@ from typing import Any
 from streams.core.programme.cohort import COST_SEK, OUTCOMES, Cohort, ProgrammeKind, ProgrammeSpec, build_cohort
 from streams.core.programme.estimate import ALL, Effect, EstimatorConfig, Figure, estimate, paired_levels
 from streams.core.programme.ledger import HOME_CARE_PLANNED, PersonLedger
+from streams.core.programme.matching import Match, MatchConfig, Window, match_cohort
 from streams.core.programme.money import CostTable, ProgrammeCost, cost_start
 from streams.core.programme.months import Month, month_label, quarter_months
 from streams.core.programme.ordinal import (
@@ -60,6 +61,17 @@ class SurveyResult:
     instrument: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class OrganisationEffects:
+    """The effects among the members one organisation enrolled (the `organisation` of their enrolment event),
+    per outcome over all after-months, against the same references. Per person-month, so comparable across
+    organisations of different sizes. `members` None and every effect suppressed: 10 or fewer members."""
+
+    organisation: str
+    members: int | None
+    effects: dict[str, Effect]  # measure -> effect over all after-months
+
+
 @dataclass(slots=True)
 class ProgrammeResults:
     programme: str
@@ -76,6 +88,7 @@ class ProgrammeResults:
     paired: dict[str, list[tuple[float, float]] | None]
     money: list[Money]
     surveys: list[SurveyResult] = field(default_factory=list)
+    organisations: list[OrganisationEffects] = field(default_factory=list)  # by organisation number
 
     def figures(self) -> dict[str, Any]:
         """Every number the report shows, as JSON values (the report embeds exactly this)."""
@@ -135,10 +148,11 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
         months = frozenset(m for m in range(start + 12 * year, start + 12 * year + 12) if m <= cohort.as_of)
         if months:
             groups[f"contract year {year + 1}"] = months
+    matched = match_cohort(cohort, MatchConfig(cfg.neighbours, cfg.max_ties, cfg.ridge))  # one matching for all
     effects: dict[str, dict[str, Effect]] = {}
     for measure in OUTCOMES[spec.kind]:
-        effects[measure] = estimate(cohort, measure, {QUARTER: qset}, cfg)
-    cost_effects = estimate(cohort, COST_SEK, groups, cfg)
+        effects[measure] = estimate(cohort, measure, {QUARTER: qset}, cfg, matched)
+    cost_effects = estimate(cohort, COST_SEK, groups, cfg, matched)
     effects[COST_SEK] = {ALL: cost_effects[ALL], QUARTER: cost_effects[QUARTER]}
     mg = cfg.min_group_size
     inputs = Inputs(
@@ -157,7 +171,26 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
         paired={m: paired_levels(cohort, m, mg) for m in (*OUTCOMES[spec.kind], COST_SEK)},
         money=_money(cohort, programme_cost, cost_effects, groups, start),
         surveys=[_survey(scale, answers, mg) for scale, answers in surveys],
+        organisations=_by_organisation(cohort, (*OUTCOMES[spec.kind], COST_SEK), cfg, matched),
     )
+
+
+def _by_organisation(cohort: Cohort, measures: Sequence[str], cfg: EstimatorConfig,
+                     matched: tuple[list[Match], dict[Month, Window]]) -> list[OrganisationEffects]:
+    """Per organisation of the members' enrolments, each measure's effect over all after-months: the estimate
+    over the cohort restricted to that organisation's members (their matches among the cohort's)."""
+    organisations = sorted({m.organisation for m in cohort.members if m.organisation})
+    matches, windows = matched
+    out = []
+    for org in organisations:
+        members = sum(1 for m in cohort.members if m.organisation == org)
+        if members < cfg.min_group_size:
+            out.append(OrganisationEffects(org, None, {m: Effect(m, ALL, True) for m in measures}))
+            continue
+        mine = [match for match in matches if match.member.organisation == org]
+        effects = {m: estimate(cohort, m, None, cfg, (mine, windows))[ALL] for m in measures}
+        out.append(OrganisationEffects(org, members, effects))
+    return out
 
 
 def with_surveys(results: ProgrammeResults, surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]],
