@@ -231,3 +231,16 @@ def test_in_replay_a_survey_response_is_counted_accepted_and_changes_no_person_o
     assert m.tally.accepted == 1 and m.tally.by_type["survey_response"] == 1
     assert m.persons == {} and m.units == {} and m.surveys.answers == {}
 
+
+def test_the_readme_s_example_lines_are_admitted() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"Examples of the additions, one line each:\n\n```json\n(.*?)```", readme, re.S)
+    assert block is not None
+    scales = {"safety-5": ("not at all safe", "slightly safe", "fairly safe", "safe", "very safe")}
+    lines = block.group(1).splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        assert isinstance(door(line, MonitorConfig(survey_scales=scales)), Admitted), line
