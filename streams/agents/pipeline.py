@@ -2,6 +2,7 @@
 
     care.events ──ingest──▶ person-events ──persons──▶ unit-updates ──units──▶ day-summaries ──org──▶
     outcome.flags ──flag store          (rejections ──▶ care.events.rejected)
+    person-events ──persons──▶ programme-events ──programmes──▶ outcome.programme-figures (with programmes)
 
 Internal topics carry *batches*: one message per destination partition per batch of the sending agent
 (`Outbox`), because a worker spends its time in per-message machinery, not in the monitor's own work.

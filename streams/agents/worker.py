@@ -2,6 +2,8 @@
 
     care.events ──ingest──▶ person-events ──persons──▶ unit-updates ──units──▶ day-summaries
     ──organisation──▶ outcome.flags ──flag_store          (rejections ──▶ care.events.rejected)
+    persons (and ingest, for survey answers) ──▶ programme-events ──programmes──▶ outcome.programme-figures
+    (only with programmes configured)
 
 Every agent is a `StageAgent` (stage_agent.py): it processes each input offset once, in order, whatever
 faust delivers, sends the results and waits for the broker to acknowledge them, then writes its states,

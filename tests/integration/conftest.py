@@ -15,6 +15,7 @@ from streams.core.unit.tracker import UnitState
 from streams.files.replay import open_lines
 from streams.files.simulation import Scenario, generate
 from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, ensure_broker
+from tests.integration.prom import Prometheus
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +28,15 @@ def kafka() -> None:
 @pytest.fixture
 def ns() -> Namespace:
     return Namespace()
+
+
+@pytest.fixture
+def prometheus_for(tmp_path: Path) -> Iterator[list[Prometheus]]:
+    """Prometheus servers a test starts (tests/integration/prom.py), stopped after it."""
+    started: list[Prometheus] = []
+    yield started
+    for p in started:
+        p.stop()
 
 
 @pytest.fixture

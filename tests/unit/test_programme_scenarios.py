@@ -264,3 +264,13 @@ def test_an_organisation_with_ten_or_fewer_members_is_suppressed_and_the_table_l
     assert not any(e.suppressed for e in big.effects.values())
     html = render(results)
     assert "<h3>Per organisation</h3>" not in html  # one organisation with figures: nothing to compare
+
+
+def test_the_readme_s_programme_configuration_is_valid_configuration() -> None:
+    """What a reader copies from the README's "Programme outcomes" section configures two programmes."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"export OUTCOME_MONITOR_MONITOR='(.*?)'", readme, re.S)
+    assert match is not None
+    config = MonitorConfig.model_validate_json(match.group(1))
+    assert [p.name for p in config.programmes] == ["mobile-care-team", "health-support"]
+    assert config.programmes[1].after_months == 36 and config.programmes[0].cost.fixed_per_month_sek == 100_000

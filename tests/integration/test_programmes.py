@@ -1,0 +1,164 @@
+"""Issue 15, live: three simulated programmes in one organisation's stream (a mobile care team that lowers
+inpatient days by 30% under a falling trend, a follow-up with no effect that enrols people at their peak,
+an HR health-support contract with a known saving), published by a third-party client with every codec.
+The worker, killed once half-way, publishes the same figures as replay (programme-figures topic and
+/metrics), and the steering group's report written from the same events shows exactly the numbers the
+worker's /metrics shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import json
+import re
+import signal
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.core.config import MonitorConfig
+from streams.core.monitor import Monitor
+from streams.core.programme.ledger import INPATIENT_DAYS, SICK_DAYS
+from streams.core.pseudonym import Pseudonymiser
+from streams.files.programme_scenarios import SCENARIOS, run
+from streams.files.replay import open_lines
+from streams.files.report import write_report
+from streams.observe.dashboards import all_dashboards
+from streams.observe.metrics import MetricName
+from streams.observe.programme_metrics import SeriesKey, metric_values
+from tests.integration.backfill import CODECS, history_records, publish_confluent
+from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, read_topic, wait_drained
+from tests.integration.prom import Prometheus, empty_panels
+
+IDS = ("person_id", "unit_id", "event_id", "stay_id", "retracts")
+SERIES = re.compile(r'^(outcome_programme_\w+)\{([^}]*)\} (\S+)$', re.M)
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def _lines(name: str) -> Iterator[tuple[str, str]]:
+    """(occurred_at, line) of one scenario, its ids made its own (the three share one organisation)."""
+    for line in run(SCENARIOS[name]).lines:
+        body = json.loads(line)
+        for key in IDS:
+            if key in body:
+                body[key] = f"{name}-{body[key]}"
+        yield body["occurred_at"], json.dumps(body)
+
+
+def _at(item: tuple[str, str]) -> dt.datetime:
+    return dt.datetime.fromisoformat(item[0])
+
+
+@pytest.fixture(scope="module")
+def stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("programmes") / "three-programmes.jsonl"
+    merged = heapq.merge(*(_lines(n) for n in ("care", "rtm", "hr")), key=_at)
+    path.write_text("".join(line + "\n" for _, line in merged))
+    return path
+
+
+CONFIG = MonitorConfig.model_validate({"programmes": [
+    {"name": sc.program, "kind": sc.kind, "cost": sc.cost.model_dump()} for sc in SCENARIOS.values()]})
+KEY = Pseudonymiser(PSEUDONYM_KEY.encode())
+
+
+def _replayed(stream: Path) -> dict[str, dict[str, Any]]:
+    monitor = Monitor(CONFIG, KEY)
+    now = dt.datetime.now(dt.UTC)
+    for line in open_lines(stream):
+        monitor.process(line, now)
+    monitor.finish()
+    return {f.key: json.loads(json.dumps(f.results.figures())) for f in monitor.programme_figures()}
+
+
+def _published(ns: Namespace) -> dict[str, dict[str, Any]]:
+    """What the programme-figures topic holds: the last record of each key."""
+    last: dict[str, dict[str, Any]] = {}
+    for key, value in read_topic(f"{ns.name}.outcome.programme-figures"):
+        if key is not None:
+            last[key.decode()] = json.loads(value)
+    return last
+
+
+def _scraped(worker: Worker) -> dict[SeriesKey, float]:
+    with urllib.request.urlopen(worker.url("/metrics"), timeout=10) as r:
+        text = r.read().decode()
+    return {(name, tuple(sorted(LABEL.findall(labels)))): float(value)
+            for name, labels, value in SERIES.findall(text)}
+
+
+def _html_figures(path: Path) -> dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="figures">(.*?)</script>', path.read_text(), re.S)
+    assert match is not None
+    return dict(json.loads(match.group(1).replace("<\\/", "</")))
+
+
+def test_the_worker_publishes_replays_programme_figures_and_the_report_shows_the_workers_metrics(
+        stream: Path, ns: Namespace, workers: list[Worker], tmp_path: Path,
+        prometheus_for: list[Prometheus]) -> None:
+    expected = _replayed(stream)
+    assert sorted(k.split("/")[0] for k in expected) == sorted(sc.program for sc in SCENARIOS.values())
+    care = expected[next(k for k in expected if k.startswith("mobile-care-team/"))]
+    hr = expected[next(k for k in expected if k.startswith("health-support/"))]
+    # the figures a steering group needs are there (not suppressed), with their intervals
+    assert care["effects"][INPATIENT_DAYS]["all"]["relative"]["high"] < 0
+    assert hr["effects"][SICK_DAYS]["all"]["persons"] > 10 and hr["money"][1]["net_sek"] is not None
+
+    records = history_records(stream)
+    env = {"OUTCOME_MONITOR_MONITOR": CONFIG.model_dump_json(), "OUTCOME_MONITOR_PROGRAMME_REFRESH_S": "1"}
+    first = Worker(ns, tmp_path, "w1", **env).start()
+    workers.append(first)
+    first.wait_ready()
+    publish_confluent(ns.events, records, CODECS, partitions=ns.partitions)
+    while first.consumed() < len(records) / 2:  # killed half-way through the history
+        first.assert_alive()
+        time.sleep(0.2)
+    first.kill(signal.SIGKILL)
+    second = Worker(ns, tmp_path, "w2", **env).start()
+    workers.append(second)
+    second.wait_ready()
+    prom = Prometheus(tmp_path, second.port)
+    prometheus_for.append(prom)
+    started = time.time()
+    wait_drained(ns, [second], timeout=600)
+
+    deadline = time.monotonic() + 300  # the figures are computed at most every second once a ledger changed
+    current: dict[str, dict[str, Any]] = {}
+    while time.monotonic() < deadline and current != expected:
+        second.assert_alive()
+        time.sleep(1.0)
+        published = _published(ns)  # earlier quarters stay under their keys, as they were last computed
+        current = {k: v for k, v in published.items() if k in expected}
+    assert current.keys() == expected.keys()
+    for key in expected:
+        assert current[key] == expected[key], key
+    latest = dict(k.split("/") for k in expected)  # programme -> the current quarter
+    assert all(k.split("/")[1] <= latest[k.split("/")[0]] for k in published), sorted(published)
+
+    # /metrics shows these figures, and nothing else of the programmes
+    want: dict[SeriesKey, float] = {}
+    for figures in expected.values():
+        want.update(metric_values(figures))
+    scraped = _scraped(second)
+    assert scraped == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+    # the report a steering group gets, written from the same events, shows exactly those numbers
+    for key in expected:
+        programme, quarter = key.split("/")
+        html = tmp_path / f"{programme}.html"
+        write_report(stream, programme, quarter, html, config=CONFIG, pseudonymise=KEY)
+        shown = metric_values(_html_figures(html))
+        assert shown == pytest.approx({k: v for k, v in scraped.items() if dict(k[1])["programme"] == programme},
+                                      rel=1e-9, abs=1e-9)
+        assert shown, programme
+
+    # and the Programmes board in Grafana: every panel's query has data in the real Prometheus
+    prom.wait(f"count({MetricName.PROGRAMME_NET_SEK})", lambda r: bool(r) and float(r[0]["value"][1]) >= 1)
+    report: list[str] = []
+    board = all_dashboards()["om-programmes.json"]
+    assert empty_panels(prom, [board], started, report) == []
+    (tmp_path / "programme-panel-samples.md").write_text("\n".join(report) + "\n")
