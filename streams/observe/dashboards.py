@@ -314,6 +314,12 @@ def programmes() -> dict[str, Any]:
                      "currencySEK",
                      description="The quarter, the programme to date (cumulative) and each contract year. A "
                                  "period behind 10 or fewer persons shows nothing."),
+        merged_table("Effect per organisation, per person-month (95% interval)",
+                     [(_column(M.PROGRAMME_ORGANISATION_MEMBERS), "members"),
+                      *_with_bounds(M.PROGRAMME_ORGANISATION_EFFECT_PER_PERSON_MONTH, "effect")],
+                     description="Among the members each organisation responsible enrolled (the `organisation` of "
+                                 "their enrolment), over all after-months. Per person-month, so organisations of "
+                                 "different sizes compare; one with 10 or fewer members shows nothing."),
     ], variables=[label_variable("programme", "Programme", M.PROGRAMME_ENROLLED)],
         description="Did the people enrolled fare better than they would have without the programme, and what "
                     "did it save? Figures about groups of more than 10 persons only.")

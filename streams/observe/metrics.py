@@ -60,6 +60,8 @@ class MetricName(StrEnum):
     PROGRAMME_RELATIVE_EFFECT_RATIO = f"{PREFIX}_programme_relative_effect_ratio"
     PROGRAMME_AVOIDED_SEK = f"{PREFIX}_programme_avoided_sek"
     PROGRAMME_NET_SEK = f"{PREFIX}_programme_net_sek"
+    PROGRAMME_ORGANISATION_MEMBERS = f"{PREFIX}_programme_organisation_members"
+    PROGRAMME_ORGANISATION_EFFECT_PER_PERSON_MONTH = f"{PREFIX}_programme_organisation_effect_per_person_month"
 
 
 class FigureGauges:

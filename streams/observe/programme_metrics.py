@@ -25,6 +25,8 @@ SeriesKey = tuple[str, Labels]
 COHORT = ("programme", "quarter")
 EFFECT = ("programme", "quarter", "measure", "period")
 MONEY = ("programme", "quarter", "period")
+ORGANISATION = ("programme", "quarter", "organisation")  # an organisationsnummer: a legal person, never a person
+ORGANISATION_EFFECT = ("programme", "quarter", "organisation", "measure")
 
 # figures key -> gauge: the effect's plain numbers, its figures with an interval, the money's likewise.
 EFFECT_NUMBERS = {"persons": M.PROGRAMME_PERSONS, "reference_persons": M.PROGRAMME_REFERENCE_PERSONS,
@@ -77,6 +79,16 @@ def _series(figures: Mapping[str, Any]) -> Iterator[tuple[SeriesKey, float]]:
         yield (M.PROGRAMME_COST_SEK, labels), float(row["programme_cost_sek"])
         for key, name in MONEY_FIGURES.items():
             yield from _figure(name, labels, row[key])
+    for org in figures.get("organisations", []):
+        if org["members"] is None:  # 10 or fewer members: nothing of this organisation is shown
+            continue
+        labels = _labels(programme=programme, quarter=quarter, organisation=str(org["organisation"]))
+        yield (M.PROGRAMME_ORGANISATION_MEMBERS, labels), float(org["members"])
+        for measure, effect in org["effects"].items():
+            if not effect["suppressed"]:
+                yield from _figure(M.PROGRAMME_ORGANISATION_EFFECT_PER_PERSON_MONTH,
+                                   _labels(programme=programme, quarter=quarter, organisation=str(org["organisation"]),
+                                           measure=str(measure)), effect["effect"])
 
 
 def metric_values(figures: Mapping[str, Any]) -> dict[SeriesKey, float]:
@@ -98,6 +110,8 @@ class ProgrammeGauges:
                    COHORT, registry=r), COHORT),
             (Gauge(M.PROGRAMME_COST_SEK, "What the programme cost over the period, SEK.", MONEY, registry=r),
              MONEY),
+            (Gauge(M.PROGRAMME_ORGANISATION_MEMBERS, "Members the organisation enrolled (the `organisation` of "
+                   "their enrolment event).", ORGANISATION, registry=r), ORGANISATION),
             (Gauge(M.PROGRAMME_PERSONS, "Enrolled persons behind the effect on the measure over the period.",
                    EFFECT, registry=r), EFFECT),
             (Gauge(M.PROGRAMME_REFERENCE_PERSONS, "Reference persons (not enrolled) the enrolled are compared "
@@ -118,6 +132,9 @@ class ProgrammeGauges:
                           "have had without the programme (-0.3: 30% less).", list(EFFECT), r), EFFECT),
             (FigureGauges(M.PROGRAMME_AVOIDED_SEK, "Cost avoided over the period, SEK (from the effect on the "
                           "cost of the outcomes).", list(MONEY), r), MONEY),
+            (FigureGauges(M.PROGRAMME_ORGANISATION_EFFECT_PER_PERSON_MONTH, "Effect per person-month among the "
+                          "members one organisation enrolled (comparable across organisations of any size).",
+                          list(ORGANISATION_EFFECT), r), ORGANISATION_EFFECT),
             (FigureGauges(M.PROGRAMME_NET_SEK, "Cost avoided minus what the programme cost over the period, SEK.",
                           list(MONEY), r), MONEY),
         ]

@@ -191,3 +191,28 @@ def test_no_label_names_a_person(hr_ledgers: dict[str, PersonLedger], q3: dict[s
     values = {v for _, lab in shown for _, v in lab}
     assert not values & set(hr_ledgers)  # the person keys the figures were computed from
     assert not [v for v in values if v.startswith(("emp-", "pat-", "p_"))]
+
+
+def test_each_organisation_shows_its_effect_and_a_small_one_nothing(hr_ledgers: dict[str, PersonLedger]) -> None:
+    """Members enrolled by two organisations (by unit); the one that enrolled 10 or fewer has no series."""
+    orgs = {"hr-unit-00": "232100-0016", "hr-unit-01": "232100-0016", "hr-unit-02": "232100-0016",
+            "hr-unit-03": "212000-0142"}
+    ledgers = {k: dataclasses.replace(p, enrolments={e: [*row[:4], row[4], *row[5:6], orgs[row[4]]]
+                                                     for e, row in p.enrolments.items()})
+               for k, p in hr_ledgers.items()}
+    figures = json.loads(json.dumps(_figures(HR, ledgers, "2025Q3")))
+    shown = {dict(k[1])["organisation"] for k in metric_values(figures) if "organisation" in dict(k[1])}
+    with_figures = {o["organisation"] for o in figures["organisations"] if o["members"] is not None}
+    assert shown == with_figures and shown  # every organisation of more than 10 members, and only those
+    small = [o["organisation"] for o in figures["organisations"] if o["members"] is None]
+    assert small and not set(small) & shown
+    registry = _registry_with(figures)
+    effect = MetricName.PROGRAMME_ORGANISATION_EFFECT_PER_PERSON_MONTH
+    for org in figures["organisations"]:
+        for measure, e in org["effects"].items():
+            key = (effect.value, labels(measure=measure, organisation=org["organisation"], programme=HR.program,
+                                        quarter="2025Q3"))
+            if e["suppressed"]:
+                assert key not in scraped(registry)
+            else:
+                assert scraped(registry)[key] == pytest.approx(e["effect"]["value"])
