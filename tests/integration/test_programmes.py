@@ -1,9 +1,9 @@
-"""Issue 15, live: three simulated programmes in one organisation's stream (a mobile care team that lowers
-inpatient days by 30% under a falling trend, a follow-up with no effect that enrols people at their peak,
-an HR health-support contract with a known saving), published by a third-party client with every codec.
-The worker, killed once half-way, publishes the same figures as replay (programme-figures topic and
-/metrics), and the steering group's report written from the same events shows exactly the numbers the
-worker's /metrics shows."""
+"""Issue 15, live: three simulated programmes in one stream: a mobile care team that lowers inpatient days
+by 30% under a falling trend and asks its patients how safe they feel, a follow-up with no effect that
+enrols people at their peak, an HR health-support contract with a known saving; two organisations are each
+responsible for half the units. A third-party client publishes it with every codec. The worker, killed once
+half-way, publishes the same figures as replay (programme-figures topic and /metrics), and the steering
+group's report written from the same events shows exactly the numbers the worker's /metrics shows."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.programme.ledger import INPATIENT_DAYS, SICK_DAYS
 from streams.core.pseudonym import Pseudonymiser
-from streams.files.programme_scenarios import SCENARIOS, run
+from streams.files.programme_scenarios import SCENARIOS, SURVEY_INSTRUMENT, SURVEY_SCALES, run
 from streams.files.replay import open_lines
 from streams.files.report import write_report
 from streams.observe.dashboards import all_dashboards
@@ -39,10 +39,15 @@ SERIES = re.compile(r'^(outcome_programme_\w+)\{([^}]*)\} (\S+)$', re.M)
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
+ORGANISATIONS = ("232100-0016", "212000-0142")  # a region and a municipality, each responsible for half the units
+
+
 def _lines(name: str) -> Iterator[tuple[str, str]]:
-    """(occurred_at, line) of one scenario, its ids made its own (the three share one organisation)."""
-    for line in run(SCENARIOS[name]).lines:
+    """(occurred_at, line) of one scenario (the care team's with its patient survey), its ids made its own (the
+    three share one stream), each event naming the organisation responsible for its unit."""
+    for line in run(SCENARIOS[name], surveys=True).lines:
         body = json.loads(line)
+        body["organisation"] = ORGANISATIONS[int(body["unit_id"][-2:]) % 2]
         for key in IDS:
             if key in body:
                 body[key] = f"{name}-{body[key]}"
@@ -61,8 +66,9 @@ def stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-CONFIG = MonitorConfig.model_validate({"programmes": [
-    {"name": sc.program, "kind": sc.kind, "cost": sc.cost.model_dump()} for sc in SCENARIOS.values()]})
+CONFIG = MonitorConfig.model_validate({"survey_scales": SURVEY_SCALES, "programmes": [
+    {"name": sc.program, "kind": sc.kind, "cost": sc.cost.model_dump(),
+     "surveys": [SURVEY_INSTRUMENT] if sc.program == "mobile-care-team" else []} for sc in SCENARIOS.values()]})
 KEY = Pseudonymiser(PSEUDONYM_KEY.encode())
 
 
@@ -107,6 +113,9 @@ def test_the_worker_publishes_replays_programme_figures_and_the_report_shows_the
     # the figures a steering group needs are there (not suppressed), with their intervals
     assert care["effects"][INPATIENT_DAYS]["all"]["relative"]["high"] < 0
     assert hr["effects"][SICK_DAYS]["all"]["persons"] > 10 and hr["money"][1]["net_sek"] is not None
+    # the patients' survey (some answers anonymous) and both organisations' own effects
+    assert care["surveys"] and all(d is not None for d in care["surveys"][0]["distributions"])
+    assert sorted(o["organisation"] for o in care["organisations"] if o["members"]) == sorted(ORGANISATIONS)
 
     records = history_records(stream)
     env = {"OUTCOME_MONITOR_MONITOR": CONFIG.model_dump_json(), "OUTCOME_MONITOR_PROGRAMME_REFRESH_S": "1"}
