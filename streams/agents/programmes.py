@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.codec import dumps
+from streams.agents.codec import dumps, loads_dict
 from streams.agents.pipeline import BATCH_MESSAGES, WITHIN_S, Outputs, Pipeline, read_internal
 from streams.agents.records import InputRecord
 from streams.agents.stage_agent import Item
@@ -83,21 +83,9 @@ class Programmes:
     def done(self, batch: ProgrammeBatch) -> None:
         batch.out.count()
 
-    def snapshot(self) -> dict[str, PersonLedger]:
-        """Copies of every ledger as last written (synchronous: no batch writes in between)."""
-        cache, out = self.p.programme_cache, {}
-        for key in cache.stored_keys():
-            if key == SURVEYS_KEY:
-                continue
-            ledger = cache.peek(key)
-            if ledger is not None:
-                out[key] = ledger.snapshot()
-        return out
-
-    def surveys(self) -> SurveyStore:
-        """A copy of the survey store as last written."""
-        store = self.p.survey_cache.peek(SURVEYS_KEY)
-        return store.snapshot() if store is not None else SurveyStore()
+    def _figures(self, stored: list[tuple[str, bytes]]) -> tuple[dict[str, PersonLedger], list[ProgrammeFigures]]:
+        ledgers, surveys = decode_stored(stored)
+        return ledgers, self.stage.figures(ledgers, None, None, surveys)
 
     async def refresh(self) -> list[ProgrammeFigures]:
         """The figures again, if a ledger changed since they were last computed; sent and published."""
@@ -105,11 +93,13 @@ class Programmes:
             return []
         self.computing, self.changed = True, False
         try:
-            ledgers, surveys = self.snapshot(), self.surveys()
-            figures = await asyncio.to_thread(self.stage.figures, ledgers, None, None, surveys)
+            # on the loop only the stored bytes are collected (no batch writes in between); decoding and
+            # the figures run in a thread, so the loop keeps serving the agents and the group's heartbeats
+            stored = self.p.programme_cache.stored_values()
+            ledgers, figures = await asyncio.to_thread(self._figures, stored)
             pending = []
             for f in figures:
-                document = f.results.figures()
+                document = f.results.published()
                 self.p.programmes_to_publish[f.programme] = document
                 pending.append(await self.p.send(self.p.names.programme_figures, f.key,
                                                  figures_json(document)))
@@ -122,6 +112,18 @@ class Programmes:
             raise
         finally:
             self.computing = False
+
+
+def decode_stored(stored: list[tuple[str, bytes]]) -> tuple[dict[str, PersonLedger], SurveyStore]:
+    """The ledgers (by pseudonym) and the survey store of the programme-ledgers table's values."""
+    ledgers: dict[str, PersonLedger] = {}
+    surveys = SurveyStore()
+    for key, raw in stored:
+        if key == SURVEYS_KEY:
+            surveys = SurveyStore.from_dict(loads_dict(raw))
+        else:
+            ledgers[key] = PersonLedger.from_dict(loads_dict(raw))
+    return ledgers, surveys
 
 
 def figures_json(document: dict[str, Any]) -> bytes:

@@ -32,22 +32,15 @@ class StateCache(Generic[S]):
             return entry[1]
         return self.decode(self._assembled(key, raw)) if raw else self.fresh(key)
 
-    def peek(self, key: str) -> S | None:
-        """The state as the table holds it, to read only (None: no such key). A state a batch has taken
-        is decoded from the table: its last written version."""
-        raw = self.table.get(key.encode())
-        if raw is None:
-            return None
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] is raw:
-            return entry[1]
-        state = self.decode(self._assembled(key, raw))
-        self._remember(key, raw, state)
-        return state
-
-    def stored_keys(self) -> list[str]:
-        """Every key of the table (chunks of large values left out)."""
-        return [k.decode() for k in list(self.table.keys()) if b"\x1fchunk\x1f" not in k]
+    def stored_values(self) -> list[tuple[str, bytes]]:
+        """Every key and its value as written (chunks assembled): immutable bytes, to decode elsewhere."""
+        out = []
+        for k in list(self.table.keys()):
+            if b"\x1fchunk\x1f" not in k:
+                raw = self.table.get(k)
+                if raw is not None:
+                    out.append((k.decode(), self._assembled(k.decode(), raw)))
+        return out
 
     def put(self, key: str, state: S, raw: bytes) -> None:
         """Write the new value (to the table and its changelog) and keep the object."""

@@ -114,7 +114,7 @@ def indicators_document(monitor: Monitor) -> dict[str, object]:
 def programme_figures_document(monitor: Monitor) -> dict[str, object]:
     """Each configured programme's figures for the quarter of the last complete month, by `programme/quarter`
     (what the worker publishes to its programme-figures topic under the same keys)."""
-    return {f.key: f.results.figures() for f in monitor.programme_figures()}
+    return {f.key: f.results.published() for f in monitor.programme_figures()}
 
 
 def summary_text(monitor: Monitor, elapsed: float) -> str:

@@ -116,8 +116,8 @@ def _per_organisation(p: _Page, r: ProgrammeResults) -> None:
           + "".join(f"<th>{LABELS[m][0]} / {LABELS[m][1]}</th>" for m in measures) + "</tr>")
     for i, o in enumerate(r.organisations):
         if o.members is None:
-            p.add(f"<tr><td>{html.escape(o.organisation)}</td><td colspan='{len(measures) + 1}'>≤ 10 personer / "
-                  "persons: visas inte / not shown</td></tr>")
+            p.add(f"<tr><td>{html.escape(o.organisation)}</td><td colspan='{len(measures) + 1}'>visas inte: ≤ 10 "
+                  "personer här eller i en annan grupp / not shown: ≤ 10 persons here or in another group</td></tr>")
             continue
         cells = []
         for m in measures:
@@ -129,12 +129,14 @@ def _per_organisation(p: _Page, r: ProgrammeResults) -> None:
               + "".join(cells) + "</tr>")
     p.add("</table>")
     p.caption("Effekt mot referensen per person och månad, med 95 %-intervall, per ansvarig organisation "
-              "(organisationsnumret på inskrivningen). Per person och månad är effekterna redan standardiserade "
-              "och kan jämföras mellan organisationer av olika storlek. – : 10 personer eller färre.",
+              "(organisationsnumret på inskrivningen). Per person och månad tar hänsyn till olika storlek, inte "
+              "till hur mycket vård de inskrivna hade före: den som skriver in sjukare personer kan visa större "
+              "effekt. Intervallen gäller var för sig (ingen korrektion för flera jämförelser). – : 10 personer "
+              "eller färre.",
               "Effect against the reference per person and month, with its 95% interval, per organisation "
-              "responsible (the organisation number of the enrolment). Per person-month the effects are already "
-              "standardised, so they can be compared across organisations of different sizes. –: 10 persons "
-              "or fewer.")
+              "responsible (the organisation number of the enrolment). Per person-month allows for size, not for "
+              "how much care the enrolled had before: one that enrols sicker people can show a larger effect. "
+              "Each interval stands alone (no correction for several comparisons). –: 10 persons or fewer.")
 
 
 def render(r: ProgrammeResults) -> str:

@@ -75,7 +75,7 @@ def draw_charts(r: ProgrammeResults) -> dict[str, str]:
                color="#4a6fa5", label="avoided / undviken kostnad",
                yerr=[[(m.avoided_sek.value - m.avoided_sek.low) / 1e6 for m in money if m.avoided_sek],
                      [(m.avoided_sek.high - m.avoided_sek.value) / 1e6 for m in money if m.avoided_sek]], capsize=3)
-        ax.bar([x + 0.2 for x in xs], [m.programme_cost_sek / 1e6 for m in money], width=0.4, color="#edae49",
+        ax.bar([x + 0.2 for x in xs], [(m.programme_cost_sek or 0.0) / 1e6 for m in money], width=0.4, color="#edae49",
                label="programme cost / programmets kostnad")
         ax.set_xticks(list(xs), [m.group for m in money], fontsize=8)
         ax.set_ylabel("MSEK")

@@ -158,6 +158,13 @@ class Retraction(_PersonEvent):
         description="occurred_at of the event taken back: a retraction is accepted while that event is "
                     "within the allowed lateness, and rejected too_late after (its effect is settled).")
 
+    @field_validator("retracts")
+    @classmethod
+    def _not_itself(cls, retracts: str, info: ValidationInfo) -> str:
+        if retracts == info.data.get("event_id"):
+            raise ValueError("a retraction cannot retract itself: give the event_id of the event taken back")
+        return retracts
+
 
 class SurveyResponse(_EventBase):
     """One answer to one question of a survey, on a scale declared in the configuration

@@ -137,3 +137,20 @@ def test_any_timestamp_a_json_producer_can_send_gives_an_event_or_a_rejection_th
         monitor.process(line, now)  # an event or a rejection: never an exception
 
     check()
+
+
+def test_a_retraction_of_itself_is_rejected_not_a_crash_of_replay() -> None:
+    """Found by a review: it stopped replay (and the report) with an AssertionError deep in the person stage."""
+    from streams.core.config import MonitorConfig
+    from streams.core.monitor import Monitor
+    from streams.core.pseudonym import Pseudonymiser
+
+    line = json.dumps({"event_id": "r1", "event_type": "retraction", "occurred_at": "2025-03-02T10:00:00+01:00",
+                       "unit_id": "u1", "person_id": "p1", "retracts": "r1",
+                       "retracted_occurred_at": "2025-03-01T10:00:00+01:00"})
+    rejected = decode(line)
+    assert isinstance(rejected, Rejection) and rejected.reason is RejectReason.INVALID_FIELD
+    assert "cannot retract itself" in rejected.message
+    monitor = Monitor(MonitorConfig(), Pseudonymiser(b"a test key of at least thirty-two bytes"))
+    result = monitor.process(line, NOW)
+    assert result.rejection is not None and monitor.tally.rejected["invalid_field"] == 1

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from streams.agents.codec import loads_dict
-from streams.agents.programmes import Programmes
+from streams.agents.programmes import Programmes, decode_stored
 from streams.agents.records import InputRecord
 from streams.agents.stage_agent import Item
 from streams.agents.state_cache import StateCache
@@ -130,6 +130,28 @@ def test_a_member_who_completed_declined_or_gave_no_reason_is_followed_on(reason
     cohort = _cohort(reason, dt.date(2024, 9, 10))
     assert {m.observed_after for m in cohort.members} == {5}  # August to December: intention to treat
     assert estimate(cohort, ED_VISITS)[ALL].person_months == 60
+
+
+def test_a_death_reported_after_completing_the_programme_still_ends_the_follow_up() -> None:
+    """The contract has no other way to say that someone who already left has died: a second `left`."""
+    cohort = _cohort("completed", dt.date(2024, 8, 5))
+    assert {m.observed_after for m in cohort.members} == {5}
+    ledgers: dict[str, PersonLedger] = {}
+    rng = random.Random(15)
+    for person in [f"m{i:02d}" for i in range(12)] + [f"r{i:02d}" for i in range(30)]:
+        led = ledgers[person] = PersonLedger()
+        for month in range(1, 13):
+            for k in range(rng.randint(0, 2)):
+                led.add(ev("emergency_visit", dt.date(2024, month, 10 + k), f"{person}-{month}-{k}", person))
+        if person.startswith("m"):
+            led.add(ev("enrollment", dt.date(2024, 7, 5), f"{person}-j", person, program="team"))
+            led.add(ev("enrollment", dt.date(2024, 8, 5), f"{person}-l", person, program="team", status="left",
+                       reason="completed"))
+            led.add(ev("enrollment", dt.date(2024, 10, 12), f"{person}-d", person, program="team", status="left",
+                       reason="died"))
+    ledgers["r00"].add(ev("emergency_visit", dt.date(2024, 12, 31), "r00-last", "r00"))
+    died = build_cohort(ledgers, ProgrammeSpec("team", ProgrammeKind.CARE), CostTable())
+    assert {m.observed_after for m in died.members} == {2}  # August and September; not October on
 
 
 def test_a_member_who_died_in_after_month_1_is_not_followed_at_all() -> None:
@@ -270,7 +292,27 @@ def test_the_programmes_agent_folds_survey_answers_into_the_same_store_as_replay
                                    raw=env.event.encode()))
         work.write(batch)
         k += len(chunk)
-    stored = p.survey_cache.peek(SURVEYS_KEY)
-    assert stored is not None and stored.to_dict() == json.loads(json.dumps(replayed.surveys.to_dict()))
-    assert SURVEYS_KEY not in work.snapshot() and list(work.snapshot()) == list(replayed.ledgers)
-    assert work.surveys().to_dict() == stored.to_dict()
+    ledgers, stored = decode_stored(p.programme_cache.stored_values())  # what the figures are computed from
+    assert stored.to_dict() == json.loads(json.dumps(replayed.surveys.to_dict()))
+    assert SURVEYS_KEY not in ledgers and list(ledgers) == list(replayed.ledgers)
+
+
+def test_a_person_counts_once_per_question_and_quarter_and_a_tiny_pilot_quarter_is_not_an_endpoint() -> None:
+    """One person answering weekly is one respondent (their latest answer): 11 answers from one person are
+    no group. The comparison runs between the first and last quarters shown, not a suppressed pilot's."""
+    levels = SCALES["safety-5"]
+    weekly = [answer(f"w{i}", dt.date(2024, 10, 1) + dt.timedelta(days=7 * i), levels[0] if i < 10 else levels[1],
+                     person="pat-1") for i in range(11)]
+    pilot = [answer("p0", dt.date(2024, 7, 3), levels[4])]
+    q1 = [answer(f"x{i}", dt.date(2025, 1, 2 + i), levels[1]) for i in range(12)]
+    q2 = [answer(f"z{i}", dt.date(2025, 4, 2 + i), levels[3], person=f"pat-{i}") for i in range(12)]
+    enrol = ev("enrollment", dt.date(2024, 6, 1), "j1", program="team").model_dump_json()
+    m = _replayed([enrol, *pilot, *weekly, *q1, *q2,
+                   ev("emergency_visit", dt.date(2025, 6, 30), "e-last").model_dump_json()])
+    [figures] = m.programme_figures("2025Q2")
+    [survey] = [s for s in figures.results.surveys if s.question == "q1"]
+    assert survey.periods == ("2024Q3", "2024Q4", "2025Q1", "2025Q2")
+    assert survey.distributions[0] is None and survey.distributions[1] is None  # 1 answer; 1 respondent
+    assert [d.n for d in survey.distributions[2:] if d is not None] == [12, 12]
+    assert survey.comparison is not None and (survey.comparison.n_x, survey.comparison.n_y) == (12, 12)
+    assert survey.comparison.superiority.low > 0.5  # 2025Q2 against 2025Q1, the first quarter shown

@@ -219,3 +219,17 @@ def test_an_enrolment_retracted_before_or_after_it_arrives_opens_no_episode() ->
         for e in order:
             led.add(e)  # type: ignore[arg-type]
         assert led.episodes("team") == []
+
+
+def test_a_retracted_enrolment_stays_retracted_when_everything_is_sent_again_months_later() -> None:
+    """After a worker's restart the same records come again, perhaps after months of event time have been
+    settled: the enrolment must find that it was taken back (a member would appear from nowhere)."""
+    stream = [ev("enrollment", 0, "j1", program="team"),
+              ev("retraction", 1, "r1", retracts="j1", retracted_occurred_at="2025-01-01T10:00:00+00:00"),
+              *[ev("emergency_visit", 10 * k, f"x{k}") for k in range(1, 12)]]
+    for order in (stream, list(reversed(stream))):
+        ledger = PersonLedger()
+        for event in [*order, *order]:
+            ledger.add(event)
+        assert ledger.frontier is not None  # months were settled between the two sendings
+        assert ledger.episodes("team") == []

@@ -193,19 +193,19 @@ def test_no_label_names_a_person(hr_ledgers: dict[str, PersonLedger], q3: dict[s
     assert not [v for v in values if v.startswith(("emp-", "pat-", "p_"))]
 
 
-def test_each_organisation_shows_its_effect_and_a_small_one_nothing(hr_ledgers: dict[str, PersonLedger]) -> None:
-    """Members enrolled by two organisations (by unit); the one that enrolled 10 or fewer has no series."""
-    orgs = {"hr-unit-00": "232100-0016", "hr-unit-01": "232100-0016", "hr-unit-02": "232100-0016",
-            "hr-unit-03": "212000-0142"}
-    ledgers = {k: dataclasses.replace(p, enrolments={e: [*row[:4], row[4], *row[5:6], orgs[row[4]]]
-                                                     for e, row in p.enrolments.items()})
+def _by_organisation(hr_ledgers: dict[str, PersonLedger], orgs: dict[str, str]) -> dict[str, Any]:
+    """The hr figures with each member's enrolment naming the organisation responsible for their unit."""
+    ledgers = {k: dataclasses.replace(p, enrolments={e: [*row[:6], orgs[row[4]]] for e, row in p.enrolments.items()})
                for k, p in hr_ledgers.items()}
-    figures = json.loads(json.dumps(_figures(HR, ledgers, "2025Q3")))
+    return dict(json.loads(json.dumps(_figures(HR, ledgers, "2025Q3"))))
+
+
+def test_each_organisation_shows_its_effect_per_person_month(hr_ledgers: dict[str, PersonLedger]) -> None:
+    figures = _by_organisation(hr_ledgers, {"hr-unit-00": "232100-0016", "hr-unit-01": "232100-0016",
+                                            "hr-unit-02": "212000-0142", "hr-unit-03": "212000-0142"})
+    assert all(o["members"] is not None and o["members"] > 10 for o in figures["organisations"])
     shown = {dict(k[1])["organisation"] for k in metric_values(figures) if "organisation" in dict(k[1])}
-    with_figures = {o["organisation"] for o in figures["organisations"] if o["members"] is not None}
-    assert shown == with_figures and shown  # every organisation of more than 10 members, and only those
-    small = [o["organisation"] for o in figures["organisations"] if o["members"] is None]
-    assert small and not set(small) & shown
+    assert shown == {"232100-0016", "212000-0142"}
     registry = _registry_with(figures)
     effect = MetricName.PROGRAMME_ORGANISATION_EFFECT_PER_PERSON_MONTH
     for org in figures["organisations"]:
@@ -216,3 +216,24 @@ def test_each_organisation_shows_its_effect_and_a_small_one_nothing(hr_ledgers: 
                 assert key not in scraped(registry)
             else:
                 assert scraped(registry)[key] == pytest.approx(e["effect"]["value"])
+
+
+def test_one_organisation_of_10_or_fewer_members_hides_every_organisation(hr_ledgers: dict[str, PersonLedger]) -> None:
+    """Its figures would be the programme's minus the other organisation's: none is shown."""
+    figures = _by_organisation(hr_ledgers, {"hr-unit-00": "232100-0016", "hr-unit-01": "232100-0016",
+                                            "hr-unit-02": "232100-0016", "hr-unit-03": "212000-0142"})
+    assert figures["effects"][SICK_OCCASIONS]["all"]["persons"] > 10  # the programme's own figures stay
+    assert [o["members"] for o in figures["organisations"]] == [None, None]
+    assert not [k for k in metric_values(figures) if "organisation" in dict(k[1])]
+
+
+def test_a_cost_per_enrolled_person_does_not_count_a_small_cohort_for_anyone() -> None:
+    """800 SEK per enrolled person-month over 6 persons: the sum would tell how many; it is not shown."""
+    assert PILOT.cost.per_enrolled_month_sek > 0
+    figures = _figures(PILOT, _ledgers(PILOT), "2025Q3")
+    assert figures["inputs"]["enrolled_to_date"] is None
+    assert figures["inputs"]["cost_in_quarter_sek"] is None and figures["inputs"]["cost_to_date_sek"] is None
+    assert all(m["programme_cost_sek"] is None and m["net_sek"] is None for m in figures["money"])
+    fixed_only = dataclasses.replace(PILOT, cost=PILOT.cost.model_copy(update={"per_enrolled_month_sek": 0.0}))
+    shown = _figures(fixed_only, _ledgers(fixed_only), "2025Q3")
+    assert shown["inputs"]["cost_to_date_sek"] > 0  # a fixed budget counts nobody: shown

@@ -5,6 +5,7 @@ municipalities' enrolments too (a survey file is passed beside them: both ways o
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -222,7 +223,16 @@ def test_survey_answers_in_the_events_are_reported_by_quarter_beside_those_of_a_
     events, from_file = care.results.surveys
     assert (events.instrument, events.question) == (SURVEY_INSTRUMENT, SURVEY_QUESTION)
     assert events.periods == ("2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3")
-    assert [d.n if d else None for d in events.distributions] == [40] * 5 == [care.run.survey_answers // 5] * 5
+    assert care.run.survey_answers == 5 * 40
+    respondents: dict[str, set[str]] = {}  # per quarter: each anonymous answer, and each person once
+    for line in care.events.read_text(encoding="utf-8").splitlines():
+        body = json.loads(line)
+        if body.get("event_type") == "survey_response":
+            when = dt.date.fromisoformat(body["occurred_at"][:10])
+            quarter = f"{when.year}Q{(when.month - 1) // 3 + 1}"
+            respondents.setdefault(quarter, set()).add(body.get("person_id") or body["event_id"])
+    assert [d.n if d else None for d in events.distributions] == [len(respondents[q]) for q in events.periods]
+    assert all(20 <= len(r) < 40 for r in respondents.values())  # some members answered twice in a quarter
     assert events.comparison is not None and events.comparison.superiority.low > 0.5  # the known rise
     assert from_file.periods == ("1 baseline", "2 follow-up") and from_file.comparison is not None
     html = care.html.read_text(encoding="utf-8")
@@ -246,7 +256,7 @@ def test_per_organisation_effects_partition_the_programme_s(care: Done) -> None:
     assert "<h3>Per organisation</h3>" in care.html.read_text(encoding="utf-8")
 
 
-def test_an_organisation_with_ten_or_fewer_members_is_suppressed_and_the_table_left_out(care: Done) -> None:
+def test_an_organisation_with_ten_or_fewer_members_hides_every_organisation_and_the_table(care: Done) -> None:
     ledgers = _ledgers(care.events)
     sc = care.run.scenario
     first, second = sc.organisations
@@ -258,12 +268,13 @@ def test_an_organisation_with_ten_or_fewer_members_is_suppressed_and_the_table_l
                                 sc.cost)
     big, small = results.organisations
     assert results.inputs.enrolled_to_date is not None
-    assert big.organisation == first and big.members == results.inputs.enrolled_to_date - 10
-    assert small.organisation == second and small.members is None
-    assert all(e.suppressed and e.effect is None for e in small.effects.values())
-    assert not any(e.suppressed for e in big.effects.values())
+    assert (big.organisation, small.organisation) == (first, second)
+    # the small one is hidden, and so is the big one: its figures minus the programme's would be the small one's
+    assert big.members is None and small.members is None
+    assert all(e.suppressed and e.effect is None for o in (big, small) for e in o.effects.values())
+    assert not results.effects[INPATIENT_DAYS][ALL].suppressed  # the programme's own figures stay
     html = render(results)
-    assert "<h3>Per organisation</h3>" not in html  # one organisation with figures: nothing to compare
+    assert "<h3>Per organisation</h3>" not in html
 
 
 def test_the_readme_s_programme_configuration_is_valid_configuration() -> None:

@@ -29,7 +29,6 @@ COST_SEK = "cost_sek"  # the outcomes valued with the cost table: what the progr
 #: Reasons for leaving after which a member's later months are unknown (not months without care): they are
 #: followed only up to the month before the month they left. After any other reason (completed, declined,
 #: none given) they are followed as if still in (intention to treat).
-CENSORING_REASONS = frozenset({"moved", "died"})
 
 
 OUTCOMES: dict[ProgrammeKind, tuple[str, ...]] = {
@@ -179,10 +178,12 @@ def build_cohort(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, costs
             enrol[key] = em
             left = month_of_day(first.left_day) if first.left_day is not None else None
             observed = max(0, min(spec.after_window, as_of - em))
-            if left is not None and first.reason in CENSORING_REASONS:
-                # Moved away or died: what follows is unknown, not "no care" (a death is no avoided care).
-                # Followed up to the month before the month they left; the enrolment month never counts.
-                observed = max(0, min(observed, left - 1 - em))
+            gone = ledger.gone_since(first.joined_day)
+            if gone is not None and month_of_day(gone) <= as_of:
+                # Moved away or died (said by any `left` of any programme, also one after a "completed"):
+                # what follows is unknown, not "no care" (a death is no avoided care). Followed up to the
+                # month before that month; the enrolment month never counts.
+                observed = max(0, min(observed, month_of_day(gone) - 1 - em))
             members.append(Member(key, first.unit_id, em, left, observed, first.reason, first.organisation))
             if s.unit_at(em) is None:  # enrolled before any outcome: the enrolment names the unit
                 s.unit_months.insert(0, em)

@@ -45,6 +45,7 @@ SICK_OCCASIONS = "sick_occasions"  # counted in the month the occasion starts
 SHORT_DAYS = "short_days"  # days 1..short_term_days of an occasion (employer's sick-pay period)
 LONG_DAYS = "long_days"
 
+CENSORING_REASONS = frozenset({"moved", "died"})  # a `left` for these ends a person's follow-up
 ORPHAN_DAYS = 365  # half a stay (admission or discharge) waits this long for its other half
 
 
@@ -108,6 +109,11 @@ class PersonLedger:
                    event.reason, event.organisation]
             return self._keep(self.enrolments, event.event_id, row)
         if isinstance(event, Retraction):
+            if self.enrolments.pop(event.retracts, None) is not None:
+                # enrolments are never folded away, so taking one back is never too late (and a re-sent
+                # enrolment after a worker's restart finds its retraction re-sent after it too)
+                self.retracted.setdefault(event.retracts, local_day(event.retracted_occurred_at, tz))
+                return True
             rday = local_day(event.retracted_occurred_at, tz)
             if self.frontier is not None and rday < self.frontier:
                 self.late_ignored += 1
@@ -162,7 +168,8 @@ class PersonLedger:
         for k in [k for k in self.pending if k in self.retracted]:
             if self.retracted[k] < frontier:
                 del self.pending[k]
-        self.retracted = {k: d for k, d in self.retracted.items() if d >= frontier}
+        # retraction markers are kept (retractions are rare): an event re-sent after a worker's restart,
+        # perhaps months of event time later, must still find that it was taken back
         self.frontier = frontier
 
     # -- reading ----------------------------------------------------------------------------------
@@ -172,6 +179,12 @@ class PersonLedger:
         facts = [f for k, f in self.pending.items() if k not in self.retracted]
         _fold(facts, out, list(self.tail) if self.tail else None, self.occasion_gap_days, self.short_term_days)
         return out
+
+    def gone_since(self, day: int) -> int | None:
+        """The first day on or after `day` on which the person left a programme (any) because they moved
+        or died: their later months are unknown to the monitor. None: not known to have gone."""
+        return min((r[3] for r in self.enrolments.values()
+                    if r[1] == "left" and r[5] in CENSORING_REASONS and r[3] >= day), default=None)
 
     def episodes(self, program: str) -> list[Episode]:
         """Memberships of `program`: a `joined` opens one, a `left` closes it (in event-time order)."""
@@ -187,16 +200,6 @@ class PersonLedger:
         if open_ is not None:
             out.append(Episode(program, open_[0], None, open_[1], None, open_[2]))
         return out
-
-    def snapshot(self) -> PersonLedger:
-        """A copy that later `add`s to this ledger leave alone (rows are replaced, never changed in place;
-        monthly totals are changed in place, so they are copied)."""
-        return PersonLedger(
-            self.horizon_days, self.occasion_gap_days, self.short_term_days,
-            {m: MonthTotals(dict(t.values), set(t.units), set(t.organisations)) for m, t in self.settled.items()},
-            dict(self.pending), dict(self.enrolments), dict(self.retracted),
-            list(self.tail) if self.tail is not None else None, self.frontier, self.max_day,
-            self.late_ignored, self.orphans_dropped)
 
     # -- state ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

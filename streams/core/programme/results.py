@@ -3,7 +3,8 @@ these figures and nothing else, and writes them beside the charts so that a test
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -34,8 +35,8 @@ class Inputs:
     new_in_quarter: int | None
     active_in_quarter: int | None
     left_in_quarter: int | None
-    cost_in_quarter_sek: float
-    cost_to_date_sek: float
+    cost_in_quarter_sek: float | None  # None: a cost per person over 1 to 10 persons (it would count them)
+    cost_to_date_sek: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ class Money:
     months: tuple[str, ...]
     persons: int | None
     avoided_sek: Figure | None
-    programme_cost_sek: float
+    programme_cost_sek: float | None
     net_sek: Figure | None
 
 
@@ -57,7 +58,7 @@ class SurveyResult:
     scale: tuple[str, ...]
     periods: tuple[str, ...]
     distributions: tuple[Distribution | None, ...]
-    comparison: Comparison | None  # the last period against the first
+    comparison: Comparison | None  # the last period shown against the first shown
     instrument: str = ""
 
 
@@ -65,7 +66,8 @@ class SurveyResult:
 class OrganisationEffects:
     """The effects among the members one organisation enrolled (the `organisation` of their enrolment event),
     per outcome over all after-months, against the same references. Per person-month, so comparable across
-    organisations of different sizes. `members` None and every effect suppressed: 10 or fewer members."""
+    organisations of different sizes. `members` None and every effect suppressed: 10 or fewer members, or
+    another organisation (or the members without one) has so few that its figures could be subtracted."""
 
     organisation: str
     members: int | None
@@ -89,6 +91,12 @@ class ProgrammeResults:
     money: list[Money]
     surveys: list[SurveyResult] = field(default_factory=list)
     organisations: list[OrganisationEffects] = field(default_factory=list)  # by organisation number
+
+    def published(self) -> dict[str, Any]:
+        """The figures without the per-person pairs (each member's own before and after level): what goes on
+        a topic any consumer reads, and what replay writes. Only the steering group's report draws them, as
+        anonymous dots."""
+        return {k: v for k, v in self.figures().items() if k != "paired"}
 
     def figures(self) -> dict[str, Any]:
         """Every number the report shows, as JSON values (the report embeds exactly this)."""
@@ -117,13 +125,25 @@ def _active(cohort: Cohort, m: Month) -> int:
                if mem.enrol_month <= m and (mem.left_month is None or mem.left_month >= m))
 
 
+def _spent(cohort: Cohort, cost: ProgrammeCost, months: Iterable[Month], start: Month, min_group: int) -> float | None:
+    """What the programme cost over `months`. With a cost per enrolled person the sum tells how many were
+    enrolled: then it is None (suppressed) when 1 to 10 persons were active in those months."""
+    counted = [m for m in months if start <= m <= cohort.as_of]
+    if cost.per_enrolled_month_sek > 0:
+        active = {mem.person for m in counted for mem in cohort.members
+                  if mem.enrol_month <= m and (mem.left_month is None or mem.left_month >= m)}
+        if 0 < len(active) < min_group:
+            return None
+    return sum(cost.month_cost(_active(cohort, m)) for m in counted)
+
+
 def _money(cohort: Cohort, cost: ProgrammeCost, effects: Mapping[str, Effect], groups: Mapping[str, frozenset[Month]],
-           start: Month) -> list[Money]:
+           start: Month, min_group: int) -> list[Money]:
     out = []
     for name, months in groups.items():
-        spent = sum(cost.month_cost(_active(cohort, m)) for m in months if start <= m <= cohort.as_of)
+        spent = _spent(cohort, cost, months, start, min_group)
         e = effects[name]
-        if e.suppressed or e.total is None:
+        if e.suppressed or e.total is None or spent is None:
             out.append(Money(name, tuple(month_label(m) for m in sorted(months)), None, None, spent, None))
             continue
         avoided = Figure(-e.total.value, -e.total.high, -e.total.low)
@@ -160,8 +180,8 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
         new_in_quarter=_suppress(sum(1 for mem in cohort.members if mem.enrol_month in qset), mg),
         active_in_quarter=_suppress(max((_active(cohort, m) for m in qset), default=0), mg),
         left_in_quarter=_suppress(sum(1 for mem in cohort.members if mem.left_month in qset), mg),
-        cost_in_quarter_sek=sum(programme_cost.month_cost(_active(cohort, m)) for m in qset if m >= start),
-        cost_to_date_sek=sum(programme_cost.month_cost(_active(cohort, m)) for m in to_date),
+        cost_in_quarter_sek=_spent(cohort, programme_cost, qset, start, mg),
+        cost_to_date_sek=_spent(cohort, programme_cost, to_date, start, mg),
     )
     return ProgrammeResults(
         programme=spec.name, kind=spec.kind.value, quarter=quarter.upper(), as_of=month_label(cohort.as_of),
@@ -169,7 +189,7 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
         programme_cost=programme_cost, inputs=inputs,
         process=_process(cohort, qset, mg), effects=effects,
         paired={m: paired_levels(cohort, m, mg) for m in (*OUTCOMES[spec.kind], COST_SEK)},
-        money=_money(cohort, programme_cost, cost_effects, groups, start),
+        money=_money(cohort, programme_cost, cost_effects, groups, start, mg),
         surveys=[_survey(scale, answers, mg) for scale, answers in surveys],
         organisations=_by_organisation(cohort, (*OUTCOMES[spec.kind], COST_SEK), cfg, matched),
     )
@@ -180,11 +200,14 @@ def _by_organisation(cohort: Cohort, measures: Sequence[str], cfg: EstimatorConf
     """Per organisation of the members' enrolments, each measure's effect over all after-months: the estimate
     over the cohort restricted to that organisation's members (their matches among the cohort's)."""
     organisations = sorted({m.organisation for m in cohort.members if m.organisation})
+    sizes = Counter(m.organisation for m in cohort.members)  # members without an organisation too (None)
+    # One small group is enough to hide them all: its figures would be the whole's minus the others'.
+    any_small = any(n < cfg.min_group_size for n in sizes.values())
     matches, windows = matched
     out = []
     for org in organisations:
-        members = sum(1 for m in cohort.members if m.organisation == org)
-        if members < cfg.min_group_size:
+        members = sizes[org]
+        if any_small:
             out.append(OrganisationEffects(org, None, {m: Effect(m, ALL, True) for m in measures}))
             continue
         mine = [match for match in matches if match.member.organisation == org]
@@ -219,7 +242,8 @@ def _process(cohort: Cohort, qset: frozenset[Month], min_group: int) -> dict[str
 def _survey(scale: OrdinalScale, answers: Sequence[SurveyAnswer], min_group: int) -> SurveyResult:
     periods = tuple(sorted({a.period for a in answers}))
     by_period = [[a.level for a in answers if a.period == p] for p in periods]
-    comparison = compare(scale, by_period[-1], by_period[0], min_group_size=min_group) if len(periods) > 1 else None
+    shown = [b for b in by_period if len(b) >= min_group]  # the first and last periods that are shown at all
+    comparison = compare(scale, shown[-1], shown[0], min_group_size=min_group) if len(shown) > 1 else None
     question = answers[0].question if answers else ""
     instrument = answers[0].instrument if answers else ""
     return SurveyResult(question, scale.levels, periods, tuple(distribution(scale, b, min_group) for b in by_period),

@@ -48,19 +48,27 @@ class SurveyStore:
         quarter it was given in as its period. Answers on a scale no longer declared, or on a level it no
         longer has, are left out (the configuration changed after they were admitted)."""
         by_question: dict[tuple[str, str], list[SurveyAnswer]] = {}
-        for _, (instr, question, scale, answer, day, person, _, _) in sorted(self.answers.items()):
+        # A person counts once per question and quarter (their latest answer): distributions and tests count
+        # respondents, not answers, so one person answering weekly is neither a group nor eleven witnesses.
+        # Anonymous answers cannot be told apart and count one each.
+        latest: dict[tuple[str, str, str, str], tuple[int, str, SurveyAnswer]] = {}
+        for event_id, (instr, question, scale, answer, day, person, _, _) in sorted(self.answers.items()):
             if instr != instrument or answer not in scales.get(scale, ()):
                 continue
             month = month_of_day(day)
             if month > up_to:
                 continue
-            by_question.setdefault((question, scale), []).append(
-                SurveyAnswer(instr, question, answer, period=quarter_of(month), person=person))
+            one = SurveyAnswer(instr, question, answer, period=quarter_of(month), person=person)
+            if person is None:
+                by_question.setdefault((question, scale), []).append(one)
+                continue
+            key = (question, scale, one.period, person)
+            if key not in latest or (day, event_id) > latest[key][:2]:
+                latest[key] = (day, event_id, one)
+        for (question, scale, _, _), (_, _, one) in sorted(latest.items()):
+            by_question.setdefault((question, scale), []).append(one)
         return [(OrdinalScale(scale, scales[scale]), answers)
                 for (_, scale), answers in sorted(by_question.items())]
-
-    def snapshot(self) -> SurveyStore:
-        return SurveyStore(dict(self.answers))
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA_VERSION, "answers": self.answers}
