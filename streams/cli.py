@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -36,6 +37,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from streams.files.simulation import Scenario, generate
 
+    if args.programme is not None:
+        return _simulate_programme(args)
     scenario = Scenario(seed=args.seed, days=args.days, units=args.units, care_persons=args.care_persons,
                         malformed_lines=args.malformed, consent_share=args.consent_share)
     if args.out is None:
@@ -63,6 +66,31 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
             fh.write(line + "\n")
             n += 1
     print(f"simulate: wrote {n} events to {args.out}")
+    return 0
+
+
+def _simulate_programme(args: argparse.Namespace) -> int:
+    """A programme scenario with a known truth (streams/files/programme_scenarios.py) as an events file."""
+    from streams.files.programme_scenarios import SCENARIOS, SURVEY_INSTRUMENT, SURVEY_SCALES, run
+
+    if args.out is None:
+        print("simulate: --programme writes a file: give --out (then `outcome-monitor publish FILE`)",
+              file=sys.stderr)
+        return 2
+    sc = SCENARIOS[args.programme]
+    done = run(sc, surveys=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("".join(line + "\n" for line in done.lines), encoding="utf-8")
+    programme: dict[str, object] = {"name": sc.program, "kind": sc.kind, "cost": sc.cost.model_dump()}
+    config: dict[str, object] = {"programmes": [programme]}
+    if sc.kind == "care":
+        programme["surveys"] = [SURVEY_INSTRUMENT]
+        config["survey_scales"] = SURVEY_SCALES
+    config_path = args.out.with_name(args.out.name.split(".")[0] + ".config.json")
+    config_path.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"simulate: wrote {len(done.lines):,} events of the programme {sc.program!r} ({sc.kind}, "
+          f"{done.enrolled} enrolled) to {args.out}, and the configuration that follows it to {config_path}:\n"
+          f'  export OUTCOME_MONITOR_MONITOR="$(cat {config_path})"')
     return 0
 
 
@@ -225,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("simulate", help="realistic synthetic events for a demo")
     sp.add_argument("--out", type=Path, help="write to this file (.jsonl or .jsonl.gz); else publish")
+    sp.add_argument("--programme", choices=["care", "rtm", "hr"],
+                    help="instead: a programme scenario with a known truth (care: a mobile team that works, with a "
+                    "patient survey; rtm: no effect, enrolment at a peak; hr: a health-support contract that "
+                    "saves); prints the configuration that follows it")
     sp.add_argument("--bootstrap", help="publish to this broker (default: the configured one)")
     sp.add_argument("--rate", type=float, help="events per second when publishing")
     sp.add_argument("--days", type=int, default=365)

@@ -285,3 +285,22 @@ def test_the_readme_s_programme_configuration_is_valid_configuration() -> None:
     config = MonitorConfig.model_validate_json(match.group(1))
     assert [p.name for p in config.programmes] == ["mobile-care-team", "health-support"]
     assert config.programmes[1].after_months == 36 and config.programmes[0].cost.fixed_per_month_sek == 100_000
+
+
+def test_a_stranger_simulates_a_programme_configures_it_as_printed_and_gets_its_report(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """README: `simulate --programme`, the printed export, then `report` with the configured programme."""
+    from streams.cli import main
+
+    events = tmp_path / "hr.jsonl"
+    assert main(["simulate", "--programme", "hr", "--out", str(events)]) == 0
+    printed = capsys.readouterr().out
+    match = re.search(r'export OUTCOME_MONITOR_MONITOR="\$\(cat (\S+)\)"', printed)
+    assert match is not None
+    monkeypatch.setenv("OUTCOME_MONITOR_MONITOR", Path(match.group(1)).read_text(encoding="utf-8"))
+    out = tmp_path / "hr.html"
+    assert main(["report", "--events", str(events), "--programme", "health-support", "--quarter", "2025Q3",
+                 "--out", str(out), "--demo-key"]) == 0
+    figures = _figures(out.read_text(encoding="utf-8"))
+    assert figures["kind"] == "hr" and figures["programme_cost"] == SCENARIOS["hr"].cost.model_dump()
+    assert main(["simulate", "--programme", "hr"]) == 2  # a file is needed
