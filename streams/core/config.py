@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from streams.core.programme_config import CostTable, ProgrammeConfig
+from streams.core.programme_config import CostTable, ProgrammeConfig, SickLeaveCost
 from streams.models.vocab import UnitOutcome
 
 
@@ -163,7 +163,13 @@ class MonitorConfig(_Frozen):
         return scales
 
     def costs(self) -> CostTable:
-        return self.cost_table if self.cost_table is not None else CostTable.from_config(self.cost)
+        """The configured cost table, else the documented defaults with the sick-leave settings of `cost`."""
+        if self.cost_table is not None:
+            return self.cost_table
+        c = self.cost
+        return CostTable(sick_leave=SickLeaveCost(
+            monthly_salary_sek=c.monthly_salary_sek, short_term_days=c.short_term_days,
+            short_day_share=c.short_term_day_share, long_day_share=c.long_term_day_share))
 
     def programme(self, name: str) -> ProgrammeConfig | None:
         return next((p for p in self.programmes if p.name == name), None)

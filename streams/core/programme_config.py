@@ -8,12 +8,8 @@ region finds its own figure; a steering group's report prints the table's versio
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
-
-if TYPE_CHECKING:
-    from streams.core.config import CostConfig
 
 
 class ProgrammeKind(StrEnum):
@@ -65,13 +61,6 @@ class CostTable(_Frozen):
     ed_visit_sek: float = Field(default=4_000.0, ge=0, description="A visit to an emergency department.")
     home_care_hour_sek: float = Field(default=650.0, ge=0, description="An hour of unplanned home care.")
     sick_leave: SickLeaveCost = SickLeaveCost()
-
-    @classmethod
-    def from_config(cls, cost: CostConfig, **overrides: object) -> CostTable:
-        """The default table with the operator's sick-leave settings (`MonitorConfig.cost`)."""
-        sick = SickLeaveCost(monthly_salary_sek=cost.monthly_salary_sek, short_term_days=cost.short_term_days,
-                             short_day_share=cost.short_term_day_share, long_day_share=cost.long_term_day_share)
-        return cls(sick_leave=sick, **overrides)  # type: ignore[arg-type]
 
 
 class ProgrammeCost(_Frozen):

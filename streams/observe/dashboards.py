@@ -13,7 +13,7 @@ from typing import Any
 
 from streams import generated
 from streams.core.programme.cohort import COST_SEK
-from streams.observe.metrics import MetricName as M
+from streams.observe.metric_names import MetricName as M
 from streams.observe.programme_metrics import bounds
 
 DATASOURCE_UID = "outcome-prometheus"

@@ -6,90 +6,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from enum import StrEnum
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from streams.core.handling.board import Feedback
 from streams.core.org.levels import RelativeLevel
-from streams.core.unit.indicators import Figure, UnitIndicators
+from streams.core.unit.indicators import UnitIndicators
 from streams.models.handling import Resolution
-
-PREFIX = "outcome"
-
-
-class MetricName(StrEnum):
-    """Every metric name, declared once; the dashboards build their queries from these."""
-
-    EVENTS_CONSUMED_TOTAL = f"{PREFIX}_events_consumed_total"
-    EVENTS_REJECTED_TOTAL = f"{PREFIX}_events_rejected_total"
-    EVENTS_DUPLICATE_TOTAL = f"{PREFIX}_events_duplicate_total"
-    EVENTS_LATE_TOTAL = f"{PREFIX}_events_late_total"
-    PROCESSING_LATENCY_SECONDS = f"{PREFIX}_processing_latency_seconds"
-    EVENT_AGE_SECONDS = f"{PREFIX}_event_age_seconds"
-    FLAGS_RAISED_TOTAL = f"{PREFIX}_flags_raised_total"
-    FLAGS_WITHDRAWN_TOTAL = f"{PREFIX}_flags_withdrawn_total"
-    CONSUMER_LAG_MESSAGES = f"{PREFIX}_consumer_lag_messages"
-    TABLE_ENTRIES = f"{PREFIX}_table_entries"
-    UNIT_UPDATES_DUPLICATE_TOTAL = f"{PREFIX}_unit_updates_duplicate_total"
-    FLAGS_OPEN = f"{PREFIX}_flags_open"
-    FLAGS_RESOLVED = f"{PREFIX}_flags_resolved"
-    FLAGS_ACKNOWLEDGED = f"{PREFIX}_flags_acknowledged"
-    FLAGS_TIME_TO_ACKNOWLEDGE_SECONDS = f"{PREFIX}_flags_time_to_acknowledge_seconds"
-    FLAGS_TIME_TO_RESOLVE_SECONDS = f"{PREFIX}_flags_time_to_resolve_seconds"
-    UNIT_SICK_LEAVE_RATE_RATIO = f"{PREFIX}_unit_sick_leave_rate_ratio"
-    UNIT_RELATIVE_SICK_LEAVE_RATIO = f"{PREFIX}_unit_relative_sick_leave_ratio"
-    UNIT_BASELINE_SICK_LEAVE_RATIO = f"{PREFIX}_unit_baseline_sick_leave_ratio"
-    UNIT_OCCASIONS_PER_EMPLOYEE = f"{PREFIX}_unit_occasions_per_employee"
-    UNIT_SICK_LEAVE_COST_SEK = f"{PREFIX}_unit_sick_leave_cost_sek"
-    UNIT_ED_VISITS_PER_1000 = f"{PREFIX}_unit_ed_visits_per_1000"
-    UNIT_READMISSION_RATIO = f"{PREFIX}_unit_readmission_ratio"
-    UNIT_UNPLANNED_HOME_CARE_RATIO = f"{PREFIX}_unit_unplanned_home_care_ratio"
-    UNIT_GROUP_SIZE = f"{PREFIX}_unit_group_size"
-    DRIFT_LATE_DAYS_TOTAL = f"{PREFIX}_drift_late_days_total"
-    # Programme outcomes, per quarter (issue 15; streams/observe/programme_metrics.py)
-    PROGRAMME_ENROLLED = f"{PREFIX}_programme_enrolled"
-    PROGRAMME_ACTIVE = f"{PREFIX}_programme_active"
-    PROGRAMME_COST_SEK = f"{PREFIX}_programme_cost_sek"
-    PROGRAMME_PERSONS = f"{PREFIX}_programme_persons"
-    PROGRAMME_REFERENCE_PERSONS = f"{PREFIX}_programme_reference_persons"
-    PROGRAMME_BEFORE_PER_PERSON_MONTH = f"{PREFIX}_programme_before_per_person_month"
-    PROGRAMME_AFTER_PER_PERSON_MONTH = f"{PREFIX}_programme_after_per_person_month"
-    PROGRAMME_EFFECT_PER_PERSON_MONTH = f"{PREFIX}_programme_effect_per_person_month"
-    PROGRAMME_COUNTERFACTUAL_PER_PERSON_MONTH = f"{PREFIX}_programme_counterfactual_per_person_month"
-    PROGRAMME_RELATIVE_EFFECT_RATIO = f"{PREFIX}_programme_relative_effect_ratio"
-    PROGRAMME_AVOIDED_SEK = f"{PREFIX}_programme_avoided_sek"
-    PROGRAMME_NET_SEK = f"{PREFIX}_programme_net_sek"
-    PROGRAMME_ORGANISATION_MEMBERS = f"{PREFIX}_programme_organisation_members"
-    PROGRAMME_ORGANISATION_EFFECT_PER_PERSON_MONTH = f"{PREFIX}_programme_organisation_effect_per_person_month"
-
-
-class FigureGauges:
-    """A figure with its 95% interval: three gauges with the same labels. A suppressed figure (too
-    small a group) is removed, not set to zero: no series is published for it at all."""
-
-    def __init__(self, name: str, doc: str, labels: list[str], registry: CollectorRegistry) -> None:
-        base = name.removesuffix("_ratio")
-        suffix = "_ratio" if name.endswith("_ratio") else ""
-        self.value = Gauge(name, doc, labels, registry=registry)
-        self.lower = Gauge(f"{base}_lower{suffix}", f"{doc} Lower bound of the 95% interval.", labels,
-                           registry=registry)
-        self.upper = Gauge(f"{base}_upper{suffix}", f"{doc} Upper bound of the 95% interval.", labels,
-                           registry=registry)
-
-    def set(self, labels: tuple[str, ...], value: float | None, low: float | None,
-            high: float | None) -> None:
-        if value is None or low is None or high is None:
-            for g in (self.value, self.lower, self.upper):
-                with contextlib.suppress(KeyError):
-                    g.remove(*labels)
-            return
-        self.value.labels(*labels).set(value)
-        self.lower.labels(*labels).set(low)
-        self.upper.labels(*labels).set(high)
-
-    def set_figure(self, labels: tuple[str, ...], fig: Figure) -> None:
-        self.set(labels, None if fig.suppressed else fig.value, fig.low, fig.high)
+from streams.observe.figure_gauges import FigureGauges
+from streams.observe.metric_names import MetricName
 
 
 class Metrics:

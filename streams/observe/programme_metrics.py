@@ -16,8 +16,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from streams.observe.metrics import FigureGauges
-from streams.observe.metrics import MetricName as M
+from streams.observe.figure_gauges import FigureGauges
+from streams.observe.metric_names import MetricName as M
 
 Labels = tuple[tuple[str, str], ...]  # (label name, value) pairs, sorted by name
 SeriesKey = tuple[str, Labels]

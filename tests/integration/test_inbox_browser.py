@@ -34,7 +34,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from streams.core.pseudonym import Pseudonymiser
 from streams.models.flags import DriftEvidence, EventsInWindowEvidence, Interval, SickLeaveEvidence
-from streams.observe.metrics import MetricName
+from streams.observe.metric_names import MetricName
 from tests.helpers import event
 from tests.integration.inbox import Api, ed_visits, ns_inbox_topics, serving_worker, token, write_events
 from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, publish_file, read_topic

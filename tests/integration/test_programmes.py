@@ -28,7 +28,7 @@ from streams.files.programme_scenarios import SCENARIOS, SURVEY_INSTRUMENT, SURV
 from streams.files.replay import open_lines
 from streams.files.report import write_report
 from streams.observe.dashboards import all_dashboards
-from streams.observe.metrics import MetricName
+from streams.observe.metric_names import MetricName
 from streams.observe.programme_metrics import SeriesKey, metric_values
 from tests.integration.backfill import CODECS, history_records, publish_confluent
 from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, read_topic, wait_drained

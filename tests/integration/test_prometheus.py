@@ -11,7 +11,7 @@ import pytest
 
 from streams.models.handling import ActionKind, FlagAction, Resolution
 from streams.observe.dashboards import all_dashboards
-from streams.observe.metrics import MetricName
+from streams.observe.metric_names import MetricName
 from tests.integration.inbox import ns_inbox_topics
 from tests.integration.live import (
     Namespace,

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from streams.models.vocab import UNIT_FLAG_RULES, Rule
-from streams.observe.metrics import MetricName
+from streams.observe.metric_names import MetricName
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "streams" / "alerts" / "rules.yml"

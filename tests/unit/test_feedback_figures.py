@@ -18,7 +18,8 @@ from streams.core.handling.board import Feedback
 from streams.models.handling import Resolution
 from streams.models.vocab import Rule
 from streams.observe.dashboards import flag_handling, panel_queries
-from streams.observe.metrics import MetricName, Metrics
+from streams.observe.metric_names import MetricName
+from streams.observe.metrics import Metrics
 
 CONFIG = MonitorConfig(min_group_size=11, max_unit_labels=10)
 REPEATED, READMISSION, LONG = Rule.REPEATED_SICK_LEAVE.value, Rule.READMISSION_30D.value, Rule.LONG_SICK_LEAVE.value

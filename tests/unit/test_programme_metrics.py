@@ -19,7 +19,8 @@ from streams.core.programme.money import CostTable
 from streams.core.programme.results import CUMULATIVE, programme_results
 from streams.files.programme_scenarios import SCENARIOS, ProgrammeScenario, run
 from streams.models.events import EVENT_ADAPTER, Staffing
-from streams.observe.metrics import MetricName, Metrics
+from streams.observe.metric_names import MetricName
+from streams.observe.metrics import Metrics
 from streams.observe.programme_metrics import ProgrammeGauges, metric_values
 
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
