@@ -36,10 +36,10 @@ class StateCache(Generic[S]):
         """Every key and its value as written (chunks assembled): immutable bytes, to decode elsewhere."""
         out = []
         for k in list(self.table.keys()):
-            if b"\x1fchunk\x1f" not in k:
-                raw = self.table.get(k)
-                if raw is not None:
-                    out.append((k.decode(), self._assembled(k.decode(), raw)))
+            raw = self.table.get(k)
+            if raw is not None and CHUNK_MARK not in k:
+                key = k.decode()
+                out.append((key, self._assembled(key, raw)))
         return out
 
     def put(self, key: str, state: S, raw: bytes) -> None:
@@ -105,8 +105,11 @@ class StateCache(Generic[S]):
         self._entries[key] = (raw, state)
 
 
+CHUNK_MARK = b"\x1fchunk\x1f"  # in every chunk's key, never in a state's
+
+
 def _chunk_key(key: str, gen: int, i: int) -> bytes:
-    return f"{key}\x1fchunk\x1f{gen}\x1f{i}".encode()
+    return key.encode() + CHUNK_MARK + f"{gen}\x1f{i}".encode()
 
 
 class BatchStates(Generic[S]):

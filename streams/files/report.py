@@ -48,13 +48,6 @@ def replayed(events: Path, config: MonitorConfig, pseudonymise: Pseudonymiser,
     return Replayed(monitor.ledgers, monitor.surveys, sum(monitor.tally.rejected.values()))
 
 
-def replayed_ledgers(events: Path, config: MonitorConfig, pseudonymise: Pseudonymiser,
-                     progress: Progress | None = None) -> tuple[dict[str, PersonLedger], int]:
-    """The ledgers of `replayed`, and the number of lines rejected."""
-    done = replayed(events, config, pseudonymise, progress)
-    return done.ledgers, done.rejected
-
-
 def infer_kind(ledgers: Mapping[str, PersonLedger], program: str) -> ProgrammeKind:
     """HR when the programme's members have more sick-leave facts than care facts, else care."""
     hr = care = 0

@@ -9,11 +9,9 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from tests.integration.live import ROOT, free_port
@@ -60,14 +58,6 @@ class Prometheus:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
-
-
-@pytest.fixture
-def prometheus_for(tmp_path: Path) -> Iterator[list[Prometheus]]:
-    started: list[Prometheus] = []
-    yield started
-    for p in started:
-        p.stop()
 
 
 def finite_values(result: list[dict[str, Any]]) -> list[tuple[dict[str, str], float]]:

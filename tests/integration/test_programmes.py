@@ -1,9 +1,10 @@
 """Issue 15, live: three simulated programmes in one stream: a mobile care team that lowers inpatient days
 by 30% under a falling trend and asks its patients how safe they feel, a follow-up with no effect that
 enrols people at their peak, an HR health-support contract with a known saving; two organisations are each
-responsible for half the units. A third-party client publishes it with every codec. The worker, killed once
-half-way, publishes the same figures as replay (programme-figures topic and /metrics), and the steering
-group's report written from the same events shows exactly the numbers the worker's /metrics shows."""
+responsible for half the units. A third-party client publishes it with every codec before the worker
+starts. The worker, killed once half-way, publishes the same figures as replay (programme-figures topic
+and /metrics), and the steering group's report written from the same events shows exactly the numbers the
+worker's /metrics shows."""
 
 from __future__ import annotations
 
@@ -119,10 +120,10 @@ def test_the_worker_publishes_replays_programme_figures_and_the_report_shows_the
 
     records = history_records(stream)
     env = {"OUTCOME_MONITOR_MONITOR": CONFIG.model_dump_json(), "OUTCOME_MONITOR_PROGRAMME_REFRESH_S": "1"}
+    publish_confluent(ns.events, records, CODECS, partitions=ns.partitions)  # the history waits in the topic
     first = Worker(ns, tmp_path, "w1", **env).start()
     workers.append(first)
     first.wait_ready()
-    publish_confluent(ns.events, records, CODECS, partitions=ns.partitions)
     while first.consumed() < len(records) / 2:  # killed half-way through the history
         first.assert_alive()
         time.sleep(0.2)

@@ -97,9 +97,10 @@ def test_organisations_per_month_and_an_episode_s_reason_and_organisation_surviv
 
 # -- moved or died: followed until they left ----------------------------------------------------------------
 
-def _cohort(reason: str | None, left: dt.date) -> Any:
-    """12 members enrolled on 5 July 2024 who all leave on `left` for `reason`, 30 references, one unit;
-    ED visits every month of 2024; data up to 31 December (as of December)."""
+def _cohort(reason: str | None, left: dt.date, died: dt.date | None = None) -> Any:
+    """12 members enrolled on 5 July 2024 who all leave on `left` for `reason` (and, with `died`, are reported
+    dead on that day by a second `left`), 30 references, one unit; ED visits every month of 2024; data up
+    to 31 December (as of December)."""
     rng = random.Random(15)
     ledgers: dict[str, PersonLedger] = {}
     for person in [f"m{i:02d}" for i in range(12)] + [f"r{i:02d}" for i in range(30)]:
@@ -111,6 +112,9 @@ def _cohort(reason: str | None, left: dt.date) -> Any:
             led.add(ev("enrollment", dt.date(2024, 7, 5), f"{person}-j", person, program="team", organisation=ORG_A))
             led.add(ev("enrollment", left, f"{person}-l", person, program="team", status="left",
                        **({"reason": reason} if reason else {})))
+            if died is not None:
+                led.add(ev("enrollment", died, f"{person}-d", person, program="team", status="left",
+                           reason="died"))
     ledgers["r00"].add(ev("emergency_visit", dt.date(2024, 12, 31), "r00-last", "r00"))
     return build_cohort(ledgers, ProgrammeSpec("team", ProgrammeKind.CARE), CostTable())
 
@@ -134,23 +138,8 @@ def test_a_member_who_completed_declined_or_gave_no_reason_is_followed_on(reason
 
 def test_a_death_reported_after_completing_the_programme_still_ends_the_follow_up() -> None:
     """The contract has no other way to say that someone who already left has died: a second `left`."""
-    cohort = _cohort("completed", dt.date(2024, 8, 5))
-    assert {m.observed_after for m in cohort.members} == {5}
-    ledgers: dict[str, PersonLedger] = {}
-    rng = random.Random(15)
-    for person in [f"m{i:02d}" for i in range(12)] + [f"r{i:02d}" for i in range(30)]:
-        led = ledgers[person] = PersonLedger()
-        for month in range(1, 13):
-            for k in range(rng.randint(0, 2)):
-                led.add(ev("emergency_visit", dt.date(2024, month, 10 + k), f"{person}-{month}-{k}", person))
-        if person.startswith("m"):
-            led.add(ev("enrollment", dt.date(2024, 7, 5), f"{person}-j", person, program="team"))
-            led.add(ev("enrollment", dt.date(2024, 8, 5), f"{person}-l", person, program="team", status="left",
-                       reason="completed"))
-            led.add(ev("enrollment", dt.date(2024, 10, 12), f"{person}-d", person, program="team", status="left",
-                       reason="died"))
-    ledgers["r00"].add(ev("emergency_visit", dt.date(2024, 12, 31), "r00-last", "r00"))
-    died = build_cohort(ledgers, ProgrammeSpec("team", ProgrammeKind.CARE), CostTable())
+    assert {m.observed_after for m in _cohort("completed", dt.date(2024, 8, 5)).members} == {5}
+    died = _cohort("completed", dt.date(2024, 8, 5), died=dt.date(2024, 10, 12))
     assert {m.observed_after for m in died.members} == {2}  # August and September; not October on
 
 

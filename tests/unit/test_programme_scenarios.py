@@ -35,14 +35,14 @@ from streams.files.programme_scenarios import (
     survey,
     write,
 )
-from streams.files.report import _num, render, replayed_ledgers, write_report
+from streams.files.report import _num, render, replayed, write_report
 
 KEY = Pseudonymiser(b"a test key, not the demo key, 32+ bytes long")
 
 
 def _ledgers(events: Path) -> dict[str, PersonLedger]:
     """What replay (and the worker) keep: the ledgers of the accepted events, by pseudonym."""
-    return replayed_ledgers(events, MonitorConfig(), KEY)[0]
+    return replayed(events, MonitorConfig(), KEY).ledgers
 
 QUARTER = "2025Q3"
 
