@@ -128,6 +128,7 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from faust.worker import Worker
 
+    from streams.agents.gc_tuning import tune_garbage_collector
     from streams.agents.topics import ensure_topics
     from streams.agents.worker import build_app, topic_specs
     from streams.observe.metrics import Metrics
@@ -139,6 +140,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     app = build_app(settings, Metrics())
     # the broker reader assigns one partition per range it reads; aiokafka logs each change at INFO
     logging.getLogger("aiokafka.consumer.subscription_state").setLevel(logging.WARNING)
+    tune_garbage_collector()
     worker = Worker(app, loglevel=args.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
     return 0
