@@ -464,14 +464,20 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
                   f"| event sent -> flag record written (wall clock) | {lat['flag_p50']:.3f} s | "
                   f"{lat['flag_p99']:.3f} s |",
                   f"| record read by the worker -> result sent (histogram bucket bound) | "
-                  f"<= {lat['metric_p50_le']} s | <= {lat['metric_p99_le']} s |", "",
+                  f"<= {lat['metric_p50_le']} s | <= {lat['metric_p99_le']} s |", ""]
+        runs_lat = lat.get("runs") or [lat]
+        lines += [f"The run with the higher p99 of {len(runs_lat)} (p99 of each run: "  # type: ignore[union-attr]
+                  + ", ".join(f"{float(x['flag_p99']):.3f} s" for x in runs_lat) + ").", "",  # type: ignore[union-attr]
                   f"Target: p99 < 1 s. {verdict(float(lat['flag_p99']) < 1.0)}", ""]
     lines += ["## 4. Memory per tracked person", "",
               "The worker (the production process; its tables hold each person's state as bytes and it keeps "
               "at most `decoded_person_states` decoded), growth of resident memory from ready to drained:", "",
               "| persons | worker memory per person |", "|---|---|"]
     for m in worker_mem:
-        lines.append(f"| {float(str(m['persons'])):,.0f} | {float(str(m['rss_per_person'])):,.0f} B |")
+        each = m.get("runs")
+        spread = (" (median of " + ", ".join(f"{float(str(x['rss_per_person'])):,.0f}" for x in each) + " B)"  # type: ignore[union-attr]
+                  if each else "")
+        lines.append(f"| {float(str(m['persons'])):,.0f} | {float(str(m['rss_per_person'])):,.0f} B{spread} |")
     lines += ["", "`replay` (one process, every person's state decoded, with its fold cache), each size in a "
               "fresh process:", "",
               "| persons | process memory per person | serialised state per person | events/s |", "|---|---|---|---|"]
@@ -568,8 +574,16 @@ def main(argv: list[str] | None = None) -> int:
         live.append(first)
         for partitions, workers in ((1, 1), (2, 2), (4, 4)):
             live.append(live_run(lines[: args.live_events // 2], partitions, workers, workdir))
-        lat = latency_run(1000, args.latency_seconds, workdir)
-        worker_mem = [worker_memory_run(n, workdir) for n in (10_000, 100_000)]
+        # Two latency runs and three memory runs at 100,000 persons: each varies from run to run (the
+        # broker and the collector share the 2 cores), so the report gives every run and judges the worst
+        # latency and the median memory.
+        lats = [latency_run(1000, args.latency_seconds, workdir) for _ in range(2)]
+        lat = max(lats, key=lambda x: float(str(x["flag_p99"])))
+        lat["runs"] = lats
+        worker_mem = [worker_memory_run(10_000, workdir)]
+        runs = [worker_memory_run(100_000, workdir) for _ in range(3)]
+        middle = sorted(runs, key=lambda x: float(str(x["rss_per_person"])))[1]
+        worker_mem.append({**middle, "runs": runs})
     text = write_report(args.out, replay, memory, live, bare, lat, command, worker_mem, reversed_run)
     print(text)
     return 0
