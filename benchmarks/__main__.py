@@ -69,6 +69,27 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
    the person's 7-day tail), decode ~15% (pydantic `validate_json` alone ~1.5x `json.loads`), unit
    stage ~12%, the rest spread over the pipeline's small objects (results, updates, facts).
 
+4. **Pauses of the cyclic garbage collector, and memory held per person** (2026-12-01, the latency
+   and memory targets). `gc.callbacks` on the worker at 1,000 events/s showed a full collection every
+   ~2.5 s, each pausing the event loop 50-300 ms (growing with the heap) and finding ~17,000 objects:
+   every batch's outputs (flags, outbox texts) were tied into a reference cycle by a metric closure that
+   held `MetricCounts` (outputs -> counts -> closure -> MetricCounts -> outputs), so they were freed
+   only by the collector. Done: the closure holds locals only (a unit test holds that a batch's outputs
+   and the core's states need no collector); the worker freezes its start-up objects (`gc.freeze()`)
+   and collects the young generation every 50,000 allocations instead of 700 (`agents/gc_tuning.py`).
+   p99 event->flag over 60 s went 1.06-2.2 s -> 0.55-0.83 s in the same setting (p50 0.23-0.51 s ->
+   0.16-0.21 s). Memory: tracemalloc on a worker draining 100,000 persons showed the pseudonymiser's
+   cache (up to 200,000 source ids with their pseudonyms, ~170 B a person), ~225,000 fetched records
+   held while a backlog waited (faust hands over everything fetched; 1 MiB fetched ahead per partition,
+   ~40 partitions) and the 20,000 decoded person states. Done: 10,000 cached pseudonyms, 256 KiB
+   fetched ahead per partition and at most 2,000 records a poll, 5,000 decoded person states by
+   default. Worker memory per person at 100,000 persons, one run each before the change (b0a2ce0)
+   and after, on an idle machine: 1,554 B and 1,183-1,374 B; but it varies by ~±200 B from run to run,
+   and the three runs of section 4 (1,298-1,713 B, median 1,538 B) do not show the change clearly.
+   Replay was not changed by this work: the tree of 04:20 (900f190), measured again beside this one on
+   the same machine, gives 21.8x at 1x where it gave 16.4x then; this tree gives 18.9x (the machine is
+   slower today, and section 1 of this run says 19.5x and 22.4x).
+
 Targets not met, and why:
 - **Replay at most 3x a bare parse** (~8 µs an event). The bare loop costs ~2.6 µs a line; pydantic's
   validation ~4 µs by itself; a home-care contact's fold step ~3 µs, taken ~2.9 times; the rest is
@@ -80,14 +101,19 @@ Targets not met, and why:
   per-event path compiled (or batched), which changes the functional core's shape.
 - **Worker at half of a bare consumer.** The bare consumer only counts records (~0.3M/s); the worker
   validates, pseudonymises (HMAC), runs three stateful stages, sends and awaits acknowledgements and
-  writes changelogs. ~4.5k events/s on one worker is ~400x the region's morning peak (section 5).
-- **Under 1 KB of process memory per tracked person.** What a person costs at rest is the serialised
-  state (~0.5 KB, what the table and its changelog hold). The worker holds table values as bytes and at
-  most 20,000 decoded person states (`OUTCOME_MONITOR_DECODED_PERSON_STATES`), so its growth per person
-  falls with the population (section 4), but dict and bytes overhead, each unit's per-person
-  bookkeeping and allocator fragmentation keep it above 1 KB; the replay process keeps every state
-  decoded (~2 KB). faust's RocksDB store would move the tables to disk (~0.5 KB per person measured)
-  but does not fit the batched agents (it looks keys up in the partition of the current event).
+  writes changelogs. ~2.5-3.2k events/s on one worker is ~250x the region's morning peak (section 5);
+  0.25x (~43k events/s here) is ~13x away, and the profiles of items 1 and 2 show the cost spread over
+  faust's and aiokafka's per-record machinery, JSON of states and messages and the stages: no single
+  change found so far comes near it.
+- **Under 1 KB of process memory per tracked person.** What a person costs at rest is its serialised
+  state (~0.2 KB for one event, ~0.5 KB on a realistic stream), its key (~0.07 KB) and its entries in
+  its units' states (~0.2 KB decoded and serialised). The worker holds table values as bytes and at most
+  5,000 decoded person states, 10,000 cached pseudonyms and 256 KiB fetched ahead per partition; what
+  stays above 1 KB is dict and bytes overhead, the units' decoded per-person bookkeeping, the records
+  held while a backlog drains, and allocator fragmentation (resident memory does not shrink after the
+  drain's peak). The replay process keeps every state decoded (~2.5 KB). faust's RocksDB store would
+  move the tables to disk but does not fit the batched agents (it looks keys up in the partition of the
+  current event).
 """
 
 
