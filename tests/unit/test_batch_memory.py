@@ -9,6 +9,7 @@ import gc
 import weakref
 
 from streams.agents.outputs import MetricCounts, Outputs
+from streams.core import pseudonym
 from streams.observe.metrics import Metrics
 from tests.helpers import event, run, sick_days
 
@@ -49,8 +50,6 @@ def test_the_core_leaves_no_cyclic_garbage() -> None:
 
 
 def test_the_pseudonymiser_remembers_a_bounded_number_of_persons_and_answers_the_same_after() -> None:
-    from streams.core import pseudonym
-
     p = pseudonym.Pseudonymiser(b"a-key-of-sixteen-bytes-or-more")
     first = p("199001011234")
     for i in range(pseudonym.CACHED + 5):
