@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from streams.agents.broker_reader import BrokerReader
 from streams.agents.codec import loads_dict
+from streams.agents.heap_trim import HeapTrim, malloc_trim
 from streams.agents.outputs import Outputs
 from streams.agents.positions import Positions
 from streams.agents.records import InputRecord
@@ -120,6 +121,8 @@ class Pipeline:
     # Unit and organisation states changed since Prometheus last asked (figures are computed then).
     units_to_publish: dict[str, UnitState] = field(default_factory=dict)
     stages: dict[str, StageAgent[Any, Any]] = field(default_factory=dict)
+    # free heap pages go back to the system after work (agents/heap_trim.py)
+    heap_trim: HeapTrim = field(default_factory=lambda: HeapTrim(malloc_trim()))
     org_to_publish: dict[str, OrgState] = field(default_factory=dict)
     # Programme figures computed since Prometheus last asked (agents/programmes.py), by programme.
     programmes_to_publish: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -225,6 +228,7 @@ class Pipeline:
         async def run(stream: Any) -> None:
             async for events in stream.take_events(batch, within=within):
                 await stage.on_batch(events)
+                self.heap_trim.worked()
 
         running: list[asyncio.Task[None]] = []
 

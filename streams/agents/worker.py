@@ -21,6 +21,7 @@ import faust
 
 from streams.agents import flag_store, inbox, ingest, organisation, pages, persons, programmes, units
 from streams.agents.faust_fixes import MonitorApp
+from streams.agents.heap_trim import TRIM_INTERVAL_S
 from streams.agents.pipeline import UNIT_PARTITIONS, Pipeline, TopicNames
 from streams.agents.topics import TopicSpec
 from streams.core.identity_vault import IdentityVault
@@ -108,4 +109,9 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
     for stage in (ingest, persons, units, organisation, programmes, flag_store, pages, inbox):
         stage.register(pipeline)  # type: ignore[attr-defined]
     app.on_partitions_revoked.connect(pipeline.on_revoked)
+
+    @app.timer(interval=TRIM_INTERVAL_S, name="heap-trim")
+    async def trim_heap() -> None:
+        pipeline.heap_trim.tick()
+
     return app
