@@ -265,8 +265,7 @@ class UnitStage:
         outcome = None
         source = update.source
         if source is not None:
-            last_seq = state.last_seq
-            if update.seq <= last_seq.get(source, (0, 0))[0]:
+            if update.seq <= state.applied_seq(source):
                 return UnitStageResult("duplicate", [])  # re-sent after a worker restart
             latest_day = state.clock_day
             for _, d, _ in update.deltas:
@@ -275,7 +274,7 @@ class UnitStage:
             for _, d in update.presence:
                 if d > latest_day:
                     latest_day = d
-            last_seq[source] = (update.seq, latest_day)
+            state.mark_applied(source, update.seq, latest_day)
         if update.staffing is not None:
             t, event_id, day, headcount, arrival = update.staffing
             outcome, out = self.tracker.add_staffing(state, t, event_id, day, headcount, arrival)
@@ -283,7 +282,9 @@ class UnitStage:
         if update.deltas:
             summaries += self.tracker.add_contributions(state, update.deltas)
         for pseudonym, day in update.presence:
-            summaries += self.tracker.add_presence(state, pseudonym, day)
+            # the key object of `last_seq`, so that a person's two entries in the unit share one string
+            key = source if source is not None and pseudonym == source else pseudonym
+            summaries += self.tracker.add_presence(state, key, day)
         if not summaries:
             return UnitStageResult(outcome, summaries)
         # Later summaries of the same day supersede earlier ones.

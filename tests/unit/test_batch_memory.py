@@ -1,15 +1,19 @@
 """Memory a worker keeps. A batch's outputs are freed as soon as the batch is through: no reference cycle
 ties them together, so the worker never waits for the cyclic garbage collector (whose full runs paused
 the event loop for up to 300 ms each and were the largest share of the p99 event->flag latency). Caches
-are bounded well below the population."""
+are bounded well below the population, and a unit keeps one string per person."""
 
 from __future__ import annotations
 
 import gc
+import json
 import weakref
 
 from streams.agents.outputs import MetricCounts, Outputs
 from streams.core import pseudonym
+from streams.core.config import MonitorConfig
+from streams.core.stages import UnitStage, UnitUpdate
+from streams.core.unit.tracker import UnitState
 from streams.observe.metrics import Metrics
 from tests.helpers import event, run, sick_days
 
@@ -56,3 +60,16 @@ def test_the_pseudonymiser_remembers_a_bounded_number_of_persons_and_answers_the
         p(f"emp-{i}")
     assert len(p._cache) <= pseudonym.CACHED
     assert p("199001011234") == first == pseudonym.Pseudonymiser(b"a-key-of-sixteen-bytes-or-more")("199001011234")
+
+
+def test_a_unit_keeps_one_string_per_person_whether_live_or_restored() -> None:
+    stage = UnitStage(MonitorConfig())
+    state = UnitState("care-a")
+    # as the worker decodes an update: the source and the presence entry are two equal strings
+    source, present = "p_" + "ab" * 16, "".join(["p_", "ab" * 16])
+    assert source is not present
+    stage.handle(state, UnitUpdate("care-a", source, 1, [("ed_visits", 739_000, 1.0)], [(present, 739_000)]))
+    restored = UnitState.from_dict(json.loads(json.dumps(state.to_dict())))
+    for unit in (state, restored):
+        (in_population,), (in_last_seq,) = unit.population, unit.last_seq
+        assert in_population is in_last_seq

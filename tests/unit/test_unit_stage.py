@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from streams.core.config import MonitorConfig
 from streams.core.stages import UnitStage, UnitUpdate
 from streams.core.unit.tracker import UnitState
@@ -29,3 +35,19 @@ def test_a_new_update_from_the_same_person_is_applied() -> None:
     stage.handle(state, UnitUpdate("hr-a", "p_x", 1, [("occasions", DAY, 1.0)]))
     stage.handle(state, UnitUpdate("hr-a", "p_x", 2, [("occasions", DAY + 1, 1.0)]))
     assert state.total("occasions", DAY, DAY + 1) == 2.0
+
+
+@given(seq=st.integers(1, 10**12), day=st.integers(0, dt.date(9999, 12, 31).toordinal()))
+def test_what_a_unit_remembers_of_a_person_survives_storing_and_restoring(seq: int, day: int) -> None:
+    stage = UnitStage(MonitorConfig())
+    state = UnitState("hr-a")
+    update = UnitUpdate("hr-a", "p_x", seq, [("occasions", day, 1.0)])
+    stage.handle(state, update)
+    stored = json.loads(json.dumps(state.to_dict()))
+    assert stored["last_seq"] == {"p_x": [seq, day]}
+    restored = UnitState.from_dict(stored)
+    assert restored.to_dict() == state.to_dict()
+    assert stage.handle(restored, update).staffing_outcome == "duplicate"
+    assert stage.handle(restored, UnitUpdate("hr-a", "p_x", seq + 1, [("occasions", day, 1.0)])).staffing_outcome \
+        != "duplicate"
+    assert restored.total("occasions", day, day) == 2.0

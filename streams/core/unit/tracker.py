@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import Any
 
 from streams.core.config import MonitorConfig
 from streams.core.person.fold import ContribKey
@@ -16,6 +17,9 @@ from streams.models.vocab import UnitMetric
 
 STATE_VERSION = 1
 POPULATION_WINDOW_DAYS = 365
+#: Days are proleptic Gregorian ordinals (timebase.local_day): below 2**22 up to the year 9999.
+DAY_BITS = 22
+DAY_MASK = (1 << DAY_BITS) - 1
 
 
 #: A unit-day's figures in DaySummary order: sick days, occasions, headcount, ED visits, readmissions (by
@@ -67,8 +71,10 @@ class UnitState:
     staffing: list[Staffed] = field(default_factory=list)
     population: dict[str, int] = field(default_factory=dict)
     sent: dict[int, DayFigures] = field(default_factory=dict)  # DaySummary.figures() sent
-    # Per person pseudonym: the last update applied, and the unit's clock day then.
-    last_seq: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Per person pseudonym: the sequence number of the last update applied and the unit's clock day then,
+    # as one int (`seq << DAY_BITS | day`: 28-32 bytes, where a pair of ints took 84; worker memory).
+    # Read and written through `applied_seq` and `mark_applied`; stored as [seq, day].
+    last_seq: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -80,23 +86,37 @@ class UnitState:
             "staffing": [[s.t, s.event_id, s.day, s.headcount] for s in self.staffing],
             "population": self.population,
             "sent": {str(d): list(v) for d, v in self.sent.items()},
-            "last_seq": {k: list(v) for k, v in self.last_seq.items()},
+            "last_seq": {k: [v >> DAY_BITS, v & DAY_MASK] for k, v in self.last_seq.items()},
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> UnitState:  # type: ignore[type-arg]
         if d.get("version") != STATE_VERSION:
             raise ValueError(f"unknown unit state version {d.get('version')!r}")
+        # A unit holds a few hundred to thousands of persons, each in two dicts: one key object per person
+        # and one object per distinct day or (seq, day) pair, instead of one per entry (worker memory).
+        shared: dict[object, object] = {}
+
+        def one(value: object) -> Any:
+            return shared.setdefault(value, value)
+
         return cls(
             unit_id=str(d["unit_id"]),
-            clock_day=int(d["clock_day"]),
+            clock_day=one(int(d["clock_day"])),
             staffing_clock=int(d["staffing_clock"]),
             days={int(k): {str(m): float(v) for m, v in ms.items()} for k, ms in d["days"].items()},
             staffing=[Staffed(int(t), str(e), int(day), int(h)) for t, e, day, h in d["staffing"]],
-            population={str(k): int(v) for k, v in d["population"].items()},
+            population={one(str(k)): one(int(v)) for k, v in d["population"].items()},
             sent={int(k): day_figures(v) for k, v in d["sent"].items()},
-            last_seq={str(k): (int(v[0]), int(v[1])) for k, v in d["last_seq"].items()},
+            last_seq={one(str(k)): one(int(v[0]) << DAY_BITS | int(v[1])) for k, v in d["last_seq"].items()},
         )
+
+    def applied_seq(self, source: str) -> int:
+        """The sequence number of the last update applied from this person (0: none remembered)."""
+        return self.last_seq.get(source, 0) >> DAY_BITS
+
+    def mark_applied(self, source: str, seq: int, day: int) -> None:
+        self.last_seq[source] = seq << DAY_BITS | day
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -149,7 +169,7 @@ class UnitTracker:
 
     def add_presence(self, state: UnitState, pseudonym: str, day: int) -> list[DaySummary]:
         if state.population.get(pseudonym, -1) < day:
-            state.population[pseudonym] = day
+            state.population[pseudonym] = state.clock_day if day == state.clock_day else day  # one object
         if day <= state.clock_day:  # the clock stays: nothing settles (what `_advance` would find)
             return []
         return self._advance(state, day, set())
@@ -215,8 +235,8 @@ class UnitTracker:
         # A re-sent update comes minutes after a restart, but in a backlog minutes can be months of event
         # time: remember as long as the unit keeps any day (an update older than that is dropped anyway).
         seq_cutoff = state.clock_day - self.config.retention_days
-        if state.last_seq and min(day for _, day in state.last_seq.values()) < seq_cutoff:
-            state.last_seq = {p: v for p, v in state.last_seq.items() if v[1] >= seq_cutoff}
+        if state.last_seq and min(v & DAY_MASK for v in state.last_seq.values()) < seq_cutoff:
+            state.last_seq = {p: v for p, v in state.last_seq.items() if v & DAY_MASK >= seq_cutoff}
         pop_cutoff = state.clock_day - POPULATION_WINDOW_DAYS
         if len(state.population) > 64 and min(state.population.values()) <= pop_cutoff:
             state.population = {p: d for p, d in state.population.items() if d > pop_cutoff}
