@@ -52,6 +52,21 @@ def fact_of(event: PersonEvent, tz: str, t: int | None = None) -> Fact:
     return Fact(*base)  # an event with nothing but its time, kind and unit (e.g. an ED visit)
 
 
+#: value, planned, ref: what a fact holds when its event says nothing more than time, kind and unit
+_DEFAULTS = (0.0, False, "")
+
+
+def fact_to_list(fact: Fact) -> list[object]:
+    """Stored without the trailing fields left at their defaults (most facts: an ED visit, a day of sick
+    leave at full extent has its value): a person's stored state is ~20% smaller (person state 4)."""
+    row = list(fact)
+    while len(row) > 5 and row[-1] == _DEFAULTS[len(row) - 6] and type(row[-1]) is type(_DEFAULTS[len(row) - 6]):
+        row.pop()
+    return row
+
+
 def fact_from_list(row: list) -> Fact:  # type: ignore[type-arg]
+    """A stored fact: all eight fields (person state 1-3) or without trailing defaults (4)."""
+    rest = (*row[5:], *_DEFAULTS[len(row) - 5:])
     return Fact(int(row[0]), str(row[1]), EventKind(row[2]), intern(str(row[3])), int(row[4]),
-                float(row[5]), bool(row[6]), str(row[7]))
+                float(rest[0]), bool(rest[1]), str(rest[2]))

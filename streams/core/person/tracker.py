@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from streams.core.config import MonitorConfig
-from streams.core.person.facts import Fact, fact_from_list
+from streams.core.person.facts import Fact, fact_from_list, fact_to_list
 from streams.core.person.fold import ContribKey, Emits, PersonFold
 from streams.core.person.rules import RULES, PersonRule
 from streams.core.person.steps import PersonSteps
 from streams.models.flags import Flag, FlagStatus, WithdrawnBecause
 from streams.models.vocab import EventKind
 
-STATE_VERSION = 3  # 3: episodes counted per rule (flag ids)
+STATE_VERSION = 4  # 3: episodes counted per rule (flag ids); 4: facts without trailing defaults, no empty checkpoint
+_NEW_CHECKPOINT = {"episodes": {}}
 
 
 class Outcome(StrEnum):
@@ -64,22 +65,22 @@ class PersonState:
     def to_dict(self) -> dict[str, object]:
         if self.late_from is not None:
             raise RuntimeError("a person state with late facts not yet folded is never written: flush it")
-        return {
-            "version": STATE_VERSION,
-            "clock": self.clock,
-            "checkpoint": self.checkpoint.to_dict(),
-            "pending": [list(f) for f in self.pending],
-            "seen": {k: list(v) for k, v in self.seen.items()},
-            "seq": self.seq,
-        }
+        d: dict[str, object] = {"version": STATE_VERSION, "clock": self.clock}
+        checkpoint = self.checkpoint.to_dict()
+        if checkpoint != _NEW_CHECKPOINT:  # most persons: nothing has settled yet
+            d["checkpoint"] = checkpoint
+        d["pending"] = [fact_to_list(f) for f in self.pending]
+        d["seen"] = {k: list(v) for k, v in self.seen.items()}
+        d["seq"] = self.seq
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> PersonState:  # type: ignore[type-arg]
-        if d.get("version") not in (1, 2, STATE_VERSION):  # 1: seen ids without digests; <3: no episodes
+        if d.get("version") not in (1, 2, 3, STATE_VERSION):  # 1: seen ids without digests; <3: no episodes
             raise ValueError(f"unknown person state version {d.get('version')!r}")
         return cls(
             clock=int(d["clock"]),
-            checkpoint=PersonFold.from_dict(d["checkpoint"]),
+            checkpoint=PersonFold.from_dict(d["checkpoint"]) if "checkpoint" in d else PersonFold(),
             pending=[fact_from_list(f) for f in d["pending"]],
             seen={str(k): (int(v), UNKNOWN) if isinstance(v, int) else (int(v[0]), int(v[1]))
                   for k, v in d["seen"].items()},
