@@ -26,7 +26,7 @@ from streams.models.flags import Flag, FlagStatus, WithdrawnBecause
 from streams.models.vocab import EventKind
 
 STATE_VERSION = 4  # 3: episodes counted per rule (flag ids); 4: facts without trailing defaults, no empty checkpoint
-_NEW_CHECKPOINT = {"episodes": {}}
+_NEW_CHECKPOINT: dict[str, object] = {"episodes": {}}  # what a new fold stores
 
 
 class Outcome(StrEnum):
