@@ -103,6 +103,10 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
    B), a stream buffer of 1,000 instead of 4,096 (1,141 B; the empty pools stayed). The latency runs
    now publish from a fresh process: in this one, after the replay runs, the collector's pauses held
    the publisher back (p99 1.7 and 4.1 s in a `make bench` where the same tree gave 0.61-0.93 s alone).
+   Latency on this machine this afternoon varies more than any change of this round: four 60-s runs
+   alternating the morning's tree (1add71b) and this one gave p99 0.75 and 1.68 s (1add71b) and 0.80 and
+   1.26 s (this tree); section 3 of this run says 1.0 and 2.5 s, where the morning's `make bench` gave
+   0.55 and 0.56 s. The target is met in some runs and not in others: not met.
 
 Targets not met, and why:
 - **Replay at most 3x a bare parse** (~8 µs an event). The bare loop costs ~2.6 µs a line; pydantic's
