@@ -8,7 +8,8 @@ after draining 100,000 persons, against 1,140-1,230 B with `malloc_trim(0)` afte
 each, `make bench`'s worker-memory run, 2026-12-01). `malloc_trim(0)` also releases whole free pages in
 the middle of the heap (glibc >= 2.8), without moving anything.
 
-It runs on a timer and only when stage batches ran since the last time, so an idle worker does nothing.
+It runs on a timer and only when the stages processed records since the last time (the agents' own
+count, whether faust delivered the records or a catch-up read them), so an idle worker does nothing.
 Where the C library has no `malloc_trim` (musl, macOS) this does nothing.
 """
 
@@ -39,20 +40,18 @@ def malloc_trim() -> Callable[[], object] | None:
 
 
 class HeapTrim:
-    """Trims once after work: `worked()` says batches ran; `tick()` (the timer) trims if any did."""
+    """Trims once after work: `tick(processed)` (the timer, with the records processed so far) trims
+    when that count moved since the last tick."""
 
     def __init__(self, trim: Callable[[], object] | None) -> None:
         self._trim = trim
-        self._worked = False
+        self._processed = 0
         self.trims = 0
 
-    def worked(self) -> None:
-        self._worked = True
-
-    def tick(self) -> None:
-        if self._trim is None or not self._worked:
+    def tick(self, processed: int) -> None:
+        if self._trim is None or processed == self._processed:
             return
-        self._worked = False
+        self._processed = processed
         started = time.perf_counter()
         self._trim()
         self.trims += 1

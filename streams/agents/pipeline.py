@@ -228,7 +228,6 @@ class Pipeline:
         async def run(stream: Any) -> None:
             async for events in stream.take_events(batch, within=within):
                 await stage.on_batch(events)
-                self.heap_trim.worked()
 
         running: list[asyncio.Task[None]] = []
 

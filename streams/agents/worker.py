@@ -112,6 +112,6 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
 
     @app.timer(interval=TRIM_INTERVAL_S, name="heap-trim")
     async def trim_heap() -> None:
-        pipeline.heap_trim.tick()
+        pipeline.heap_trim.tick(sum(stage.stats.processed for stage in pipeline.stages.values()))
 
     return app

@@ -10,22 +10,18 @@ from streams.agents.heap_trim import HeapTrim, malloc_trim
 def test_the_heap_is_trimmed_once_after_work_and_never_while_idle() -> None:
     calls: list[int] = []
     trim = HeapTrim(lambda: calls.append(1))
-    trim.tick()
+    trim.tick(0)
     assert calls == []  # idle since start
-    trim.worked()
-    trim.worked()
-    trim.tick()
-    trim.tick()
+    trim.tick(2)  # two records processed since
+    trim.tick(2)
     assert calls == [1]
-    trim.worked()
-    trim.tick()
+    trim.tick(3)
     assert trim.trims == len(calls) == 2
 
 
 def test_without_malloc_trim_the_worker_does_nothing() -> None:
     trim = HeapTrim(None)
-    trim.worked()
-    trim.tick()
+    trim.tick(1)
     assert trim.trims == 0
 
 

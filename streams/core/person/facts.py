@@ -59,10 +59,10 @@ _DEFAULTS = (0.0, False, "")
 def fact_to_list(fact: Fact) -> list[object]:
     """Stored without the trailing fields left at their defaults (most facts: an ED visit, a day of sick
     leave at full extent has its value): a person's stored state is ~20% smaller (person state 4)."""
-    row = list(fact)
-    while len(row) > 5 and row[-1] == _DEFAULTS[len(row) - 6] and type(row[-1]) is type(_DEFAULTS[len(row) - 6]):
-        row.pop()
-    return row
+    n = 8
+    while n > 5 and fact[n - 1] == _DEFAULTS[n - 6]:
+        n -= 1
+    return list(fact[:n])
 
 
 def fact_from_list(row: list) -> Fact:  # type: ignore[type-arg]

@@ -94,7 +94,7 @@ class UnitState:
         if d.get("version") != STATE_VERSION:
             raise ValueError(f"unknown unit state version {d.get('version')!r}")
         # A unit holds a few hundred to thousands of persons, each in two dicts: one key object per person
-        # and one object per distinct day or (seq, day) pair, instead of one per entry (worker memory).
+        # and one object per distinct day or last update, instead of one per entry (worker memory).
         shared: dict[object, object] = {}
 
         def one(value: object) -> Any:
