@@ -108,6 +108,33 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
    alternating the morning's tree (1add71b) and this one gave p99 0.75 and 1.68 s (1add71b) and 0.80 and
    1.26 s (this tree); section 3 of this run says 1.0 and 2.5 s, where the morning's `make bench` gave
    0.55 and 0.56 s. The target is met in some runs and not in others: not met.
+6. **What a unit's bookkeeping and the benchmark's own publisher cost** (2026-12-01, evening; this
+   machine was slower than in the morning: a bare loop of 10 million additions took 1.05 s of CPU).
+   Memory at 100,000 persons (`worker_memory_run`, the figure of section 4), alternating runs of the
+   same tree: the unchanged tree gave 949-1,304 B per person over eight runs. With a unit keeping no
+   per-person entries at all (an experiment, not a product: re-sends and the care population need
+   them) it gave 809 and 878 B, where the unchanged tree gave 984 and 1,304 B in the runs beside them;
+   a unit's per-person bookkeeping costs ~0.2-0.4 KB per person, more than its live objects (~0.15 KB),
+   so the rewriting of every touched unit in each batch, not only what the unit holds, leaves memory
+   behind. Tried and dropped: one dict of one int per person instead of two dicts (live objects fewer,
+   serialised unit ~37 B per person shorter): 1,156-1,224 B against 1,084-1,144 B in three alternating
+   pairs, worse every time (each person's int became a three-digit one and no day objects were shared
+   any more, and storing it built three ints per person per write); units in batches of 4,096 messages
+   or 3 s instead of 256 or 0.5 s: 1,526 and 1,597 B (a bigger peak leaves more behind); batches of 64:
+   1,064 and 1,099 B (no clear change). tracemalloc (3 frames, 20,000 persons) of what lives after a
+   drain: person state bytes 183 B, their table keys 67 B, the unit's stored value 73 B and its
+   remembered updates 65 B a person, the decoded states of the cache, and the last batch's internal
+   messages (a fixed amount). Latency: in `make bench` the latency publisher was kafka-python sending
+   each record in a request of its own; beside the worker it used 62-69% of a core (`ps`), the broker
+   ~43% and the worker ~75%, on two cores: two 60-s runs of the unchanged tree gave p99 5.2 s (p50 2.2-2.4 s).
+   The publisher is now librdkafka (confluent-kafka, as a source system's would be): 18% of a core, the
+   broker ~32%, and four runs gave p99 1.09, 4.66, 1.31 and 1.49 s (p50 0.34-1.38 s). py-spy of the
+   worker over 20 s of such a run found it busy 96% of the time (957 of 1,000 samples): the core's stages
+   ~3%, state JSON ~6% (the units' rewrite 5%), the rest faust's and aiokafka's per-record machinery
+   (fetching, protocol encoding, producing, acknowledging; faust's consumer thread included). At
+   1,000 events/s on this machine the worker has no headroom, and what it spends is Kafka hops, not
+   the monitor's own work: the latency target, like the throughput one, needs fewer Kafka messages
+   per event, not a faster core.
 
 Targets not met, and why:
 - **Replay at most 3x a bare parse** (~8 µs an event). The bare loop costs ~2.6 µs a line; pydantic's
@@ -130,8 +157,10 @@ Targets not met, and why:
   ~0.5 KB of live objects (tracemalloc). The worker holds table values as bytes and at most 5,000
   decoded person states, 10,000 cached pseudonyms and 256 KiB fetched ahead per partition. What stays
   above 1 KB is CPython's allocator: the drain's peak leaves ~0.45 KB per person of empty pools in
-  arenas that still hold live objects (item 5), which no trim reaches. Next: find what peaks while a
-  backlog drains (tracemalloc's peak, per stage) and keep it smaller. The replay process keeps every
+  arenas that still hold live objects (item 5), which no trim reaches, and a unit rewritten whole in
+  each batch leaves ~0.2-0.4 KB a person behind (item 6). Next: write a unit's per-person entries only
+  when they change (apart from its figures), so a batch no longer rebuilds every touched unit's
+  population. The replay process keeps every
   state decoded (~2.5 KB). faust's RocksDB store would move the tables to disk but does not fit the
   batched agents (it looks keys up in the partition of the current event).
 """
