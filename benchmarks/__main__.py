@@ -17,7 +17,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -160,9 +159,9 @@ Targets not met, and why:
   arenas that still hold live objects (item 5), which no trim reaches, and a unit rewritten whole in
   each batch leaves ~0.2-0.4 KB a person behind (item 6). Next: write a unit's per-person entries only
   when they change (apart from its figures), so a batch no longer rebuilds every touched unit's
-  population. The replay process keeps every
-  state decoded (~2.5 KB). faust's RocksDB store would move the tables to disk but does not fit the
-  batched agents (it looks keys up in the partition of the current event).
+  population. The replay process keeps every state decoded (~2.5 KB). faust's RocksDB store would move
+  the tables to disk but does not fit the batched agents (it looks keys up in the partition of the
+  current event).
 """
 
 
@@ -409,8 +408,6 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
     each record in a request of its own, took 62-69% of a core at 1,000 records/s, and this machine has
     two (the broker took ~43% and the worker ~75%): the worker waited for the core the publisher held.
     The publisher's own CPU share is reported beside the result."""
-    import resource
-
     from confluent_kafka import Producer
 
     from streams.agents.topics import TopicSpec, ensure_topics
@@ -425,7 +422,7 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
     total = int(rate * seconds)
     say(f"latency: {total:,} events at {rate:.0f}/s for {seconds:.0f} s")
     start = time.time()
-    cpu_before = _cpu_seconds(resource.getrusage(resource.RUSAGE_SELF))
+    cpu_before = time.process_time()  # librdkafka's threads included
     # Each person's 4th visit raises a flag. Persons take turns in groups of 250 (a person's visits a
     # quarter of a second apart), so flags come at a steady 250/s from the first second on. (Until
     # this round a person's visits were a quarter of the run apart, so every flag came in the run's
@@ -447,7 +444,7 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
             if i % 5000 == 0:
                 say(f"  latency publish {i:,}/{total:,}")
         producer.flush(60)
-        publisher_cpu = (_cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - cpu_before) / (time.time() - start)
+        publisher_cpu = (time.process_time() - cpu_before) / (time.time() - start)
         wait_drained(ns, [worker], timeout=600)
         metrics = worker.metrics()
     finally:
@@ -479,10 +476,6 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
     return {"rate": rate, "seconds": seconds, "events": total, "flags": len(latencies),
             "flag_p50": pct(0.5), "flag_p99": pct(0.99), "metric_p50_le": quantile(0.5),
             "metric_p99_le": quantile(0.99), "publisher_cpu": publisher_cpu}
-
-
-def _cpu_seconds(usage: Any) -> float:
-    return float(usage.ru_utime + usage.ru_stime)
 
 
 # -- report -------------------------------------------------------------------------------------------
