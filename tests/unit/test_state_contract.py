@@ -9,6 +9,7 @@ import random
 import pytest
 from pydantic import ValidationError
 
+from streams.agents.codec import dumps, loads_dict
 from streams.core.config import DriftConfig, MonitorConfig, RuleConfig
 from streams.core.monitor import Monitor
 from streams.core.org.detectors import Cusum, DriftDetector, PageHinkley, detector_from_dict
@@ -22,10 +23,10 @@ CONFIG = MonitorConfig(drift=DriftConfig(warmup_weeks=4))
 
 
 def through_json(m: Monitor) -> None:
-    """What a restart does: every table value leaves as JSON and comes back."""
-    m.persons = {k: PersonState.from_dict(json.loads(json.dumps(v.to_dict()))) for k, v in m.persons.items()}
-    m.units = {k: UnitState.from_dict(json.loads(json.dumps(v.to_dict()))) for k, v in m.units.items()}
-    m.org = OrgState.from_dict(json.loads(json.dumps(m.org.to_dict())))
+    """What a restart does: every table value leaves as the worker writes it (its codec) and comes back."""
+    m.persons = {k: PersonState.from_dict(loads_dict(dumps(v))) for k, v in m.persons.items()}
+    m.units = {k: UnitState.from_dict(loads_dict(dumps(v))) for k, v in m.units.items()}
+    m.org = OrgState.from_dict(loads_dict(dumps(m.org)))
 
 
 def outcome(m: Monitor) -> tuple[list[str], list[str]]:
