@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from streams.core.config import MonitorConfig
 from streams.core.stages import UnitStage, UnitUpdate
-from streams.core.unit.tracker import UnitState
+from streams.core.unit.tracker import DAY_BITS, UnitState
 
 DAY = 739_000
 
@@ -44,10 +44,24 @@ def test_what_a_unit_remembers_of_a_person_survives_storing_and_restoring(seq: i
     update = UnitUpdate("hr-a", "p_x", seq, [("occasions", day, 1.0)])
     stage.handle(state, update)
     stored = json.loads(json.dumps(state.to_dict()))
-    assert stored["last_seq"] == {"p_x": [seq, day]}
+    assert stored["last_seq"] == {"p_x": seq << DAY_BITS | day}
     restored = UnitState.from_dict(stored)
     assert restored.to_dict() == state.to_dict()
     assert stage.handle(restored, update).staffing_outcome == "duplicate"
     assert stage.handle(restored, UnitUpdate("hr-a", "p_x", seq + 1, [("occasions", day, 1.0)])).staffing_outcome \
         != "duplicate"
     assert restored.total("occasions", day, day) == 2.0
+
+
+def test_a_unit_state_stored_by_version_1_loads_as_it_was() -> None:
+    """Version 1 stored what a unit remembers of a person as [seq, day]; version 2 stores the packed int."""
+    stage = UnitStage(MonitorConfig())
+    state = UnitState("hr-a")
+    stage.handle(state, UnitUpdate("hr-a", "p_x", 7, [("occasions", 739_000, 1.0)]))
+    stage.handle(state, UnitUpdate("hr-a", "p_y", 3, [("sick_days", 739_002, 1.0)]))
+    v1 = {**state.to_dict(), "version": 1, "last_seq": {"p_x": [7, 739_000], "p_y": [3, 739_002]}}
+    restored = UnitState.from_dict(json.loads(json.dumps(v1)))
+    assert restored.to_dict() == state.to_dict()
+    assert (restored.applied_seq("p_x"), restored.applied_seq("p_y")) == (7, 3)
+    assert stage.handle(restored, UnitUpdate("hr-a", "p_x", 7, [("occasions", 739_000, 1.0)])).staffing_outcome \
+        == "duplicate"

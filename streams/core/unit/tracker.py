@@ -15,7 +15,7 @@ from streams.core.config import MonitorConfig
 from streams.core.person.fold import ContribKey
 from streams.models.vocab import UnitMetric
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: last_seq stored as its packed int (1: [seq, day]); a version 1 state still loads
 POPULATION_WINDOW_DAYS = 365
 #: Days are proleptic Gregorian ordinals (timebase.local_day): below 2**22 up to the year 9999.
 DAY_BITS = 22
@@ -73,7 +73,9 @@ class UnitState:
     sent: dict[int, DayFigures] = field(default_factory=dict)  # DaySummary.figures() sent
     # Per person pseudonym: the sequence number of the last update applied and the unit's clock day then,
     # as one int (`seq << DAY_BITS | day`: 28-32 bytes, where a pair of ints took 84; worker memory).
-    # Read and written through `applied_seq` and `mark_applied`; stored as [seq, day].
+    # Read and written through `applied_seq` and `mark_applied`; stored as that int, so that writing a
+    # unit (every batch that touches it, in the worker) hands this dict to the encoder as it is instead
+    # of building a list and two ints per person (version 1 stored [seq, day]).
     last_seq: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
@@ -86,13 +88,14 @@ class UnitState:
             "staffing": [[s.t, s.event_id, s.day, s.headcount] for s in self.staffing],
             "population": self.population,
             "sent": {str(d): list(v) for d, v in self.sent.items()},
-            "last_seq": {k: [v >> DAY_BITS, v & DAY_MASK] for k, v in self.last_seq.items()},
+            "last_seq": self.last_seq,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> UnitState:  # type: ignore[type-arg]
-        if d.get("version") != STATE_VERSION:
-            raise ValueError(f"unknown unit state version {d.get('version')!r}")
+        version = d.get("version")
+        if version not in (1, STATE_VERSION):
+            raise ValueError(f"unknown unit state version {version!r}")
         # A unit holds a few hundred to thousands of persons, each in two dicts: one key object per person
         # and one object per distinct day or last update, instead of one per entry (worker memory).
         shared: dict[object, object] = {}
@@ -108,7 +111,8 @@ class UnitState:
             staffing=[Staffed(int(t), str(e), int(day), int(h)) for t, e, day, h in d["staffing"]],
             population={one(str(k)): one(int(v)) for k, v in d["population"].items()},
             sent={int(k): day_figures(v) for k, v in d["sent"].items()},
-            last_seq={one(str(k)): one(int(v[0]) << DAY_BITS | int(v[1])) for k, v in d["last_seq"].items()},
+            last_seq={one(str(k)): one(int(v[0]) << DAY_BITS | int(v[1]) if version == 1 else int(v))
+                      for k, v in d["last_seq"].items()},
         )
 
     def applied_seq(self, source: str) -> int:
