@@ -135,6 +135,33 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
    the monitor's own work: the latency target, like the throughput one, needs fewer Kafka messages
    per event, not a faster core.
 
+7. **The framework's own ceiling, and the units' writes** (2026-12-01, night). A faust agent that does
+   nothing but read the input topic and JSON-decode each record (`benchmarks/bare_faust.py`: one agent,
+   batches taken as the worker's agents take them, faust's defaults, no tables, no outputs), on the very
+   topic of section 2, read 5,329-6,256 events/s in seven runs (record by record, in batches of 256, with
+   10,000 records a poll and a stream buffer of 16,384, with commits every 30 s: all in that range),
+   where the bare aiokafka consumer read 82,000-122,000/s: ~0.05x (in `make bench` of 22:09, 6,506
+   against 70,246/s: 0.093x; the bare consumer varies more than the agent). py-spy of it (8 s): faust's consumer
+   thread ~35% of the samples (fetching, handing the records over to the event loop), the rest the
+   event loop's per-record work (the conductor, the stream iterator, asyncio tasks and futures; the
+   `json.loads` itself under 1%). 0.25x of the bare consumer is therefore 2.7-5x what faust alone
+   delivers on this machine, whatever the monitor's own work costs; the worker, with all of it, runs at
+   0.3-0.4x of the framework alone. Section 2 prints this second baseline in every run. Units' writes: a unit holds
+   every person it counts and is written whole in each batch that touches it; `json.dumps` took ~290 µs
+   for a unit of 500 persons, msgspec takes ~24 µs and makes no Python object per entry, and a unit's
+   state (version 2) stores what it remembers of a person as the packed int it holds, so writing it no
+   longer builds a list and two ints per person. Latency at 1,000 events/s, 60 s, alternating with the
+   tree before (json, unit state version 1): p99 0.41 and 0.54 s against 0.52 and 0.72 s (p50 0.17 and
+   0.24 s against 0.24 and 0.34 s). Throughput and memory moved less than they vary from run to run:
+   2,587 and 2,279 events/s against 2,231 and 2,413; memory per person at 100,000 persons 1,003-1,537 B
+   against 911-1,486 B over 6 runs each, and in a last round with the new unit state everywhere, 1,092
+   and 1,020 B with msgspec against 1,360 and 1,307 B with json. orjson, as fast as msgspec, was tried
+   and dropped: each bytes object it returns keeps its ~4 KiB working buffer (100,000 stored person
+   states took 4.1 KB each of resident memory instead of 0.14 KB). Also reconsidered: a unit's
+   per-person entries under keys of their own (written only when they change) would cost more than
+   they save at rest: a key of ~0.07 KB and a table slot per person-unit, where the unit's one value
+   holds a person in ~0.04 KB.
+
 Targets not met, and why:
 - **Replay at most 3x a bare parse** (~8 µs an event). The bare loop costs ~2.6 µs a line; pydantic's
   validation ~4 µs by itself; a home-care contact's fold step ~3 µs, taken ~2.9 times; the rest is
@@ -144,12 +171,14 @@ Targets not met, and why:
   checkpoint, decoding with msgspec into the core's own structs (pydantic kept for the contract and
   `schemas/`), and fewer result objects per event. Even all of it leaves pure Python near 10x; 3x needs the
   per-event path compiled (or batched), which changes the functional core's shape.
-- **Worker at half of a bare consumer.** The bare consumer only counts records (~0.3M/s); the worker
+- **Worker at 0.25x a bare consumer.** The bare consumer reads and decodes ~0.1M records/s; the worker
   validates, pseudonymises (HMAC), runs three stateful stages, sends and awaits acknowledgements and
-  writes changelogs. ~2.5-3.2k events/s on one worker is ~250x the region's morning peak (section 5);
-  0.25x (~43k events/s here) is ~13x away, and the profiles of items 1 and 2 show the cost spread over
-  faust's and aiokafka's per-record machinery, JSON of states and messages and the stages: no single
-  change found so far comes near it.
+  writes changelogs, ~2.2-2.6k events/s on one worker, ~250x the region's morning peak (section 5).
+  A faust agent that does nothing but read and decode reaches 0.05-0.09x of the bare consumer here
+  (item 7, and section 2 in each run): the target is 2.7-5x beyond what the framework itself delivers,
+  and the worker runs at 0.3-0.4x of it. Meeting it needs the input read without faust's per-record delivery (the
+  agents' broker reader already reads partitions directly when they catch up), which the product's
+  choice of faust agents (README) rules out: a decision for whoever owns that choice, not a tuning.
 - **Under 1 KB of process memory per tracked person.** What a person costs at rest is its serialised
   state (~0.15 KB for one event, ~0.5 KB on a realistic stream), its key (~0.07 KB), its entry in the
   table's dict (~0.05 KB) and its entries in its units' states (~0.1 KB serialised, ~0.15 KB decoded):
@@ -157,11 +186,10 @@ Targets not met, and why:
   decoded person states, 10,000 cached pseudonyms and 256 KiB fetched ahead per partition. What stays
   above 1 KB is CPython's allocator: the drain's peak leaves ~0.45 KB per person of empty pools in
   arenas that still hold live objects (item 5), which no trim reaches, and a unit rewritten whole in
-  each batch leaves ~0.2-0.4 KB a person behind (item 6). Next: write a unit's per-person entries only
-  when they change (apart from its figures), so a batch no longer rebuilds every touched unit's
-  population. The replay process keeps every state decoded (~2.5 KB). faust's RocksDB store would move
-  the tables to disk but does not fit the batched agents (it looks keys up in the partition of the
-  current event).
+  each batch leaves ~0.2-0.4 KB a person behind (item 6; its write no longer builds objects per person,
+  item 7, and the figure still varies by ~0.5 KB from run to run). The replay process keeps every state
+  decoded (~2.5 KB). faust's RocksDB store would move the tables to disk but does not fit the batched
+  agents (it looks keys up in the partition of the current event).
 """
 
 
