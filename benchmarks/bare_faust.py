@@ -1,15 +1,15 @@
 """The framework's own ceiling: a faust agent that only reads a topic and JSON-decodes each record.
 
 The worker's agents are faust agents (the product's framework, README); this is the same framework with
-none of the monitor's work: one agent, `concurrency=1`, batches taken as the worker's agents take them
-(`take_events`, 256 records or 50 ms), faust's defaults otherwise, an in-memory store, no tables, no
-outputs. `make bench` runs it on the very topic the worker and the bare aiokafka consumer read, in the
-same run, so section 2 can say how much of the gap to the bare consumer is the framework's and how much
-is ours.
+none of the monitor's work: one agent, `concurrency=1`, batches taken as the worker's ingest agent takes
+them (`take_events` with its `BATCH` and `WITHIN_S`), faust's defaults otherwise, an in-memory store, no
+tables, no outputs. `make bench` runs it on the very topic the worker and the bare aiokafka consumer
+read, in the same run, so section 2 can say how much of the gap to the bare consumer is the framework's
+and how much is ours.
 
-`python -m benchmarks.bare_faust TOPIC EVENTS RESULT_FILE` runs the agent until it has read EVENTS
-records, writes `{"events": n, "eps": n / seconds}` (seconds from the first record to the last) to
-RESULT_FILE and exits. faust takes over stdout, hence the file.
+`python -m benchmarks.bare_faust TOPIC EVENTS RESULT_FILE BOOTSTRAP` runs the agent until it has read
+EVENTS records, writes `{"events": n, "eps": n / seconds}` (seconds from the first record to the last)
+to RESULT_FILE and exits. faust takes over stdout, hence the file.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BATCH, WITHIN_S = 256, 0.05  # as the worker's ingest agent takes its batches
 
 
 def bare_faust_consume(topic: str, expected: int, bootstrap: str) -> float:
@@ -37,6 +36,8 @@ def bare_faust_consume(topic: str, expected: int, bootstrap: str) -> float:
 
 def main() -> None:
     import faust
+
+    from streams.agents.ingest import BATCH, WITHIN_S
 
     topic_name, expected, result, bootstrap = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
     app = faust.App(f"bare-faust-{os.getpid()}", broker=f"kafka://{bootstrap}", store="memory://",
