@@ -103,6 +103,9 @@ class UnitState:
         def one(value: object) -> Any:
             return shared.setdefault(value, value)
 
+        def packed(v: Any) -> int:  # what the unit remembers of a person: version 1 stored [seq, day]
+            return int(v[0]) << DAY_BITS | int(v[1]) if version == 1 else int(v)
+
         return cls(
             unit_id=str(d["unit_id"]),
             clock_day=one(int(d["clock_day"])),
@@ -111,8 +114,7 @@ class UnitState:
             staffing=[Staffed(int(t), str(e), int(day), int(h)) for t, e, day, h in d["staffing"]],
             population={one(str(k)): one(int(v)) for k, v in d["population"].items()},
             sent={int(k): day_figures(v) for k, v in d["sent"].items()},
-            last_seq={one(str(k)): one(int(v[0]) << DAY_BITS | int(v[1]) if version == 1 else int(v))
-                      for k, v in d["last_seq"].items()},
+            last_seq={one(str(k)): one(packed(v)) for k, v in d["last_seq"].items()},
         )
 
     def applied_seq(self, source: str) -> int:
