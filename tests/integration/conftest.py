@@ -70,6 +70,15 @@ def big_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_scenario(tmp_path_factory.mktemp("streams") / "big.jsonl", scenario)
 
 
+def halves(path: Path, into: Path) -> tuple[Path, Path]:
+    """The file's lines in two files, the first half and the rest."""
+    lines = path.read_text().splitlines()
+    first, second = into / "first.jsonl", into / "second.jsonl"
+    first.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
+    second.write_text("\n".join(lines[len(lines) // 2:]) + "\n")
+    return first, second
+
+
 def replayed(path: Path) -> Monitor:
     monitor = Monitor(MonitorConfig(), Pseudonymiser(PSEUDONYM_KEY.encode()))
     now = dt.datetime.now(dt.UTC)

@@ -94,12 +94,16 @@ class Worker:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
+    def command(self) -> tuple[list[str], Path]:
+        """What starts the worker, and the directory it starts in."""
+        return [str(BIN / "outcome-monitor"), "--log-level", "INFO", "worker"], ROOT
+
     def start(self) -> Worker:
         self.starts += 1
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([str(BIN / "outcome-monitor"), "--log-level", "INFO", "worker"],
-                                     env={**self.ns.env(self.data_dir, self.port), **self.extra_env}, stdout=log,
-                                     stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        argv, cwd = self.command()
+        self.proc = subprocess.Popen(argv, env={**self.ns.env(self.data_dir, self.port), **self.extra_env},
+                                     stdout=log, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
         return self
 
     def url(self, path: str) -> str:

@@ -17,6 +17,7 @@ import pytest
 from streams.core.personnummer import redact
 from tests.hostile_corpus import corpus, with_corpus
 from tests.integration.conftest import (
+    halves,
     indicators_from_states,
     replay_flags,
     replay_indicators,
@@ -182,11 +183,7 @@ def test_the_worker_survives_a_broker_restart_without_losing_events(
     worker = Worker(ns, tmp_path).start()
     workers.append(worker)
     worker.wait_ready()
-    all_lines = small_stream.read_text().splitlines()
-    half = len(all_lines) // 2
-    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
-    first.write_text("\n".join(all_lines[:half]) + "\n")
-    second.write_text("\n".join(all_lines[half:]) + "\n")
+    first, second = halves(small_stream, tmp_path)
     publish_file(ns, first)
     kafka = ["bash", str(ROOT / "scripts" / "kafka.sh")]
     subprocess.run([*kafka, "stop"], check=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import indicators_from_states, replay_flags, replay_indicators, replayed
+from tests.integration.conftest import halves, indicators_from_states, replay_flags, replay_indicators, replayed
 from tests.integration.live import (
     ROOT,
     Namespace,
@@ -33,18 +33,12 @@ class PreviousWorker(Worker):
     """The worker of `source` (the previous release's `streams` package), in this environment."""
 
     def __init__(self, ns: Namespace, workdir: Path, source: Path) -> None:
-        super().__init__(ns, workdir, "previous")
+        super().__init__(ns, workdir, "previous", PYTHONPATH=str(source))
         self.source = source
 
-    def start(self) -> Worker:
-        self.starts += 1
-        env = {**self.ns.env(self.data_dir, self.port), "PYTHONPATH": str(self.source)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from streams.cli import main; sys.exit(main())",
-             "--log-level", "INFO", "worker"],
-            env=env, stdout=self.log_path.open("ab"), stderr=subprocess.STDOUT, cwd=self.source,
-            start_new_session=True)
-        return self
+    def command(self) -> tuple[list[str], Path]:
+        return [sys.executable, "-c", "import sys; from streams.cli import main; sys.exit(main())",
+                "--log-level", "INFO", "worker"], self.source
 
 
 def previous_release(into: Path) -> Path:
@@ -68,11 +62,7 @@ def unit_state_versions(ns: Namespace) -> set[object]:
 def test_this_release_takes_over_the_tables_of_the_previous_one_and_gives_the_flags_of_replay(
     ns: Namespace, workers: list[Worker], tmp_path: Path, small_stream: Path
 ) -> None:
-    lines = small_stream.read_text().splitlines()
-    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
-    first.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
-    second.write_text("\n".join(lines[len(lines) // 2:]) + "\n")
-
+    first, second = halves(small_stream, tmp_path)
     previous = PreviousWorker(ns, tmp_path, previous_release(tmp_path / "previous")).start()
     workers.append(previous)
     previous.wait_ready(180)
