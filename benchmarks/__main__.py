@@ -11,14 +11,13 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
-import platform
 import sys
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.host import ROOT, in_fresh_process, machine, process_rss, rss_bytes, say
+
 sys.path.insert(0, str(ROOT))
 
 from streams.core.config import MonitorConfig  # noqa: E402
@@ -193,28 +192,6 @@ Targets not met, and why:
 """
 
 
-def say(msg: str) -> None:
-    print(f"bench: {msg}", file=sys.stderr, flush=True)
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
-
-
 # -- 1. replay ----------------------------------------------------------------------------------------
 
 def bench_replay(events: int) -> dict[str, object]:
@@ -299,11 +276,8 @@ def bench_memory(persons: int) -> dict[str, object]:
 def memory_in_fresh_process(persons: int) -> dict[str, object]:
     """Each size in its own process: memory freed by an earlier size would otherwise be reused and
     hide the growth."""
-    import subprocess
-
-    code = f"import json; from benchmarks.__main__ import bench_memory; print(json.dumps(bench_memory({persons})))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    return in_fresh_process(
+        f"import json; from benchmarks.__main__ import bench_memory; print(json.dumps(bench_memory({persons})))")
 
 
 # -- 2-4b. live --------------------------------------------------------------------------------------
@@ -381,15 +355,6 @@ def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -
             "persons": persons, "rss": rss}
 
 
-def process_rss(worker: object) -> int:
-    """Resident memory of a worker process, from /proc."""
-    pid = worker.proc.pid  # type: ignore[attr-defined]
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def worker_memory_run(persons: int, workdir: Path) -> dict[str, object]:
     """The production figure: resident memory a worker gains per person it tracks (one event each)."""
     from streams.agents.heap_trim import TRIM_INTERVAL_S
@@ -421,12 +386,8 @@ def latency_in_fresh_process(rate: float, seconds: float) -> dict[str, object]:
     collector's pauses over them held the publisher's records back (the record's timestamp and our
     send time both come before them): a publisher holding 3 million objects gave a p99 of 1.46 s where
     an empty one gave 0.61-0.93 s, against the same worker minutes apart."""
-    import subprocess
-
-    code = ("import json; from pathlib import Path; from benchmarks.__main__ import latency_run; "
-            f"print(json.dumps(latency_run({rate}, {seconds}, Path('/tmp/outcome-monitor-bench'))))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    return in_fresh_process("import json; from pathlib import Path; from benchmarks.__main__ import latency_run; "
+                            f"print(json.dumps(latency_run({rate}, {seconds}, Path('/tmp/outcome-monitor-bench'))))")
 
 
 def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]:

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.__main__ import machine, process_rss, say  # noqa: E402
+from benchmarks.host import machine, process_rss, say  # noqa: E402
 from streams.files.simulation import Scenario, generate  # noqa: E402
 
 
