@@ -13,14 +13,15 @@ import datetime as dt
 import json
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from benchmarks.host import ROOT, in_fresh_process, machine, process_rss, rss_bytes, say
 
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bare_consumer import bare_consume  # noqa: E402
 from benchmarks.profile_notes import PROFILE_NOTES  # noqa: E402
+from benchmarks.publish import publish_lines  # noqa: E402
 from benchmarks.replay_profile import BEFORE, BEFORE_HOT_PATH, profile_replay  # noqa: E402
 from benchmarks.replay_speed import KEY, bench_replay, bench_reversed  # noqa: E402
 from streams.core.config import MonitorConfig  # noqa: E402
@@ -61,53 +62,6 @@ def memory_in_fresh_process(persons: int) -> dict[str, object]:
 
 
 # -- 2-4b. live --------------------------------------------------------------------------------------
-
-def publish_lines(topic: str, lines: list[bytes], partitions: int) -> None:
-    from kafka import KafkaProducer
-
-    from streams.agents.topics import TopicSpec, ensure_topics
-    from streams.models.events import ARRIVAL_HEADER
-    from tests.integration.live import BOOTSTRAP
-
-    ensure_topics(BOOTSTRAP, [TopicSpec(topic, partitions)])
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=10, batch_size=256 * 1024)
-    clock = 0
-    for line in lines:
-        doc = json.loads(line)
-        try:
-            t = int(dt.datetime.fromisoformat(doc["occurred_at"]).timestamp())
-        except (KeyError, ValueError, TypeError):
-            t = clock
-        clock = max(clock, t)
-        key = str(doc.get("person_id") or doc.get("unit_id") or "").encode() or None
-        producer.send(topic, key=key, value=line, headers=[(ARRIVAL_HEADER, str(clock).encode())])
-    producer.flush()
-    producer.close()
-
-
-async def bare_consume(topic: str, expected: int) -> float:
-    from aiokafka import AIOKafkaConsumer
-
-    from tests.integration.live import BOOTSTRAP
-
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=f"bare-{uuid.uuid4().hex[:6]}")
-    await consumer.start()
-    n = 0
-    started = None
-    try:
-        while n < expected:
-            batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
-            if batch and started is None:
-                started = time.perf_counter()
-            for records in batch.values():
-                for record in records:
-                    json.loads(record.value)  # the baseline reads *and decodes*, as the worker must
-                n += len(records)
-    finally:
-        await consumer.stop()
-    return n / (time.perf_counter() - (started or time.perf_counter()))
-
 
 def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -> dict[str, object]:
     from tests.integration.live import Namespace, Worker, wait_drained
