@@ -10,136 +10,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import sys
-import time
 from pathlib import Path
 
-from benchmarks.host import ROOT, in_fresh_process, machine, process_rss, say
+from benchmarks.host import ROOT, machine, process_rss, rss_bytes, say
 
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bare_consumer import bare_consume  # noqa: E402
-from benchmarks.person_memory import memory_in_fresh_process, worker_memory_run  # noqa: E402
+from benchmarks.latency import latency_in_fresh_process, latency_run  # noqa: E402
+from benchmarks.live_throughput import live_run  # noqa: E402
+from benchmarks.person_memory import bench_memory, memory_in_fresh_process, worker_memory_run  # noqa: E402
 from benchmarks.profile_notes import PROFILE_NOTES  # noqa: E402
 from benchmarks.publish import publish_lines  # noqa: E402
 from benchmarks.replay_profile import BEFORE, BEFORE_HOT_PATH, profile_replay  # noqa: E402
-from benchmarks.replay_speed import bench_replay, bench_reversed  # noqa: E402
+from benchmarks.replay_speed import KEY, bench_replay, bench_reversed  # noqa: E402
 from streams.files.simulation import Scenario, generate  # noqa: E402
 
-# -- 2-4b. live --------------------------------------------------------------------------------------
-
-def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -> dict[str, object]:
-    from tests.integration.live import Namespace, Worker, wait_drained
-
-    ns = Namespace(partitions=partitions)
-    say(f"live: {len(lines):,} events into {partitions} partitions, {workers} worker(s)")
-    publish_lines(ns.events, lines, partitions)
-    procs = [Worker(ns, workdir, f"{ns.name}-w{i}") for i in range(workers)]
-    t0 = time.perf_counter()
-    for w in procs:
-        w.start()
-    try:
-        for w in procs:
-            w.wait_ready(180)
-        ready = time.perf_counter()
-        wait_drained(ns, procs, timeout=1800)
-        done = time.perf_counter()
-        rss = sum(process_rss(w) for w in procs)
-        persons = sum(w.metrics().get('outcome_table_entries{table="persons"}', 0.0) for w in procs)
-    finally:
-        for w in procs:
-            w.stop()
-    return {"events": len(lines), "partitions": partitions, "workers": workers,
-            "startup_s": ready - t0, "drain_s": done - ready, "eps": len(lines) / (done - ready), "ns": ns,
-            "persons": persons, "rss": rss}
-
-
-def latency_in_fresh_process(rate: float, seconds: float) -> dict[str, object]:
-    """The publisher in a process of its own: this one holds the replay runs' objects by then, and the
-    collector's pauses over them held the publisher's records back (the record's timestamp and our
-    send time both come before them): a publisher holding 3 million objects gave a p99 of 1.46 s where
-    an empty one gave 0.61-0.93 s, against the same worker minutes apart."""
-    return in_fresh_process("import json; from pathlib import Path; from benchmarks.__main__ import latency_run; "
-                            f"print(json.dumps(latency_run({rate}, {seconds}, Path('/tmp/outcome-monitor-bench'))))")
-
-
-def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]:
-    """Publish at a fixed rate with wall-clock event times; event-to-flag from record timestamps.
-
-    The publisher is librdkafka (confluent-kafka), as a source system's would be: kafka-python, sending
-    each record in a request of its own, took 62-69% of a core at 1,000 records/s, and this machine has
-    two (the broker took ~43% and the worker ~75%): the worker waited for the core the publisher held.
-    The publisher's own CPU share is reported beside the result."""
-    from confluent_kafka import Producer
-
-    from streams.agents.topics import TopicSpec, ensure_topics
-    from tests.integration.live import BOOTSTRAP, Namespace, Worker, wait_drained
-
-    ns = Namespace(partitions=8)
-    ensure_topics(BOOTSTRAP, [TopicSpec(ns.events, 8)])
-    worker = Worker(ns, workdir, f"{ns.name}-lat").start()
-    worker.wait_ready(180)
-    producer = Producer({"bootstrap.servers": BOOTSTRAP, "acks": 1, "linger.ms": 0})
-    sent_at: dict[str, float] = {}
-    total = int(rate * seconds)
-    say(f"latency: {total:,} events at {rate:.0f}/s for {seconds:.0f} s")
-    start = time.time()
-    cpu_before = time.process_time()  # librdkafka's threads included
-    # Each person's 4th visit raises a flag. Persons take turns in groups of 250 (a person's visits a
-    # quarter of a second apart), so flags come at a steady 250/s from the first second on. (Until
-    # this round a person's visits were a quarter of the run apart, so every flag came in the run's
-    # last quarter, at 1,000 flags/s: a burst, not a steady pace.)
-    try:
-        for i in range(total):
-            due = start + i / rate
-            pause = due - time.time()
-            if pause > 0:
-                time.sleep(pause)
-            now = dt.datetime.now(dt.UTC)
-            person = f"pat-{(i // 1000) * 250 + i % 250}"
-            event_id = f"lat-{i}"
-            line = json.dumps({"event_id": event_id, "event_type": "emergency_visit", "unit_id": f"vc-{i % 20}",
-                               "person_id": person, "occurred_at": now.isoformat()}).encode()
-            sent_at[event_id] = time.time()
-            producer.produce(ns.events, key=person.encode(), value=line)
-            producer.poll(0)
-            if i % 5000 == 0:
-                say(f"  latency publish {i:,}/{total:,}")
-        producer.flush(60)
-        publisher_cpu = (time.process_time() - cpu_before) / (time.time() - start)
-        wait_drained(ns, [worker], timeout=600)
-        metrics = worker.metrics()
-    finally:
-        worker.stop()
-    # Flag record timestamps (CreateTime = when the worker sent it) against our send times.
-    from tests.integration.live import read_records
-
-    latencies = []
-    for rec in read_records(ns.flags):
-        trigger = json.loads(rec.value)["evidence"].get("event_ids", [None])[-1]
-        if trigger in sent_at:
-            latencies.append(rec.timestamp / 1000 - sent_at[trigger])
-    latencies.sort()
-    buckets = {k: v for k, v in metrics.items() if k.startswith("outcome_processing_latency_seconds_bucket")}
-
-    def quantile(q: float) -> float:
-        count = metrics.get("outcome_processing_latency_seconds_count", 0.0)
-        target = q * count
-        pairs = sorted((float(k.split('le="')[1].split('"')[0]) if "+Inf" not in k else float("inf"), v)
-                       for k, v in buckets.items())
-        for le, cum in pairs:
-            if cum >= target:
-                return le
-        return float("inf")
-
-    def pct(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
-
-    return {"rate": rate, "seconds": seconds, "events": total, "flags": len(latencies),
-            "flag_p50": pct(0.5), "flag_p99": pct(0.99), "metric_p50_le": quantile(0.5),
-            "metric_p99_le": quantile(0.99), "publisher_cpu": publisher_cpu}
-
+# Everything this module held before it was split stays importable from here: scripts take the live
+# runs from it (`from benchmarks.__main__ import publish_lines, live_run, latency_run, ...`).
+__all__ = [
+    "BEFORE", "BEFORE_HOT_PATH", "KEY", "PROFILE_NOTES", "ROOT", "bare_consume", "bench_memory", "bench_replay",
+    "bench_reversed", "latency_in_fresh_process", "latency_run", "live_run", "machine",
+    "main", "memory_in_fresh_process", "process_rss", "profile_replay", "publish_lines", "rss_bytes", "say",
+    "scale_out", "verdict", "worker_memory_run", "write_report",
+]
 
 # -- report -------------------------------------------------------------------------------------------
 

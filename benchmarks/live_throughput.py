@@ -1,0 +1,36 @@
+"""Live throughput (section 2): the worker(s) draining events already in a topic of so many partitions,
+from ready until every output is out, and their resident memory once drained."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from benchmarks.host import process_rss, say
+from benchmarks.publish import publish_lines
+
+
+def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -> dict[str, object]:
+    from tests.integration.live import Namespace, Worker, wait_drained
+
+    ns = Namespace(partitions=partitions)
+    say(f"live: {len(lines):,} events into {partitions} partitions, {workers} worker(s)")
+    publish_lines(ns.events, lines, partitions)
+    procs = [Worker(ns, workdir, f"{ns.name}-w{i}") for i in range(workers)]
+    t0 = time.perf_counter()
+    for w in procs:
+        w.start()
+    try:
+        for w in procs:
+            w.wait_ready(180)
+        ready = time.perf_counter()
+        wait_drained(ns, procs, timeout=1800)
+        done = time.perf_counter()
+        rss = sum(process_rss(w) for w in procs)
+        persons = sum(w.metrics().get('outcome_table_entries{table="persons"}', 0.0) for w in procs)
+    finally:
+        for w in procs:
+            w.stop()
+    return {"events": len(lines), "partitions": partitions, "workers": workers,
+            "startup_s": ready - t0, "drain_s": done - ready, "eps": len(lines) / (done - ready), "ns": ns,
+            "persons": persons, "rss": rss}
