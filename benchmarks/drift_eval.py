@@ -36,33 +36,20 @@ import argparse
 import math
 import pickle
 import statistics
-import sys
-import time
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 
+from benchmarks.drift.cells import detected
 from benchmarks.drift.design import DAYS, HORIZON_DAYS, ONSET_DAY, UNITS, WARMUP_WEEKS
 from benchmarks.drift.detectors import Alarms, candidates, flags_of, level_configs, river_on
+from benchmarks.drift.progress import Progress
 from benchmarks.drift.workplaces import SIZES, STEPS, mix_of, series, weekly
 from streams.core.config import DriftConfig
 from streams.core.timebase import week_of
 from streams.core.unit.tracker import DaySummary
 from streams.files.simulation import Scenario
 from streams.models.vocab import Rule
-
-
-class Progress:
-    """`[done/total] what: elapsed, about so much to go` on stderr."""
-
-    def __init__(self, part: str, total: int) -> None:
-        self.part, self.total, self.done, self.started = part, total, 0, time.monotonic()
-
-    def step(self, what: str) -> None:
-        self.done += 1
-        elapsed = time.monotonic() - self.started
-        print(f"{self.part} [{self.done}/{self.total}] {what}: {elapsed:.0f} s, "
-              f"about {elapsed / self.done * (self.total - self.done):.0f} s to go", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,10 +200,8 @@ def level_table(level: LevelCounts, sizes: list[int]) -> str:
                    f"| {alike / n:.0%}; {af / alike:.1%} ({af} of {alike}) |")
             for high in sorted(LEVELS, reverse=True):
                 ws = level.weeks[(name, size, high)]
-                hit = [w for w in ws if w is not None]
-                early = [w for w in hit if w <= by]
-                med = f"{statistics.median(hit):.0f}" if hit else "-"
-                row += f" {len(early)}/{len(ws)} | {len(hit)}/{len(ws)} | {med} / {_q(hit, 0.9)} |"
+                early = [w for w in ws if w is not None and w <= by]
+                row += f" {len(early)}/{len(ws)} | {detected(ws)} |"
             lines.append(row)
     lines += ["", "Realised levels (median over seeds of the high unit's occasions against the rest's, whole "
               "history):"]
@@ -235,13 +220,6 @@ def realised_ratio(rows: list[DaySummary], unit: str, onset: int) -> float:
     return ratio[1] / ratio[0]
 
 
-def _q(values: list[int] | list[float], q: float) -> str:
-    if not values:
-        return "-"
-    s = sorted(values)
-    return f"{s[min(len(s) - 1, math.ceil(q * len(s)) - 1)]}"
-
-
 def table(runs: Mapping[str, object], sizes: list[int], false_alarms: dict[tuple[str, int], int],
           unit_years: dict[int, float], delays: dict[tuple[str, int, float], list[int | None]]) -> str:
     head = "| detector | staff | false alarms per unit-year (target <= 0.05) |"
@@ -255,10 +233,7 @@ def table(runs: Mapping[str, object], sizes: list[int], false_alarms: dict[tuple
             fa = false_alarms[(name, size)]
             row = f"| {name} | {size} | {fa / unit_years[size]:.3f} ({fa} in {unit_years[size]:.0f}) |"
             for step in STEPS:
-                ds = delays[(name, size, step)]
-                hit = [d for d in ds if d is not None]
-                med = f"{statistics.median(hit):.0f}" if hit else "-"
-                row += f" {len(hit)}/{len(ds)} | {med} / {_q(hit, 0.9)} |"
+                row += f" {detected(delays[(name, size, step)])} |"
             lines.append(row)
     return "\n".join(lines)
 
@@ -521,11 +496,6 @@ def care_part(args: argparse.Namespace) -> str:
 
 
 def care_table(c: CareCounts, sizes: list[int]) -> str:
-    def detected(ds: list[int | None]) -> str:
-        hit = [d for d in ds if d is not None]
-        med = f"{statistics.median(hit):.0f}" if hit else "-"
-        return f"{len(hit)}/{len(ds)} | {med} / {_q(hit, 0.9)}"
-
     default = next(iter(c.configs))
     head = ("| detector | persons in care | outcome | drift false alarms per unit-year (target <= 0.05) "
             "| level flags per unit-year, no change | units ever level-flagged, no change (target <= 5%) "
