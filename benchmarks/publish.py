@@ -1,5 +1,5 @@
-"""Publishing benchmark events to a Kafka topic as `publish` does: keyed by person (or unit), each record
-carrying the arrival header, the topic created with the partitions asked for."""
+"""Benchmark events onto a Kafka topic, as they are: keyed by person (or unit), each record carrying the
+arrival header (the latest event time so far), the topic created with the partitions asked for."""
 
 from __future__ import annotations
 

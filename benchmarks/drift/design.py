@@ -1,5 +1,5 @@
 """What every part of the evaluation shares: organisations of 12 units over two years, a change in unit 0
-on day 400, a detection counted within half a year of it, and the weeks before a unit's first flag."""
+on day 400, a detection counted within half a year of it, and the warm-up before any level flag."""
 
 from __future__ import annotations
 
