@@ -12,7 +12,8 @@ wire contract in arrival order, shaped as `simulation.py` makes them (ids, time 
 
 The care scenario's units belong to two municipalities (`organisation` of the enrolments and home-care
 contacts), and with `run(sc, surveys=True)` its patients answer a quarterly survey (`survey_response`
-events, with a known shift), drawn from a generator of their own so that the other events stay the same.
+events, with a known shift: `patient_survey.py`), drawn from a generator of their own so that the other
+events stay the same.
 """
 
 from __future__ import annotations
@@ -28,9 +29,14 @@ from typing import cast
 
 from streams.core.programme.cohort import Cohort
 from streams.core.programme.money import CostTable, ProgrammeCost
+from streams.files.patient_survey import SURVEY_INSTRUMENT, SURVEY_QUESTION, SURVEY_SCALES, survey, survey_events
 from streams.files.simulation import Scenario, _Sink, _stamp
 from streams.models.events import Staffing, SurveyResponse
 from streams.models.vocab import EventKind
+
+# The survey's instrument, question, scales and file stay importable from here, beside the scenarios they go with.
+__all__ = ["SCENARIOS", "SURVEY_INSTRUMENT", "SURVEY_QUESTION", "SURVEY_SCALES", "ProgrammeScenario", "ScenarioRun",
+           "run", "sample_truth", "survey", "write"]
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,7 @@ def run(sc: ProgrammeScenario, surveys: bool = False) -> ScenarioRun:
                     for k, (when, body) in enumerate(counterfactual.events)]
                 _enrol_events(sc, rng, sink, person, unit, enrol_day, org)
     if surveys and sc.kind == "care":
-        out.survey_answers = _survey_events(sc, sink, members)
+        out.survey_answers = survey_events(sc, sink, members)
     while sink.heap:
         _, _, line = heapq.heappop(sink.heap)
         out.lines.append(line)
@@ -245,69 +251,6 @@ def _employee(sc: ProgrammeScenario, rng: random.Random, unit: str) -> tuple[_Wo
             w.daily.append(1.0 if d <= w.busy_until else 0.0)
     return worlds[0], worlds[1], enrol_day
 
-
-SAFETY = ("inte alls trygg / not at all safe", "lite trygg / slightly safe", "ganska trygg / fairly safe",
-          "trygg / safe", "mycket trygg / very safe")
-SURVEY_INSTRUMENT = "patient-safety-at-home"
-SURVEY_QUESTION = "Hur trygg känner du dig hemma? / How safe do you feel at home?"
-SURVEY_SCALE = "safety-5"
-SURVEY_SCALES = {SURVEY_SCALE: SAFETY}  # what `MonitorConfig.survey_scales` must declare for them
-SURVEY_RESPONDENTS = 40  # a quarter
-
-
-def _answer(rng: random.Random, mu: float) -> str:
-    """A level of SAFETY from a latent normal with mean `mu` (the cut points make 0 the middle level)."""
-    latent = rng.gauss(mu, 1.0)
-    return SAFETY[sum(latent > c for c in (-1.2, -0.4, 0.4, 1.2))]
-
-
-def _survey_events(sc: ProgrammeScenario, sink: _Sink, members: list[tuple[str, str, int]]) -> int:
-    """The programme's patient survey, each quarter from the first enrolments to the end of the data: 40
-    answers in the quarter's middle month, half of them anonymous, half from members enrolled by then (by
-    person). The latent mean rises evenly from 0 in the first quarter to `survey_shift` in the last (the
-    known truth). Straight into the sink's heap with ids of their own: its random numbers are not used."""
-    rng = random.Random(f"{sc.seed}:survey-events")
-    first = dt.date(sc.enrol_from.year, 3 * ((sc.enrol_from.month - 1) // 3) + 1, 1)
-    quarters = []
-    q = first
-    while q <= sc.end:
-        quarters.append(q)
-        q = dt.date(q.year + (q.month + 3 > 12), (q.month + 2) % 12 + 1, 1)
-    n = 0
-    for i, q in enumerate(quarters):
-        mu = sc.survey_shift * i / max(1, len(quarters) - 1)
-        middle = dt.date(q.year, q.month + 1, 1)
-        enrolled = [m for m in members if sc.start + dt.timedelta(days=m[2]) < middle]
-        for k in range(SURVEY_RESPONDENTS):
-            day = middle + dt.timedelta(days=rng.randrange(28))
-            when = _stamp(day, 14, rng.randrange(60), sc.tz)
-            body: dict[str, object] = {
-                "event_id": f"sv-{sc.seed}-{i}-{k:03d}", "event_type": EventKind.SURVEY_RESPONSE,
-                "occurred_at": when.isoformat(timespec="seconds"), "source": "care-survey",
-                "instrument": SURVEY_INSTRUMENT, "question": SURVEY_QUESTION, "scale": SURVEY_SCALE,
-                "answer": _answer(rng, mu)}
-            if k % 2 and enrolled:
-                person, unit, _ = enrolled[rng.randrange(len(enrolled))]
-                body.update(person_id=person, unit_id=unit)
-            else:
-                body["unit_id"] = f"care-unit-{rng.randrange(sc.units):02d}"
-            line = json.dumps(body, separators=(",", ":"))
-            heapq.heappush(sink.heap, (int(when.timestamp()) + 3600, 10**9 + n, line))  # sent within the hour
-            n += 1
-    return n
-
-
-def survey(sc: ProgrammeScenario, respondents: int = 80, shift: float = 0.6) -> dict[str, object]:
-    """Patient-reported safety at home at enrolment and six months later, anonymous, on a five-level
-    scale; the follow-up is shifted up by `shift` on a latent scale (known truth). The file format of
-    `outcome-monitor report --survey`."""
-    rng = random.Random(f"{sc.seed}:survey")
-    answers = []
-    for period, mu in (("1 baseline", 0.0), ("2 follow-up", shift)):
-        for _ in range(respondents):
-            answers.append({"instrument": SURVEY_INSTRUMENT, "level": _answer(rng, mu), "period": period,
-                            "question": SURVEY_QUESTION})
-    return {"scale": {"name": SURVEY_SCALE, "levels": list(SAFETY)}, "answers": answers}
 
 
 def write(run_: ScenarioRun, path: str) -> None:
