@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     reversed_run = bench_reversed(10_000)
     memory = [memory_in_fresh_process(int(n)) for n in args.persons.split(",")]
     live: list[dict[str, object]] = []
-    bare = bare_faust = None
+    bare = bare_faust = bare_faust_mended = None
     lat = None
     worker_mem: list[dict[str, object]] = []
     if not args.no_live:
@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         bare = asyncio.run(bare_consume(first["ns"].events, len(lines)))  # type: ignore[union-attr]
         say("live: a bare faust agent on the same topic (the framework's own ceiling)")
         bare_faust = bare_faust_consume(first["ns"].events, len(lines), BOOTSTRAP)  # type: ignore[attr-defined]
+        say("live: the same agent with the worker's faust mending (streams/agents/faust_fixes.py)")
+        bare_faust_mended = bare_faust_consume(first["ns"].events, len(lines), BOOTSTRAP,  # type: ignore[attr-defined]
+                                               mended=True)
         live.append(first)
         for partitions, workers in ((1, 1), (2, 2), (4, 4)):
             live.append(live_run(lines[: args.live_events // 2], partitions, workers, workdir))
@@ -86,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = [worker_memory_run(100_000, workdir) for _ in range(3)]
         middle = sorted(runs, key=lambda x: float(str(x["rss_per_person"])))[1]
         worker_mem.append({**middle, "runs": runs})
-    text = write_report(args.out, replay, memory, live, (bare, bare_faust), lat, command, worker_mem, reversed_run)
+    text = write_report(args.out, replay, memory, live, (bare, bare_faust, bare_faust_mended), lat, command,
+                        worker_mem, reversed_run)
     print(text)
     return 0
 
