@@ -151,7 +151,7 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
    22:09): its input hop is not where its time goes (py-spy of a drain, the event loop's samples: the agents'
    own work ~38%, pydantic ~10% of it; producing ~14%, socket writes ~8% of it; faust's delivery ~20%).
    **Memory did move**: at 100,000 persons (section 4's run), alternating, 1,272 and 1,256 B per person
-   without, 738 and 732 B with. The
+   without, 738 and 732 B with. Not traced further; most likely the
    cancelled tasks and their futures were cyclic garbage that waited for the collector (the worker
    collects the young generation every 50,000 allocations, item 4), and the drain's peak of it left
    CPython's pools behind (item 5). The resident memory once drained in section 2 fell the same way
@@ -170,19 +170,22 @@ Targets not met, and why:
   validates, pseudonymises (HMAC), runs three stateful stages, sends and awaits acknowledgements and
   writes changelogs, ~2.2-2.6k events/s on one worker, ~250x the region's morning peak (section 5).
   A faust agent that does nothing but read and decode reaches 0.05-0.09x of the bare consumer here
-  (item 7, and section 2 in each run): the target is 2.7-5x beyond what the framework itself delivers,
-  and the worker runs at 0.3-0.4x of it. Meeting it needs the input read without faust's per-record delivery (the
-  agents' broker reader already reads partitions directly when they catch up), which the product's
-  choice of faust agents (README) rules out: a decision for whoever owns that choice, not a tuning.
-- **Under 1 KB of process memory per tracked person.** What a person costs at rest is its serialised
-  state (~0.15 KB for one event, ~0.5 KB on a realistic stream), its key (~0.07 KB), its entry in the
-  table's dict (~0.05 KB) and its entries in its units' states (~0.1 KB serialised, ~0.15 KB decoded):
-  ~0.5 KB of live objects (tracemalloc). The worker holds table values as bytes and at most 5,000
-  decoded person states, 10,000 cached pseudonyms and 256 KiB fetched ahead per partition. What stays
-  above 1 KB is CPython's allocator: the drain's peak leaves ~0.45 KB per person of empty pools in
-  arenas that still hold live objects (item 5), which no trim reaches, and a unit rewritten whole in
-  each batch leaves ~0.2-0.4 KB a person behind (item 6; its write no longer builds objects per person,
-  item 7, and the figure still varies by ~0.5 KB from run to run). The replay process keeps every state
-  decoded (~2.5 KB). faust's RocksDB store would move the tables to disk but does not fit the batched
-  agents (it looks keys up in the partition of the current event).
+  (item 7, and section 2 in each run), ~0.075x with the worker's mending of faust (item 8): the target
+  is 2.7-5x beyond what the framework itself delivers, and the worker runs at 0.3-0.4x of it. Meeting it
+  needs the input read without faust's per-record delivery (the agents' broker reader already reads
+  partitions directly when they catch up), which the product's choice of faust agents (README) rules
+  out: a decision for whoever owns that choice, not a tuning.
+- **p99 event->flag under 1 s at 1,000 events/s.** Met in some runs and not in others: 0.82 and 1.001 s
+  on 2026-12-01 at 22:09, 3.38 and 0.71 s in section 3 of 2026-12-02 01:33, 1.19-3.65 s in the runs of
+  item 8 the same night. At 1,000 events/s the worker, the broker and the publisher share two cores with
+  little to spare (item 6), and the p99 follows how busy the machine is more than any change of the
+  worker since item 7.
+
+Met since item 8: **under 1 KB of worker memory per tracked person at 100,000 persons** (731-751 B in
+five runs on 2026-12-02, three of them section 4's). What a person costs at rest is its serialised state
+(~0.15 KB for one event, ~0.5 KB on a realistic stream), its key (~0.07 KB), its entry in the table's
+dict (~0.05 KB) and its entries in its units' states (~0.1 KB serialised, ~0.15 KB decoded): ~0.5 KB of
+live objects (tracemalloc); the rest is what CPython's allocator keeps after the drain's peak (items 5,
+6 and 8). A realistic stream (several events a person) makes the serialised state larger than the
+one-event persons of section 4. The replay process keeps every state decoded (~2.5 KB a person).
 """

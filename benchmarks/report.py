@@ -108,9 +108,14 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
     for m in mem:
         lines.append(f"| {m['persons']:,} | {m['rss_per_person']:,.0f} B | {m['state_per_person']:,.0f} B | "
                      f"{m['eps']:,.0f} |")
-    small = all(float(str(m["rss_per_person"])) < 1024 for m in worker_mem) if worker_mem else False
+    # Issue 11's target is at 100,000 persons; at 10,000 what a worker gains from ready to drained whatever
+    # their number (its buffers and caches filling) is shared by a tenth as many.
+    at_target = [m for m in worker_mem if float(str(m["persons"])) >= 100_000]
+    small = bool(at_target) and all(float(str(m["rss_per_person"])) < 1024 for m in at_target)
     flat = float(mem[-1]["eps"]) >= 0.8 * float(mem[0]["eps"])
-    lines += ["", f"Target: under 1 KB per tracked person (the worker): {verdict(small)} "
+    lines += ["", f"Target: under 1 KB per tracked person at 100,000 persons (the worker; at 10,000, what it "
+              f"gains whatever their number, its buffers and caches filling, is shared by a tenth as many): "
+              f"{verdict(small)} "
               f"Flat throughput as persons grow "
               f"(largest within 20% of smallest): {verdict(flat)}", ""]
     live_eps = float(live[0]["eps"]) if live else float(r["replay_eps"])
