@@ -12,14 +12,16 @@ own positions (`stage_agent.py`), not by faust's offset bookkeeping. What is her
    warning each time. A batch writes one entry per changed key, so the limit is raised.
 3. Four tasks per record. faust hands each fetched record to its conductor with
    `await self.wait_first(callback(message), self.suspend_flow.wait())` (`Consumer._drain_messages`),
-   so that a rebalance can abandon a delivery that blocks. `mode`'s `wait_first` wraps the delivery,
-   the suspend event, the stopped and the crashed event in four tasks, waits on them and cancels
-   three, for every record, though a delivery nearly always completes without waiting at all: about
-   a third of the main thread of a faust agent that does nothing else (py-spy). This is the per-record
-   cost behind "faust reads ~10x slower than a bare aiokafka consumer" (robinhood/faust#563, open;
-   the call itself is the one faust-streaming#229 is about). Here the delivery is first run directly;
-   only if it has to wait (flow control, a full stream buffer, the producer buffer) is the rest of it
-   handed to faust's `wait_first`, exactly as before, so a rebalance still abandons it.
+   so that a rebalance can abandon a delivery that blocks (the call faust-streaming#229 found hanging).
+   `mode`'s `wait_first` wraps the delivery, the suspend event, the stopped and the crashed event in
+   four tasks, waits on them and cancels three, for every record, though a delivery nearly always
+   completes without waiting: ~28% of the event loop of a faust agent that does nothing else (py-spy),
+   one of the per-record costs behind faust reading ~10x slower than a bare aiokafka consumer
+   (robinhood/faust#563, open, undiagnosed there). Here the delivery's first step runs directly, in the
+   drainer's task; only a delivery that has to wait (flow control, a full stream buffer, the producer
+   buffer) goes on in faust's `wait_first`, in a task of its own, so a rebalance still abandons it.
+   This holds while a delivery's first step neither sets a contextvar nor relies on which task runs
+   it (`asyncio.current_task()`, `asyncio.timeout()`): faust's conductor does neither.
 
 `tests/unit/test_faust_fixes.py` fails if any of them stops taking effect (after an upgrade, say).
 """
@@ -27,8 +29,8 @@ own positions (`stage_agent.py`), not by faust's offset bookkeeping. What is her
 from __future__ import annotations
 
 import asyncio
-import types
-from collections.abc import Coroutine, Generator
+import collections.abc
+from collections.abc import Coroutine
 from typing import Any
 
 import faust
@@ -46,30 +48,45 @@ class PromptConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
         return consumer
 
 
-@types.coroutine
-def _go_on(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Generator[Any, Any, Any]:
-    """Drive `coro` on from where it stopped, having yielded `waiting_on` to the task that ran it."""
-    while True:
-        try:
-            sent = yield waiting_on
-        except GeneratorExit:
-            coro.close()
-            raise
-        except BaseException as exc:  # cancelled, or the awaited future failed: hand it on
-            try:
-                waiting_on = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-            continue
-        try:
-            waiting_on = coro.send(sent)
-        except StopIteration as stop:
-            return stop.value
+class _Resumed(collections.abc.Coroutine):  # type: ignore[type-arg]
+    """A coroutine already started and now waiting on `waiting_on`, for a task to drive on from there.
 
+    Everything a task sends or throws goes to the coroutine itself (a cancel before the task's first step
+    too); the task's first step gets what the coroutine yielded, as the coroutine yielded it. In between,
+    a future's `_asyncio_future_blocking` mark is taken off, so that other tasks may await it meanwhile."""
 
-async def _the_rest_of(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
-    """`coro`, already started and now waiting on `waiting_on`, as an awaitable `mode` accepts."""
-    return await _go_on(coro, waiting_on)
+    _STARTED = object()
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+        self._marked = getattr(waiting_on, "_asyncio_future_blocking", False) is True
+        if self._marked:
+            waiting_on._asyncio_future_blocking = False
+
+    def send(self, value: Any) -> Any:
+        if self._waiting_on is self._STARTED:
+            return self._coro.send(value)
+        waiting_on, self._waiting_on = self._waiting_on, self._STARTED
+        if self._marked:
+            waiting_on._asyncio_future_blocking = True
+        return waiting_on
+
+    def throw(self, *exc: Any) -> Any:
+        self._waiting_on = self._STARTED
+        return self._coro.throw(*exc)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Any:
+        return self
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
 
 
 class PromptConsumer(aiokafka_driver.Consumer):
@@ -77,8 +94,8 @@ class PromptConsumer(aiokafka_driver.Consumer):
         return PromptConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
-        """3. above. faust calls this for each record it delivers; any call whose first awaitable finishes
-        without waiting gets the answer faust's own would give (that awaitable, done), only sooner."""
+        """3. above. faust calls this for each record it delivers (and ignores the answer); a call whose
+        first awaitable finishes without waiting gets that awaitable as done, `stopped` False."""
         delivery = coros[0] if coros else None
         if (not asyncio.iscoroutine(delivery) or timeout is not None or self.suspend_flow.is_set()
                 or self._stopped.is_set() or self._crashed.is_set()):
@@ -92,7 +109,7 @@ class PromptConsumer(aiokafka_driver.Consumer):
             if isinstance(finished, StopIteration):
                 return WaitResults([delivery], [finished.value], False)
             raise
-        return await super().wait_first(_the_rest_of(delivery, waiting_on), *coros[1:])
+        return await super().wait_first(_Resumed(delivery, waiting_on), *coros[1:])
 
 
 class PromptTransport(aiokafka_driver.Transport):
