@@ -1,7 +1,7 @@
 """The only places where the worker changes faust-streaming (0.15.x, pinned) instead of using it as is.
 
 Correctness does not rest on anything here: which records are processed is decided by the agents'
-own positions (`stage_agent.py`), not by faust's offset bookkeeping. What is here is speed:
+own positions (`stage_agent.py`), not by faust's offset bookkeeping. What is here is speed (and, with 3., memory):
 
 1. Fetch wait. faust builds its aiokafka consumer with a fixed `fetch_max_wait_ms=1500`
    (`AIOKafkaConsumerThread._create_worker_consumer`; no setting exposes it, and no upstream issue
