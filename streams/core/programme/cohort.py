@@ -7,7 +7,9 @@ import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from streams.core.programme.ledger import (
+from streams.core.programme.ledger import PersonLedger
+from streams.core.programme.money import care_cost, sick_leave_cost
+from streams.core.programme.month_totals import (
     ED_VISITS,
     HOME_CARE_PLANNED,
     HOME_CARE_UNPLANNED,
@@ -18,11 +20,9 @@ from streams.core.programme.ledger import (
     SICK_DAYS,
     SICK_OCCASIONS,
     MonthTotals,
-    PersonLedger,
 )
-from streams.core.programme.money import CostTable, care_cost, sick_leave_cost
 from streams.core.programme.months import Month, last_day, month_of_day
-from streams.core.programme_config import ProgrammeKind
+from streams.core.programme_config import CostTable, ProgrammeKind
 
 COST_SEK = "cost_sek"  # the outcomes valued with the cost table: what the programme could save
 

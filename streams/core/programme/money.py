@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from streams.core.programme.ledger import (
+from streams.core.programme.month_totals import (
     ED_VISITS,
     HOME_CARE_UNPLANNED_MINUTES,
     INPATIENT_DAYS,

@@ -8,11 +8,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from streams.core.programme.cohort import COST_SEK, OUTCOMES, Cohort, ProgrammeKind, ProgrammeSpec, build_cohort
+from streams.core.programme.cohort import COST_SEK, OUTCOMES, Cohort, ProgrammeSpec, build_cohort
 from streams.core.programme.estimate import ALL, Effect, EstimatorConfig, Figure, estimate, paired_levels
-from streams.core.programme.ledger import HOME_CARE_PLANNED, PersonLedger
+from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.matching import Match, MatchConfig, Window, match_cohort
-from streams.core.programme.money import CostTable, ProgrammeCost, cost_start
+from streams.core.programme.money import cost_start
+from streams.core.programme.month_totals import HOME_CARE_PLANNED
 from streams.core.programme.months import Month, month_label, quarter_months
 from streams.core.programme.ordinal import (
     Comparison,
@@ -22,6 +23,7 @@ from streams.core.programme.ordinal import (
     compare,
     distribution,
 )
+from streams.core.programme_config import CostTable, ProgrammeCost, ProgrammeKind
 
 QUARTER = "quarter"
 CUMULATIVE = "cumulative"
