@@ -10,7 +10,7 @@ import json
 import random
 from typing import TYPE_CHECKING
 
-from streams.files.simulation import _Sink, _stamp
+from streams.files.simulation import ArrivalQueue, local_time
 from streams.models.vocab import EventKind
 
 if TYPE_CHECKING:  # programme_scenarios runs the survey: a type only, so no import cycle
@@ -32,7 +32,7 @@ def _answer(rng: random.Random, mu: float) -> str:
     return SAFETY[sum(latent > c for c in (-1.2, -0.4, 0.4, 1.2))]
 
 
-def survey_events(sc: ProgrammeScenario, sink: _Sink, members: list[tuple[str, str, int]]) -> int:
+def survey_events(sc: ProgrammeScenario, sink: ArrivalQueue, members: list[tuple[str, str, int]]) -> int:
     """The programme's patient survey, each quarter from the first enrolments to the end of the data: 40
     answers in the quarter's middle month, half of them anonymous, half from members enrolled by then (by
     person). The latent mean rises evenly from 0 in the first quarter to `survey_shift` in the last (the
@@ -51,7 +51,7 @@ def survey_events(sc: ProgrammeScenario, sink: _Sink, members: list[tuple[str, s
         enrolled = [m for m in members if sc.start + dt.timedelta(days=m[2]) < middle]
         for k in range(SURVEY_RESPONDENTS):
             day = middle + dt.timedelta(days=rng.randrange(28))
-            when = _stamp(day, 14, rng.randrange(60), sc.tz)
+            when = local_time(day, 14, rng.randrange(60), sc.tz)
             body: dict[str, object] = {
                 "event_id": f"sv-{sc.seed}-{i}-{k:03d}", "event_type": EventKind.SURVEY_RESPONSE,
                 "occurred_at": when.isoformat(timespec="seconds"), "source": "care-survey",

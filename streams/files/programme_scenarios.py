@@ -30,7 +30,7 @@ from typing import cast
 from streams.core.programme.cohort import Cohort
 from streams.core.programme.money import CostTable, ProgrammeCost
 from streams.files.patient_survey import SURVEY_INSTRUMENT, SURVEY_QUESTION, SURVEY_SCALES, survey, survey_events
-from streams.files.simulation import Scenario, _Sink, _stamp
+from streams.files.simulation import ArrivalQueue, Scenario, local_time
 from streams.models.events import Staffing, SurveyResponse
 from streams.models.vocab import EventKind
 
@@ -113,7 +113,7 @@ def run(sc: ProgrammeScenario, surveys: bool = False) -> ScenarioRun:
     """All events of the scenario, deterministic for its seed; with `surveys`, the care scenario's quarterly
     survey answers too (the other events are the same either way)."""
     out = ScenarioRun(sc)
-    sink = _Sink(random.Random(sc.seed), Scenario(seed=sc.seed, late_share=0.0, duplicate_share=0.002, tz=sc.tz))
+    sink = ArrivalQueue(random.Random(sc.seed), Scenario(seed=sc.seed, late_share=0.0, duplicate_share=0.002, tz=sc.tz))
     members: list[tuple[str, str, int]] = []  # (person, unit, enrolment day)
     for u in range(sc.units):
         org = sc.organisation(u)
@@ -144,17 +144,17 @@ def run(sc: ProgrammeScenario, surveys: bool = False) -> ScenarioRun:
     return out
 
 
-def _enrol_events(sc: ProgrammeScenario, rng: random.Random, sink: _Sink, person: str, unit: str,
+def _enrol_events(sc: ProgrammeScenario, rng: random.Random, sink: ArrivalQueue, person: str, unit: str,
                   day: int, organisation: str | None = None) -> None:
     base: dict[str, object] = {"event_type": EventKind.ENROLLMENT, "unit_id": unit, "person_id": person,
                                "program": sc.program, "source": "care-system" if sc.kind == "care" else "hr-system"}
     if organisation:
         base["organisation"] = organisation
-    sink.emit(_stamp(sc.start + dt.timedelta(days=day), 10, 0, sc.tz), dict(base))
+    sink.emit(local_time(sc.start + dt.timedelta(days=day), 10, 0, sc.tz), dict(base))
     if rng.random() < 0.1:  # some leave the programme after a few months (they are still followed)
         left = day + rng.randint(120, 240)
         if left < sc.days:
-            sink.emit(_stamp(sc.start + dt.timedelta(days=left), 10, 0, sc.tz), {**base, "status": "left"})
+            sink.emit(local_time(sc.start + dt.timedelta(days=left), 10, 0, sc.tz), {**base, "status": "left"})
 
 
 def _review_day(sc: ProgrammeScenario, day_index: int) -> bool:
@@ -202,11 +202,11 @@ def _care_person(sc: ProgrammeScenario, rng: random.Random, unit: str) -> tuple[
             elif not in_stay and u_other < 0.15 / 365:
                 _stay(w, sc, d, 1 + int(u_other * 365 / 0.15 * 4), planned=True, hour=9)
             if u_ed < ed_rate:
-                w.events.append((_stamp(day, hour, 30, sc.tz), {"event_type": EventKind.EMERGENCY_VISIT,
-                                                                  "source": "region-ed"}))
+                w.events.append((local_time(day, hour, 30, sc.tz), {"event_type": EventKind.EMERGENCY_VISIT,
+                                                                      "source": "region-ed"}))
             if home_care and not in_stay and (d % 7 == 2 or 0.5 < u_other < 0.53):
                 planned = d % 7 == 2
-                w.events.append((_stamp(day, 9 if planned else 19, 15, sc.tz), {
+                w.events.append((local_time(day, 9 if planned else 19, 15, sc.tz), {
                     "event_type": EventKind.HOME_CARE_CONTACT, "minutes": 30 if planned else 45,
                     "planned": planned, "source": "care-system"}))
     return worlds[0], worlds[1], enrol_day
@@ -215,9 +215,9 @@ def _care_person(sc: ProgrammeScenario, rng: random.Random, unit: str) -> tuple[
 def _stay(w: _World, sc: ProgrammeScenario, d: int, length: int, planned: bool, hour: int) -> None:
     stay = f"stay-{d}-{len(w.events)}"
     day = sc.start + dt.timedelta(days=d)
-    w.events.append((_stamp(day, hour, 0, sc.tz), {"event_type": EventKind.ADMISSION, "stay_id": stay,
-                                                   "planned": planned, "source": "region-pas"}))
-    w.events.append((_stamp(day + dt.timedelta(days=length), 11, 0, sc.tz),
+    w.events.append((local_time(day, hour, 0, sc.tz), {"event_type": EventKind.ADMISSION, "stay_id": stay,
+                                                       "planned": planned, "source": "region-pas"}))
+    w.events.append((local_time(day + dt.timedelta(days=length), 11, 0, sc.tz),
                      {"event_type": EventKind.DISCHARGE, "stay_id": stay, "source": "region-pas"}))
     w.busy_until = d + length - 1
 
@@ -246,7 +246,7 @@ def _employee(sc: ProgrammeScenario, rng: random.Random, unit: str) -> tuple[_Wo
                 w.busy_until = d + length - 1
                 for k in range(length):
                     if d + k < sc.days:
-                        w.events.append((_stamp(sc.start + dt.timedelta(days=d + k), 7, 30, sc.tz), {
+                        w.events.append((local_time(sc.start + dt.timedelta(days=d + k), 7, 30, sc.tz), {
                             "event_type": EventKind.SICK_LEAVE, "extent": extent, "source": "hr-system"}))
             w.daily.append(1.0 if d <= w.busy_until else 0.0)
     return worlds[0], worlds[1], enrol_day

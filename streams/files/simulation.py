@@ -60,11 +60,14 @@ class Scenario:
         return [f"hr-unit-{i:02d}" for i in range(self.units)]
 
 
-def _stamp(day: dt.date, hour: int, minute: int, tz: str) -> dt.datetime:
+def local_time(day: dt.date, hour: int, minute: int, tz: str) -> dt.datetime:
+    """The moment `hour`:`minute` on `day` on the clock of time zone `tz`."""
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone(tz))
 
 
-class _Sink:
+class ArrivalQueue:
+    """Emitted events, numbered, in order of arrival: each reported after a random delay, a few late or twice."""
+
     def __init__(self, rng: random.Random, sc: Scenario) -> None:
         self.rng, self.sc = rng, sc
         self.heap: list[tuple[int, int, str]] = []
@@ -89,7 +92,7 @@ class _Sink:
 def generate(sc: Scenario) -> Iterator[tuple[int, str]]:
     """All events of the scenario, in arrival order (reporting delay included)."""
     rng = random.Random(sc.seed)
-    sink = _Sink(rng, sc)
+    sink = ArrivalQueue(rng, sc)
     employees = _staff(sc, rng, sink)
     _care(sc, rng, sink)
     _consent(sc, sink, employees)
@@ -98,7 +101,7 @@ def generate(sc: Scenario) -> Iterator[tuple[int, str]]:
                '{"event_type": "teleport", "event_id": "x"}',
                json.dumps({"event_id": f"bad-{i}", "event_type": "sick_leave", "unit_id": "hr-unit-00",
                            "person_id": "198112189876", "occurred_at": "2025-03-01T08:00:00+01:00"})]
-        t = int(_stamp(sc.start + dt.timedelta(days=rng.randrange(sc.days)), 12, 0, sc.tz).timestamp())
+        t = int(local_time(sc.start + dt.timedelta(days=rng.randrange(sc.days)), 12, 0, sc.tz).timestamp())
         heapq.heappush(sink.heap, (t, -i - 1, bad[i % len(bad)]))
     while sink.heap:
         t, _, line = heapq.heappop(sink.heap)
@@ -112,7 +115,7 @@ def _flu(sc: Scenario, day_index: int) -> float:
     return 1 + sc.flu_strength * math.exp(-0.5 * (d / 18) ** 2)
 
 
-def _consent(sc: Scenario, sink: _Sink, employees: list[int]) -> None:
+def _consent(sc: Scenario, sink: ArrivalQueue, employees: list[int]) -> None:
     """Health-support enrolments of a share of the employees, on the first day; drawn from a random
     generator of their own, so the rest of the stream is the same with or without them."""
     if sc.consent_share <= 0:
@@ -121,7 +124,7 @@ def _consent(sc: Scenario, sink: _Sink, employees: list[int]) -> None:
     for u, unit_id in enumerate(sc.unit_ids()):
         for e in range(employees[u]):
             if rng.random() < sc.consent_share:
-                when = _stamp(sc.start, 6, 0, sc.tz)
+                when = local_time(sc.start, 6, 0, sc.tz)
                 line = json.dumps({"event_id": f"hs-{sc.seed}-{u:02d}-{e:04d}", "event_type": EventKind.ENROLLMENT,
                                    "unit_id": unit_id, "person_id": f"emp-{u:02d}-{e:04d}",
                                    "program": "health-support", "source": "hr-system",
@@ -129,20 +132,20 @@ def _consent(sc: Scenario, sink: _Sink, employees: list[int]) -> None:
                 heapq.heappush(sink.heap, (int(when.timestamp()), -1_000_000 - u * 10_000 - e, line))
 
 
-def _staff(sc: Scenario, rng: random.Random, sink: _Sink) -> list[int]:
+def _staff(sc: Scenario, rng: random.Random, sink: ArrivalQueue) -> list[int]:
     """Each unit's staffing and its employees' sick leave; returns the number of employees per unit."""
     employees = []
     for u, unit_id in enumerate(sc.unit_ids()):
         n = rng.randint(*sc.employees_per_unit)
         employees.append(n)
         headcount = n
-        sink.emit(_stamp(sc.start, 0, 0, sc.tz), {"event_type": EventKind.STAFFING, "unit_id": unit_id,
-                                                   "headcount": headcount, "source": "hr-system"})
+        sink.emit(local_time(sc.start, 0, 0, sc.tz), {"event_type": EventKind.STAFFING, "unit_id": unit_id,
+                                                       "headcount": headcount, "source": "hr-system"})
         for day_index in range(30, sc.days, 30):
             change = rng.choice([-1, 0, 0, 1])
             if change:
                 headcount = max(5, headcount + change)
-                sink.emit(_stamp(sc.start + dt.timedelta(days=day_index), 0, 0, sc.tz),
+                sink.emit(local_time(sc.start + dt.timedelta(days=day_index), 0, 0, sc.tz),
                           {"event_type": EventKind.STAFFING, "unit_id": unit_id, "headcount": headcount,
                            "source": "hr-system"})
         for e in range(n):
@@ -166,7 +169,7 @@ def _bad_spells(sc: Scenario, person: str) -> list[tuple[int, int]]:
     return spells
 
 
-def _employee(sc: Scenario, rng: random.Random, sink: _Sink, unit_id: str, u: int, person: str,
+def _employee(sc: Scenario, rng: random.Random, sink: ArrivalQueue, unit_id: str, u: int, person: str,
               risk: float) -> None:
     day_index = 0
     spells = _bad_spells(sc, person)
@@ -191,13 +194,13 @@ def _employee(sc: Scenario, rng: random.Random, sink: _Sink, unit_id: str, u: in
             if day_index + k >= sc.days:
                 break
             day = sc.start + dt.timedelta(days=day_index + k)
-            sink.emit(_stamp(day, 7, rng.randint(0, 59), sc.tz),
+            sink.emit(local_time(day, 7, rng.randint(0, 59), sc.tz),
                       {"event_type": EventKind.SICK_LEAVE, "unit_id": unit_id, "person_id": person,
                        "extent": extent, "source": "hr-system"}, max_delay_days=lag)
         day_index += length + rng.randint(1, 10)
 
 
-def _care(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
+def _care(sc: Scenario, rng: random.Random, sink: ArrivalQueue) -> None:
     for p in range(sc.care_persons):
         person = f"pat-{p:05d}"
         unit_id = f"care-unit-{p % sc.care_units:02d}"
@@ -206,7 +209,7 @@ def _care(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
         ed_rate = (6.0 if frail else 0.4) / 365
         adm_rate = (3.0 if frail else 0.25) / 365
         if rng.random() < 0.1:
-            sink.emit(_stamp(sc.start + dt.timedelta(days=rng.randrange(sc.days)), 10, 0, sc.tz),
+            sink.emit(local_time(sc.start + dt.timedelta(days=rng.randrange(sc.days)), 10, 0, sc.tz),
                       {"event_type": EventKind.ENROLLMENT, "unit_id": unit_id, "person_id": person,
                        "program": "trygg-hemgang", "source": "care-system"})
         in_stay_until = -1
@@ -215,39 +218,39 @@ def _care(sc: Scenario, rng: random.Random, sink: _Sink) -> None:
             day = sc.start + dt.timedelta(days=day_index)
             rise = sc.care_drift_factor if drifting and day_index >= sc.care_drift_onset_day else 1.0
             if rng.random() < ed_rate * rise:
-                sink.emit(_stamp(day, rng.randint(0, 23), rng.randint(0, 59), sc.tz),
+                sink.emit(local_time(day, rng.randint(0, 23), rng.randint(0, 59), sc.tz),
                           {"event_type": EventKind.EMERGENCY_VISIT, "unit_id": unit_id, "person_id": person,
                            "source": "region-ed"})
             if day_index > in_stay_until and rng.random() < adm_rate:
                 stay = f"stay-{p}-{day_index}"
                 length = rng.randint(2, 9)
                 planned = rng.random() < 0.3
-                sink.emit(_stamp(day, 14, 0, sc.tz), {"event_type": EventKind.ADMISSION, "unit_id": unit_id,
-                                                      "person_id": person, "stay_id": stay,
-                                                      "planned": planned, "source": "region-pas"})
+                sink.emit(local_time(day, 14, 0, sc.tz), {"event_type": EventKind.ADMISSION, "unit_id": unit_id,
+                                                          "person_id": person, "stay_id": stay,
+                                                          "planned": planned, "source": "region-pas"})
                 end = day + dt.timedelta(days=length)
-                sink.emit(_stamp(end, 11, 0, sc.tz), {"event_type": EventKind.DISCHARGE, "unit_id": unit_id,
-                                                      "person_id": person, "stay_id": stay,
-                                                      "source": "region-pas"})
+                sink.emit(local_time(end, 11, 0, sc.tz), {"event_type": EventKind.DISCHARGE, "unit_id": unit_id,
+                                                          "person_id": person, "stay_id": stay,
+                                                          "source": "region-pas"})
                 in_stay_until = day_index + length
                 if rng.random() < (0.25 if frail else 0.08) * rise:
                     readmit_day = day_index + length + rng.randint(3, 25)
                     if readmit_day < sc.days:
                         rday = sc.start + dt.timedelta(days=readmit_day)
                         rstay = f"stay-{p}-{readmit_day}"
-                        sink.emit(_stamp(rday, 16, 0, sc.tz),
+                        sink.emit(local_time(rday, 16, 0, sc.tz),
                                   {"event_type": EventKind.ADMISSION, "unit_id": unit_id,
                                    "person_id": person, "stay_id": rstay, "planned": False,
                                    "source": "region-pas"})
                         rend = rday + dt.timedelta(days=rng.randint(2, 6))
-                        sink.emit(_stamp(rend, 11, 0, sc.tz),
+                        sink.emit(local_time(rend, 11, 0, sc.tz),
                                   {"event_type": EventKind.DISCHARGE, "unit_id": unit_id,
                                    "person_id": person, "stay_id": rstay, "source": "region-pas"})
                         in_stay_until = readmit_day + 6
             if home_care and day_index > in_stay_until:
                 for _ in range(rng.choice([1, 1, 2])):
                     planned = rng.random() > (0.25 if frail else 0.08)
-                    sink.emit(_stamp(day, rng.randint(7, 21), rng.randint(0, 59), sc.tz),
+                    sink.emit(local_time(day, rng.randint(7, 21), rng.randint(0, 59), sc.tz),
                               {"event_type": EventKind.HOME_CARE_CONTACT, "unit_id": unit_id, "person_id": person,
                                "minutes": rng.randint(10, 60), "planned": planned,
                                "source": "care-system"}, max_delay_days=1.0)
