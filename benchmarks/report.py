@@ -48,17 +48,17 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
         def ratios(eps: float) -> str:
             return " | ".join(f"{eps / base:.3f}x" if base else "-" for base in (bare_eps, faust_eps))
 
-        if bare_eps:
-            lines.append(f"| bare aiokafka consumer reading and JSON-decoding (baseline) | {live[0]['partitions']} | 1 "
-                         f"| {live[0]['events']:,} | {bare_eps:,.0f} | {ratios(bare_eps)} |")
-        if faust_eps:
-            lines.append(f"| bare faust agent reading and JSON-decoding (the framework alone, "
-                         f"`benchmarks/bare_faust.py`) | {live[0]['partitions']} | 1 | {live[0]['events']:,} | "
-                         f"{faust_eps:,.0f} | {ratios(faust_eps)} |")
-        if mended_eps:
-            lines.append(f"| the same bare faust agent with the worker's faust mending "
-                         f"(`streams/agents/faust_fixes.py`) | {live[0]['partitions']} | 1 | {live[0]['events']:,} | "
-                         f"{mended_eps:,.0f} | {ratios(mended_eps)} |")
+        baselines = (
+            ("bare aiokafka consumer reading and JSON-decoding (baseline)", bare_eps),
+            ("bare faust agent reading and JSON-decoding (the framework alone, `benchmarks/bare_faust.py`)",
+             faust_eps),
+            ("the same bare faust agent with the worker's faust mending (`streams/agents/faust_fixes.py`)",
+             mended_eps),
+        )
+        for label, eps in baselines:
+            if eps:
+                lines.append(f"| {label} | {live[0]['partitions']} | 1 | {live[0]['events']:,} | {eps:,.0f} | "
+                             f"{ratios(eps)} |")
         for run in live:
             lines.append(f"| outcome-monitor worker | {run['partitions']} | {run['workers']} | {run['events']:,} | "
                          f"{run['eps']:,.0f} | {ratios(float(run['eps']))} |")
