@@ -59,3 +59,16 @@ def test_ed_visits_per_1000_use_the_units_known_population() -> None:
     assert ind.population == 40
     assert ind.ed_visits_per_1000_30d.value == 100.0
     assert ind.unplanned_home_care_share_28d.value == 0.0
+
+
+def test_a_share_of_nothing_is_no_figure_not_zero() -> None:
+    # 40 persons in home care, none discharged: no readmission share (0 of 0 is no evidence), while the
+    # home-care share, 0 of 40 contacts, is a figure of 0 with its interval.
+    lines = [event("home_care_contact", 0, person_id=f"pat-{i}", unit_id="vc", minutes=20, planned=True)
+             for i in range(40)]
+    ind = unit_indicators(run(lines).units["vc"], MonitorConfig())
+    share = ind.readmission_rate_30d
+    assert share.denominator == 0 and not share.suppressed
+    assert (share.value, share.low, share.high) == (None, None, None)
+    home = ind.unplanned_home_care_share_28d
+    assert home.value == 0.0 and home.high is not None and 0 < home.high < 1

@@ -55,3 +55,14 @@ def test_a_figure_that_becomes_suppressed_disappears() -> None:
 def test_no_series_names_a_person() -> None:
     text = exposition(30)
     assert "emp-" not in text and "p_" not in text.replace("group_size", "")
+
+
+def test_a_share_of_nothing_publishes_no_series() -> None:
+    lines = [event("home_care_contact", 0, person_id=f"pat-{i}", unit_id="vc", minutes=20, planned=True)
+             for i in range(40)]
+    metrics = Metrics()
+    metrics.set_unit(unit_indicators(run(lines).units["vc"], MonitorConfig()))
+    text = generate_latest(metrics.registry).decode()
+    assert 'outcome_unit_unplanned_home_care_ratio{unit="vc"} 0.0' in text
+    assert 'outcome_unit_readmission_ratio{' not in text
+    assert 'outcome_unit_readmission_lower_ratio{' not in text

@@ -40,6 +40,10 @@ def _figure(value: float, low: float, high: float, num: float, den: float, group
 
 
 def _proportion(num: float, den: float, group: int, config: MonitorConfig) -> Figure:
+    """A share of `den`; none at all (value and interval None, not suppressed) when nothing was counted
+    in the denominator: 0 of 0 is no evidence, and 0 with an interval of [0, 1] would read as a figure."""
+    if den <= 0 and group >= config.min_group_size:
+        return Figure(None, None, None, round(num, 6), round(den, 6), group, False)
     low, high = wilson(num, den)
     return _figure(num / den if den > 0 else 0.0, low, high, num, den, group, config)
 
