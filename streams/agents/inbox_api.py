@@ -2,10 +2,12 @@
 
 Every call carries `Authorization: Bearer <token>`; tokens map to a user, a role and a unit scope
 (`inbox.accounts_file`). No or an unknown token: 401. A flag outside the user's role, scope or the
-person's consent: 404, exactly as a flag that does not exist (its existence is not revealed). A bad
-transition: 409. A malformed body: 400 with what is wrong. Every read of a person-level flag, every
-reveal and every action is written to the audit topic *before* the answer goes out (no audit, no data:
-503). Answers carry pseudonyms only; a source key leaves only through a reveal, to a user allowed it.
+person's consent: 404, exactly as a flag that does not exist (its existence is not revealed); access is
+checked before the body, so such a user gets that 404 whatever they send. A transition the flag's state
+does not allow: 409. A malformed body: 400 with what is wrong.
+Every read of a person-level flag, every reveal and every action is written to the audit topic *before*
+the answer goes out (no audit, no data: 503). Answers carry pseudonyms only; a source key leaves only
+through a reveal, to a user allowed it.
 """
 
 from __future__ import annotations
@@ -161,11 +163,11 @@ def register(p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVa
     class Actions(View):
         @authed
         async def post(self, request: Request, user: User, flag_id: str) -> Response:
+            if board.visible(user, flag_id) is None:  # before the body: the same 404 whatever is sent
+                return _error(self.web, 404, "no such flag")
             body = await body_of(ActionRequest, request)
             if isinstance(body, str):
                 return _error(self.web, 400, body)
-            if board.visible(user, flag_id) is None:
-                return _error(self.web, 404, "no such flag")
             now = dt.datetime.now(dt.UTC)
             refusal = board.refusal(flag_id, body.action, now.date(), body.resolution, body.until)
             if refusal is not None:
@@ -187,15 +189,15 @@ def register(p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVa
     class Reveal(View):
         @authed
         async def post(self, request: Request, user: User, flag_id: str) -> Response:
-            body = await body_of(RevealRequest, request)
-            if isinstance(body, str):
-                return _error(self.web, 400, body)
             entry = board.visible(user, flag_id)
-            if entry is None:
+            if entry is None:  # access before the body: the same 404 whatever is sent
                 return _error(self.web, 404, "no such flag")
             if not user.may_reveal:
                 await inbox.audit(user, AuditKind.DENIED, [flag_id], "reveal without the right to")
                 return _error(self.web, 403, "your account may not reveal who a person is")
+            body = await body_of(RevealRequest, request)
+            if isinstance(body, str):
+                return _error(self.web, 400, body)
             if entry.flag.subject_kind != "person":
                 return _error(self.web, 409, "a unit flag is about no person")
             sealed = view.sealed.get(entry.flag.subject_id)

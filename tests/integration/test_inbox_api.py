@@ -114,6 +114,24 @@ def test_the_lifecycle_and_its_status_codes(stack: Stack) -> None:
         ("acknowledge", "hanna.hr", None), ("resolve", "hanna.hr", "false_alarm")]
 
 
+def test_a_user_who_may_not_see_a_flag_gets_the_same_404_whatever_the_body(stack: Stack) -> None:
+    api = stack.api
+    [hr] = api.flags("hanna.hr")
+    [care] = api.flags("cecilia.care")
+    bodies: list[object | bytes] = [b"{not json", {"action": "explode"}, {"action": "resolve"},
+                                    {"action": "snooze", "until": "2020-01-01"}, {"reason": "test"}, {"reason": ""},
+                                    {"reason": "Vårdplanering med hemtjänsten"}]
+    none = api.post("/api/flags/f_does_not_exist/actions", "olle.hr", {"action": "acknowledge"}).body
+    for user, flag_id in (("olle.hr", hr["flag_id"]), ("hanna.hr", care["flag_id"]),
+                          ("hanna.hr", "f_does_not_exist")):
+        for what in ("actions", "reveal"):
+            for body in bodies:
+                answer = api.post(f"/api/flags/{flag_id}/{what}", user, body)
+                assert (answer.status, answer.body) == (404, none), (user, flag_id, what, body, answer)
+    # one who sees the flag but may not reveal is told so before the reason is weighed
+    assert api.post(f"/api/flags/{hr['flag_id']}/reveal", "hanna.hr", {"reason": "test"}).status == 403
+
+
 def test_a_reveal_needs_the_right_a_reason_and_is_audited(stack: Stack) -> None:
     api = stack.api
     [care] = api.flags("cecilia.care")
