@@ -4,6 +4,7 @@ state rebuilt from Kafka after a SIGKILL, and two workers answering alike."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,6 +96,10 @@ def test_the_lifecycle_and_its_status_codes(stack: Stack) -> None:
     bad = api.post(path, "hanna.hr", {"action": "explode"})
     assert bad.status == 400 and "action" in bad.body["error"]
     assert api.post(path, "hanna.hr", {"action": "resolve"}).status == 400  # no resolution
+    # a snooze day that is not after today is a bad body, not a transition the state refuses
+    for day in ("2020-01-01", dt.datetime.now(dt.UTC).date().isoformat()):
+        past = api.post(path, "hanna.hr", {"action": "snooze", "until": day})
+        assert past.status == 400 and "snooze needs a day after today" in past.body["error"], past
     assert api.post(path, "olle.hr", {"action": "acknowledge"}).status == 404
     acked = api.post(path, "hanna.hr", {"action": "acknowledge", "note": "Ringt, samtal bokat."})
     assert acked.status == 200 and acked.body["handling"]["status"] == "acknowledged"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from streams.core.handling.access import ConsentPolicy, Role, User
 from streams.core.handling.board import FlagBoard
 from streams.core.handling.consent import ConsentChange
-from streams.core.handling.lifecycle import HandlingState, Refusal, handle
+from streams.core.handling.lifecycle import HandlingState, Refusal, handle, malformed
 from streams.models.flags import EventsInWindowEvidence, Flag, FlagStatus, WithdrawnBecause
 from streams.models.handling import ActionKind, ActionRequest, FlagAction, HandlingStatus, Resolution
 from streams.models.vocab import Rule
@@ -62,6 +62,17 @@ def test_a_request_without_its_resolution_or_day_is_malformed() -> None:
         ActionRequest(action=ActionKind.SNOOZE)
     with pytest.raises(ValueError):
         ActionRequest.model_validate({"action": "acknowledge", "note": "a\x1b[31m"})  # control characters
+
+
+def test_a_snooze_day_not_after_today_is_the_actions_own_fault_whatever_the_state() -> None:
+    today = T0.date()
+    for day in (dt.date(2020, 1, 1), today):
+        assert "snooze needs a day after today" in (malformed(ActionKind.SNOOZE, today=today, until=day) or "")
+    assert malformed(ActionKind.SNOOZE, today=today, until=today + dt.timedelta(days=1)) is None
+    assert malformed(ActionKind.RESOLVE, today=today) is not None
+    assert malformed(ActionKind.ACKNOWLEDGE, today=today) is None
+    # read back from the topic, such an action is still refused
+    assert isinstance(handle(HandlingState(), action(ActionKind.SNOOZE, 1, until=today), withdrawn=False), Refusal)
 
 
 def test_a_revision_keeps_the_handling_and_counts_as_a_version() -> None:

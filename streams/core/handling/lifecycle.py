@@ -1,8 +1,10 @@
 """A flag's handling: open -> acknowledged -> resolved, or snoozed until a day (then open again).
 
 `handle(state, action, withdrawn)` is the whole state machine: the next state, or a `Refusal` with the
-reason a user sees (HTTP 409). A resolved flag stays resolved for its episode: late data that revises
-the flag keeps its id (core/person), so the resolution stays with it. A withdrawn flag takes no action.
+reason a user sees. `malformed` is what is wrong with an action itself, whatever the flag's state (a
+bad request: HTTP 400); the rest of `check` is what the flag's state does not allow (HTTP 409). A
+resolved flag stays resolved for its episode: late data that revises the flag keeps its id
+(core/person), so the resolution stays with it. A withdrawn flag takes no action.
 The state is rebuilt by applying the flag-actions topic in order; an action id seen before is ignored.
 """
 
@@ -46,6 +48,16 @@ class HandlingState:
         return self.status
 
 
+def malformed(kind: ActionKind, *, today: dt.date, resolution: Resolution | None = None,
+              until: dt.date | None = None) -> str | None:
+    """What is wrong with the action itself, on any flag in any state; None if nothing."""
+    if kind is ActionKind.RESOLVE and resolution is None:
+        return "resolve needs a resolution: action_taken, no_action_needed or false_alarm"
+    if kind is ActionKind.SNOOZE and (until is None or until <= today):
+        return "snooze needs a day after today in `until`"
+    return None
+
+
 def check(state: HandlingState, kind: ActionKind, *, withdrawn: bool, today: dt.date,
           resolution: Resolution | None = None, until: dt.date | None = None) -> Refusal | None:
     """Whether `kind` may be done now; None if it may."""
@@ -56,11 +68,8 @@ def check(state: HandlingState, kind: ActionKind, *, withdrawn: bool, today: dt.
         return Refusal("the flag is resolved already")
     if kind is ActionKind.ACKNOWLEDGE and status is HandlingStatus.ACKNOWLEDGED:
         return Refusal("the flag is acknowledged already")
-    if kind is ActionKind.RESOLVE and resolution is None:
-        return Refusal("resolve needs a resolution: action_taken, no_action_needed or false_alarm")
-    if kind is ActionKind.SNOOZE and (until is None or until <= today):
-        return Refusal("snooze needs a day after today in `until`")
-    return None
+    fault = malformed(kind, today=today, resolution=resolution, until=until)
+    return Refusal(fault) if fault is not None else None
 
 
 def handle(state: HandlingState, action: FlagAction, *, withdrawn: bool) -> HandlingState | Refusal:
