@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 #: Valid numbers in every written form (Skatteverket's test number 19811218-9876, a samordningsnummer).
-PNRS = ["19811218-9876", "811218-9876", "8112189876", "198112189876", "811218+9876", "811278-9873"]
+PNRS = ["19811218-9876", "811218-9876", "8112189876", "198112189876", "811218+9876", "811278-9873",
+        "811218 9876", "19811218 9876"]
 STRAY_DATE = "2026-11-29T09:00:00+01:00"  # "today" typed into a history of 2024-2025
 
 

@@ -1,7 +1,8 @@
 """Swedish personal identity numbers (personnummer) and coordination numbers (samordningsnummer):
 recognised so that none is ever taken in as an identifier, and redacted wherever input is echoed.
 
-A personnummer is YYMMDD-NNNC (or YYYYMMDD-NNNC), the separator `-`, `+` (aged 100 or more) or none;
+A personnummer is YYMMDD-NNNC (or YYYYMMDD-NNNC), the separator `-`, `+` (aged 100 or more), a space (as
+many write it) or none;
 C is a Luhn check digit over the ten digits YYMMDDNNNC. A samordningsnummer is the same with 60 added
 to the day. The date and the check digit are validated by python-stdnum (`stdnum.se.personnummer`);
 the coordination number is brought to its date form first, since stdnum's module does not know it.
@@ -14,13 +15,13 @@ import re
 from stdnum import luhn
 from stdnum.se import personnummer as stdnum_personnummer
 
-# A run of 6 or 8 digits, an optional separator, 4 digits, with no digit directly before or after.
-_CANDIDATE = re.compile(r"(?<!\d)(\d{6}|\d{8})([-+]?)(\d{4})(?!\d)")
-_CANDIDATE_BYTES = re.compile(rb"(?<!\d)(\d{6}|\d{8})([-+]?)(\d{4})(?!\d)")
+# A run of 6 or 8 digits, an optional separator (`-`, `+` or one space), 4 digits, with no digit directly
+# before or after.
+_CANDIDATE = re.compile(r"(?<!\d)(\d{6}|\d{8})([-+ ]?)(\d{4})(?!\d)")
+_CANDIDATE_BYTES = re.compile(rb"(?<!\d)(\d{6}|\d{8})([-+ ]?)(\d{4})(?!\d)")
 # A cheap first look (a quarter of the time of the above on a typical line): ten digits, perhaps with a
 # separator after the sixth; only a line that has one is looked at exactly.
-_QUICK = re.compile(r"[0-9]{6}[-+0-9][0-9]{3}")
-_QUICK_BYTES = re.compile(rb"[0-9]{6}[-+0-9][0-9]{3}")
+_QUICK = re.compile(r"[0-9]{6}[-+ 0-9][0-9]{3}")
 
 
 def _as_date_form(date_digits: str) -> str:
@@ -29,8 +30,13 @@ def _as_date_form(date_digits: str) -> str:
     return date_digits[:-2] + f"{day - 60:02d}" if day > 60 else date_digits
 
 
+def _stdnum_separator(separator: str) -> str:
+    """The separator as stdnum reads it: `+` (aged 100 or more) or `-` (a space or none is `-`)."""
+    return "+" if separator == "+" else "-"
+
+
 def _date_is_valid(date_digits: str, separator: str) -> bool:
-    probe = _as_date_form(date_digits) + (separator or "-") + "0000"
+    probe = _as_date_form(date_digits) + _stdnum_separator(separator) + "0000"
     try:
         stdnum_personnummer.get_birth_date(probe)
     except Exception:  # stdnum's InvalidComponent, or a number it cannot read: not a date
@@ -44,13 +50,13 @@ def _is_number(date_digits: str, separator: str, tail: str) -> bool:
         return False
     digits = date_digits[-6:] + tail
     if _as_date_form(date_digits) == date_digits:
-        return bool(stdnum_personnummer.is_valid(date_digits + (separator or "-") + tail))
+        return bool(stdnum_personnummer.is_valid(date_digits + _stdnum_separator(separator) + tail))
     return bool(luhn.is_valid(digits))  # samordningsnummer: the check digit is over the digits as written
 
 
 # For bytes, the cheap first look is cheaper still without a regular expression: every digit becomes "0"
 # and a separator "1", and `_QUICK`'s two shapes are looked for as plain substrings (what `_QUICK` finds).
-_SHAPES = bytes.maketrans(b"0123456789-+", b"000000000011")
+_SHAPES = bytes.maketrans(b"0123456789-+ ", b"0000000000111")
 _TEN_DIGITS, _SIX_SEP_FOUR = b"0" * 10, b"0" * 6 + b"1" + b"0" * 3
 
 

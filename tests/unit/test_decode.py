@@ -52,6 +52,9 @@ def test_a_valid_sick_leave_day_is_accepted_with_default_extent() -> None:
         (good(person_id="19811218-9876"), RejectReason.RAW_PERSONAL_IDENTITY_NUMBER),
         (good(person_id="198112189876"), RejectReason.RAW_PERSONAL_IDENTITY_NUMBER),
         (good(person_id="8112189876"), RejectReason.RAW_PERSONAL_IDENTITY_NUMBER),
+        (good(person_id="811218 9876"), RejectReason.RAW_PERSONAL_IDENTITY_NUMBER),
+        (good(person_id="19811218 9876"), RejectReason.RAW_PERSONAL_IDENTITY_NUMBER),
+        (good(unit_id="ward 811218 9876"), RejectReason.RAW_PERSONAL_IDENTITY_NUMBER),
         (b"{" + b" " * 70000 + b"}", RejectReason.TOO_LARGE),
     ],
 )
@@ -83,6 +86,9 @@ def test_staffing_needs_no_person_and_rejects_a_negative_headcount() -> None:
     [
         ("19811218-9876", True),  # Skatteverket's test number, valid check digit
         ("811218-9876", True),
+        ("811218 9876", True),  # a space is a separator like `-`
+        ("19811218 9876", True),
+        ("811218 9877", False),
         ("19811218-9877", False),  # wrong check digit
         ("19811278-9870", False),
         ("811278-9873", True),  # samordningsnummer: day + 60, valid check digit

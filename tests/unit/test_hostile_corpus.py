@@ -21,7 +21,7 @@ SAMPLE = ROOT / "streams" / "sample" / "events.jsonl.gz"
 
 def personnummer_in(text: str) -> list[str]:
     digits_only = {re.sub(r"\D", "", p) for p in PNRS}
-    return [p for p in PNRS if p in text] + [d for d in digits_only if d in re.sub(r"[-+]", "", text)]
+    return [p for p in PNRS if p in text] + [d for d in digits_only if d in re.sub(r"[-+ ]", "", text)]
 
 
 def replay(path: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:

@@ -29,7 +29,7 @@ def number(born: dt.date, serial: int, *, coordination: bool = False, century: b
 
 
 births = st.dates(min_value=dt.date(1901, 1, 1), max_value=dt.date(2025, 12, 31))
-forms = st.tuples(st.booleans(), st.sampled_from(["-", "", "+"]), st.booleans())
+forms = st.tuples(st.booleans(), st.sampled_from(["-", "", "+", " "]), st.booleans())
 
 
 @settings(max_examples=400, derandomize=True)
@@ -75,6 +75,20 @@ def test_redaction_keeps_what_debugging_needs() -> None:
     assert "19811218-9876" not in out and '"person_id": "[redacted: 13 chars]"' in out
     assert "1735689600" in out, "an epoch timestamp is not a date of birth"
     assert redact_bytes(b'\xff{"p": "8112189876"}') == b'\xff{"p": "[redacted: 10 chars]"}'
+
+
+def test_a_space_is_a_separator_like_the_others() -> None:
+    """"811218 9876" is how many write it: taken for a number and redacted as `-` is (checksum rules unchanged)."""
+    for value in ("811218 9876", "19811218 9876", "811278 9873", " 811218 9876 "):
+        assert is_personal_identity_number(value), value
+        assert contains_personal_identity_number(f"pat {value.strip()}/x"), value
+    for value in ("811218 9877", "811318 9876", "811218  9876", "811218 98765", "1811218 9876"):
+        assert not is_personal_identity_number(value), value
+    assert redact('{"person_id": "19811218 9876", "n": "811218 9877"}') == \
+        '{"person_id": "[redacted: 13 chars]", "n": "[redacted: 11 chars]"}'
+    assert redact_bytes(b'\xff{"p": "811218 9876"}') == b'\xff{"p": "[redacted: 11 chars]"}'
+    assert redact("at 10:00 on 2025-03-01, 123456 12345 and 811318 9876") == \
+        "at 10:00 on 2025-03-01, 123456 12345 and 811318 9876"
 
 
 def test_the_flag_viewer_prints_any_record_on_one_line() -> None:
