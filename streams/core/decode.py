@@ -110,11 +110,24 @@ def decode_event(
     if occurred > (now + max_future).timestamp():
         return Rejection(
             reason=RejectReason.IN_THE_FUTURE,
-            message=f"occurred_at is more than {max_future} after processing time",
+            message=f"occurred_at is more than {_duration(max_future)} after processing time",
             event_id=event.event_id,
             source_offset=source_offset,
         )
     return event
+
+
+def _duration(span: dt.timedelta) -> str:
+    """A span as people write it, in its largest whole unit: "1 day", "2 days", "6 h", "90 min", "3.6 s"."""
+    seconds = span.total_seconds()
+    if seconds >= 86400 and seconds % 86400 == 0:
+        days = int(seconds // 86400)
+        return f"{days} day" if days == 1 else f"{days} days"
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{int(seconds // 3600)} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:g} s"
 
 
 #: Every identifier of the contract: none may carry a personnummer, whatever its field.

@@ -75,6 +75,15 @@ def test_an_event_up_to_24_hours_ahead_of_processing_time_is_accepted() -> None:
     assert isinstance(decode(good(occurred_at="2030-01-02T00:00:00+00:00")), SickLeave)
 
 
+@pytest.mark.parametrize(("hours", "said"), [(24, "1 day"), (48, "2 days"), (6, "6 h"), (36, "36 h"),
+                                             (1.5, "90 min"), (0.001, "3.6 s"), (0, "0 s")])
+def test_in_the_future_says_the_allowed_span_as_people_write_it(hours: float, said: str) -> None:
+    result = decode_event(good(occurred_at="2031-01-01T00:00:00+00:00"), NOW, max_bytes=65536,
+                          max_future=dt.timedelta(hours=hours))
+    assert isinstance(result, Rejection) and result.reason is RejectReason.IN_THE_FUTURE
+    assert result.message == f"occurred_at is more than {said} after processing time"
+
+
 def test_staffing_needs_no_person_and_rejects_a_negative_headcount() -> None:
     assert not isinstance(decode(event("staffing", 0, headcount=12)), Rejection)
     bad = decode(event("staffing", 0, headcount=-1))
