@@ -26,3 +26,25 @@ class Progress:
         if elapsed >= self.every_s:
             self.out.write(f"{self.label}: finished {done:,} events in {elapsed:.1f} s\n")
             self.out.flush()
+
+
+class BacklogReport:
+    """The worker's backlog line, every few seconds while there is a real backlog (a backfill, a restart
+    after downtime) or a lag that does not move; one line when it is caught up; nothing in steady state,
+    where the few records in flight are cleared within `steady_s` seconds at the current rate."""
+
+    def __init__(self, steady_s: float = 10.0) -> None:
+        self.steady_s = steady_s
+        self.reported = False
+
+    def line(self, waiting: int, internal: int, rate: float) -> str | None:
+        behind = waiting + internal
+        if behind and (rate <= 0 or behind >= rate * self.steady_s):
+            self.reported = True
+            eta = f"~{waiting / rate:,.0f} s left" if rate > 0 else "no progress in the last interval"
+            return (f"backlog: {waiting:,} input events waiting ({internal:,} on internal topics), "
+                    f"{rate:.0f} events/s, {eta}")
+        if self.reported:
+            self.reported = False
+            return f"backlog: caught up ({behind:,} records in flight), {rate:.0f} events/s"
+        return None

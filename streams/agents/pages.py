@@ -17,12 +17,14 @@ from streams.core.org.levels import relative_levels
 from streams.core.unit.indicators import unit_indicators
 from streams.models.flags import FlagStatus
 from streams.models.vocab import Rule
+from streams.progress import BacklogReport
 
 RULES = {r.value for r in Rule}
 
 log = logging.getLogger(__name__)
 
 LAG_INTERVAL_S = 5.0
+STEADY_S = 10.0  # lag the worker clears within this many seconds at its current rate is steady state, not logged
 
 
 def register(p: Pipeline) -> list[Any]:
@@ -75,6 +77,7 @@ def register(p: Pipeline) -> list[Any]:
         return web.json(await progress_snapshot(p))
 
     last = {"t": time.monotonic(), "processed": 0}
+    report = BacklogReport(STEADY_S)
 
     @app.timer(interval=LAG_INTERVAL_S)
     async def measure_lag() -> None:
@@ -95,10 +98,8 @@ def register(p: Pipeline) -> list[Any]:
         last.update(t=now, processed=processed)
         backlog = lag_by_topic.get(p.names.events, 0)
         behind = sum(lag_by_topic.values())
-        if behind:
-            eta = f"~{backlog / rate:,.0f} s left" if rate > 0 else "no progress in the last interval"
-            log.info("backlog: %s input events waiting (%s on internal topics), %.0f events/s, %s",
-                     f"{backlog:,}", f"{behind - backlog:,}", rate, eta)
+        if line := report.line(backlog, behind - backlog, rate):
+            log.info("%s", line)
 
     return [health, metrics_page, debug_progress, measure_lag]
 
