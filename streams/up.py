@@ -194,6 +194,15 @@ class Stack:
             subprocess.run(["bash", str(ROOT / "scripts" / "kafka.sh"), "stop"], check=False)
 
 
+def _command_as_typed() -> str:
+    """How to call this installation's CLI from the current directory: `outcome-monitor` when it is on PATH,
+    else its path (`.venv/bin/outcome-monitor` after `make install`)."""
+    exe = Path(sys.executable).with_name("outcome-monitor")
+    if shutil.which("outcome-monitor") == str(exe):
+        return "outcome-monitor"
+    return str(exe.relative_to(Path.cwd())) if exe.is_relative_to(Path.cwd()) else str(exe)
+
+
 def run(settings: Settings, rate: float, days: int) -> int:
     logs = Path(settings.data_dir) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -213,6 +222,7 @@ def run(settings: Settings, rate: float, days: int) -> int:
         base = stack.worker()
         stack.simulator(rate, days)
         t = settings.topics
+        cli = _command_as_typed()
         alerts = (f"{alertmanager}  (Alertmanager; the webhook logs to {logs / 'alerts.jsonl'})"
                   if alertmanager else "(Alertmanager not started)")
         inbox = (f"(sign in with a token from {logs / 'inbox-tokens.txt'}: demo-admin, demo-hr, demo-care)"
@@ -224,16 +234,25 @@ outcome-monitor is running (Ctrl-C stops everything).
   health      {base}/health
   prometheus  {prometheus or "(not installed)"}
   alerts      {alerts}
-  flags       outcome-monitor flags --follow          (topic {t.flags})
-  dead letters outcome-monitor flags --topic {t.rejected} --follow
+  flags       {cli} flags --follow          (topic {t.flags})
+  dead letters {cli} flags --topic {t.rejected} --follow
   logs        {logs}/
 Grafana: `docker compose up` opens the boards at http://localhost:3000 (see README).
 """, flush=True)
+        simulating = True
         while not interrupted:
             for name, proc in stack.procs:
-                if name != "simulator" and proc.poll() is not None:
+                if proc.poll() is None:
+                    continue
+                if name != "simulator":
                     print(f"up: {name} exited with {proc.returncode}; see {logs / (name + '.log')}")
                     return 1
+                if simulating:
+                    simulating = False
+                    print(f"up: the simulator has sent its {days} days of events; the boards stop moving, everything "
+                          "else keeps running (Ctrl-C stops it)" if proc.returncode == 0 else
+                          f"up: the simulator exited with {proc.returncode}; see {logs / 'simulator.log'}; everything "
+                          "else keeps running (Ctrl-C stops it)", flush=True)
             time.sleep(0.5)
         return 0
     finally:
