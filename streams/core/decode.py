@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from streams.core.personnummer import contains_personal_identity_number, has_candidate, redact
 from streams.models.events import EVENT_ADAPTER, Event
@@ -40,7 +41,26 @@ def _reason_of(error_type: str, loc: tuple[object, ...]) -> RejectReason:
     return RejectReason.INVALID_FIELD
 
 
-def _rejection_from(exc: ValidationError, source_offset: str | None) -> Rejection:
+def _shown_event_id(event_id: str) -> str:
+    """An event id as a dead letter shows it: as sent, unless it holds a personnummer or
+    samordningsnummer; then with every personnummer-shaped run redacted, as in the dead letter's original."""
+    return redact(event_id) if contains_personal_identity_number(event_id) else event_id
+
+
+def _event_id_in(raw: bytes | str, *, prefix: int | None = None) -> str | None:
+    """The event id of a message that parsed as a JSON object with a string `event_id` but was rejected,
+    so that its dead letter can be matched to the event (`_shown_event_id`); otherwise None. With `prefix`
+    (a message too large to read), only its first `prefix` bytes are parsed, as the start of a document: an
+    event_id complete in them is found, one after them (or cut by their end) is not."""
+    try:
+        doc = from_json(raw if prefix is None else raw[:prefix], allow_partial=prefix is not None)
+    except ValueError:  # not JSON, nested too deep, a number out of range: no event id to be had
+        return None
+    event_id = doc.get("event_id") if isinstance(doc, dict) else None
+    return _shown_event_id(event_id) if isinstance(event_id, str) else None
+
+
+def _rejection_from(exc: ValidationError, raw: bytes | str, source_offset: str | None) -> Rejection:
     errors = exc.errors(include_url=False, include_context=False)
     found = [(_reason_of(e["type"], tuple(e["loc"])), e) for e in errors]
     for k, (_, e) in enumerate(found):
@@ -61,8 +81,10 @@ def _rejection_from(exc: ValidationError, source_offset: str | None) -> Rejectio
     if reason is RejectReason.NOT_JSON:
         parts = ["the message is not valid UTF-8 JSON"]
     message = "; ".join(parts)  # field names come from the input too (an unknown field's name)
+    # The message parsed (or pydantic would say not_json): parsed again, only to name the event id.
+    event_id = None if reason in (RejectReason.NOT_JSON, RejectReason.NOT_AN_OBJECT) else _event_id_in(raw)
     return Rejection(reason=reason, message=redact(message) if has_candidate(message) else message,
-                     source_offset=source_offset)
+                     event_id=event_id, source_offset=source_offset)
 
 
 def decode_event(
@@ -74,26 +96,28 @@ def decode_event(
     source_offset: str | None = None,
 ) -> Event | Rejection:
     """Validate one message against the v1 contract. `now` is processing (wall-clock) time. What a
-    rejection says never carries a personnummer: pydantic's messages are redacted, and identifiers are
-    checked before any rejection that names the event id."""
+    rejection says never carries a personnummer: pydantic's messages are redacted, identifiers are checked
+    before any later rejection names the event id, and an event id that holds one is shown redacted."""
     size = len(raw)
     if size > max_bytes:
+        # Its event id only from as much as a message may hold: no more work than an accepted message.
         return Rejection(
             reason=RejectReason.TOO_LARGE,
             message=f"message is {size} bytes; the contract allows {max_bytes}",
+            event_id=_event_id_in(raw, prefix=max_bytes),
             source_offset=source_offset,
         )
     try:
         event = EVENT_ADAPTER.validate_json(raw)
     except ValidationError as exc:
-        return _rejection_from(exc, source_offset)
+        return _rejection_from(exc, raw, source_offset)
     where = _personal_identity_number_in(raw, event)
     if where is not None:
         return Rejection(
             reason=RejectReason.RAW_PERSONAL_IDENTITY_NUMBER,
             message=f"{where} holds a personnummer or samordningsnummer; identifiers must not identify a "
                     "person (send a pseudonymous key as person_id)",
-            event_id=None if contains_personal_identity_number(event.event_id) else event.event_id,
+            event_id=_shown_event_id(event.event_id),
             source_offset=source_offset,
         )
     # One timestamp, compared as a number: each comparison of aware datetimes asks pydantic's tzinfo for

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from streams.models.rejections import EVENT_ID
+
 
 class _Internal(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -52,7 +54,7 @@ class DeadLetter(_Internal):
     reason: str
     message: str
     source_offset: str | None
-    event_id: str | None = None
+    event_id: str | None = Field(default=None, description=EVENT_ID)
     original_text: str | None = Field(default=None, description="The original bytes, when valid UTF-8.")
     original_base64: str | None = Field(default=None, description="The original bytes otherwise.")
 

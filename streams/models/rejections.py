@@ -37,6 +37,12 @@ class RejectReason(StrEnum):
     UNREADABLE_INTERNAL_MESSAGE = "unreadable_internal_message"
 
 
+#: What a dead letter's event_id is (the same in `Rejection` and the wire's `DeadLetter`).
+EVENT_ID = ("The input's event_id, whenever it parsed as a JSON object with a string event_id (too_large: when one "
+            "is complete within its first max_message_bytes bytes), a personnummer or samordningsnummer in it "
+            "redacted as in the original; null otherwise.")
+
+
 class Rejection(BaseModel):
     """A dead letter: what was wrong, and where the input came from. Never holds a person id."""
 
@@ -44,5 +50,5 @@ class Rejection(BaseModel):
 
     reason: RejectReason
     message: str = Field(description="Human-readable; names fields, never echoes personal data.")
-    event_id: str | None = Field(default=None, description="When the input got far enough to have one.")
+    event_id: str | None = Field(default=None, description=EVENT_ID)
     source_offset: str | None = Field(default=None, description="Topic/partition/offset or file:line.")
