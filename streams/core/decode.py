@@ -7,7 +7,7 @@ import datetime as dt
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from streams.core.personnummer import contains_personal_identity_number, has_candidate, redact
+from streams.core.personnummer import contains_personal_identity_number, has_candidate, has_escape, redact
 from streams.models.events import EVENT_ADAPTER, Event
 from streams.models.rejections import Rejection, RejectReason
 from streams.models.vocab import EventKind
@@ -161,8 +161,9 @@ IDENTIFIER_FIELDS = ("person_id", "event_id", "unit_id", "stay_id", "source", "p
 
 def _personal_identity_number_in(raw: bytes | str, event: Event) -> str | None:
     """The first identifier field that holds a personnummer, or None. Lines without a run of ten
-    digits (nearly all) are passed by one regular-expression search over the raw bytes."""
-    if not has_candidate(raw):
+    digits (nearly all) are passed by one regular-expression search over the raw bytes, unless they hold a
+    JSON `\\u` escape (digits may be written with them: "\\u0038112189876" is read as 8112189876)."""
+    if not has_candidate(raw) and not has_escape(raw):
         return None
     for name in IDENTIFIER_FIELDS:
         value = getattr(event, name, None)

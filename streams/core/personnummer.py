@@ -22,6 +22,24 @@ _CANDIDATE_BYTES = re.compile(rb"(?<!\d)(\d{6}|\d{8})([-+ ]?)(\d{4})(?!\d)")
 # A cheap first look (a quarter of the time of the above on a typical line): ten digits, perhaps with a
 # separator after the sixth; only a line that has one is looked at exactly.
 _QUICK = re.compile(r"[0-9]{6}[-+ 0-9][0-9]{3}")
+# A JSON escape of a digit or a separator ("\u0038" is "8"), not itself escaped (an even number of backslashes
+# before it): a number written with them is read as one, so it is looked for and redacted as one.
+_ESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)\\u00(3[0-9]|2[bBdD0])")
+_ESCAPED_BYTES = re.compile(rb"(?<!\\)((?:\\\\)*)\\u00(3[0-9]|2[bBdD0])")
+
+
+def has_escape(value: str | bytes) -> bool:
+    """`value` holds a JSON `\\u` escape (which may write a digit or a separator)."""
+    return (b"\\u" in value) if isinstance(value, bytes) else ("\\u" in value)
+
+
+def _unescaped(text: str) -> str:
+    """JSON escapes of digits and separators written as the characters (the same JSON)."""
+    return _ESCAPED.sub(lambda m: m[1] + chr(int(m[2], 16)), text) if "\\u" in text else text
+
+
+def _unescaped_bytes(data: bytes) -> bytes:
+    return _ESCAPED_BYTES.sub(lambda m: m[1] + bytes([int(m[2], 16)]), data) if b"\\u" in data else data
 
 
 def _as_date_form(date_digits: str) -> str:
@@ -83,11 +101,15 @@ def contains_personal_identity_number(value: str) -> bool:
 
 def redact(text: str) -> str:
     """Every run shaped like a personnummer whose date is valid (check digit or not: a mistyped number
-    is still a person's) becomes `[redacted: N chars]`; everything else is kept for debugging."""
+    is still a person's) becomes `[redacted: N chars]`; everything else is kept for debugging. A JSON
+    escape of a digit or a separator is read as the character (`\\u0038112189876` is such a run): when
+    something is redacted, such escapes are written as their characters (the same JSON)."""
     def replace(m: re.Match[str]) -> str:
         return f"[redacted: {len(m[0])} chars]" if _date_is_valid(m[1], m[2]) else m[0]
 
-    return _CANDIDATE.sub(replace, text)
+    plain = _unescaped(text)
+    out = _CANDIDATE.sub(replace, plain)
+    return out if out != plain else text
 
 
 def redact_bytes(data: bytes) -> bytes:
@@ -96,7 +118,9 @@ def redact_bytes(data: bytes) -> bytes:
         date, sep = m[1].decode("ascii"), m[2].decode("ascii")
         return f"[redacted: {len(m[0])} chars]".encode() if _date_is_valid(date, sep) else m[0]
 
-    return _CANDIDATE_BYTES.sub(replace, data)
+    plain = _unescaped_bytes(data)
+    out = _CANDIDATE_BYTES.sub(replace, plain)
+    return out if out != plain else data
 
 
 # The name the decode has always used.

@@ -6,11 +6,14 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.core.decode import decode_event
 from streams.core.personnummer import looks_like_personnummer
 from streams.models import Rejection, RejectReason, SickLeave
 from tests.helpers import NOW, event
+from tests.unit.test_personnummer import births, forms, number
 
 
 def decode(raw: bytes | str) -> object:
@@ -69,6 +72,30 @@ def test_rejection_message_never_echoes_the_person_id() -> None:
     result = decode(good(person_id="19811218-9876"))
     assert isinstance(result, Rejection)
     assert "9876" not in result.message
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(born=births, serial=st.integers(0, 999), form=forms, escapes=st.lists(st.booleans(), min_size=13, max_size=13),
+       upper=st.booleans())
+def test_a_personnummer_written_with_json_escapes_is_rejected_and_redacted(
+        born: dt.date, serial: int, form: tuple[bool, str, bool], escapes: list[bool], upper: bool) -> None:
+    """`"\\u0038112189876"` is the person id 8112189876 to any JSON reader: rejected as one, and the dead
+    letter's original holds it redacted, not merely escaped."""
+    from streams.agents.pipeline import dead_letter
+    from streams.core.personnummer import contains_personal_identity_number
+    from streams.models.internal import DeadLetter
+
+    century, sep, coordination = form
+    pnr = number(born, serial, coordination=coordination, century=century, sep=sep)
+    written = "".join((f"\\u{ord(c):04X}" if upper else f"\\u{ord(c):04x}") if bit else c
+                      for c, bit in zip(pnr, escapes, strict=False))
+    raw = good(person_id="PNR").replace('"PNR"', f'"{written}"').encode()
+    assert json.loads(raw)["person_id"] == pnr
+    result = decode(raw)
+    assert isinstance(result, Rejection) and result.reason is RejectReason.RAW_PERSONAL_IDENTITY_NUMBER, written
+    letter = DeadLetter.model_validate_json(dead_letter(result, raw))
+    assert letter.original_text is not None
+    assert not contains_personal_identity_number(json.loads(letter.original_text)["person_id"]), letter
 
 
 def test_an_event_up_to_24_hours_ahead_of_processing_time_is_accepted() -> None:

@@ -91,6 +91,17 @@ def test_a_space_is_a_separator_like_the_others() -> None:
         "at 10:00 on 2025-03-01, 123456 12345 and 811318 9876"
 
 
+def test_a_number_written_with_json_escapes_is_redacted_as_written_without() -> None:
+    """JSON may write any character as `\\uXXXX`: "\\u0038112189876" is read as 8112189876. An escaped
+    backslash before `u` is no escape; a line with nothing to redact is kept exactly."""
+    assert redact(r'{"p": "\u0038112189876"}') == '{"p": "[redacted: 10 chars]"}'
+    assert redact(r'{"p": "811218\u00209876", "q": "\u002D"}') == '{"p": "[redacted: 11 chars]", "q": "-"}'
+    assert redact(r'{"p": "\\\u0038112189876"}') == r'{"p": "\\[redacted: 10 chars]"}'
+    for kept in (r'{"p": "\\u0038112189876"}', r'{"q": "\u002d", "n": "\u00381121898761"}'):
+        assert redact(kept) == kept
+    assert redact_bytes(b'\xff{"p": "81121\\u0038-9876"}') == b'\xff{"p": "[redacted: 11 chars]"}'
+
+
 def test_the_flag_viewer_prints_any_record_on_one_line() -> None:
     from streams.files.flagview import describe
 
