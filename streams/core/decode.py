@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from pydantic import ValidationError
 from pydantic_core import from_json
@@ -41,9 +42,18 @@ def _reason_of(error_type: str, loc: tuple[object, ...]) -> RejectReason:
     return RejectReason.INVALID_FIELD
 
 
+#: What the contract keeps out of identifiers (`_PRINTABLE` in models/events.py): control characters, line and
+#: paragraph separators, bidirectional overrides, the byte-order mark.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 def _shown_event_id(event_id: str) -> str:
     """An event id as a dead letter shows it: as sent, unless it holds a personnummer or
-    samordningsnummer; then with every personnummer-shaped run redacted, as in the dead letter's original."""
+    samordningsnummer (then every personnummer-shaped run is redacted, as in the dead letter's original) or
+    a character the contract keeps out of identifiers (each becomes U+FFFD: a rejects file is JSON lines, and
+    a line separator or a bidirectional override in it misleads what reads or shows it)."""
+    if _UNPRINTABLE.search(event_id):
+        event_id = _UNPRINTABLE.sub("\ufffd", event_id)  # no digit or separator: no run made or broken
     return redact(event_id) if contains_personal_identity_number(event_id) else event_id
 
 

@@ -40,7 +40,8 @@ class RejectReason(StrEnum):
 #: What a dead letter's event_id is (the same in `Rejection` and the wire's `DeadLetter`).
 EVENT_ID = ("The input's event_id, whenever it parsed as a JSON object with a string event_id (too_large: when one "
             "is complete within its first max_message_bytes bytes), a personnummer or samordningsnummer in it "
-            "redacted as in the original; null otherwise.")
+            "redacted as in the original and each character the contract keeps out of identifiers (control "
+            "characters, line separators, bidirectional overrides, byte-order mark) shown as U+FFFD; null otherwise.")
 
 
 class Rejection(BaseModel):

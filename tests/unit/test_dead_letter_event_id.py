@@ -1,12 +1,14 @@
 """A dead letter names the event it rejects: its `event_id` is the input's whenever the message parsed as a JSON
 object with a string event_id (for `too_large`, when one is complete in its first `max_message_bytes`), so an
 integration engineer need not parse `original_text` to match it. An event id that holds a personnummer is shown
-redacted, as the original is; one that does not is shown exactly as sent."""
+redacted, as the original is; a character the contract keeps out of identifiers (a control character, a line
+separator, a bidirectional override, the byte-order mark) is shown as U+FFFD; anything else exactly as sent."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +24,7 @@ from tests.helpers import NOW, event, monitor
 from tests.unit.test_personnummer import births, forms, number
 
 MAX = 65536
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def decode(raw: bytes | str, max_bytes: int = MAX) -> object:
@@ -93,6 +96,17 @@ def test_an_event_id_with_a_date_like_run_but_no_personnummer_is_shown_as_sent()
         assert letter(good(event_id=event_id, extent=0.3)).event_id == event_id
 
 
+def test_characters_the_contract_keeps_out_of_identifiers_are_shown_as_replacement_characters() -> None:
+    """Found by the hostile corpus: `line\u2028break` as an event id broke the rejects file (JSON lines) into two
+    for any reader that splits lines as Python's `str.splitlines` does."""
+    for bad in ("\u2028", "\u2029", "\x85", "\x00", "\n", "\x1b", "\u202e", "\u2066", "\ufeff", "\x9f"):
+        event_id = f"line{bad}break-811218-9876"
+        found = letter(good(event_id=event_id))
+        assert found.reason == "invalid_field"
+        assert found.event_id == "line\ufffdbreak-[redacted: 11 chars]"
+        assert len(found.model_dump_json().splitlines()) == 1
+
+
 def test_a_too_large_message_is_read_only_as_far_as_a_message_may_go() -> None:
     """Its event id comes from its first max_message_bytes bytes, parsed as the start of a document: found
     when complete in them, never from beyond them, never cut short by them."""
@@ -143,7 +157,8 @@ def _check(doc: dict[str, object], found: DeadLetter | None) -> None:
     label(f"{'a personnummer in' if contains_personal_identity_number(sent) else 'no personnummer in'} the event_id")
     assert found.event_id is not None
     assert not contains_personal_identity_number(found.event_id), (sent, found.event_id)
-    assert found.event_id == (redact(sent) if contains_personal_identity_number(sent) else sent)
+    printable = _UNPRINTABLE.sub("\ufffd", sent)
+    assert found.event_id == (redact(printable) if contains_personal_identity_number(sent) else printable)
 
 
 @BUDGET
