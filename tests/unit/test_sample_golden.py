@@ -8,7 +8,9 @@ id are now revisions of one flag; what every flag says is unchanged); with issue
 evidence gains its rates, its outcome and its weeks; every other flag unchanged; the drifting workplace,
 hr-unit-03, is 1.9x its peers for a quarter, but its interval is not wholly above the level test's 1.5x);
 rejects.jsonl with issue 15 (the two unknown_event_type messages list the contract's types, survey_response
-now among them; every other rejection unchanged).
+now among them; every other rejection unchanged); and when dead letters came to name the event id of every
+message that parsed as a JSON object with a string event_id (the same two now carry theirs, "x", not null;
+every other rejection unchanged).
 """
 
 from __future__ import annotations
