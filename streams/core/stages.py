@@ -170,7 +170,9 @@ class PersonStage:
             counts.duplicate()
             return PersonStep(False)
         if result.outcome is Outcome.TOO_LATE:
-            rejection = too_late(self.config, admitted.arrival, event.event_id, admitted.source_offset)
+            # measured against the person's clock (the latest arrival of the person's events), as the tracker did
+            clock = max(state.clock, admitted.arrival)
+            rejection = too_late(self.config, clock, event.event_id, admitted.source_offset)
             counts.rejected(rejection.reason.value)
             return PersonStep(False, rejection=rejection)
         if result.outcome is Outcome.RETRACTION_TOO_LATE:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from streams.models import RejectReason
+from streams.models.rejections import Rejection
 from tests.helpers import NOW, day_epoch, event, flags_of, monitor, run, sick, sick_days
 
 NOW_LINE = event("staffing", 0, headcount=20)
@@ -55,3 +58,29 @@ def test_a_withdrawn_flag_is_reported_when_late_data_shows_the_condition_did_not
     late = m.process(sick(163), NOW, arrival=day_epoch(166))
     assert [(f.rule.value, f.status.value) for f in late.flags] == [("repeated_sick_leave", "withdrawn")]
     assert m.open_flags() == []
+
+
+def test_too_late_names_the_clock_the_event_was_measured_against() -> None:
+    # The worker measures an event against the person's clock (the latest arrival of their events), which
+    # can be ahead of this event's own arrival (a history sent again, another source's header): the
+    # message names that clock, not the arrival (a stranger found the arrival's date there).
+    from streams.core.config import MonitorConfig
+    from streams.core.decode import decode_event
+    from streams.core.monitor import TallyCounts
+    from streams.core.person.tracker import PersonState
+    from streams.core.stages import Admitted, PersonStage
+    from streams.core.timebase import from_epoch
+
+    stage, state = PersonStage(MonitorConfig()), PersonState()
+    counts = TallyCounts(monitor().tally)
+
+    def admitted(day: int, arrival_day: int) -> Admitted:
+        event = decode_event(sick(day, event_id=f"e{day}"), NOW, max_bytes=65536, max_future=dt.timedelta(days=1))
+        assert not isinstance(event, Rejection)
+        return Admitted(event, "p_1", day_epoch(arrival_day), "care.events/0/1")
+
+    assert stage.step(state, admitted(40, 40), counts).rejection is None
+    late = stage.step(state, admitted(10, 12), counts).rejection
+    assert late is not None and late.reason is RejectReason.TOO_LATE
+    assert f"({from_epoch(day_epoch(40)).date()})" in late.message
+    assert f"({from_epoch(day_epoch(12)).date()})" not in late.message
