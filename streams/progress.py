@@ -31,9 +31,10 @@ class Progress:
 class BacklogReport:
     """The worker's backlog line, every few seconds while there is a real backlog (a backfill, a restart
     after downtime) or a lag that does not move; one line when it is caught up; nothing in steady state,
-    where the few records in flight are cleared within `steady_s` seconds at the current rate."""
+    where the records in flight are cleared within `steady_s` seconds at the current rate (the worker passes
+    its report interval: what is behind now is gone by the next report)."""
 
-    def __init__(self, steady_s: float = 10.0) -> None:
+    def __init__(self, steady_s: float = 5.0) -> None:
         self.steady_s = steady_s
         self.reported = False
 

@@ -24,7 +24,6 @@ RULES = {r.value for r in Rule}
 log = logging.getLogger(__name__)
 
 LAG_INTERVAL_S = 5.0
-STEADY_S = 10.0  # lag the worker clears within this many seconds at its current rate is steady state, not logged
 
 
 def register(p: Pipeline) -> list[Any]:
@@ -77,7 +76,7 @@ def register(p: Pipeline) -> list[Any]:
         return web.json(await progress_snapshot(p))
 
     last = {"t": time.monotonic(), "processed": 0}
-    report = BacklogReport(STEADY_S)
+    report = BacklogReport(LAG_INTERVAL_S)  # a lag gone before the next report is steady state
 
     @app.timer(interval=LAG_INTERVAL_S)
     async def measure_lag() -> None:
