@@ -194,6 +194,23 @@ class Stack:
             subprocess.run(["bash", str(ROOT / "scripts" / "kafka.sh"), "stop"], check=False)
 
 
+def events_already_in(settings: Settings) -> int:
+    """Records in the input topic before the simulator starts (an earlier run's), 0 without the topic."""
+    from kafka import KafkaConsumer, TopicPartition  # here: only `up` asks, once
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+                             client_id="outcome-monitor-up", **settings.kafka.kafka_python())
+    try:
+        tps = [TopicPartition(settings.topics.events, p)
+               for p in sorted(consumer.partitions_for_topic(settings.topics.events) or ())]
+        if not tps:
+            return 0
+        ends, begins = consumer.end_offsets(tps), consumer.beginning_offsets(tps)
+        return sum(ends[tp] - begins[tp] for tp in tps)
+    finally:
+        consumer.close()
+
+
 def _command_as_typed() -> str:
     """How to call this installation's CLI from the current directory: `outcome-monitor` when it is on PATH,
     else its path (`.venv/bin/outcome-monitor` after `make install`)."""
@@ -220,6 +237,7 @@ def run(settings: Settings, rate: float, days: int) -> int:
         alertmanager = stack.alertmanager()
         prometheus = stack.prometheus()
         base = stack.worker()
+        earlier = events_already_in(settings)
         stack.simulator(rate, days)
         t = settings.topics
         cli = _command_as_typed()
@@ -238,6 +256,13 @@ outcome-monitor is running (Ctrl-C stops everything).
   dead letters {cli} flags --topic {t.rejected} --follow
   logs        {logs}/
 Grafana: `docker compose up` opens the boards at http://localhost:3000 (see README).
+""", flush=True)
+        if earlier:
+            print(f"""up: {settings.topics.events} already holds {earlier:,} events of an earlier run.
+    The simulator sends the same simulated history again, and the worker, which kept the earlier run's
+    state, rejects it as duplicates or too late: the boards show the earlier run and will not move.
+    To start over, stop this (Ctrl-C), run `bash scripts/kafka.sh stop --wipe` (deletes every topic of
+    the local broker) and `rm -rf {settings.data_dir}`, then `make demo` again.
 """, flush=True)
         simulating = True
         while not interrupted:
