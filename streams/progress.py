@@ -1,4 +1,5 @@
-"""Progress lines for long jobs (replay, publish, benchmarks), at most one every two seconds."""
+"""Progress lines for long jobs: replay, publish and benchmarks (`Progress`, at most one every two seconds)
+and the worker's backlog (`BacklogReport`)."""
 
 from __future__ import annotations
 

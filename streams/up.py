@@ -274,10 +274,9 @@ Grafana: `docker compose up` opens the boards at http://localhost:3000 (see READ
                     return 1
                 if simulating:
                     simulating = False
-                    print(f"up: the simulator has sent its {days} days of events; the boards stop moving, everything "
-                          "else keeps running (Ctrl-C stops it)" if proc.returncode == 0 else
-                          f"up: the simulator exited with {proc.returncode}; see {logs / 'simulator.log'}; everything "
-                          "else keeps running (Ctrl-C stops it)", flush=True)
+                    ended = (f"has sent its {days} days of events; the boards stop moving" if proc.returncode == 0
+                             else f"exited with {proc.returncode}; see {logs / 'simulator.log'}")
+                    print(f"up: the simulator {ended}; everything else keeps running (Ctrl-C stops it)", flush=True)
             time.sleep(0.5)
         return 0
     finally:
