@@ -23,4 +23,4 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== tests"
-$BIN/python -m pytest -q -p no:cacheprovider "$@"
+$BIN/python -m pytest -q -p no:cacheprovider --durations=30 "$@"
