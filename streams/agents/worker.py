@@ -64,6 +64,23 @@ def faust_credentials(access: KafkaAccess) -> Any:
     return None
 
 
+# How the worker produces and fetches: shared with the bare faust agent of `make bench` (benchmarks/bare_faust.py),
+# so its "with the worker's settings" baseline measures the framework under the same settings.
+DELIVERY_OPTIONS: dict[str, Any] = {
+    "producer_acks": -1,
+    # Records wait up to 10 ms to go out together: one produce request instead of many small ones
+    # (a busy worker spent a large share of its time writing small requests; p99 event->flag).
+    "producer_linger": 0.01,
+    "stream_publish_on_commit": False,
+    # Bytes fetched ahead per partition (faust's default is 1 MiB; the worker reads ~40 partitions):
+    # records waiting in fetch buffers were the largest share of a draining worker's memory. A larger
+    # record (an internal batch, at most 512 KiB) is still returned whole by the broker (KIP-74).
+    "consumer_max_fetch_size": 256 * 1024,
+    # and at most this many records handed over per poll (faust's default: all that were fetched)
+    "broker_max_poll_records": 2_000,
+}
+
+
 def build_app(settings: Settings, metrics: Metrics) -> Any:
     names = TopicNames.of(settings)
     app = MonitorApp(
@@ -85,17 +102,7 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
         topic_replication_factor=settings.topics.replication_factor,
         broker_credentials=faust_credentials(settings.kafka),
         consumer_auto_offset_reset="earliest",
-        producer_acks=-1,
-        # Records wait up to 10 ms to go out together: one produce request instead of many small ones
-        # (a busy worker spent a large share of its time writing small requests; p99 event->flag).
-        producer_linger=0.01,
-        stream_publish_on_commit=False,
-        # Bytes fetched ahead per partition (faust's default is 1 MiB; the worker reads ~40 partitions):
-        # records waiting in fetch buffers were the largest share of a draining worker's memory. A larger
-        # record (an internal batch, at most 512 KiB) is still returned whole by the broker (KIP-74).
-        consumer_max_fetch_size=256 * 1024,
-        # and at most this many records handed over per poll (faust's default: all that were fetched)
-        broker_max_poll_records=2_000,
+        **DELIVERY_OPTIONS,
         table_standby_replicas=0,
         # A killed worker's membership lapses after this; its replacement waits no longer than that.
         broker_session_timeout=settings.session_timeout_s,
