@@ -5,19 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 import time
 from pathlib import Path
 
 from benchmarks.host import in_fresh_process, say
 
 
-def latency_in_fresh_process(rate: float, seconds: float) -> dict[str, object]:
+def latency_in_fresh_process(rate: float, seconds: float, busy_cores: int = 0) -> dict[str, object]:
     """The publisher in a process of its own: this one holds the replay runs' objects by then, and the
     collector's pauses over them held the publisher's records back (the record's timestamp and our
     send time both come before them): a publisher holding 3 million objects gave a p99 of 1.46 s where
-    an empty one gave 0.61-0.93 s, against the same worker minutes apart."""
-    return in_fresh_process("import json; from pathlib import Path; from benchmarks.latency import latency_run; "
-                            f"print(json.dumps(latency_run({rate}, {seconds}, Path('/tmp/outcome-monitor-bench'))))")
+    an empty one gave 0.61-0.93 s, against the same worker minutes apart.
+
+    With `busy_cores`, `stress-ng --cpu N` keeps that many cores busy for the whole run (a machine that
+    is not otherwise idle)."""
+    stress = (subprocess.Popen(["stress-ng", "--cpu", str(busy_cores), "--quiet"], stdout=subprocess.DEVNULL)
+              if busy_cores else None)
+    try:
+        result = in_fresh_process(
+            "import json; from pathlib import Path; from benchmarks.latency import latency_run; "
+            f"print(json.dumps(latency_run({rate}, {seconds}, Path('/tmp/outcome-monitor-bench'))))")
+    finally:
+        if stress:
+            stress.terminate()
+            stress.wait(30)
+    return {**result, "busy_cores": busy_cores}
 
 
 def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]:
