@@ -3,7 +3,9 @@ streams of one person, each rule must
 - raise what it raised when it was written (golden counts),
 - give the same open flags whatever the arrival order within the allowed lateness,
 - resume identically from its state serialised to JSON at any point,
-- keep nothing outside the state (two runs of the same stream agree; configuration is not touched).
+- keep nothing outside the state (two runs of the same stream agree; configuration is not touched),
+- be shown only the event kinds it declares, leave the state it is given alone (states are values), and
+  write its state so that it reads back equal.
 A new rule in `RULES` is checked by this file without a line added here except its golden count."""
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from streams.core.person.facts import Fact
 from streams.core.person.rules import RULES, PersonRule
 from streams.core.person.tracker import Outcome, PersonState, PersonTracker
 from streams.models.flags import Flag, FlagStatus
-from streams.models.vocab import EventKind
+from streams.models.vocab import UNIT_FLAG_RULES, EventKind, Rule
 
 CONFIG = MonitorConfig()
 DAY = 86400
@@ -130,3 +132,51 @@ def test_rule_keeps_nothing_outside_the_state_and_leaves_configuration_alone(rul
     arrivals = shuffled(stream(4), 4)
     assert run(rule, arrivals) == run(rule, arrivals)
     assert CONFIG.model_dump() == before
+
+
+def test_every_person_rule_of_the_vocabulary_has_its_module_and_they_run_in_its_order() -> None:
+    person_rules = [r for r in Rule if r not in UNIT_FLAG_RULES]
+    assert [r.rule for r in RULES] == person_rules
+
+
+def test_a_rule_must_declare_the_kinds_it_reads() -> None:
+    with pytest.raises(TypeError, match="kinds"):
+        class Careless(PersonRule[None]):  # noqa: F841
+            rule = Rule.READMISSION_30D
+
+
+def spied_run(rule: type[PersonRule], facts: list[Fact]) -> list[tuple[EventKind, object, object]]:
+    """Run `rule` alone over `facts` in order; per update: the fact's kind, the state given and returned,
+    each as its rule writes it, and the state given as written again after the update."""
+    tracker = PersonTracker(CONFIG, rules=[rule])
+    (instance,) = tracker.rules.rules
+    update = instance.update
+    calls: list[tuple[EventKind, object, object]] = []
+
+    def spy(state: object, fold: object, seen: object, subject: str, out: object) -> object:
+        before = json.dumps(rule.to_dict(state))
+        after = update(state, fold, seen, subject, out)  # type: ignore[arg-type]
+        assert json.dumps(rule.to_dict(state)) == before, "update changed the state it was given"
+        calls.append((seen.fact.kind, state, after))  # type: ignore[attr-defined]
+        return after
+
+    instance.update = spy  # type: ignore[method-assign]
+    state = PersonState()
+    for fact in facts:
+        tracker.apply(state, fact, fact.t, "p_subject")
+    return calls
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.rule.value)
+def test_rule_is_shown_only_its_kinds_and_leaves_the_state_it_is_given_alone(rule: type[PersonRule]) -> None:
+    calls = [c for seed in range(3) for c in spied_run(rule, stream(seed))]
+    assert calls and {kind for kind, _, _ in calls} <= rule.kinds
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.rule.value)
+def test_rule_state_survives_json_as_its_rule_writes_it(rule: type[PersonRule]) -> None:
+    states = [after for seed in range(3) for _, _, after in spied_run(rule, stream(seed))]
+    assert rule.from_dict(json.loads(json.dumps(rule.to_dict(rule.initial()))), rule.state_version) == rule.initial()
+    for state in states:
+        again = rule.from_dict(json.loads(json.dumps(rule.to_dict(state), allow_nan=False)), rule.state_version)
+        assert again == state

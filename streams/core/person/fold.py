@@ -1,8 +1,9 @@
 """One person's outcome state, folded over facts in event-time order.
 
-`PersonSteps.step` is a pure state transition over one fact: first the *facts* are kept up to date
-(sick-leave occasions, emergency visits and discharges inside their windows) and the fact's contributions
-to unit figures are recorded; then each person rule (`rules/`, one per module) looks at what was seen and
+`PersonSteps.step` is a pure state transition over one fact: first the *facts every rule shares* are
+kept up to date (sick-leave occasions, emergency visits inside their window, stays, the units whose care
+the person is in) and the fact's contributions to unit figures are recorded; then each person rule
+(`rules/`, one per module) that reads the fact's kind updates its own state, kept here under its name, and
 may raise a flag. Everything concluded goes into an `Emits`: flags by id, contributions by (metric, unit,
 day). The tracker (`tracker.py`) replays the step over the not-yet-settled suffix whenever a late fact
 arrives, so that the result depends only on the facts.
@@ -11,9 +12,9 @@ arrives, so that the result depends only on the facts.
 from __future__ import annotations
 
 import bisect
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from streams.core.config import MonitorConfig
 from streams.core.person.facts import Fact
@@ -57,16 +58,28 @@ class Occasion:
     start_event_id: str
     unit_id: str
     last_extent: float
-    long_flagged: bool = False
 
     def to_list(self) -> list[object]:
-        return [self.start_day, self.last_day, self.days, self.start_event_id, self.unit_id,
-                self.last_extent, self.long_flagged]
+        """The last day's extent left out when it is a whole day (most are), as facts leave their defaults."""
+        row: list[object] = [self.start_day, self.last_day, self.days, self.start_event_id, self.unit_id]
+        if self.last_extent != 1.0:
+            row.append(self.last_extent)
+        return row
 
     @classmethod
     def from_list(cls, row: list) -> Occasion:  # type: ignore[type-arg]
-        return cls(int(row[0]), int(row[1]), int(row[2]), str(row[3]), str(row[4]), float(row[5]),
-                   bool(row[6]))
+        return cls(int(row[0]), int(row[1]), int(row[2]), str(row[3]), str(row[4]),
+                   float(row[5]) if len(row) > 5 else 1.0)
+
+
+class RuleStateCodec(Protocol):
+    """How a rule's state is written and read (`PersonRule`: the rule serialises its own state)."""
+
+    state_version: int
+
+    def to_dict(self, state: object) -> object: ...
+
+    def from_dict(self, data: object, version: int) -> object: ...
 
 
 @dataclass(slots=True)
@@ -74,20 +87,15 @@ class PersonFold:
     """Learned state of one person. Small: only what a window can still need."""
 
     occasions: list[Occasion] = field(default_factory=list)
-    repeated_active: bool = False
-    ed_visits: list[tuple[int, str]] = field(default_factory=list)
-    ed_active: bool = False
-    # (t, event_id, unit_id, day, readmitted)
-    # (t, event_id, unit_id, day, readmitted, stay_id); states written before issue 12 lack the stay
-    discharges: list[tuple[int, str, str, int, bool, str]] = field(default_factory=list)
+    ed_visits: list[tuple[int, str]] = field(default_factory=list)  # (t, event_id) inside the ED window
     last_t: int = 0
-    # What a rule keeps for itself, under its name: JSON values (lists, numbers, strings) only, so that
-    # a new rule needs no change here. The rules above predate it and keep their own fields.
-    rule_state: dict[str, list] = field(default_factory=dict)  # type: ignore[type-arg]
+    # Each rule's state, under the rule's name; a rule at its initial state has none here. States are
+    # values a rule never changes in place, so a copy of the fold shares them safely.
+    rules: dict[str, object] = field(default_factory=dict)
     # Episodes opened so far, per rule: a flag's id is its rule's episode number, so late data that moves
-    # which event triggers an episode revises the flag instead of replacing it. None: a state written
-    # before episodes were counted (ids then carry "legacy", so they never collide with a counted one).
-    episodes: dict[str, int] | None = field(default_factory=dict)
+    # which event triggers an episode revises the flag instead of replacing it. {"legacy": 1}: a state
+    # written before episodes were counted (ids then carry "legacy", so they never collide with a counted one).
+    episodes: dict[str, int] = field(default_factory=dict)
     # Stays admitted and not yet discharged: stay_id -> (admission day, planned). None: none (most people).
     stays: dict[str, tuple[int, bool]] | None = None
     # Per unit whose care the person is in: the last day of it (CARE_POPULATION_DAYS after the latest care
@@ -97,46 +105,40 @@ class PersonFold:
     def next_episode(self, rule: str) -> str:
         """The anchor of the flag id of a new episode of `rule` (and count it)."""
         counts = self.episodes
-        if counts is None:
-            counts = self.episodes = {"legacy": 1}
         n = counts.get(rule, 0)
         counts[rule] = n + 1
         return f"episode:{n}" if "legacy" not in counts else f"episode:legacy:{n}"
 
     def copy(self) -> PersonFold:
         return PersonFold(
-            [Occasion(o.start_day, o.last_day, o.days, o.start_event_id, o.unit_id, o.last_extent, o.long_flagged)
+            [Occasion(o.start_day, o.last_day, o.days, o.start_event_id, o.unit_id, o.last_extent)
              for o in self.occasions],
-            self.repeated_active,
             list(self.ed_visits),
-            self.ed_active,
-            list(self.discharges),
             self.last_t,
-            {k: json.loads(json.dumps(v)) for k, v in self.rule_state.items()} if self.rule_state else {},
-            dict(self.episodes) if self.episodes is not None else None,
+            dict(self.rules),
+            dict(self.episodes),
             dict(self.stays) if self.stays else None,
             dict(self.in_care) if self.in_care else None,
         )
 
-    def to_dict(self) -> dict[str, object]:
-        """Only what differs from a new fold (most people have one or two events: their state is small);
-        `episodes` always, so a state written before episodes were counted is recognised."""
+    def to_dict(self, codecs: Mapping[str, RuleStateCodec]) -> dict[str, object]:
+        """Only what differs from a new fold (most people have one or two events: their state is small).
+        Each rule's state is written by its rule (`codecs`, by rule name), with the
+        rule's state version when it is not 1."""
         d: dict[str, object] = {}
         if self.occasions:
             d["occasions"] = [o.to_list() for o in self.occasions]
-        if self.repeated_active:
-            d["repeated_active"] = True
         if self.ed_visits:
             d["ed_visits"] = [list(v) for v in self.ed_visits]
-        if self.ed_active:
-            d["ed_active"] = True
-        if self.discharges:
-            d["discharges"] = [list(x) for x in self.discharges]
         if self.last_t:
             d["last_t"] = self.last_t
-        if self.rule_state:
-            d["rule_state"] = self.rule_state
-        d["episodes"] = self.episodes if self.episodes is not None else {"legacy": 1}
+        if self.rules:
+            d["rules"] = {name: codecs[name].to_dict(state) for name, state in self.rules.items()}
+            versions = {name: codecs[name].state_version for name in self.rules if codecs[name].state_version != 1}
+            if versions:  # most rules are at their first state version: not written, for small states
+                d["rule_versions"] = versions
+        if self.episodes:
+            d["episodes"] = self.episodes
         if self.stays:
             d["stays"] = {k: list(v) for k, v in self.stays.items()}
         if self.in_care:
@@ -144,17 +146,16 @@ class PersonFold:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> PersonFold:  # type: ignore[type-arg]
+    def from_dict(cls, d: dict, codecs: Mapping[str, RuleStateCodec]) -> PersonFold:  # type: ignore[type-arg]
+        """A fold `to_dict` wrote (older versions: `old_states.py`). The state of a rule no longer in
+        `codecs` is dropped: nothing reads it."""
         return cls(
             [Occasion.from_list(o) for o in d.get("occasions", ())],
-            bool(d.get("repeated_active", False)),
             [(int(t), str(e)) for t, e in d.get("ed_visits", ())],
-            bool(d.get("ed_active", False)),
-            [(int(x[0]), str(x[1]), str(x[2]), int(x[3]), bool(x[4]), str(x[5]) if len(x) > 5 else "")
-             for x in d.get("discharges", ())],
             int(d.get("last_t", 0)),
-            dict(d.get("rule_state", {})),
-            {str(k): int(v) for k, v in d["episodes"].items()} if "episodes" in d else None,
+            {name: codecs[name].from_dict(data, int(d.get("rule_versions", {}).get(name, 1)))
+             for name, data in d.get("rules", {}).items() if name in codecs},
+            {str(k): int(v) for k, v in d.get("episodes", {}).items()},
             {str(k): (int(v[0]), bool(v[1])) for k, v in d["stays"].items()} if d.get("stays") else None,
             {str(k): int(v) for k, v in d["in_care"].items()} if d.get("in_care") else None,
         )
@@ -180,7 +181,7 @@ class Seen(NamedTuple):
 
 
 class PersonFacts:
-    """Keeps a person's facts inside their windows and records each fact's unit contributions."""
+    """Keeps the facts every rule shares inside their windows and records each fact's unit contributions."""
 
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config
@@ -189,7 +190,6 @@ class PersonFacts:
         self._short_day_sek = c.monthly_salary_sek * c.short_term_day_share
         self._long_day_sek = c.monthly_salary_sek * c.long_term_day_share
         self._ed_window_s = r.frequent_emergency_window_days * DAY_S
-        self._readmission_window_s = r.readmission_window_days * DAY_S
 
     def keep(self, s: PersonFold, f: Fact, out: Emits) -> Seen | None:
         """Update the facts with `f`; None when `f` only repeats a sick day already counted."""
@@ -224,12 +224,9 @@ class PersonFacts:
             s.stays[f.ref] = (f.day, f.planned)
             if not f.planned:
                 out.add(UnitMetric.UNPLANNED_ADMISSIONS, f.unit_id, f.day, 1.0)
-                s.discharges = [d for d in s.discharges if d[0] >= f.t - self._readmission_window_s]
         elif kind == EventKind.DISCHARGE:
             out.add(UnitMetric.DISCHARGES, f.unit_id, f.day, 1.0)
             self._stay_ended(s, f, out)
-            s.discharges = [d for d in s.discharges if d[0] >= f.t - self._readmission_window_s]
-            s.discharges.append((f.t, f.event_id, f.unit_id, f.day, False, f.ref))
         elif kind == EventKind.ENROLLMENT and not f.value:  # a leaving is not an enrolment
             out.add(UnitMetric.ENROLLMENTS, f.unit_id, f.day, 1.0)
         return Seen(f)

@@ -1,4 +1,5 @@
-"""One step of a person's fold: keep the facts, then let every rule look (the order of `RULES`)."""
+"""One step of a person's fold: keep the shared facts, then let every rule that reads the fact's kind update
+its state (in the order of `RULES`)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,25 @@ from streams.models.vocab import EventKind
 
 
 class PersonSteps:
-    def __init__(self, config: MonitorConfig, rules: Iterable[type[PersonRule]] = RULES) -> None:
+    def __init__(self, config: MonitorConfig, rules: Iterable[type[PersonRule]] = RULES) -> None:  # type: ignore[type-arg]
         self.facts = PersonFacts(config)
         self.rules = [rule(config) for rule in rules]
-        # A rule may say which event kinds it looks at (`kinds`, a set of EventKind); one that does not is
-        # shown every fact. Per kind, the rules to show it, in the order of `RULES`.
-        self._rules_for = {kind: [r for r in self.rules if kind in getattr(r, "kinds", (kind,))] for kind in EventKind}
+        # Per kind, the rules that read it with their initial states, in the order of `RULES`.
+        self._rules_for = {kind: [(r, r.rule.value, r.initial()) for r in self.rules if kind in r.kinds]
+                           for kind in EventKind}
 
     def step(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> None:
         """Fold `f` into `s` (mutated); what it concludes goes into `out`."""
         seen = self.facts.keep(s, f, out)
         if seen is None:
             return
-        for rule in self._rules_for.get(f.kind, self.rules):
-            rule.check(s, seen, subject, out)
+        states = s.rules
+        for rule, name, initial in self._rules_for[f.kind]:
+            state = states.get(name, initial)
+            after = rule.update(state, s, seen, subject, out)
+            if after is state:
+                continue
+            if after == initial:
+                states.pop(name, None)
+            else:
+                states[name] = after

@@ -20,13 +20,13 @@ from enum import StrEnum
 from streams.core.config import MonitorConfig
 from streams.core.person.facts import Fact, fact_from_list, fact_to_list
 from streams.core.person.fold import ContribKey, Emits, PersonFold
-from streams.core.person.rules import RULES, PersonRule
+from streams.core.person.old_states import CURRENT_VERSION, UNKNOWN, upgrade
+from streams.core.person.rules import RULES, RULES_BY_NAME, PersonRule
 from streams.core.person.steps import PersonSteps
 from streams.models.flags import Flag, FlagStatus, WithdrawnBecause
 from streams.models.vocab import EventKind
 
-STATE_VERSION = 4  # 3: episodes counted per rule (flag ids); 4: facts without trailing defaults, no empty checkpoint
-_NEW_CHECKPOINT: dict[str, object] = {"episodes": {}}  # what a new fold stores
+STATE_VERSION = CURRENT_VERSION  # what earlier versions wrote, and how it is read: old_states.py
 
 
 class Outcome(StrEnum):
@@ -37,7 +37,6 @@ class Outcome(StrEnum):
     RETRACTION_TOO_LATE = "retraction_too_late"  # the retracted event is settled
 
 
-UNKNOWN = -1  # the digest of an id recorded by state version 1 (any copy of it is a duplicate)
 VOID = -2  # an id whose event was retracted or came in two versions: it has no effect
 
 
@@ -66,8 +65,8 @@ class PersonState:
         if self.late_from is not None:
             raise RuntimeError("a person state with late facts not yet folded is never written: flush it")
         d: dict[str, object] = {"version": STATE_VERSION, "clock": self.clock}
-        checkpoint = self.checkpoint.to_dict()
-        if checkpoint != _NEW_CHECKPOINT:  # most persons: nothing has settled yet
+        checkpoint = self.checkpoint.to_dict(RULES_BY_NAME)
+        if checkpoint:  # most persons: nothing has settled yet
             d["checkpoint"] = checkpoint
         d["pending"] = [fact_to_list(f) for f in self.pending]
         d["seen"] = {k: list(v) for k, v in self.seen.items()}
@@ -76,14 +75,12 @@ class PersonState:
 
     @classmethod
     def from_dict(cls, d: dict) -> PersonState:  # type: ignore[type-arg]
-        if d.get("version") not in (1, 2, 3, STATE_VERSION):  # 1: seen ids without digests; <3: no episodes
-            raise ValueError(f"unknown person state version {d.get('version')!r}")
+        d = upgrade(d)
         return cls(
             clock=int(d["clock"]),
-            checkpoint=PersonFold.from_dict(d["checkpoint"]) if "checkpoint" in d else PersonFold(),
+            checkpoint=PersonFold.from_dict(d["checkpoint"], RULES_BY_NAME) if "checkpoint" in d else PersonFold(),
             pending=[fact_from_list(f) for f in d["pending"]],
-            seen={str(k): (int(v), UNKNOWN) if isinstance(v, int) else (int(v[0]), int(v[1]))
-                  for k, v in d["seen"].items()},
+            seen={str(k): (int(v[0]), int(v[1])) for k, v in d["seen"].items()},
             seq=int(d["seq"]),
         )
 
@@ -96,7 +93,7 @@ class PersonResult:
 
 
 class PersonTracker:
-    def __init__(self, config: MonitorConfig, rules: Iterable[type[PersonRule]] = RULES) -> None:
+    def __init__(self, config: MonitorConfig, rules: Iterable[type[PersonRule]] = RULES) -> None:  # type: ignore[type-arg]
         self.config = config
         self.rules = PersonSteps(config, rules)
         self._lateness = config.allowed_lateness_s

@@ -1,28 +1,34 @@
 """Long sick leave: one occasion reaches `long_sick_leave_days` calendar days (employer sick pay ends at
-day 14, so day 15 is when the case moves to Försäkringskassan and rehabilitation planning is due)."""
+day 14, so day 15 is when the case moves to Försäkringskassan and rehabilitation planning is due).
+
+No state: an occasion's day count grows by one a day, so it reaches the threshold on exactly one day.
+"""
 
 from __future__ import annotations
 
 from streams.core.config import MonitorConfig
 from streams.core.person.fold import Emits, PersonFold, Seen
-from streams.core.person.rules.base import person_flag, sick_leave_evidence
+from streams.core.person.rules.base import PersonRule, person_flag, sick_leave_evidence
 from streams.models.vocab import EventKind, Rule
 
 
-class LongSickLeave:
+class LongSickLeave(PersonRule[None]):
     rule = Rule.LONG_SICK_LEAVE
     kinds = frozenset({EventKind.SICK_LEAVE})  # what it looks at (an occasion)
 
     def __init__(self, config: MonitorConfig) -> None:
-        self.config = config
+        super().__init__(config)
         self.days = config.rules.long_sick_leave_days
 
-    def check(self, s: PersonFold, seen: Seen, subject: str, out: Emits) -> None:
+    @classmethod
+    def initial(cls) -> None:
+        return None
+
+    def update(self, state: None, fold: PersonFold, seen: Seen, subject: str, out: Emits) -> None:
         occ = seen.occasion
-        if occ is None or occ.days < self.days or occ.long_flagged:
+        if occ is None or occ.days != self.days:
             return
-        occ.long_flagged = True
         f = seen.fact
-        evidence = sick_leave_evidence(self.config, s, f.day, occ.days, self.days,
+        evidence = sick_leave_evidence(self.config, fold, f.day, occ.days, self.days,
                                        [occ.start_event_id, f.event_id])
-        out.flags_add(person_flag(self.rule, subject, occ.unit_id, f, evidence, s.next_episode(self.rule.value)))
+        out.flags_add(person_flag(self.rule, subject, occ.unit_id, f, evidence, fold.next_episode(self.rule.value)))
