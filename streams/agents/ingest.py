@@ -17,9 +17,9 @@ from streams.agents.shipping import unit_update_json
 from streams.agents.stage_agent import Item
 from streams.core.arrival import arrival_of
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.stages import Admit, staffing_update
+from streams.core.stages import Admit, Destination, route, staffing_update
 from streams.core.timebase import epoch
-from streams.models.events import Event, Staffing, SurveyResponse
+from streams.models.events import Event, Staffing
 from streams.models.internal import PersonEnvelope
 from streams.models.rejections import Rejection
 
@@ -62,25 +62,22 @@ class Ingest:
             out.rejections.append((admitted, record.value))
             return
         event = admitted.event
-        if isinstance(event, Staffing):
+        destination, key = route(admitted)
+        if destination is Destination.STAFFING:
+            assert isinstance(event, Staffing)
             # through the persons stage, keyed by unit: see PersonEventBatch.staffing
             update = staffing_update(event, admitted.arrival, p.config.timezone)
-            out.outbox(p.names.person_events, "staffing", p.partitions).add(
-                update.unit_id, unit_update_json(update, record.where))
+            out.outbox(p.names.person_events, "staffing", p.partitions).add(key, unit_update_json(update, record.where))
             return
-        subject = admitted.subject or ""
-        if isinstance(event, SurveyResponse):
-            # Neither a person's nor a unit's figures: straight to the programmes (agents/programmes.py), or
-            # dropped when none is followed. Pseudonym "": an anonymous answer.
-            occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
-            batch.counts.accepted(event.event_type, occurred, admitted.arrival)
-            if p.programme_stage.enabled:
-                envelope = PersonEnvelope(pseudonym=subject, arrival=admitted.arrival, source_offset=record.where,
-                                          event=admitted.pseudonymised().model_dump_json(), ingested_at=time.time())
-                out.outbox(p.names.programme_events, "events", 1).add(subject, envelope.model_dump_json())
-            return
+        subject = key
         envelope = PersonEnvelope(pseudonym=subject, arrival=admitted.arrival, source_offset=record.where,
                                   event=admitted.pseudonymised().model_dump_json(), ingested_at=time.time())
+        if destination is Destination.SURVEY:
+            occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
+            batch.counts.accepted(event.event_type, occurred, admitted.arrival)
+            if p.programme_stage.enabled:  # agents/programmes.py; dropped when no programme is followed
+                out.outbox(p.names.programme_events, "events", 1).add(subject, envelope.model_dump_json())
+            return
         out.outbox(p.names.person_events, "events", p.partitions).add(subject, envelope.model_dump_json())
         if p.vault is not None and subject and subject not in self.sealed:
             person_id = getattr(event, "person_id", None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.core.stages import UnitUpdate
+from streams.core.stages import StaffingReport, UnitUpdate
 from streams.models.internal import UnitUpdateMessage
 
 
@@ -13,4 +13,5 @@ def unit_update_json(update: UnitUpdate, source_offset: str | None) -> str:
 
 
 def unit_update_of(msg: UnitUpdateMessage) -> UnitUpdate:
-    return UnitUpdate(msg.unit_id, msg.source, msg.seq, list(msg.deltas), list(msg.presence), msg.staffing)
+    return UnitUpdate(msg.unit_id, msg.source, msg.seq, list(msg.deltas), list(msg.presence),
+                      StaffingReport(*msg.staffing) if msg.staffing is not None else None)

@@ -13,7 +13,7 @@ from streams.agents.records import InputRecord
 from streams.agents.shipping import unit_update_of
 from streams.agents.stage_agent import Item
 from streams.agents.state_cache import BatchStates
-from streams.core.stages import UnitStage
+from streams.core.stages import StaffingReport, UnitStage
 from streams.core.unit.tracker import DaySummary, UnitState
 from streams.models.internal import DaySummaryMessage, UnitUpdateBatch, UnitUpdateMessage
 from streams.models.rejections import Rejection
@@ -46,7 +46,7 @@ class Units:
         packed = read_internal(UnitUpdateBatch, record)
         if isinstance(packed, Rejection):
             return packed
-        return [Item(record, msg, event_id=msg.staffing[1] if msg.staffing else None,
+        return [Item(record, msg, event_id=StaffingReport(*msg.staffing).event_id if msg.staffing else None,
                      raw=msg.model_dump_json().encode()) for msg in packed.updates]
 
     def apply(self, batch: UnitsBatch, item: Item[UnitUpdateMessage]) -> None:

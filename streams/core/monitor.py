@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import cast
 
 from streams.core.config import MonitorConfig
 from streams.core.org.drift import OrgDrift
@@ -19,12 +20,12 @@ from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeFigures, ProgrammeStage
 from streams.core.programme.surveys import SurveyStore
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.stages import Admit, PersonStage, UnitStage, UnitUpdate, staffing_update
+from streams.core.stages import Admit, Destination, PersonStage, UnitStage, UnitUpdate, route, staffing_update
 from streams.core.stream_clock import StreamClock
 from streams.core.timebase import epoch
 from streams.core.unit.indicators import UnitIndicators, unit_indicators
 from streams.core.unit.tracker import UnitState
-from streams.models.events import Event, Staffing, SurveyResponse
+from streams.models.events import Event, PersonEvent, Staffing, SurveyResponse
 from streams.models.flags import Flag, FlagStatus
 from streams.models.rejections import Rejection
 
@@ -164,32 +165,32 @@ class Monitor:
             return StepResult(rejection=admitted)
         flags: list[Flag] = []
         event = admitted.event
-        if isinstance(event, SurveyResponse):
-            # Neither a person's nor a unit's figures: only the programmes' (dropped when none is followed).
+        destination, key = route(admitted)
+        if destination is Destination.SURVEY:
             occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
             self.counts.accepted(event.event_type, occurred, admitted.arrival)
-            if self.keep_ledgers:
+            if self.keep_ledgers:  # dropped when no programme is followed
                 survey = admitted.pseudonymised()
                 assert isinstance(survey, SurveyResponse)
                 self.programme_stage.survey_step(self.surveys, survey)
             return StepResult()
-        if isinstance(event, Staffing):
+        if destination is Destination.STAFFING:
+            assert isinstance(event, Staffing)
             update = staffing_update(event, admitted.arrival, self.config.timezone)
             rejection = self._to_unit(update, flags, source_offset)
         else:
-            subject = admitted.subject or ""
-            state = self.persons.get(subject)
+            state = self.persons.get(key)
             if state is None:
-                state = self.persons[subject] = PersonState()
+                state = self.persons[key] = PersonState()
             step = self.person_stage.step(state, admitted, self.counts)
             if state.late_from is not None:
-                self._late.add(subject)
+                self._late.add(key)
             rejection = step.rejection
-            if step.accepted and rejection is None and self.keep_ledgers:
-                ledger = self.ledgers.get(subject)
+            if step.to_programmes and self.keep_ledgers:
+                ledger = self.ledgers.get(key)
                 if ledger is None:
-                    ledger = self.ledgers[subject] = self.programme_stage.fresh()
-                self.programme_stage.step(ledger, event)
+                    ledger = self.ledgers[key] = self.programme_stage.fresh()
+                self.programme_stage.step(ledger, cast(PersonEvent, event))  # routed here: a person event
             flags += step.flags
             for update in step.unit_updates:
                 self._to_unit(update, flags, source_offset)

@@ -1,9 +1,10 @@
 """The pipeline, defined once: admit -> person -> unit -> organisation, pure functions over explicit state.
 
 admit (stateless: decode, validate, arrival time, pseudonymise) -> person (keyed by pseudonym) -> unit
-(keyed by unit id) -> organisation (one key). `replay` (core/monitor.py) runs the steps in one loop; the
-live agents (streams/agents/) run each behind its own topic and only move what the steps return. What a
-step counts goes through `Counts`, which replay's tally and the worker's metrics both implement.
+(keyed by unit id) -> organisation (one key); `route` says where an admitted event goes. `replay`
+(core/monitor.py) runs the steps in one loop; the live agents (streams/agents/) run each behind its own
+topic and only move what the steps return. Each step returns one result type (`PersonStep`, `UnitStep`).
+What a step counts goes through `Counts`, which replay's tally and the worker's metrics both implement.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from enum import StrEnum
+from typing import NamedTuple, Protocol
 
 from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
@@ -21,7 +23,7 @@ from streams.core.person.facts import fact_of
 from streams.core.person.tracker import Outcome, PersonState, PersonTracker
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
-from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, group_by_unit
+from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, UpdateOutcome, group_by_unit
 from streams.models.events import Enrollment, Event, PersonEvent, Staffing, SurveyResponse
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection, RejectReason
@@ -119,6 +121,38 @@ class Admit:
         return Admitted(event, self.pseudonymise(event.person_id), arrived, source_offset, occurred)
 
 
+class Destination(StrEnum):
+    """Where an admitted event goes."""
+
+    PERSON = "person"  # the person stage, by pseudonym: person events and retractions (they void one of
+    # the person's events); what it accepts goes on to the programmes too (`PersonStep.to_programmes`)
+    STAFFING = "staffing"  # the unit stage, by unit id
+    SURVEY = "survey"  # the programmes only: neither a person's nor a unit's figures
+
+
+class Route(NamedTuple):
+    destination: Destination
+    key: str  # the pseudonym ("" for an anonymous survey answer), or the unit id
+
+
+def route(admitted: Admitted) -> Route:
+    """Where an admitted event goes, and under which key: the one place replay and the worker decide it."""
+    event = admitted.event
+    if isinstance(event, Staffing):
+        return Route(Destination.STAFFING, event.unit_id)
+    if isinstance(event, SurveyResponse):
+        return Route(Destination.SURVEY, admitted.subject or "")
+    return Route(Destination.PERSON, admitted.subject or "")
+
+
+class StaffingReport(NamedTuple):
+    t: int  # epoch seconds of occurred_at
+    event_id: str
+    day: int
+    headcount: int
+    arrival: int  # epoch seconds
+
+
 @dataclass(slots=True)
 class UnitUpdate:
     """What a person (or a staffing report) tells one unit. Holds a pseudonym, never a person id."""
@@ -128,31 +162,44 @@ class UnitUpdate:
     seq: int = 0  # the person's event counter, to recognise a re-sent update
     deltas: list[tuple[str, int, float]] = field(default_factory=list)
     presence: list[tuple[str, int]] = field(default_factory=list)
-    staffing: tuple[int, str, int, int, int] | None = None  # (t, event_id, day, headcount, arrival)
-
-
-@dataclass(slots=True)
-class PersonStageResult:
-    outcome: Outcome
-    flags: list[Flag]
-    unit_updates: list[UnitUpdate]
-    consent: list[ConsentChange] = field(default_factory=list)
+    staffing: StaffingReport | None = None
 
 
 @dataclass(slots=True)
 class PersonStep:
-    accepted: bool  # the event changed the person's state (neither a duplicate nor too late)
+    """What one person event (or folding a person's late facts in) did."""
+
+    outcome: Outcome
     flags: list[Flag] = field(default_factory=list)
     unit_updates: list[UnitUpdate] = field(default_factory=list)
     rejection: Rejection | None = None
     consent: list[ConsentChange] = field(default_factory=list)  # joining or leaving a consent programme
 
+    @property
+    def accepted(self) -> bool:
+        """The event changed the person's state (neither a duplicate nor too late; a conflicting
+        duplicate voids the id it repeats)."""
+        return self.outcome is Outcome.ACCEPTED or self.outcome is Outcome.CONFLICTING
+
+    @property
+    def to_programmes(self) -> bool:
+        """The programme ledgers take the event too: it was accepted as it is."""
+        return self.outcome is Outcome.ACCEPTED and self.rejection is None
+
 
 @dataclass(slots=True)
 class UnitStep:
-    applied: bool  # the update changed the unit's state (neither seen before nor too late)
+    """What one update did to a unit: None for a person's update applied (only a staffing report or a
+    re-sent update has an outcome of its own)."""
+
+    outcome: UpdateOutcome | None
     summaries: list[DaySummary] = field(default_factory=list)
     rejection: Rejection | None = None
+
+    @property
+    def applied(self) -> bool:
+        """The update changed the unit's state (neither seen before nor too late)."""
+        return self.outcome is None or self.outcome is UpdateOutcome.APPLIED
 
 
 class PersonStage:
@@ -163,55 +210,26 @@ class PersonStage:
 
     def step(self, state: PersonState, admitted: Admitted, counts: Counts) -> PersonStep:
         """One admitted person event against the person's state (keyed by `admitted.subject`)."""
-        event = admitted.event
-        result = self.handle(state, event, admitted.arrival, admitted.subject or "",  # type: ignore[arg-type]
-                             admitted.occurred)
-        if result.outcome is Outcome.DUPLICATE:
+        event: PersonEvent = admitted.event  # type: ignore[assignment]
+        subject = admitted.subject or ""
+        fact = fact_of(event, self._timezone, admitted.occurred)
+        result = self.tracker.apply(state, fact, admitted.arrival, subject)
+        outcome = result.outcome
+        if outcome is Outcome.DUPLICATE:
             counts.duplicate()
-            return PersonStep(False)
-        if result.outcome is Outcome.TOO_LATE:
+            return PersonStep(outcome)
+        if outcome is Outcome.TOO_LATE:
             # measured against the person's clock (the latest arrival of the person's events), as the tracker did
             clock = max(state.clock, admitted.arrival)
             rejection = too_late(self.config, clock, event.event_id, admitted.source_offset)
             counts.rejected(rejection.reason.value)
-            return PersonStep(False, rejection=rejection)
-        if result.outcome is Outcome.RETRACTION_TOO_LATE:
+            return PersonStep(outcome, rejection=rejection)
+        if outcome is Outcome.RETRACTION_TOO_LATE:
             rejection = Rejection(
                 reason=RejectReason.TOO_LATE, event_id=event.event_id, source_offset=admitted.source_offset,
                 message="the retracted event is older than the allowed lateness and settled; it stays")
             counts.rejected(rejection.reason.value)
-            return PersonStep(False, rejection=rejection)
-        if result.outcome is Outcome.CONFLICTING:
-            rejection = Rejection(
-                reason=RejectReason.CONFLICTING_DUPLICATE, event_id=event.event_id,
-                source_offset=admitted.source_offset,
-                message="this event_id came before with other content; neither version is used (send a "
-                        "retraction and a new event_id to correct a record)")
-            counts.rejected(rejection.reason.value)
-            return PersonStep(True, result.flags, result.unit_updates, rejection)  # the id is void now
-        occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
-        counts.accepted(event.event_type, occurred, admitted.arrival)
-        return PersonStep(True, result.flags, result.unit_updates, consent=result.consent)
-
-    def flush(self, state: PersonState, subject: str) -> PersonStep:
-        """Fold a person's late facts in (core/person/tracker.py): replay calls it every 1,000 lines,
-        the worker after each late event (so what it sends never depends on where a batch ends), and
-        always before a state is written. What they change goes out like any step's outputs."""
-        result = self.tracker.flush(state, subject)
-        if not (result.flags or result.deltas):
-            return PersonStep(False)
-        state.seq += 1
-        by_unit = group_by_unit(result.deltas)
-        updates = [UnitUpdate(u, subject, state.seq, deltas) for u, deltas in sorted(by_unit.items())]
-        return PersonStep(True, result.flags, updates)
-
-    def handle(self, state: PersonState, event: PersonEvent, arrival: int, subject: str,
-               occurred: int | None = None) -> PersonStageResult:
-        fact = fact_of(event, self._timezone, occurred)
-        result = self.tracker.apply(state, fact, arrival, subject)
-        outcome = result.outcome
-        if outcome is not Outcome.ACCEPTED and outcome is not Outcome.CONFLICTING:
-            return PersonStageResult(outcome, [], [])
+            return PersonStep(outcome, rejection=rejection)
         seq = state.seq
         updates = {u: UnitUpdate(u, subject, seq, deltas) for u, deltas in group_by_unit(result.deltas).items()}
         consent = []
@@ -225,19 +243,35 @@ class PersonStage:
                 consent.append(ConsentChange(subject, event.program, event.status == "joined", fact.t,
                                              event.event_id))
         ordered = list(updates.values()) if len(updates) < 2 else [updates[u] for u in sorted(updates)]
-        return PersonStageResult(outcome, result.flags, ordered, consent)
+        if outcome is Outcome.CONFLICTING:
+            rejection = Rejection(
+                reason=RejectReason.CONFLICTING_DUPLICATE, event_id=event.event_id,
+                source_offset=admitted.source_offset,
+                message="this event_id came before with other content; neither version is used (send a "
+                        "retraction and a new event_id to correct a record)")
+            counts.rejected(rejection.reason.value)
+            return PersonStep(outcome, result.flags, ordered, rejection)  # the id is void now
+        occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
+        counts.accepted(event.event_type, occurred, admitted.arrival)
+        return PersonStep(outcome, result.flags, ordered, consent=consent)
+
+    def flush(self, state: PersonState, subject: str) -> PersonStep:
+        """Fold a person's late facts in (core/person/tracker.py): replay calls it every 1,000 lines,
+        the worker after each late event (so what it sends never depends on where a batch ends), and
+        always before a state is written. What they change goes out like any step's outputs."""
+        result = self.tracker.flush(state, subject)
+        if not (result.flags or result.deltas):
+            return PersonStep(Outcome.ACCEPTED)
+        state.seq += 1
+        by_unit = group_by_unit(result.deltas)
+        updates = [UnitUpdate(u, subject, state.seq, deltas) for u, deltas in sorted(by_unit.items())]
+        return PersonStep(Outcome.ACCEPTED, result.flags, updates)
 
 
 def staffing_update(event: Staffing, arrival: int, tz: str) -> UnitUpdate:
     day = local_day(event.occurred_at, tz)
-    return UnitUpdate(event.unit_id, staffing=(epoch(event.occurred_at), event.event_id, day,
-                                               event.headcount, arrival))
-
-
-@dataclass(slots=True)
-class UnitStageResult:
-    staffing_outcome: str | None
-    summaries: list[DaySummary]
+    return UnitUpdate(event.unit_id, staffing=StaffingReport(epoch(event.occurred_at), event.event_id, day,
+                                                             event.headcount, arrival))
 
 
 class UnitStage:
@@ -248,27 +282,26 @@ class UnitStage:
     def step(self, state: UnitState, update: UnitUpdate, counts: Counts, source_offset: str | None) -> UnitStep:
         """One update (a person's contributions, or a staffing report) against the unit's state."""
         result = self.handle(state, update)
-        if result.staffing_outcome == "duplicate":
+        staffing = update.staffing
+        if result.outcome is UpdateOutcome.DUPLICATE:
             # a staffing report seen before is a duplicate event; a person's update seen before is a
             # re-send after a worker restart
             counts.duplicate() if update.source is None else counts.resent()
-            return UnitStep(False)
-        staffing = update.staffing
-        if result.staffing_outcome == "too_late" and staffing is not None:
-            rejection = too_late(self.config, staffing[4], staffing[1], source_offset)
-            counts.rejected(rejection.reason.value)
-            return UnitStep(False, rejection=rejection)
-        if staffing is not None:
-            counts.accepted("staffing", staffing[0], staffing[4])
-        return UnitStep(True, result.summaries)
+        elif result.outcome is UpdateOutcome.TOO_LATE and staffing is not None:
+            result.rejection = too_late(self.config, staffing.arrival, staffing.event_id, source_offset)
+            counts.rejected(result.rejection.reason.value)
+        elif staffing is not None:
+            counts.accepted("staffing", staffing.t, staffing.arrival)
+        return result
 
-    def handle(self, state: UnitState, update: UnitUpdate) -> UnitStageResult:
+    def handle(self, state: UnitState, update: UnitUpdate) -> UnitStep:
+        """`step` without counting or rejecting."""
         summaries: list[DaySummary] = []
         outcome = None
         source = update.source
         if source is not None:
             if update.seq <= state.applied_seq(source):
-                return UnitStageResult("duplicate", [])  # re-sent after a worker restart
+                return UnitStep(UpdateOutcome.DUPLICATE)  # re-sent after a worker restart
             latest_day = state.clock_day
             for _, d, _ in update.deltas:
                 if d > latest_day:
@@ -288,7 +321,7 @@ class UnitStage:
             key = source if source is not None and pseudonym == source else pseudonym
             summaries += self.tracker.add_presence(state, key, day)
         if not summaries:
-            return UnitStageResult(outcome, summaries)
+            return UnitStep(outcome, summaries)
         # Later summaries of the same day supersede earlier ones.
         latest = {s.day: s for s in summaries}
-        return UnitStageResult(outcome, [latest[d] for d in sorted(latest)])
+        return UnitStep(outcome, [latest[d] for d in sorted(latest)])

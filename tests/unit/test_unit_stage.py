@@ -25,7 +25,7 @@ def test_a_re_sent_update_is_dropped_even_after_months_of_event_time() -> None:
         stage.handle(state, UnitUpdate("hr-a", f"p_{i}", 1, [("sick_days", DAY + i + 1, 1.0)]))
     # ...before the restarted worker's re-sent copy of the first update arrives.
     result = stage.handle(state, first)
-    assert result.staffing_outcome == "duplicate"
+    assert result.outcome == "duplicate"
     assert state.total("occasions", DAY, DAY) == 1.0
 
 
@@ -47,8 +47,8 @@ def test_what_a_unit_remembers_of_a_person_survives_storing_and_restoring(seq: i
     assert stored["last_seq"] == {"p_x": seq << DAY_BITS | day}
     restored = UnitState.from_dict(stored)
     assert restored.to_dict() == state.to_dict()
-    assert stage.handle(restored, update).staffing_outcome == "duplicate"
-    assert stage.handle(restored, UnitUpdate("hr-a", "p_x", seq + 1, [("occasions", day, 1.0)])).staffing_outcome \
+    assert stage.handle(restored, update).outcome == "duplicate"
+    assert stage.handle(restored, UnitUpdate("hr-a", "p_x", seq + 1, [("occasions", day, 1.0)])).outcome \
         != "duplicate"
     assert restored.total("occasions", day, day) == 2.0
 
@@ -63,5 +63,5 @@ def test_a_unit_state_stored_by_version_1_loads_as_it_was() -> None:
     restored = UnitState.from_dict(json.loads(json.dumps(v1)))
     assert restored.to_dict() == state.to_dict()
     assert (restored.applied_seq("p_x"), restored.applied_seq("p_y")) == (7, 3)
-    assert stage.handle(restored, UnitUpdate("hr-a", "p_x", 7, [("occasions", 739_000, 1.0)])).staffing_outcome \
+    assert stage.handle(restored, UnitUpdate("hr-a", "p_x", 7, [("occasions", 739_000, 1.0)])).outcome \
         == "duplicate"

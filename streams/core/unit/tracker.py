@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from streams.core.config import MonitorConfig
@@ -52,6 +53,14 @@ class DaySummary:
 #: The unit metrics a DaySummary carries after the sick days, occasions and headcount, in its order.
 CARE_SUMMARY_METRICS = (UnitMetric.ED_VISITS, UnitMetric.READMISSIONS, UnitMetric.DISCHARGES,
                         UnitMetric.UNPLANNED_INPATIENT_DAYS, UnitMetric.CARE_POPULATION_CHANGE)
+
+
+class UpdateOutcome(StrEnum):
+    """What became of an update to a unit (a staffing report, or a person's contributions)."""
+
+    APPLIED = "accepted"
+    DUPLICATE = "duplicate"  # a staffing report seen before, or a person's update re-sent after a restart
+    TOO_LATE = "too_late"  # a staffing report older than the allowed lateness
 
 
 @dataclass(slots=True)
@@ -182,18 +191,17 @@ class UnitTracker:
 
     def add_staffing(
         self, state: UnitState, t: int, event_id: str, day: int, headcount: int, arrival: int
-    ) -> tuple[str, list[DaySummary]]:
-        """Returns ('accepted' | 'duplicate' | 'too_late', summaries)."""
+    ) -> tuple[UpdateOutcome, list[DaySummary]]:
         if any(s.event_id == event_id for s in state.staffing):
-            return "duplicate", []
+            return UpdateOutcome.DUPLICATE, []
         clock = max(state.staffing_clock, arrival)
         if t < clock - self.config.allowed_lateness_s:
-            return "too_late", []
+            return UpdateOutcome.TOO_LATE, []
         state.staffing_clock = clock
         keys = [(s.t, s.event_id) for s in state.staffing]
         state.staffing.insert(bisect.bisect(keys, (t, event_id)), Staffed(t, event_id, day, headcount))
         touched = set(range(day, max(day, state.clock_day) + 1))
-        return "accepted", self._advance(state, day, touched)
+        return UpdateOutcome.APPLIED, self._advance(state, day, touched)
 
     def _advance(self, state: UnitState, day: int, touched: set[int]) -> list[DaySummary]:
         settle = self.config.unit_settle_days
