@@ -20,9 +20,9 @@ from enum import StrEnum
 from streams.core.config import MonitorConfig
 from streams.core.person.facts import Fact, fact_from_list, fact_to_list
 from streams.core.person.fold import ContribKey, Emits, PersonFold
+from streams.core.person.folder import PersonSteps
 from streams.core.person.old_states import CURRENT_VERSION, UNKNOWN, upgrade
 from streams.core.person.rules import RULES, RULES_BY_NAME, PersonRule
-from streams.core.person.steps import PersonSteps
 from streams.models.flags import Flag, FlagStatus, WithdrawnBecause
 from streams.models.vocab import EventKind
 
