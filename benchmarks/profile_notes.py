@@ -25,7 +25,7 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
    re-validating an event the door already validated; each would take a few percent.
 3. **The monitor's own per-event work in replay** (~56 µs/event of CPU at 58ec202, ~43 µs now, at
    1x; a bare `json.loads` is ~2.6 µs). Done earlier: an in-order fast path (one fold step per event instead of
-   replaying the pending suffix; ~2.5x); the fold cache keeps only the current fold. Issue 11's replay
+   replaying the pending suffix; ~2.5x); the fold cache keeps only the current fold. The replay
    target, 2026-12-01 (same results: sample golden, unit tests, and a simulated replay of 136k events
    compared record by record, flags, rejections, person, unit and organisation states): each rule says
    which event kinds it looks at (a home-care contact, over 90% of the simulated stream, visited all four

@@ -1,5 +1,5 @@
 """Where replay spends its time: cProfile of the core over the simulated year now, beside the profiles
-kept from before the redesign of issue 11 and before the replay work of 2026-12-01."""
+kept from before the pipeline's redesign (e4c51c9) and before the replay work of 2026-12-01."""
 
 from __future__ import annotations
 

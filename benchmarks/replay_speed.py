@@ -51,7 +51,7 @@ def bench_replay(events: int) -> dict[str, object]:
 
 
 def bench_reversed(n: int) -> dict[str, object]:
-    """One person's `n` ED visits within the allowed lateness, in time order and in reverse (issue 12)."""
+    """One person's `n` ED visits within the allowed lateness, in time order and in reverse."""
     t0 = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
     lines = [json.dumps({"event_id": f"v{i}", "event_type": "emergency_visit", "unit_id": "u", "person_id": "p1",
                          "occurred_at": (t0 + dt.timedelta(seconds=i * 6 * 86400 // n)).isoformat()})

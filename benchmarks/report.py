@@ -131,7 +131,7 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
     for m in mem:
         lines.append(f"| {m['persons']:,} | {m['rss_per_person']:,.0f} B | {m['state_per_person']:,.0f} B | "
                      f"{m['eps']:,.0f} |")
-    # Issue 11's target is at 100,000 persons; at 10,000 what a worker gains from ready to drained whatever
+    # The memory target is at 100,000 persons; at 10,000 what a worker gains from ready to drained whatever
     # their number (its buffers and caches filling) is shared by a tenth as many.
     at_target = [m for m in worker_mem if float(str(m["persons"])) >= 100_000]
     small = bool(at_target) and all(float(str(m["rss_per_person"])) < 1024 for m in at_target)

@@ -24,7 +24,7 @@ def rendered() -> dict[str, str]:
         "rejection.schema.json": TypeAdapter(Rejection).json_schema(),
         # what integration engineers read on the dead-letter topic
         "dead-letter.schema.json": TypeAdapter(DeadLetter).json_schema(),
-        # flag handling (issue 13): what the inbox API takes, and what its topics hold
+        # flag handling: what the inbox API takes, and what its topics hold
         "action-request.schema.json": TypeAdapter(ActionRequest).json_schema(),
         "flag-action.schema.json": TypeAdapter(FlagAction).json_schema(),
         "audit-entry.schema.json": TypeAdapter(AuditEntry).json_schema(),

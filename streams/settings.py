@@ -87,9 +87,6 @@ class Settings(BaseSettings):
         description="Person states the worker keeps decoded between batches (the rest stay as bytes in "
                     "the table): speed for people with frequent events against memory per person "
                     "(a decoded state is ~2 KB, its bytes ~0.2 KB).")
-    fail_on_event_id: str | None = Field(
-        default=None, description="For tests only: the persons stage raises on this event id, to show that a "
-                                  "defect in one item goes to the dead-letter topic and the rest flows.")
     topics: Topics = Topics()
     kafka: KafkaAccess = KafkaAccess()
     monitor: MonitorConfig = MonitorConfig()

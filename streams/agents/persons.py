@@ -28,10 +28,6 @@ from streams.models.internal import PersonEnvelope, PersonEventBatch, UnitUpdate
 from streams.models.rejections import Rejection
 
 
-class InjectedFault(RuntimeError):
-    """Raised for the event id set in `fail_on_event_id`: how the tests prove a defect is isolated."""
-
-
 @dataclass
 class PersonsBatch:
     states: BatchStates[PersonState]
@@ -43,7 +39,6 @@ class PersonsBatch:
 class Persons:
     def __init__(self, p: Pipeline) -> None:
         self.p, self.stage, self.metrics = p, PersonStage(p.config), p.metrics
-        self.fail_on = p.settings.fail_on_event_id
         self.to_programmes = p.programme_stage.enabled
 
     def begin(self) -> PersonsBatch:
@@ -66,8 +61,6 @@ class Persons:
         env, out, p = item.value, batch.out, self.p
         event = EVENT_ADAPTER.validate_json(env.event)
         item.event_id = event.event_id
-        if self.fail_on is not None and event.event_id == self.fail_on:
-            raise InjectedFault("fault injected for a test")
         admitted = Admitted(event, env.pseudonym, env.arrival, env.source_offset)
         step = self.stage.step(batch.states.get(env.pseudonym), admitted, batch.counts)
         if step.rejection is not None:
@@ -82,9 +75,9 @@ class Persons:
             # A late fact is folded in at once, here: what goes out must not depend on where a batch
             # ends, since after a crash the same records can come in batches cut elsewhere, and a flag
             # or unit update sent before the crash must then be sent again exactly as it was.
-            flushed = self.stage.flush(state, env.pseudonym)
-            step.flags += flushed.flags
-            step.unit_updates += flushed.unit_updates
+            folded = self.stage.fold_late(state, env.pseudonym)
+            step.flags += folded.flags
+            step.unit_updates += folded.unit_updates
         out.flags += step.flags
         for change in step.consent:
             record = ConsentRecord(subject_id=change.subject_id, program=change.program, joined=change.joined,

@@ -71,7 +71,7 @@ class StepResult:
     flags: list[Flag] = field(default_factory=list)
 
 
-FLUSH_EVERY = 1000  # lines: replay folds late facts in once per this many (the worker: per event, see
+FOLD_LATE_EVERY = 1000  # lines: replay folds late facts in once per this many (the worker: per event, see
 # agents/persons.py); the final flags and figures are the same either way, only intermediate ones differ
 
 
@@ -97,7 +97,7 @@ class Monitor:
         self.counts = TallyCounts(self.tally)
         self.clock: StreamClock[tuple[Event, str | None, int]] = StreamClock(config.max_ahead_s)
         self._offered: Event | None = None
-        self._late: set[str] = set()  # persons with late facts not yet folded in (see flush)
+        self._late: set[str] = set()  # persons with late facts not yet folded in (see fold_late)
 
     def feed(self, raw: bytes | str, now: dt.datetime, *,
              source_offset: str | None = None) -> list[tuple[Event | None, StepResult]]:
@@ -113,17 +113,17 @@ class Monitor:
         released = self.clock.offer(occurred, (decoded, source_offset, occurred), decoded.event_id)
         results: list[tuple[Event | None, StepResult]] = [
             (event, self._admit(event, arrival, offset, t)) for (event, offset, t), arrival in released]
-        if self.tally.read % FLUSH_EVERY == 0:
-            self.flush()
+        if self.tally.read % FOLD_LATE_EVERY == 0:
+            self.fold_late()
         return results
 
-    def flush(self) -> list[Flag]:
+    def fold_late(self) -> list[Flag]:
         """Fold in the late facts of every person who has any (a batch's end; see PersonTracker)."""
         if not self._late:
             return []
         flags: list[Flag] = []
         for subject in sorted(self._late):
-            step = self.person_stage.flush(self.persons[subject], subject)
+            step = self.person_stage.fold_late(self.persons[subject], subject)
             flags += step.flags
             for update in step.unit_updates:
                 self._to_unit(update, flags, None)
@@ -135,7 +135,7 @@ class Monitor:
         """The end of the input: the results of the lines still held; every late fact folded in."""
         results: list[tuple[Event | None, StepResult]] = [
             (event, self._admit(event, arrival, offset, t)) for (event, offset, t), arrival in self.clock.drain()]
-        self.flush()
+        self.fold_late()
         return results
 
     def process(self, raw: bytes | str, now: dt.datetime, *, arrival: int | None = None,
@@ -154,7 +154,7 @@ class Monitor:
             if isinstance(decoded, Rejection):
                 return StepResult(rejection=decoded)
             result = self._admit(decoded, arrival, source_offset)
-        result.flags += self.flush()  # one line at a time: its late facts are folded in at once
+        result.flags += self.fold_late()  # one line at a time: its late facts are folded in at once
         return result
 
     def _admit(self, event: Event, arrival: int, source_offset: str | None,

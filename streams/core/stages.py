@@ -213,7 +213,7 @@ class PersonStage:
         event: PersonEvent = admitted.event  # type: ignore[assignment]
         subject = admitted.subject or ""
         fact = fact_of(event, self._timezone, admitted.occurred)
-        result = self.tracker.apply(state, fact, admitted.arrival, subject)
+        result = self.tracker.take(state, fact, admitted.arrival, subject)
         outcome = result.outcome
         if outcome is Outcome.DUPLICATE:
             counts.duplicate()
@@ -255,11 +255,11 @@ class PersonStage:
         counts.accepted(event.event_type, occurred, admitted.arrival)
         return PersonStep(outcome, result.flags, ordered, consent=consent)
 
-    def flush(self, state: PersonState, subject: str) -> PersonStep:
+    def fold_late(self, state: PersonState, subject: str) -> PersonStep:
         """Fold a person's late facts in (core/person/tracker.py): replay calls it every 1,000 lines,
         the worker after each late event (so what it sends never depends on where a batch ends), and
         always before a state is written. What they change goes out like any step's outputs."""
-        result = self.tracker.flush(state, subject)
+        result = self.tracker.fold_late(state, subject)
         if not (result.flags or result.deltas):
             return PersonStep(Outcome.ACCEPTED)
         state.seq += 1

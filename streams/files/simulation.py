@@ -46,7 +46,7 @@ class Scenario:
     # Employees who join the health-support programme (consent for their person-level flags to reach
     # an HR partner). 0 in tests' scenarios, so that their streams stay as they were recorded.
     consent_share: float = 0.0
-    # Person-level clustering of absence (issue 14), off by default so that existing streams stay as they
+    # Person-level clustering of absence, off by default so that existing streams stay as they
     # were: bad spells (a few months in which an employee's hazard is bad_spell_factor times higher) start
     # at bad_spell_rate per employee-year, drawn from a generator of their own per employee.
     bad_spell_rate: float = 0.0

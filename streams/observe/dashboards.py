@@ -170,7 +170,7 @@ def _with_bounds(metric: str, name: str) -> list[tuple[str, str]]:
 
 
 def programmes() -> dict[str, Any]:
-    """Issue 15: each programme's figures for its latest quarter, as the steering group's report shows them.
+    """Each programme's figures for its latest quarter, as the steering group's report shows them.
     Effects are per person-month against the reference; "all" is every after-month, "quarter" this quarter's."""
     overall = f'{PROGRAMME}, period="all"'
     outcomes = f'{overall}, measure!="{COST_SEK}"'  # counts and days; the cost in SEK has a panel of its own

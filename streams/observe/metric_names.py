@@ -37,7 +37,7 @@ class MetricName(StrEnum):
     UNIT_UNPLANNED_HOME_CARE_RATIO = f"{PREFIX}_unit_unplanned_home_care_ratio"
     UNIT_GROUP_SIZE = f"{PREFIX}_unit_group_size"
     DRIFT_LATE_DAYS_TOTAL = f"{PREFIX}_drift_late_days_total"
-    # Programme outcomes, per quarter (issue 15; streams/observe/programme_metrics.py)
+    # Programme outcomes, per quarter (streams/observe/programme_metrics.py)
     PROGRAMME_ENROLLED = f"{PREFIX}_programme_enrolled"
     PROGRAMME_ACTIVE = f"{PREFIX}_programme_active"
     PROGRAMME_COST_SEK = f"{PREFIX}_programme_cost_sek"

@@ -56,7 +56,7 @@ class Metrics:
                                 "units below the minimum group size (or beyond the label limit) are "
                                 'summed as unit="other".', ["rule", "unit"], registry=r)
 
-        # How recipients handled flags (issue 13), by rule and unit label (small units summed as "other").
+        # How recipients handled flags, by rule and unit label (small units summed as "other").
         # Gauges, not counters: every worker holds the same global read model (all of the flags and
         # flag-actions topics), so each instance publishes the same totals and a query takes
         # `max by (rule, unit[, resolution])` across instances before summing, never `sum` over them.

@@ -1,4 +1,4 @@
-"""A programme's quarterly figures (issue 15) as Prometheus gauges: cohort size, before and after per
+"""A programme's quarterly figures as Prometheus gauges: cohort size, before and after per
 person-month, the effect against the reference with its 95% interval, and the money.
 
 `metric_values` reads exactly the JSON figures the report embeds (`ProgrammeResults.figures()`) and says

@@ -26,6 +26,7 @@ from tests.integration.conftest import (
     replayed,
     write_scenario,
 )
+from tests.integration.faults import FaultyWorker
 from tests.integration.live import (
     ROOT,
     Namespace,
@@ -141,7 +142,7 @@ def test_a_defect_on_one_event_sends_it_to_the_dead_letter_topic_and_the_rest_fl
     lines = small_stream.read_text().splitlines()
     poison_line = next(i for i, line in enumerate(lines[200:], 200) if '"sick_leave"' in line)
     poison = json.loads(lines[poison_line])["event_id"]
-    worker = Worker(ns, tmp_path, OUTCOME_MONITOR_FAIL_ON_EVENT_ID=poison).start()
+    worker = FaultyWorker(ns, tmp_path, poison).start()
     workers.append(worker)
     worker.wait_ready()
     publish_confluent(ns.events, history_records(small_stream), ("zstd",))

@@ -80,12 +80,12 @@ def run(rule: type[PersonRule], arrivals: list[tuple[int, Fact]], *, reload_ever
 
     for i, (arrival, fact) in enumerate(arrivals):
         if reload_every and i % reload_every == 0:  # a batch's end: late facts folded in, state written
-            take(tracker.flush(state, "p_subject").flags)
+            take(tracker.fold_late(state, "p_subject").flags)
             state = PersonState.from_dict(json.loads(json.dumps(state.to_dict())))
-        result = tracker.apply(state, fact, arrival, "p_subject")
+        result = tracker.take(state, fact, arrival, "p_subject")
         assert result.outcome is Outcome.ACCEPTED
         take(result.flags)
-    take(tracker.flush(state, "p_subject").flags)
+    take(tracker.fold_late(state, "p_subject").flags)
     return open_flags
 
 
@@ -149,7 +149,7 @@ def spied_run(rule: type[PersonRule], facts: list[Fact]) -> list[tuple[EventKind
     """Run `rule` alone over `facts` in order; per update: the fact's kind, the state given and returned,
     each as its rule writes it, and the state given as written again after the update."""
     tracker = PersonTracker(CONFIG, rules=[rule])
-    (instance,) = tracker.rules.rules
+    (instance,) = tracker.folder.rules
     update = instance.update
     calls: list[tuple[EventKind, object, object]] = []
 
@@ -163,7 +163,7 @@ def spied_run(rule: type[PersonRule], facts: list[Fact]) -> list[tuple[EventKind
     instance.update = spy  # type: ignore[method-assign]
     state = PersonState()
     for fact in facts:
-        tracker.apply(state, fact, fact.t, "p_subject")
+        tracker.take(state, fact, fact.t, "p_subject")
     return calls
 
 

@@ -1,7 +1,7 @@
 """What the organisation stage learns and keeps: the unit-day series, each unit's monitoring state per
 outcome, the weeks evaluated and their snapshots. Versioned and JSON-serialisable (a Faust table keeps it).
 
-Version 2 (issue 14) monitors care outcomes too: the series carries a care unit's figures, the units'
+Version 2 monitors care outcomes too: the series carries a care unit's figures, the units'
 states are kept per outcome. A version-1 state (sick leave only) is read as version 2.
 """
 
@@ -30,7 +30,7 @@ class UnitDrift:
     ready: bool = False
     active: bool = False
     last_ratio: tuple[int, float, float, float, int] | None = None  # (week, ratio, low, high, group size)
-    # Calibrated detection (issue 14); a state written before has none of these and starts them empty.
+    # Calibrated detection; a state of version 1 has none of these and starts them empty.
     disp_sum: float = 0.0  # Pearson statistics of the unit's in-control blocks of weeks, discounted
     disp_n: float = 0.0  # how many blocks, discounted alike
     block: tuple[float, float, int] = (0.0, 0.0, 0)  # the block being filled: observed, expected, weeks

@@ -1,7 +1,7 @@
 """One unit and outcome, one complete week: the warm-up that learns its usual level, then the detector, and the
 drift flag with its evidence when the detector alarms.
 
-Calibrated detection (issue 14, the default with nb_cusum): the unit's dispersion is measured on blocks
+Calibrated detection (the default, with nb_cusum): the unit's dispersion is measured on blocks
 of weeks (a person's bad spell lasts months), shrunk towards its peers' pooled figure and never below 1;
 the evidence is the run of weeks over which the detector accumulated, and a flag waits until that run's
 interval for the ratio, widened by the same dispersion, excludes the baseline.

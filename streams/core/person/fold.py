@@ -1,6 +1,6 @@
 """One person's outcome state, folded over facts in event-time order.
 
-`PersonSteps.step` is a pure state transition over one fact: first the *facts every rule shares* are
+`Folder.fold` (folder.py) is a pure state transition over one fact: first the *facts every rule shares* are
 kept up to date (sick-leave occasions, emergency visits inside their window, stays, the units whose care
 the person is in) and the fact's contributions to unit figures are recorded; then each person rule
 (`rules/`, one per module) that reads the fact's kind updates its own state, kept here under its name, and

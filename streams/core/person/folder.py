@@ -12,7 +12,9 @@ from streams.core.person.rules import RULES, PersonRule
 from streams.models.vocab import EventKind
 
 
-class PersonSteps:
+class Folder:
+    """Folds one fact into a person\'s fold: the shared facts kept, then each rule that reads its kind."""
+
     def __init__(self, config: MonitorConfig, rules: Iterable[type[PersonRule]] = RULES) -> None:  # type: ignore[type-arg]
         self.facts = PersonFacts(config)
         self.rules = [rule(config) for rule in rules]
@@ -20,7 +22,7 @@ class PersonSteps:
         self._rules_for = {kind: [(r, r.rule.value, r.initial()) for r in self.rules if kind in r.kinds]
                            for kind in EventKind}
 
-    def step(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> None:
+    def fold(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> None:
         """Fold `f` into `s` (mutated); what it concludes goes into `out`."""
         seen = self.facts.keep(s, f, out)
         if seen is None:

@@ -20,7 +20,7 @@ from enum import StrEnum
 from streams.core.config import MonitorConfig
 from streams.core.person.facts import Fact, fact_from_list, fact_to_list
 from streams.core.person.fold import ContribKey, Emits, PersonFold
-from streams.core.person.folder import PersonSteps
+from streams.core.person.folder import Folder
 from streams.core.person.old_states import CURRENT_VERSION, UNKNOWN, upgrade
 from streams.core.person.rules import RULES, RULES_BY_NAME, PersonRule
 from streams.models.flags import Flag, FlagStatus, WithdrawnBecause
@@ -55,15 +55,15 @@ class PersonState:
     seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # event id -> (t, digest | VOID)
     seq: int = 0  # accepted events so far: lets the unit stage recognise a re-sent update
     current: PersonFold | None = None
-    # Late facts inserted but not folded again yet (`PersonTracker.flush`): the lowest index inserted
-    # at, and the pending facts as they were before the first. Never serialised: a state is flushed
-    # before it is written.
+    # Late facts inserted but not folded again yet (`PersonTracker.fold_late`): the lowest index inserted
+    # at, and the pending facts as they were before the first. Never serialised: they are folded in
+    # before a state is written.
     late_from: int | None = None
     before_late: list[Fact] | None = None
 
     def to_dict(self) -> dict[str, object]:
         if self.late_from is not None:
-            raise RuntimeError("a person state with late facts not yet folded is never written: flush it")
+            raise RuntimeError("a person state with late facts not yet folded is never written: fold them in first")
         d: dict[str, object] = {"version": STATE_VERSION, "clock": self.clock}
         checkpoint = self.checkpoint.to_dict(RULES_BY_NAME)
         if checkpoint:  # most persons: nothing has settled yet
@@ -86,7 +86,10 @@ class PersonState:
 
 
 @dataclass(slots=True)
-class PersonResult:
+class Changes:
+    """What taking one fact (or folding late facts in) changed: new, revised or withdrawn flags and
+    deltas to unit figures, with what became of the fact."""
+
     outcome: Outcome
     flags: list[Flag] = field(default_factory=list)
     deltas: dict[ContribKey, float] = field(default_factory=dict)
@@ -95,49 +98,49 @@ class PersonResult:
 class PersonTracker:
     def __init__(self, config: MonitorConfig, rules: Iterable[type[PersonRule]] = RULES) -> None:  # type: ignore[type-arg]
         self.config = config
-        self.rules = PersonSteps(config, rules)
+        self.folder = Folder(config, rules)
         self._lateness = config.allowed_lateness_s
         self._dedup_s = config.dedup_window_days * 86400
 
-    def apply(self, state: PersonState, fact: Fact, arrival: int, subject: str) -> PersonResult:
+    def take(self, state: PersonState, fact: Fact, arrival: int, subject: str) -> Changes:
         """Take one fact that arrived at `arrival` (epoch s, event-time domain). Mutates `state`."""
         digest = fact_digest(fact)
         seen = state.seen
         known = seen.get(fact.event_id)
         if known is not None:
             if known[1] in (digest, UNKNOWN, VOID):
-                return PersonResult(Outcome.DUPLICATE)
+                return Changes(Outcome.DUPLICATE)
             return self._conflict(state, fact.event_id, subject)  # the same id, other content
         clock = state.clock if state.clock > arrival else arrival
         horizon = clock - self._lateness
         if fact.t < horizon:
-            return PersonResult(Outcome.TOO_LATE)
+            return Changes(Outcome.TOO_LATE)
         retraction = fact.kind == EventKind.RETRACTION
         if retraction and (fact.value < horizon or self._settled(state, fact.ref)):
-            return PersonResult(Outcome.RETRACTION_TOO_LATE)  # the retracted event is settled
+            return Changes(Outcome.RETRACTION_TOO_LATE)  # the retracted event is settled
         state.clock = clock
         state.seq += 1
         seen[fact.event_id] = (fact.t, digest)
         pending = state.pending
         if retraction:
-            result = _merge(self.flush(state, subject), self._retract(state, fact, subject))
+            result = _merge(self.fold_late(state, subject), self._retract(state, fact, subject))
         elif not pending or fact > pending[-1]:
             # In event-time order (the usual case): one step, and what it concludes is the change.
-            flushed = self.flush(state, subject) if state.late_from is not None else None
+            folded = self.fold_late(state, subject) if state.late_from is not None else None
             current = state.current if state.current is not None else self._cache(state, subject)
             step = Emits()
-            self.rules.step(current, fact, subject, step)
+            self.folder.fold(current, fact, subject, step)
             pending.append(fact)
             contrib = step.contrib
             for v in contrib.values():
                 if not (v > 1e-9 or v < -1e-9):  # rare: a sum that came to nothing is no change
                     contrib = {k: v for k, v in contrib.items() if abs(v) > 1e-9}
                     break
-            result = PersonResult(Outcome.ACCEPTED, list(step.flags.values()) if step.flags else [], contrib)
-            if flushed is not None:
-                result = _merge(flushed, result)
+            result = Changes(Outcome.ACCEPTED, list(step.flags.values()) if step.flags else [], contrib)
+            if folded is not None:
+                result = _merge(folded, result)
         else:
-            # Late: inserted in event-time order now, folded again at the next `flush` -- once for all
+            # Late: inserted in event-time order now, folded again at the next `fold_late` -- once for all
             # the late facts of a run, so that n facts arriving in reverse cost O(n log n), not O(n^2).
             i = bisect.bisect(state.pending, fact)
             if state.late_from is None:
@@ -145,36 +148,36 @@ class PersonTracker:
             state.late_from = min(state.late_from, i)
             state.pending.insert(i, fact)
             state.current = None
-            result = PersonResult(Outcome.ACCEPTED)
+            result = Changes(Outcome.ACCEPTED)
         pending = state.pending
         if pending and pending[0].t < horizon:
             if state.late_from is not None:
-                result = _merge(result, self.flush(state, subject))  # settling needs the fold up to date
+                result = _merge(result, self.fold_late(state, subject))  # settling needs the fold up to date
             self._settle(state, subject, horizon)
         if seen and next(iter(seen.values()))[0] < horizon - self._dedup_s:
             self._forget_ids(state, horizon)
         return result
 
-    def flush(self, state: PersonState, subject: str) -> PersonResult:
-        """Fold again from the earliest late fact inserted since the last flush; what changed goes out
+    def fold_late(self, state: PersonState, subject: str) -> Changes:
+        """Fold again from the earliest late fact inserted since the last time; what changed goes out
         (the difference of what the pending facts conclude without and with the late ones)."""
         if state.late_from is None or state.before_late is None:
-            return PersonResult(Outcome.ACCEPTED)
+            return Changes(Outcome.ACCEPTED)
         i, before = state.late_from, state.before_late
         state.late_from = state.before_late = None
         return self._difference(state, i, before, subject, Outcome.ACCEPTED, WithdrawnBecause.LATE_DATA)
 
-    def _retract(self, state: PersonState, retraction: Fact, subject: str) -> PersonResult:
+    def _retract(self, state: PersonState, retraction: Fact, subject: str) -> Changes:
         """A retraction: the retracted event has no effect, whether it came before or comes after."""
         target = retraction.ref
         known = state.seen.get(target)
         if known is None:  # not here yet: when it comes, it is ignored
             state.seen[target] = (retraction.t, VOID)
-            return PersonResult(Outcome.ACCEPTED)
+            return Changes(Outcome.ACCEPTED)
         if known[1] == VOID:
-            return PersonResult(Outcome.ACCEPTED)
+            return Changes(Outcome.ACCEPTED)
         i = _index_of(state.pending, target)
-        assert i is not None, "apply() turns away a retraction of a settled event"
+        assert i is not None, "take() turns away a retraction of a settled event"
         state.seen[target] = (known[0], VOID)
         return self._refold(state, i, lambda pending: pending.pop(i), subject, Outcome.ACCEPTED,
                             WithdrawnBecause.RETRACTION)
@@ -185,45 +188,45 @@ class PersonTracker:
         known = state.seen.get(event_id)
         return known is not None and known[1] != VOID and _index_of(state.pending, event_id) is None
 
-    def _conflict(self, state: PersonState, event_id: str, subject: str) -> PersonResult:
+    def _conflict(self, state: PersonState, event_id: str, subject: str) -> Changes:
         """Two versions of one event: neither is used, whichever came first (within the lateness)."""
-        flushed = self.flush(state, subject)
-        if flushed.flags or flushed.deltas:
+        folded = self.fold_late(state, subject)
+        if folded.flags or folded.deltas:
             state.seq += 1
-        return _merge(flushed, self._void_conflicting(state, event_id, subject))
+        return _merge(folded, self._void_conflicting(state, event_id, subject))
 
-    def _void_conflicting(self, state: PersonState, event_id: str, subject: str) -> PersonResult:
+    def _void_conflicting(self, state: PersonState, event_id: str, subject: str) -> Changes:
         t, _ = state.seen[event_id]
         state.seen[event_id] = (t, VOID)
         i = _index_of(state.pending, event_id)
         if i is None:  # settled before the second version came: it stays (README, duplicates)
-            return PersonResult(Outcome.CONFLICTING)
+            return Changes(Outcome.CONFLICTING)
         state.seq += 1
         return self._refold(state, i, lambda pending: pending.pop(i), subject, Outcome.CONFLICTING,
                             WithdrawnBecause.CONFLICTING_DUPLICATE)
 
     def _refold(self, state: PersonState, i: int, change: Callable[[list[Fact]], object], subject: str,
-                outcome: Outcome, because: WithdrawnBecause) -> PersonResult:
+                outcome: Outcome, because: WithdrawnBecause) -> Changes:
         """Fold the pending facts from index `i` before and after `change`; the difference goes out."""
         before = list(state.pending)
         change(state.pending)
         return self._difference(state, i, before, subject, outcome, because)
 
     def _difference(self, state: PersonState, i: int, before: list[Fact], subject: str, outcome: Outcome,
-                    because: WithdrawnBecause) -> PersonResult:
+                    because: WithdrawnBecause) -> Changes:
         """What the pending facts from index `i` conclude now against what `before` (the pending facts
         as they were, the same up to `i`) concluded; the fold is left up to date."""
         fold, unused = state.checkpoint.copy(), Emits(discard=True)  # the prefix's conclusions went out before
         for f in state.pending[:i]:
-            self.rules.step(fold, f, subject, unused)
+            self.folder.fold(fold, f, subject, unused)
         old_fold, old_tail = fold.copy(), Emits()
         for f in before[i:]:
-            self.rules.step(old_fold, f, subject, old_tail)
+            self.folder.fold(old_fold, f, subject, old_tail)
         new_tail = Emits()
         for f in state.pending[i:]:
-            self.rules.step(fold, f, subject, new_tail)
+            self.folder.fold(fold, f, subject, new_tail)
         state.current = fold
-        return PersonResult(outcome, _flag_changes(old_tail.flags, new_tail.flags, because),
+        return Changes(outcome, _flag_changes(old_tail.flags, new_tail.flags, because),
                             _contrib_changes(old_tail.contrib, new_tail.contrib))
 
     def current(self, state: PersonState, subject: str) -> PersonFold:
@@ -234,14 +237,14 @@ class PersonTracker:
         if state.current is None:
             fold, unused = state.checkpoint.copy(), Emits(discard=True)
             for f in state.pending:
-                self.rules.step(fold, f, subject, unused)
+                self.folder.fold(fold, f, subject, unused)
             state.current = fold
         return state.current
 
     def _settle(self, state: PersonState, subject: str, horizon: int) -> None:
         """Facts older than the horizon can no longer be preceded by a new one: fold them for good."""
         k = 0
-        pending, checkpoint, step = state.pending, state.checkpoint, self.rules.step
+        pending, checkpoint, step = state.pending, state.checkpoint, self.folder.fold
         unused = Emits(discard=True)  # what settled facts conclude went out when they were taken
         while k < len(pending) and pending[k].t < horizon:
             step(checkpoint, pending[k], subject, unused)
@@ -280,14 +283,14 @@ def _revision(old: Flag, new: Flag, because: WithdrawnBecause) -> Flag:
     return new.model_copy(update={"revised_because": because, "changed": changed})
 
 
-def _merge(first: PersonResult, then: PersonResult) -> PersonResult:
+def _merge(first: Changes, then: Changes) -> Changes:
     """Two results of one step, in order: `then`'s outcome, both results' changes."""
     flags = {f.flag_id: f for f in first.flags}
     flags.update((f.flag_id, f) for f in then.flags)
     deltas = dict(first.deltas)
     for k, v in then.deltas.items():
         deltas[k] = deltas.get(k, 0.0) + v
-    return PersonResult(then.outcome, list(flags.values()), {k: v for k, v in deltas.items() if abs(v) > 1e-9})
+    return Changes(then.outcome, list(flags.values()), {k: v for k, v in deltas.items() if abs(v) > 1e-9})
 
 
 def _index_of(pending: list[Fact], event_id: str) -> int | None:

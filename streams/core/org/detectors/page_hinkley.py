@@ -3,7 +3,7 @@
 The arithmetic is river's `drift.PageHinkley(min_instances=1, delta=(shift-1)/2, threshold, alpha=1,
 mode="up")` step for step (a contract test runs both on seeded streams and requires the same statistic
 and the same alarms). The state is our own versioned record, so that an upgrade of river can never make
-the stored states of a running deployment unreadable; version 1 (before issue 11) pickled river's object
+the stored states of a running deployment unreadable; version 1 pickled river's object
 and is read once by `_from_v1`.
 """
 
