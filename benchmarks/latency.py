@@ -42,7 +42,7 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
     The publisher's own CPU share is reported beside the result."""
     from confluent_kafka import Producer
 
-    from streams.agents.topics import TopicSpec, ensure_topics
+    from streams.agents.runtime.topics import TopicSpec, ensure_topics
     from tests.integration.live import BOOTSTRAP, Namespace, Worker, wait_drained
 
     ns = Namespace(partitions=8)

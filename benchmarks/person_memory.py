@@ -48,7 +48,7 @@ def memory_in_fresh_process(persons: int) -> dict[str, object]:
 
 def worker_memory_run(persons: int, workdir: Path) -> dict[str, object]:
     """The production figure: resident memory a worker gains per person it tracks (one event each)."""
-    from streams.agents.heap_trim import TRIM_INTERVAL_S
+    from streams.agents.runtime.heap_trim import TRIM_INTERVAL_S
     from tests.integration.live import Namespace, Worker, wait_drained
 
     ns = Namespace(partitions=8)
@@ -63,7 +63,7 @@ def worker_memory_run(persons: int, workdir: Path) -> dict[str, object]:
         worker.wait_ready(180)
         before = process_rss(worker)
         wait_drained(ns, [worker], timeout=1800)
-        # the worker hands free heap pages back after work, at most TRIM_INTERVAL_S later (agents/heap_trim.py)
+        # the worker hands free heap pages back after work, at most TRIM_INTERVAL_S later (agents/runtime/heap_trim.py)
         time.sleep(2 * TRIM_INTERVAL_S + 1)
         after = process_rss(worker)
         tracked = worker.metrics().get('outcome_table_entries{table="persons"}', 0.0)

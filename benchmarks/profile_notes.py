@@ -49,7 +49,7 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
    held `MetricCounts` (outputs -> counts -> closure -> MetricCounts -> outputs), so they were freed
    only by the collector. Done: the closure holds locals only (a unit test holds that a batch's outputs
    and the core's states need no collector); the worker freezes its start-up objects (`gc.freeze()`)
-   and collects the young generation every 50,000 allocations instead of 700 (`agents/gc_tuning.py`).
+   and collects the young generation every 50,000 allocations instead of 700 (`agents/runtime/gc_tuning.py`).
    p99 event->flag over 60 s went 1.06-2.2 s -> 0.55-0.83 s in the same setting (p50 0.23-0.51 s ->
    0.16-0.21 s). Memory: tracemalloc on a worker draining 100,000 persons showed the pseudonymiser's
    cache (up to 200,000 source ids with their pseudonyms, ~170 B a person), ~225,000 fetched records
@@ -67,7 +67,7 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
    per person, ~0.5 KB are live objects, ~0.45 KB empty 16-KiB pools of CPython's allocator (2,676-2,955
    of them in 142-148 arenas: an arena goes back to the system only when all its pools are empty) and
    the rest glibc's heap. Done: free glibc heap pages are handed back after work (`malloc_trim(0)`,
-   `agents/heap_trim.py`, 1-3 ms every 10 s while batches run): 1,632 / 1,696 / 2,018 B per person ->
+   `agents/runtime/heap_trim.py`, 1-3 ms every 10 s while batches run): 1,632 / 1,696 / 2,018 B per person ->
    1,140 / 1,207 / 1,234 B (three runs each, alternating, same tree). A unit keeps one string per person
    for its two per-person dicts and their (sequence, day) as one int (decoded unit state 232 -> 155 B per
    person live, 207 -> 124 B restored; tracemalloc), and a person's stored state leaves out default

@@ -10,7 +10,7 @@ import json
 def publish_lines(topic: str, lines: list[bytes], partitions: int) -> None:
     from kafka import KafkaProducer
 
-    from streams.agents.topics import TopicSpec, ensure_topics
+    from streams.agents.runtime.topics import TopicSpec, ensure_topics
     from streams.models.events import ARRIVAL_HEADER
     from tests.integration.live import BOOTSTRAP
 

@@ -96,7 +96,7 @@ def _simulate_programme(args: argparse.Namespace) -> int:
 def _ensure_input_topic(bootstrap: str, topic: str, settings: Settings) -> None:
     """Create the input topic with the configured partition count before the first send, so that the
     broker's auto-creation never picks another count."""
-    from streams.agents.topics import TopicSpec, ensure_topics
+    from streams.agents.runtime.topics import TopicSpec, ensure_topics
 
     ensure_topics(bootstrap, [TopicSpec(topic, settings.topics.partitions)], settings.kafka,
                   settings.topics.replication_factor)
@@ -127,8 +127,8 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from faust.worker import Worker
 
-    from streams.agents.gc_tuning import tune_garbage_collector
-    from streams.agents.topics import ensure_topics
+    from streams.agents.runtime.gc_tuning import tune_garbage_collector
+    from streams.agents.runtime.topics import ensure_topics
     from streams.agents.worker import build_app, topic_specs
     from streams.observe.metrics import Metrics
 

@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.pipeline import Pipeline
-from streams.agents.records import InputRecord
-from streams.agents.stage_agent import Item
+from streams.agents.runtime.context import Pipeline
+from streams.agents.runtime.records import InputRecord
+from streams.agents.runtime.stage_agent import Item
 from streams.models.rejections import Rejection, RejectReason
 
 BATCH = 500

@@ -10,7 +10,7 @@ from pathlib import Path
 from streams.agents.inbox_api import notify_owned
 from streams.agents.inbox_api import register as register_api
 from streams.agents.inbox_view import InboxView
-from streams.agents.pipeline import Pipeline
+from streams.agents.runtime.context import Pipeline
 from streams.core.handling.access import Accounts, AccountsFile, ConsentPolicy
 from streams.core.handling.board import FlagBoard
 from streams.models.flags import Flag, FlagStatus

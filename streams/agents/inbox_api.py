@@ -24,8 +24,8 @@ from faust.web import Request, Response, View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from streams.agents.inbox_view import InboxView
-from streams.agents.partitioning import partition_of
-from streams.agents.pipeline import Pipeline
+from streams.agents.runtime.context import Pipeline
+from streams.agents.runtime.partitioning import partition_of
 from streams.core.handling.access import Accounts, Role, User
 from streams.core.handling.board import Filter, FlagEntry
 from streams.core.handling.lifecycle import HandlingState, malformed

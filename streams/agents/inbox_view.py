@@ -17,7 +17,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
-from streams.agents.pipeline import TopicNames
+from streams.agents.runtime.context import TopicNames
 from streams.core.handling.board import FlagBoard
 from streams.core.handling.consent import ConsentChange
 from streams.kafka_access import KafkaAccess

@@ -10,11 +10,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.outputs import MetricCounts, Outputs
-from streams.agents.pipeline import Pipeline
-from streams.agents.records import InputRecord
-from streams.agents.shipping import unit_update_json
-from streams.agents.stage_agent import Item
+from streams.agents.runtime.context import Pipeline
+from streams.agents.runtime.outputs import MetricCounts, Outputs
+from streams.agents.runtime.records import InputRecord
+from streams.agents.runtime.shipping import unit_update_json
+from streams.agents.runtime.stage_agent import Item
 from streams.core.arrival import arrival_of
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, Destination, route, staffing_update

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.codec import dumps
-from streams.agents.pipeline import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Outputs, Pipeline, read_internal
-from streams.agents.records import InputRecord
-from streams.agents.stage_agent import Item
-from streams.agents.state_cache import BatchStates
+from streams.agents.runtime.codec import dumps
+from streams.agents.runtime.context import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Outputs, Pipeline, read_internal
+from streams.agents.runtime.records import InputRecord
+from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.state_cache import BatchStates
 from streams.core.org.drift import OrgDrift
 from streams.core.org.state import OrgState
 from streams.core.unit.tracker import DaySummary

@@ -10,8 +10,8 @@ from typing import Any
 
 from prometheus_client import generate_latest
 
-from streams.agents.codec import loads_dict
-from streams.agents.pipeline import Pipeline
+from streams.agents.runtime.codec import loads_dict
+from streams.agents.runtime.context import Pipeline
 from streams.core.disclosure import UnitSize, feedback_by_label, labeller, open_flag_counts
 from streams.core.org.levels import relative_levels
 from streams.core.unit.indicators import unit_indicators

@@ -7,19 +7,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.codec import dumps
-from streams.agents.outputs import MetricCounts, Outputs
-from streams.agents.pipeline import (
+from streams.agents.runtime.codec import dumps
+from streams.agents.runtime.context import (
     BATCH_MESSAGES,
     UNIT_PARTITIONS,
     WITHIN_S,
     Pipeline,
     read_internal,
 )
-from streams.agents.records import InputRecord
-from streams.agents.shipping import unit_update_json
-from streams.agents.stage_agent import Item
-from streams.agents.state_cache import BatchStates
+from streams.agents.runtime.outputs import MetricCounts, Outputs
+from streams.agents.runtime.records import InputRecord
+from streams.agents.runtime.shipping import unit_update_json
+from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.state_cache import BatchStates
 from streams.core.person.tracker import PersonState
 from streams.core.stages import Admitted, PersonStage
 from streams.models.events import EVENT_ADAPTER

@@ -18,11 +18,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.codec import dumps, loads_dict
-from streams.agents.pipeline import BATCH_MESSAGES, WITHIN_S, Outputs, Pipeline, read_internal
-from streams.agents.records import InputRecord
-from streams.agents.stage_agent import Item
-from streams.agents.state_cache import BatchStates
+from streams.agents.runtime.codec import dumps, loads_dict
+from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, Outputs, Pipeline, read_internal
+from streams.agents.runtime.records import InputRecord
+from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.state_cache import BatchStates
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeFigures
 from streams.core.programme.surveys import SURVEYS_KEY, SurveyStore

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.codec import dumps
-from streams.agents.outputs import MetricCounts, Outputs
-from streams.agents.pipeline import ORG_KEY, UNIT_PARTITIONS, Pipeline, read_internal
-from streams.agents.records import InputRecord
-from streams.agents.shipping import unit_update_of
-from streams.agents.stage_agent import Item
-from streams.agents.state_cache import BatchStates
+from streams.agents.runtime.codec import dumps
+from streams.agents.runtime.context import ORG_KEY, UNIT_PARTITIONS, Pipeline, read_internal
+from streams.agents.runtime.outputs import MetricCounts, Outputs
+from streams.agents.runtime.records import InputRecord
+from streams.agents.runtime.shipping import unit_update_of
+from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.state_cache import BatchStates
 from streams.core.stages import StaffingReport, UnitStage
 from streams.core.unit.tracker import DaySummary, UnitState
 from streams.models.internal import DaySummaryMessage, UnitUpdateBatch, UnitUpdateMessage

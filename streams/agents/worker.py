@@ -21,9 +21,9 @@ import faust
 
 from streams.agents import flag_store, inbox, ingest, organisation, pages, persons, programmes, units
 from streams.agents.faust_fixes import MonitorApp
-from streams.agents.heap_trim import TRIM_INTERVAL_S
-from streams.agents.pipeline import UNIT_PARTITIONS, Pipeline, TopicNames
-from streams.agents.topics import TopicSpec
+from streams.agents.runtime.context import UNIT_PARTITIONS, Pipeline, TopicNames
+from streams.agents.runtime.heap_trim import TRIM_INTERVAL_S
+from streams.agents.runtime.topics import TopicSpec
 from streams.core.identity_vault import IdentityVault
 from streams.kafka_access import KafkaAccess
 from streams.observe.metrics import Metrics

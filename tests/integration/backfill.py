@@ -13,7 +13,7 @@ from pathlib import Path
 
 import confluent_kafka
 
-from streams.agents.topics import TopicSpec, ensure_topics
+from streams.agents.runtime.topics import TopicSpec, ensure_topics
 from streams.core.decode import decode_event
 from streams.core.timebase import epoch
 from tests.integration.live import BOOTSTRAP

@@ -9,7 +9,7 @@ import gc
 import json
 import weakref
 
-from streams.agents.outputs import MetricCounts, Outputs
+from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.core import pseudonym
 from streams.core.config import MonitorConfig
 from streams.core.stages import UnitStage, UnitUpdate

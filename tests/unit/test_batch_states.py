@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from streams.agents.state_cache import CHUNK_BYTES, BatchStates, StateCache
+from streams.agents.runtime.state_cache import CHUNK_BYTES, BatchStates, StateCache
 
 
 def test_only_changed_states_are_written_and_each_once() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 
-from streams.agents.heap_trim import HeapTrim, malloc_trim
+from streams.agents.runtime.heap_trim import HeapTrim, malloc_trim
 
 
 def test_the_heap_is_trimmed_once_after_work_and_never_while_idle() -> None:

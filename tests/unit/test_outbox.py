@@ -8,9 +8,9 @@ import json
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from streams.agents import outputs
-from streams.agents.outputs import Outbox
-from streams.agents.partitioning import partition_of
+from streams.agents.runtime import outputs
+from streams.agents.runtime.outputs import Outbox
+from streams.agents.runtime.partitioning import partition_of
 
 
 def test_a_key_goes_where_kafkas_default_partitioner_puts_it() -> None:

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from streams.agents.codec import loads_dict
 from streams.agents.programmes import Programmes, decode_stored
-from streams.agents.records import InputRecord
-from streams.agents.stage_agent import Item
-from streams.agents.state_cache import StateCache
+from streams.agents.runtime.codec import loads_dict
+from streams.agents.runtime.records import InputRecord
+from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.state_cache import StateCache
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.programme.cohort import ProgrammeKind, ProgrammeSpec, build_cohort
@@ -242,7 +242,7 @@ class _NoCounts:
 
 
 def _agent() -> tuple[Programmes, SimpleNamespace]:
-    """The programmes agent over an in-memory table, as the pipeline wires it (agents/pipeline.py)."""
+    """The programmes agent over an in-memory table, as the pipeline wires it (agents/runtime/context.py)."""
     table: dict[bytes, bytes] = {}
     stage = ProgrammeStage(CONFIG)
     p = SimpleNamespace(

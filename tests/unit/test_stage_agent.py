@@ -7,9 +7,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.positions import Positions, position_key
-from streams.agents.records import InputRecord
-from streams.agents.stage_agent import Item, StageAgent
+from streams.agents.runtime.positions import Positions, position_key
+from streams.agents.runtime.records import InputRecord
+from streams.agents.runtime.stage_agent import Item, StageAgent
 from streams.models.rejections import Rejection
 
 TOPIC = "t.events"
@@ -170,7 +170,7 @@ def test_an_idle_agent_catches_up_every_partition_in_turn() -> None:
 
 
 def test_position_keys_land_in_the_partition_they_describe() -> None:
-    from streams.agents.partitioning import partition_of
+    from streams.agents.runtime.partitioning import partition_of
 
     for n in (1, 4, 8, 12):
         for p in range(n):

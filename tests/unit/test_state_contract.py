@@ -9,7 +9,7 @@ import random
 import pytest
 from pydantic import ValidationError
 
-from streams.agents.codec import dumps, loads_dict
+from streams.agents.runtime.codec import dumps, loads_dict
 from streams.core.config import DriftConfig, MonitorConfig, RuleConfig
 from streams.core.monitor import Monitor
 from streams.core.org.detectors import Cusum, DriftDetector, PageHinkley, detector_from_dict

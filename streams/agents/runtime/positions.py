@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from streams.agents.partitioning import partition_of
+from streams.agents.runtime.partitioning import partition_of
 
 
 @lru_cache(maxsize=4096)

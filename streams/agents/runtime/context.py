@@ -21,14 +21,14 @@ from typing import Any, TypeVar
 import faust
 from pydantic import BaseModel, ValidationError
 
-from streams.agents.broker_reader import BrokerReader
-from streams.agents.codec import loads_dict
-from streams.agents.heap_trim import HeapTrim, malloc_trim
-from streams.agents.outputs import Outputs
-from streams.agents.positions import Positions
-from streams.agents.records import InputRecord
-from streams.agents.stage_agent import CATCH_UP_S, StageAgent
-from streams.agents.state_cache import StateCache
+from streams.agents.runtime.broker_reader import BrokerReader
+from streams.agents.runtime.codec import loads_dict
+from streams.agents.runtime.heap_trim import HeapTrim, malloc_trim
+from streams.agents.runtime.outputs import Outputs
+from streams.agents.runtime.positions import Positions
+from streams.agents.runtime.records import InputRecord
+from streams.agents.runtime.stage_agent import CATCH_UP_S, StageAgent
+from streams.agents.runtime.state_cache import StateCache
 from streams.core.config import MonitorConfig
 from streams.core.disclosure import UnitLabels
 from streams.core.identity_vault import IdentityVault
@@ -121,7 +121,7 @@ class Pipeline:
     # Unit and organisation states changed since Prometheus last asked (figures are computed then).
     units_to_publish: dict[str, UnitState] = field(default_factory=dict)
     stages: dict[str, StageAgent[Any, Any]] = field(default_factory=dict)
-    # free heap pages go back to the system after work (agents/heap_trim.py)
+    # free heap pages go back to the system after work (agents/runtime/heap_trim.py)
     heap_trim: HeapTrim = field(default_factory=lambda: HeapTrim(malloc_trim()))
     org_to_publish: dict[str, OrgState] = field(default_factory=dict)
     # Programme figures computed since Prometheus last asked (agents/programmes.py), by programme.
@@ -140,7 +140,7 @@ class Pipeline:
         self.units = self._table("units", UNIT_PARTITIONS)
         self.org = self._table("org", 1)
         self.flags = self._table("flags", n)
-        # where each agent stands on each input partition (streams/agents/positions.py)
+        # where each agent stands on each input partition (streams/agents/runtime/positions.py)
         self.positions = self._table("positions", n)
         self.org_positions = self._table("org-positions", 1)
         # programme ledgers, by pseudonym, in one partition: a programme's figures need every person

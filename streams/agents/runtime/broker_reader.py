@@ -1,7 +1,7 @@
 """Reads given offset ranges straight from the broker, outside the group's consumer.
 
 The worker knows, from its own state, the next offset it must process on each input partition
-(`streams/agents/positions.py`). When faust delivers a record beyond that offset, or a partition stands
+(`streams/agents/runtime/positions.py`). When faust delivers a record beyond that offset, or a partition stands
 behind the broker's end while faust delivers nothing, the records in between are *known* not to have
 been processed (faust can drop fetched records around a rebalance or the end of a table recovery:
 upstream robinhood/faust#559 and #625). This reader fetches exactly that range, so the
@@ -16,7 +16,7 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.agents.records import InputRecord, from_aiokafka
+from streams.agents.runtime.records import InputRecord, from_aiokafka
 from streams.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)

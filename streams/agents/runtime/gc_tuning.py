@@ -11,7 +11,7 @@ p99 event->flag latency. What is done here, once at start-up:
   every full collection.
 - A young generation of `YOUNG` allocations instead of 700, and older generations collected less often:
   the worker's own per-batch objects are freed by reference counting (no reference cycles: see
-  `agents/outputs.py`, and the unit test that holds it), so the collector has little to find.
+  `agents/runtime/outputs.py`, and the unit test that holds it), so the collector has little to find.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from streams.agents.partitioning import partition_of
+from streams.agents.runtime.partitioning import partition_of
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection
 from streams.observe.metrics import Metrics

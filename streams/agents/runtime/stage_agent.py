@@ -31,9 +31,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from streams.agents.broker_reader import BrokerReader
-from streams.agents.positions import Positions
-from streams.agents.records import InputRecord, from_faust
+from streams.agents.runtime.broker_reader import BrokerReader
+from streams.agents.runtime.positions import Positions
+from streams.agents.runtime.records import InputRecord, from_faust
 from streams.models.rejections import Rejection, RejectReason
 
 log = logging.getLogger(__name__)
