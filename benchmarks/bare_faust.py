@@ -43,7 +43,7 @@ def main() -> None:
     import faust
 
     from streams.agents.faust_fixes import MonitorApp
-    from streams.agents.ingest import BATCH, WITHIN_S
+    from streams.agents.stages.ingest import BATCH, WITHIN_S
     from streams.agents.worker import DELIVERY_OPTIONS
 
     topic_name, expected, result, bootstrap = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]

@@ -19,11 +19,12 @@ from typing import Any
 
 import faust
 
-from streams.agents import flag_store, inbox, ingest, organisation, pages, persons, programmes, units
 from streams.agents.faust_fixes import MonitorApp
 from streams.agents.runtime.context import UNIT_PARTITIONS, Pipeline, TopicNames
 from streams.agents.runtime.heap_trim import TRIM_INTERVAL_S
 from streams.agents.runtime.topics import TopicSpec
+from streams.agents.stages import flag_store, ingest, organisation, persons, programmes, units
+from streams.agents.web import inbox, pages
 from streams.core.identity_vault import IdentityVault
 from streams.kafka_access import KafkaAccess
 from streams.observe.metrics import Metrics
@@ -92,7 +93,7 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
         web_port=settings.web_port,
         web_enabled=True,
         # faust's own views (tables, routing, graphs, stats) are off: the web server serves only the
-        # pages of agents/pages.py and faust's "/" ({"status": "OK"}); see README, Metrics.
+        # pages of agents/web/pages.py and faust's "/" ({"status": "OK"}); see README, Metrics.
         web_router_enabled=False,
         web_tables_enabled=False,
         web_graph_enabled=False,

@@ -72,7 +72,7 @@ class StepResult:
 
 
 FOLD_LATE_EVERY = 1000  # lines: replay folds late facts in once per this many (the worker: per event, see
-# agents/persons.py); the final flags and figures are the same either way, only intermediate ones differ
+# agents/stages/persons.py); the final flags and figures are the same either way, only intermediate ones differ
 
 
 class Monitor:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from streams.agents.persons import Persons
+from streams.agents.stages.persons import Persons
 from streams.models.internal import PersonEnvelope
 from tests.integration.live import Namespace, Worker
 

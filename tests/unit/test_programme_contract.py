@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from streams.agents.programmes import Programmes, decode_stored
 from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import StateCache
+from streams.agents.stages.programmes import Programmes, decode_stored
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.programme.cohort import ProgrammeKind, ProgrammeSpec, build_cohort

@@ -116,7 +116,7 @@ class Pipeline:
     metrics: Metrics
     names: TopicNames
     vault: IdentityVault | None = None  # seals source person keys for a reveal (inbox.reveal_key_file)
-    inbox: Any = None  # the flag-handling read model (agents/inbox_view.py), once registered
+    inbox: Any = None  # the flag-handling read model (agents/web/inbox_view.py), once registered
     topics: dict[str, faust.TopicT] = field(default_factory=dict)
     # Unit and organisation states changed since Prometheus last asked (figures are computed then).
     units_to_publish: dict[str, UnitState] = field(default_factory=dict)
@@ -124,7 +124,7 @@ class Pipeline:
     # free heap pages go back to the system after work (agents/runtime/heap_trim.py)
     heap_trim: HeapTrim = field(default_factory=lambda: HeapTrim(malloc_trim()))
     org_to_publish: dict[str, OrgState] = field(default_factory=dict)
-    # Programme figures computed since Prometheus last asked (agents/programmes.py), by programme.
+    # Programme figures computed since Prometheus last asked (agents/stages/programmes.py), by programme.
     programmes_to_publish: dict[str, dict[str, Any]] = field(default_factory=dict)
     unit_labels: UnitLabels = field(init=False)
 

@@ -3,7 +3,7 @@
 the survey store (core/programme/surveys.py); from all ledgers, the figures of every configured programme
 for the quarter of the last complete month, with its survey instruments' answers beside them.
 
-Replay (core/monitor.py) and the worker (agents/programmes.py) run this same class: replay over its own
+Replay (core/monitor.py) and the worker (agents/stages/programmes.py) run this same class: replay over its own
 dict of ledgers and its own store, the worker over a table keyed by pseudonym (the store under a key no
 pseudonym has), fed by the persons agent and, for survey answers, straight from the door. Figures depend on
 the ledgers and the store only (not on arrival order within the ledger's horizon, nor on when they are

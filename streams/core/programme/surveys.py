@@ -2,7 +2,7 @@
 per instrument as each question's answers by quarter (what `results.with_surveys` compares).
 
 One store for the whole organisation. Replay (core/monitor.py) keeps it beside the ledgers; the worker
-(agents/programmes.py) keeps it in the programme-ledgers table under `SURVEYS_KEY`. Both fold with `add`,
+(agents/stages/programmes.py) keeps it in the programme-ledgers table under `SURVEYS_KEY`. Both fold with `add`,
 which depends only on the set of events: a re-sent answer changes nothing, and of two with the same
 event id and other content the smaller is kept, whichever came first (as the ledger does).
 """

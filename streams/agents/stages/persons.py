@@ -67,7 +67,7 @@ class Persons:
             out.rejections.append((step.rejection, env.event.encode()))
         if not step.accepted:
             return
-        if self.to_programmes and step.to_programmes:  # the programme ledgers: agents/programmes.py
+        if self.to_programmes and step.to_programmes:  # the programme ledgers: agents/stages/programmes.py
             out.outbox(p.names.programme_events, "events", 1).add(env.pseudonym, env.model_dump_json())
         batch.states.mark_changed(env.pseudonym)
         state = batch.states.get(env.pseudonym)

@@ -61,7 +61,7 @@ class Programmes:
         item.event_id = event.event_id
         if isinstance(event, Staffing):  # never sent here; a unit's report has no ledger
             return
-        if isinstance(event, SurveyResponse):  # from the door (agents/ingest.py), deduplicated by event_id
+        if isinstance(event, SurveyResponse):  # from the door (agents/stages/ingest.py), deduplicated by event_id
             if self.stage.survey_step(batch.surveys.get(SURVEYS_KEY), event):
                 batch.surveys.mark_changed(SURVEYS_KEY)
             return

@@ -75,7 +75,7 @@ class Ingest:
         if destination is Destination.SURVEY:
             occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
             batch.counts.accepted(event.event_type, occurred, admitted.arrival)
-            if p.programme_stage.enabled:  # agents/programmes.py; dropped when no programme is followed
+            if p.programme_stage.enabled:  # agents/stages/programmes.py; dropped when no programme is followed
                 out.outbox(p.names.programme_events, "events", 1).add(subject, envelope.model_dump_json())
             return
         out.outbox(p.names.person_events, "events", p.partitions).add(subject, envelope.model_dump_json())

@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 from faust.web import Request, Response, View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from streams.agents.inbox_view import InboxView
 from streams.agents.runtime.context import Pipeline
 from streams.agents.runtime.partitioning import partition_of
+from streams.agents.web.inbox_view import InboxView
 from streams.core.handling.access import Accounts, Role, User
 from streams.core.handling.board import Filter, FlagEntry
 from streams.core.handling.lifecycle import HandlingState, malformed
@@ -227,7 +227,7 @@ def register(p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVa
 
     @app.page("/inbox")
     async def inbox_page(web: Any, request: Any) -> Any:
-        page = resources.files("streams.agents").joinpath("inbox.html").read_text(encoding="utf-8")
+        page = resources.files("streams.agents.web").joinpath("inbox.html").read_text(encoding="utf-8")
         return web.html(page, headers={"Content-Security-Policy": "default-src 'self'; style-src 'self' "
                                        "'unsafe-inline'; script-src 'self' 'unsafe-inline'",
                                        "Cache-Control": "no-store"})

@@ -7,10 +7,10 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from streams.agents.inbox_api import notify_owned
-from streams.agents.inbox_api import register as register_api
-from streams.agents.inbox_view import InboxView
 from streams.agents.runtime.context import Pipeline
+from streams.agents.web.inbox_api import notify_owned
+from streams.agents.web.inbox_api import register as register_api
+from streams.agents.web.inbox_view import InboxView
 from streams.core.handling.access import Accounts, AccountsFile, ConsentPolicy
 from streams.core.handling.board import FlagBoard
 from streams.models.flags import Flag, FlagStatus
