@@ -26,7 +26,7 @@ from benchmarks.replay_profile import BEFORE, BEFORE_HOT_PATH, profile_replay  #
 from benchmarks.replay_speed import KEY, bench_replay, bench_reversed  # noqa: E402
 from benchmarks.report import Baselines, verdict, write_report  # noqa: E402
 from benchmarks.scale_out import scale_out  # noqa: E402
-from streams.files.simulation import Scenario, generate  # noqa: E402
+from streams.simulators.simulation import Scenario, generate  # noqa: E402
 
 # Everything this module held before it was split stays importable from here: scripts take the live
 # runs from it (`from benchmarks.__main__ import publish_lines, live_run, latency_run, ...`).

@@ -10,7 +10,7 @@ from benchmarks.replay_speed import KEY
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.pseudonym import Pseudonymiser
-from streams.files.simulation import Scenario, generate
+from streams.simulators.simulation import Scenario, generate
 
 BEFORE = Path(__file__).with_name("profile-before-e4c51c9.txt")
 BEFORE_HOT_PATH = Path(__file__).with_name("profile-before-58ec202.txt")

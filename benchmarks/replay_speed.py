@@ -11,7 +11,7 @@ from benchmarks.host import say
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.pseudonym import Pseudonymiser
-from streams.files.simulation import Scenario, generate
+from streams.simulators.simulation import Scenario, generate
 
 KEY = b"benchmark-pseudonym-key-00000000"
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.host import machine, process_rss, say  # noqa: E402
-from streams.files.simulation import Scenario, generate  # noqa: E402
+from streams.simulators.simulation import Scenario, generate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

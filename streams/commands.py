@@ -34,7 +34,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.files.simulation import Scenario, generate
+    from streams.simulators.simulation import Scenario, generate
 
     if args.programme is not None:
         return _simulate_programme(args)
@@ -69,8 +69,8 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _simulate_programme(args: argparse.Namespace) -> int:
-    """A programme scenario with a known truth (streams/files/programme_scenarios.py) as an events file."""
-    from streams.files.programme_scenarios import SCENARIOS, SURVEY_INSTRUMENT, SURVEY_SCALES, run
+    """A programme scenario with a known truth (streams/simulators/programme_scenarios.py) as an events file."""
+    from streams.simulators.programme_scenarios import SCENARIOS, SURVEY_INSTRUMENT, SURVEY_SCALES, run
 
     if args.out is None:
         print("simulate: --programme writes a file: give --out (then `outcome-monitor publish FILE`)",

@@ -13,7 +13,7 @@ from pathlib import Path
 from benchmarks.drift.design import DAYS, ONSET_DAY, UNITS
 from streams.core.timebase import week_of
 from streams.core.unit.tracker import DaySummary
-from streams.files.simulation import Scenario
+from streams.simulators.simulation import Scenario
 
 CARE_SIZES = (100, 250, 600)
 CARE_OUTCOMES = ("ed_visits", "readmissions", "inpatient_days")

@@ -18,7 +18,7 @@ from benchmarks.drift.sick_leave_level import LevelCounts
 from benchmarks.drift.workplaces import STEPS, mix_of, series, weekly
 from streams.core.timebase import week_of
 from streams.core.unit.tracker import DaySummary
-from streams.files.simulation import Scenario
+from streams.simulators.simulation import Scenario
 
 
 def drift_part(args: argparse.Namespace, level: LevelCounts | None) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from benchmarks.drift.design import DAYS, ONSET_DAY, UNITS
 from streams.core.timebase import week_of
 from streams.core.unit.tracker import DaySummary
-from streams.files.simulation import Scenario, generate
+from streams.simulators.simulation import Scenario, generate
 
 SIZES = (20, 50, 150)
 STEPS = (1.5, 2.0, 2.5)
@@ -47,7 +47,7 @@ def staff_mix(sc: Scenario) -> list[float]:
     """Per unit, its employees' own risk (the simulator's hazard multiplier of each, frequent absentees
     4) averaged, over the other units': what the staff alone make of the unit's level, bad spells aside.
     Read by running the simulator with its per-employee step watched."""
-    from streams.files import simulation
+    from streams.simulators import simulation
 
     risks: dict[int, list[float]] = defaultdict(list)
     original = simulation._employee

@@ -22,8 +22,8 @@ import yaml
 
 from streams.core.config import MonitorConfig
 from streams.core.pseudonym import Pseudonymiser
-from streams.files.simulation import Scenario
 from streams.models.vocab import Rule
+from streams.simulators.simulation import Scenario
 from tests.integration.conftest import replayed, write_scenario
 from tests.integration.live import PSEUDONYM_KEY, ROOT, Namespace, Worker, free_port, publish_file, wait_drained
 

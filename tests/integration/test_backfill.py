@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from streams.core.monitor import Monitor
-from streams.files.simulation import Scenario
+from streams.simulators.simulation import Scenario
 from tests.integration.backfill import CODECS, Record, history_records, publish_confluent
 from tests.integration.conftest import (
     indicators_from_states,

@@ -22,8 +22,8 @@ from streams.core.org.detectors import DETECTORS, PageHinkley, detector_from_dic
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import STATE_VERSION, PersonState
 from streams.core.unit.tracker import UnitState
-from streams.files.simulation import Scenario, generate
 from streams.models.vocab import Rule, UnitOutcome
+from streams.simulators.simulation import Scenario, generate
 from tests.helpers import NOW, monitor
 
 V1 = Path(__file__).resolve().parents[1] / "golden" / "states-v1.json.gz"

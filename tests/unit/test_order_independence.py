@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from streams.core.config import DriftConfig, MonitorConfig
 from streams.core.monitor import Monitor
-from streams.files.simulation import Scenario, generate
+from streams.simulators.simulation import Scenario, generate
 from tests.helpers import event, run
 
 LATENESS_S = 7 * 86400

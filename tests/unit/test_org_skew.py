@@ -15,7 +15,7 @@ from streams.core.org.drift import OrgDrift
 from streams.core.org.state import OrgState
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.unit.tracker import DaySummary
-from streams.files.simulation import Scenario, generate
+from streams.simulators.simulation import Scenario, generate
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ from streams.core.programme.estimate import EstimatorConfig
 from streams.core.programme.ledger import SICK_OCCASIONS, LedgerBook, PersonLedger
 from streams.core.programme.money import CostTable
 from streams.core.programme.results import CUMULATIVE, programme_results
-from streams.files.programme_scenarios import SCENARIOS, ProgrammeScenario, run
 from streams.models.events import EVENT_ADAPTER, Staffing
 from streams.observe.metric_names import MetricName
 from streams.observe.metrics import Metrics
 from streams.observe.programme_metrics import ProgrammeGauges, metric_values
+from streams.simulators.programme_scenarios import SCENARIOS, ProgrammeScenario, run
 
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

@@ -24,7 +24,8 @@ from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
 from streams.core.programme.results import CUMULATIVE, ProgrammeResults, programme_results
 from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
-from streams.files.programme_scenarios import (
+from streams.files.report import _num, render, replayed, write_report
+from streams.simulators.programme_scenarios import (
     SCENARIOS,
     SURVEY_INSTRUMENT,
     SURVEY_QUESTION,
@@ -35,7 +36,6 @@ from streams.files.programme_scenarios import (
     survey,
     write,
 )
-from streams.files.report import _num, render, replayed, write_report
 
 KEY = Pseudonymiser(b"a test key, not the demo key, 32+ bytes long")
 

@@ -16,7 +16,7 @@ from streams.core.org.detectors import Cusum, DriftDetector, PageHinkley, detect
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.unit.tracker import UnitState
-from streams.files.simulation import Scenario, generate
+from streams.simulators.simulation import Scenario, generate
 from tests.helpers import NOW, monitor, run, sick_days
 
 CONFIG = MonitorConfig(drift=DriftConfig(warmup_weeks=4))

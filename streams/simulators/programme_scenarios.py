@@ -29,10 +29,10 @@ from typing import cast
 
 from streams.core.programme.cohort import Cohort
 from streams.core.programme.money import CostTable, ProgrammeCost
-from streams.files.patient_survey import SURVEY_INSTRUMENT, SURVEY_QUESTION, SURVEY_SCALES, survey, survey_events
-from streams.files.simulation import ArrivalQueue, Scenario, local_time
 from streams.models.events import Staffing, SurveyResponse
 from streams.models.vocab import EventKind
+from streams.simulators.patient_survey import SURVEY_INSTRUMENT, SURVEY_QUESTION, SURVEY_SCALES, survey, survey_events
+from streams.simulators.simulation import ArrivalQueue, Scenario, local_time
 
 # The survey's instrument, question, scales and file stay importable from here, beside the scenarios they go with.
 __all__ = ["SCENARIOS", "SURVEY_INSTRUMENT", "SURVEY_QUESTION", "SURVEY_SCALES", "ProgrammeScenario", "ScenarioRun",

@@ -8,13 +8,29 @@ import datetime as dt
 import heapq
 import json
 import random
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from streams.files.simulation import ArrivalQueue, local_time
 from streams.models.vocab import EventKind
+from streams.simulators.simulation import ArrivalQueue, local_time
 
-if TYPE_CHECKING:  # programme_scenarios runs the survey: a type only, so no import cycle
-    from streams.files.programme_scenarios import ProgrammeScenario
+
+class SurveyedScenario(Protocol):
+    """What the survey reads of the scenario that runs it (`programme_scenarios.ProgrammeScenario`)."""
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def units(self) -> int: ...
+    @property
+    def start(self) -> dt.date: ...
+    @property
+    def end(self) -> dt.date: ...
+    @property
+    def enrol_from(self) -> dt.date: ...
+    @property
+    def tz(self) -> str: ...
+    @property
+    def survey_shift(self) -> float: ...
 
 
 SAFETY = ("inte alls trygg / not at all safe", "lite trygg / slightly safe", "ganska trygg / fairly safe",
@@ -32,7 +48,7 @@ def _answer(rng: random.Random, mu: float) -> str:
     return SAFETY[sum(latent > c for c in (-1.2, -0.4, 0.4, 1.2))]
 
 
-def survey_events(sc: ProgrammeScenario, sink: ArrivalQueue, members: list[tuple[str, str, int]]) -> int:
+def survey_events(sc: SurveyedScenario, sink: ArrivalQueue, members: list[tuple[str, str, int]]) -> int:
     """The programme's patient survey, each quarter from the first enrolments to the end of the data: 40
     answers in the quarter's middle month, half of them anonymous, half from members enrolled by then (by
     person). The latent mean rises evenly from 0 in the first quarter to `survey_shift` in the last (the
@@ -68,7 +84,7 @@ def survey_events(sc: ProgrammeScenario, sink: ArrivalQueue, members: list[tuple
     return n
 
 
-def survey(sc: ProgrammeScenario, respondents: int = 80, shift: float = 0.6) -> dict[str, object]:
+def survey(sc: SurveyedScenario, respondents: int = 80, shift: float = 0.6) -> dict[str, object]:
     """Patient-reported safety at home at enrolment and six months later, anonymous, on a five-level
     scale; the follow-up is shifted up by `shift` on a latent scale (known truth). The file format of
     `outcome-monitor report --survey`."""
