@@ -199,7 +199,7 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from streams.core.programme.money import CostTable, ProgrammeCost
     from streams.core.pseudonym import Pseudonymiser
-    from streams.files.report import read_survey, write_report
+    from streams.report.quarterly import read_survey, write_report
 
     if not args.events.exists():
         print(f"report: no such file: {args.events}", file=sys.stderr)

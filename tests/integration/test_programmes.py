@@ -26,10 +26,10 @@ from streams.core.monitor import Monitor
 from streams.core.programme.ledger import INPATIENT_DAYS, SICK_DAYS
 from streams.core.pseudonym import Pseudonymiser
 from streams.files.replay import open_lines
-from streams.files.report import write_report
 from streams.observe.dashboards import all_dashboards
 from streams.observe.metric_names import MetricName
 from streams.observe.programme_metrics import SeriesKey, metric_values
+from streams.report.quarterly import write_report
 from streams.simulators.programme_scenarios import SCENARIOS, SURVEY_INSTRUMENT, SURVEY_SCALES, run
 from tests.integration.backfill import CODECS, history_records, publish_confluent
 from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, read_topic, wait_drained

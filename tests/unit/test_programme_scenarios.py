@@ -24,7 +24,7 @@ from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
 from streams.core.programme.results import CUMULATIVE, ProgrammeResults, programme_results
 from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
-from streams.files.report import _num, render, replayed, write_report
+from streams.report.quarterly import _num, render, replayed, write_report
 from streams.simulators.programme_scenarios import (
     SCENARIOS,
     SURVEY_INSTRUMENT,

@@ -26,8 +26,8 @@ from streams.core.programme.surveys import SurveyStore
 from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
 from streams.files.replay import replay
-from streams.files.report_charts import LABELS, draw_charts
 from streams.progress import Progress
+from streams.report.charts import LABELS, draw_charts
 
 
 @dataclass(frozen=True)
