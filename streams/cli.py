@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write the configured programmes' figures for the current quarter as JSON")
     rp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     rp.add_argument("--demo-key", action="store_true",
-                    help="accept the public demo pseudonym key (sample data only; see README, Privacy)")
+                    help="accept the public demo pseudonym key (sample data only; see docs/operations.md, Privacy)")
     rp.set_defaults(func=cmd_replay)
 
     pp = sub.add_parser("publish", help="validate a file of events and publish it to the input topic")

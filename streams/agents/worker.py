@@ -93,7 +93,7 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
         web_port=settings.web_port,
         web_enabled=True,
         # faust's own views (tables, routing, graphs, stats) are off: the web server serves only the
-        # pages of agents/web/pages.py and faust's "/" ({"status": "OK"}); see README, Metrics.
+        # pages of agents/web/pages.py and faust's "/" ({"status": "OK"}); see docs/metrics-and-boards.md.
         web_router_enabled=False,
         web_tables_enabled=False,
         web_graph_enabled=False,

@@ -2,7 +2,7 @@
 
 Everything else reads these: the wire models (the `event_type` discriminators), the decode, the person
 fold and its unit contributions, the unit indicators, the simulator, and the flags. Adding an event kind,
-a unit metric or a rule starts here (README, "How it fits together").
+a unit metric or a rule starts here (docs/contributing.md, "How it fits together").
 """
 
 from __future__ import annotations

@@ -236,7 +236,7 @@ def test_the_readme_s_example_lines_are_admitted() -> None:
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "event-contract.md").read_text(encoding="utf-8")
     block = re.search(r"Examples of the additions, one line each:\n\n```json\n(.*?)```", readme, re.S)
     assert block is not None
     scales = {"safety-5": ("not at all safe", "slightly safe", "fairly safe", "safe", "very safe")}

@@ -1,9 +1,9 @@
-"""The worked examples of README "How it fits together" work as written.
+"""The worked examples of docs/contributing.md ("How it fits together") work as written.
 
 Each `### Adding ...` section is applied to a fresh copy of `streams/` (blocks that start with
 `# new file: PATH`, `# in PATH, after the line: ANCHOR`, `# in PATH, before the line: ANCHOR` or
 `# in PATH, replace: TEXT`, every occurrence), then its `# check` block runs against that copy in a separate process.
-A README example that no longer fits the code fails here.
+An example that no longer fits the code fails here.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
 def section(title: str) -> list[str]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "contributing.md").read_text()
     start = text.index(f"### {title}\n")
     end = min(i for i in (text.find("\n### ", start + 1), text.find("\n## ", start + 1)) if i > 0)
     return BLOCK.findall(text[start:end])

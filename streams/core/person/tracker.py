@@ -199,7 +199,7 @@ class PersonTracker:
         t, _ = state.seen[event_id]
         state.seen[event_id] = (t, VOID)
         i = _index_of(state.pending, event_id)
-        if i is None:  # settled before the second version came: it stays (README, duplicates)
+        if i is None:  # settled before the second version came: it stays (docs/event-contract.md, duplicates)
             return Changes(Outcome.CONFLICTING)
         state.seq += 1
         return self._refold(state, i, lambda pending: pending.pop(i), subject, Outcome.CONFLICTING,
