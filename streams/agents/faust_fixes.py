@@ -23,7 +23,7 @@ own positions (`stage_agent.py`), not by faust's offset bookkeeping. What is her
    This holds while a delivery's first step neither sets a contextvar nor relies on which task runs
    it (`asyncio.current_task()`, `asyncio.timeout()`): faust's conductor does neither.
 
-`tests/unit/test_faust_fixes.py` fails if any of them stops taking effect (after an upgrade, say).
+`tests/unit/agents/test_faust_fixes.py` fails if any of them stops taking effect (after an upgrade, say).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from tests.integration.live import (
     read_topic,
     wait_drained,
 )
-from tests.unit.test_hostile_corpus import personnummer_in
+from tests.unit.core.test_hostile_corpus import personnummer_in
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from streams.models.events import Enrollment, EventKind, SurveyResponse
 from streams.models.rejections import Rejection, RejectReason
 from streams.models.vocab import PERSON_EVENT_KINDS, PROGRAMME_EVENT_KINDS
 from tests.helpers import KEY, NOW, at, event
-from tests.unit.test_personnummer import births, forms, number
+from tests.unit.core.test_personnummer import births, forms, number
 
 SCALES = {"safety-5": ("not at all", "slightly", "fairly", "safe", "very safe"), "yes-no": ("no", "yes")}
 CONFIG = MonitorConfig(survey_scales=SCALES)
@@ -236,7 +236,7 @@ def test_the_readme_s_example_lines_are_admitted() -> None:
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "docs" / "event-contract.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "docs" / "event-contract.md").read_text(encoding="utf-8")
     block = re.search(r"Examples of the additions, one line each:\n\n```json\n(.*?)```", readme, re.S)
     assert block is not None
     scales = {"safety-5": ("not at all safe", "slightly safe", "fairly safe", "safe", "very safe")}

@@ -15,7 +15,7 @@ from streams.core.unit.tracker import DaySummary
 from streams.models import DriftEvidence, Flag
 from streams.models.vocab import Rule
 from tests.helpers import poisson
-from tests.unit.test_drift_overdispersion import FIRST_WEEK, STAFF, UNITS, WEEKS, history, run
+from tests.unit.core.org.test_drift_overdispersion import FIRST_WEEK, STAFF, UNITS, WEEKS, history, run
 
 
 def test_a_unit_at_2_5x_its_peers_for_a_year_is_level_flagged_once_and_one_at_their_level_is_not() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from streams.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "streams" / "sample" / "events.jsonl.gz"
 GOLDEN = ROOT / "tests" / "golden" / "sample.sha256"
 

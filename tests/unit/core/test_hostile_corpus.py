@@ -15,7 +15,7 @@ import pytest
 from streams.cli import main
 from tests.hostile_corpus import PNRS, corpus, with_corpus
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "streams" / "sample" / "events.jsonl.gz"
 
 

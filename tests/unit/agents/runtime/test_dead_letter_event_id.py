@@ -21,7 +21,7 @@ from streams.core.personnummer import contains_personal_identity_number, redact
 from streams.models import Rejection, RejectReason
 from streams.models.internal import DeadLetter
 from tests.helpers import NOW, event, monitor
-from tests.unit.test_personnummer import births, forms, number
+from tests.unit.core.test_personnummer import births, forms, number
 
 MAX = 65536
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")

@@ -16,7 +16,7 @@ from streams.observe.programme_metrics import ProgrammeGauges
 from streams.observe.provision import connect, provision
 from tests.grafana_standin import TOKEN, StandinGrafana
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 DRIFT_FLAG = {
     "flag_id": "f_drift1", "rule": "unit_sick_leave_drift", "status": "raised", "subject_kind": "unit",

@@ -16,7 +16,7 @@ from streams.files.publish import publish_lines
 from streams.models.events import ARRIVAL_HEADER
 from tests.helpers import NOW, event, monitor
 
-SAMPLE = Path(__file__).resolve().parents[2] / "streams" / "sample" / "events.jsonl.gz"
+SAMPLE = Path(__file__).resolve().parents[3] / "streams" / "sample" / "events.jsonl.gz"
 DAY = 86400
 
 

@@ -26,7 +26,7 @@ from streams.models.vocab import Rule, UnitOutcome
 from streams.simulators.simulation import Scenario, generate
 from tests.helpers import NOW, monitor
 
-V1 = Path(__file__).resolve().parents[1] / "golden" / "states-v1.json.gz"
+V1 = Path(__file__).resolve().parents[3] / "golden" / "states-v1.json.gz"
 V3 = V1.with_name("states-v3.json.gz")
 
 

@@ -15,7 +15,7 @@ import yaml
 from streams.models.vocab import UNIT_FLAG_RULES, Rule
 from streams.observe.metric_names import MetricName
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RULES = ROOT / "streams" / "alerts" / "rules.yml"
 ALERTS = [r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
 METRICS = {str(m) for m in MetricName}

@@ -13,7 +13,7 @@ from streams.core.decode import decode_event
 from streams.core.personnummer import looks_like_personnummer
 from streams.models import Rejection, RejectReason, SickLeave
 from tests.helpers import NOW, event
-from tests.unit.test_personnummer import births, forms, number
+from tests.unit.core.test_personnummer import births, forms, number
 
 
 def decode(raw: bytes | str) -> object:

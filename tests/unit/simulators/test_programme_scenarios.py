@@ -279,7 +279,7 @@ def test_an_organisation_with_ten_or_fewer_members_hides_every_organisation_and_
 
 def test_the_readme_s_programme_configuration_is_valid_configuration() -> None:
     """What a reader copies from the README's "Programme outcomes" section configures two programmes."""
-    readme = (Path(__file__).resolve().parents[2] / "docs" / "programmes.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "docs" / "programmes.md").read_text(encoding="utf-8")
     match = re.search(r"export OUTCOME_MONITOR_MONITOR='(.*?)'", readme, re.S)
     assert match is not None
     config = MonitorConfig.model_validate_json(match.group(1))
