@@ -20,7 +20,7 @@ from typing import Any
 import faust
 
 from streams.agents.faust_fixes import MonitorApp
-from streams.agents.runtime.context import UNIT_PARTITIONS, Pipeline, TopicNames
+from streams.agents.runtime.context import UNIT_PARTITIONS, TopicNames, WorkerContext
 from streams.agents.runtime.heap_trim import TRIM_INTERVAL_S
 from streams.agents.runtime.topics import TopicSpec
 from streams.agents.stages import flag_store, ingest, organisation, persons, programmes, units
@@ -113,7 +113,7 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
     )
     key_file = settings.inbox.reveal_key_file
     vault = IdentityVault(Path(key_file).read_bytes()) if key_file else None  # "": none (docker-compose)
-    pipeline = Pipeline(app, settings, metrics, names, vault=vault)
+    pipeline = WorkerContext(app, settings, metrics, names, vault=vault)
     for stage in (ingest, persons, units, organisation, programmes, flag_store, pages, inbox):
         stage.register(pipeline)  # type: ignore[attr-defined]
     app.on_partitions_revoked.connect(pipeline.on_revoked)

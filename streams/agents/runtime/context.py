@@ -108,7 +108,7 @@ def dead_letter(rejection: Rejection, original: bytes | None) -> bytes:
 
 
 @dataclass
-class Pipeline:
+class WorkerContext:
     """The worker's topics, tables and caches, and the sends every agent uses."""
 
     app: faust.App

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.runtime.context import Pipeline
+from streams.agents.runtime.context import WorkerContext
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.models.rejections import Rejection, RejectReason
@@ -22,7 +22,7 @@ class FlagBatch:
 
 
 class FlagStore:
-    def __init__(self, p: Pipeline) -> None:
+    def __init__(self, p: WorkerContext) -> None:
         self.p = p
 
     def begin(self) -> FlagBatch:
@@ -55,5 +55,5 @@ class FlagStore:
         pass
 
 
-def register(p: Pipeline) -> Any:
+def register(p: WorkerContext) -> Any:
     return p.stage_agent("flag_store", p.names.flags, FlagStore(p), BATCH, WITHIN_S)

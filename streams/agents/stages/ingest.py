@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.agents.runtime.context import Pipeline
+from streams.agents.runtime.context import WorkerContext
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.shipping import unit_update_json
@@ -38,7 +38,7 @@ class IngestBatch:
 
 
 class Ingest:
-    def __init__(self, p: Pipeline) -> None:
+    def __init__(self, p: WorkerContext) -> None:
         self.p = p
         self.admit = Admit(p.config, Pseudonymiser(p.settings.pseudonym_key_bytes()))
         self.sealed: dict[str, None] = {}
@@ -100,5 +100,5 @@ class Ingest:
         batch.out.count()
 
 
-def register(p: Pipeline) -> Any:
+def register(p: WorkerContext) -> Any:
     return p.stage_agent("ingest", p.names.events, Ingest(p), BATCH, WITHIN_S)

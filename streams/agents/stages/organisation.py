@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.runtime.codec import dumps
-from streams.agents.runtime.context import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Outputs, Pipeline, read_internal
+from streams.agents.runtime.context import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Outputs, WorkerContext, read_internal
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
@@ -27,7 +27,7 @@ class OrgBatch:
 
 
 class Organisation:
-    def __init__(self, p: Pipeline) -> None:
+    def __init__(self, p: WorkerContext) -> None:
         self.p, self.drift = p, OrgDrift(p.config)
 
     def begin(self) -> OrgBatch:
@@ -61,6 +61,6 @@ class Organisation:
             self.p.org_to_publish[ORG_KEY] = state
 
 
-def register(p: Pipeline) -> Any:
+def register(p: WorkerContext) -> Any:
     return p.stage_agent("organisation", p.names.day_summaries, Organisation(p), BATCH_MESSAGES, WITHIN_S,
                          positions=p.org_positions, partitions=1)

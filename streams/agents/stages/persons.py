@@ -12,7 +12,7 @@ from streams.agents.runtime.context import (
     BATCH_MESSAGES,
     UNIT_PARTITIONS,
     WITHIN_S,
-    Pipeline,
+    WorkerContext,
     read_internal,
 )
 from streams.agents.runtime.outputs import MetricCounts, Outputs
@@ -37,7 +37,7 @@ class PersonsBatch:
 
 
 class Persons:
-    def __init__(self, p: Pipeline) -> None:
+    def __init__(self, p: WorkerContext) -> None:
         self.p, self.stage, self.metrics = p, PersonStage(p.config), p.metrics
         self.to_programmes = p.programme_stage.enabled
 
@@ -105,5 +105,5 @@ class Persons:
             self.metrics.processing_latency.observe(max(0.0, now - t))
 
 
-def register(p: Pipeline) -> Any:
+def register(p: WorkerContext) -> Any:
     return p.stage_agent("persons", p.names.person_events, Persons(p), BATCH_MESSAGES, WITHIN_S)

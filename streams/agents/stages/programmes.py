@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.runtime.codec import dumps, loads_dict
-from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, Outputs, Pipeline, read_internal
+from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, Outputs, WorkerContext, read_internal
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
@@ -41,7 +41,7 @@ class ProgrammeBatch:
 
 
 class Programmes:
-    def __init__(self, p: Pipeline) -> None:
+    def __init__(self, p: WorkerContext) -> None:
         self.p, self.stage = p, p.programme_stage
         self.changed = True  # after a start, the figures are computed once from the recovered table
         self.computing = False
@@ -130,7 +130,7 @@ def figures_json(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def register(p: Pipeline) -> Any:
+def register(p: WorkerContext) -> Any:
     if not p.programme_stage.enabled:
         return None
     work = Programmes(p)

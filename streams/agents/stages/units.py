@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.runtime.codec import dumps
-from streams.agents.runtime.context import ORG_KEY, UNIT_PARTITIONS, Pipeline, read_internal
+from streams.agents.runtime.context import ORG_KEY, UNIT_PARTITIONS, WorkerContext, read_internal
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.shipping import unit_update_of
@@ -35,7 +35,7 @@ class UnitsBatch:
 
 
 class Units:
-    def __init__(self, p: Pipeline) -> None:
+    def __init__(self, p: WorkerContext) -> None:
         self.p, self.stage, self.metrics = p, UnitStage(p.config), p.metrics
 
     def begin(self) -> UnitsBatch:
@@ -78,6 +78,6 @@ class Units:
         self.p.units_to_publish.update(batch.written)
 
 
-def register(p: Pipeline) -> Any:
+def register(p: WorkerContext) -> Any:
     return p.stage_agent("units", p.names.unit_updates, Units(p), UNITS_BATCH_MESSAGES, UNITS_WITHIN_S,
                          positions=p.org_positions, partitions=UNIT_PARTITIONS)

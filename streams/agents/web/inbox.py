@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from streams.agents.runtime.context import Pipeline
+from streams.agents.runtime.context import WorkerContext
 from streams.agents.web.inbox_api import notify_owned
 from streams.agents.web.inbox_api import register as register_api
 from streams.agents.web.inbox_view import InboxView
@@ -28,7 +28,7 @@ def load_accounts(path: str | None) -> Accounts:
     return Accounts(AccountsFile.model_validate_json(Path(path).read_bytes()).accounts)
 
 
-def register(p: Pipeline) -> InboxView:
+def register(p: WorkerContext) -> InboxView:
     consent = p.config.consent
     board = FlagBoard(ConsentPolicy(frozenset(consent.hr_programmes), frozenset(consent.care_programmes)))
     notifier = Notifier(p.settings.notify)

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from faust.web import Request, Response, View
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from streams.agents.runtime.context import Pipeline
+from streams.agents.runtime.context import WorkerContext
 from streams.agents.runtime.partitioning import partition_of
 from streams.agents.web.inbox_view import InboxView
 from streams.core.handling.access import Accounts, Role, User
@@ -45,7 +45,7 @@ class RevealRequest(BaseModel):
 class Inbox:
     """What the views share: the read model, the accounts, and the way to Kafka."""
 
-    def __init__(self, p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVault | None) -> None:
+    def __init__(self, p: WorkerContext, view: InboxView, accounts: Accounts, vault: IdentityVault | None) -> None:
         self.p, self.view, self.accounts, self.vault = p, view, accounts, vault
         self.audit_written: dict[int, int] = {}  # partition -> last offset of an audit entry written here
 
@@ -111,7 +111,7 @@ def detail(entry: FlagEntry, state: HandlingState, today: dt.date) -> dict[str, 
 Handler = Callable[..., Awaitable[Response]]
 
 
-def register(p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVault | None) -> Inbox:
+def register(p: WorkerContext, view: InboxView, accounts: Accounts, vault: IdentityVault | None) -> Inbox:
     inbox = Inbox(p, view, accounts, vault)
     app, board = p.app, view.board
 
@@ -235,7 +235,7 @@ def register(p: Pipeline, view: InboxView, accounts: Accounts, vault: IdentityVa
     return inbox
 
 
-def notify_owned(p: Pipeline, offer: Callable[[Any], None]) -> Callable[[Any], None]:
+def notify_owned(p: WorkerContext, offer: Callable[[Any], None]) -> Callable[[Any], None]:
     """Only the worker that holds a flag's partition of the flags topic announces it (one per flag)."""
     def on_new_flag(flag: Any) -> None:
         if partition_of(flag.flag_id, p.partitions) in p.assigned(p.names.flags):

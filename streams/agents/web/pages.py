@@ -11,7 +11,7 @@ from typing import Any
 from prometheus_client import generate_latest
 
 from streams.agents.runtime.codec import loads_dict
-from streams.agents.runtime.context import Pipeline
+from streams.agents.runtime.context import WorkerContext
 from streams.core.disclosure import UnitSize, feedback_by_label, labeller, open_flag_counts
 from streams.core.org.levels import relative_levels
 from streams.core.unit.indicators import unit_indicators
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 LAG_INTERVAL_S = 5.0
 
 
-def register(p: Pipeline) -> list[Any]:
+def register(p: WorkerContext) -> list[Any]:
     app, metrics, config = p.app, p.metrics, p.config
 
     @app.page("/health")
@@ -103,7 +103,7 @@ def register(p: Pipeline) -> list[Any]:
     return [health, metrics_page, debug_progress, measure_lag]
 
 
-def unit_sizes(p: Pipeline, unit_ids: set[str]) -> dict[str, UnitSize]:
+def unit_sizes(p: WorkerContext, unit_ids: set[str]) -> dict[str, UnitSize]:
     """The group sizes of the units whose states this worker holds (a unit not held counts as small)."""
     sizes = {}
     for unit_id in unit_ids:
@@ -113,7 +113,7 @@ def unit_sizes(p: Pipeline, unit_ids: set[str]) -> dict[str, UnitSize]:
     return sizes
 
 
-async def progress_snapshot(p: Pipeline) -> dict[str, Any]:
+async def progress_snapshot(p: WorkerContext) -> dict[str, Any]:
     """Empty while tables recover or a rebalance runs: positions are only known once they are back."""
     agents: dict[str, Any] = {}
     if not p.ready():
