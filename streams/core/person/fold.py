@@ -37,13 +37,13 @@ class Emits:
     # A step taken again whose conclusions went out before (settling, rebuilding a fold): keep nothing.
     discard: bool = False
 
-    def add(self, metric: UnitMetric, unit_id: str, day: int, value: float) -> None:
+    def contribute(self, metric: UnitMetric, unit_id: str, day: int, value: float) -> None:
         if self.discard:
             return
         key = (metric, unit_id, day)
         self.contrib[key] = self.contrib.get(key, 0.0) + value
 
-    def flags_add(self, flag: Flag) -> None:
+    def flag(self, flag: Flag) -> None:
         if not self.discard:
             self.flags[flag.flag_id] = flag
 
@@ -200,7 +200,7 @@ class PersonFacts:
             return self._sick_day(s, f, out)
         if kind in CARE_CONTACT_KINDS:
             self._in_care(s, f, out)
-        if kind == EventKind.HOME_CARE_CONTACT:  # the most frequent kind by far: first, and out.add inlined
+        if kind == EventKind.HOME_CARE_CONTACT:  # the most frequent kind by far: first, and out.contribute inlined
             if not out.discard:
                 contrib, unit_id, day = out.contrib, f.unit_id, f.day
                 key = (UnitMetric.HOME_CARE_CONTACTS, unit_id, day)
@@ -211,24 +211,24 @@ class PersonFacts:
                     key = (UnitMetric.HOME_CARE_UNPLANNED, unit_id, day)
                     contrib[key] = contrib.get(key, 0.0) + 1.0
         elif kind == EventKind.EMERGENCY_VISIT:
-            out.add(UnitMetric.ED_VISITS, f.unit_id, f.day, 1.0)
+            out.contribute(UnitMetric.ED_VISITS, f.unit_id, f.day, 1.0)
             # in time order (the fold runs in event time): the ones out of the window are at the front
             cut = bisect.bisect_right(s.ed_visits, (f.t - self._ed_window_s, "\U0010ffff"))
             if cut:
                 del s.ed_visits[:cut]
             s.ed_visits.append((f.t, f.event_id))
         elif kind == EventKind.ADMISSION:
-            out.add(UnitMetric.ADMISSIONS, f.unit_id, f.day, 1.0)
+            out.contribute(UnitMetric.ADMISSIONS, f.unit_id, f.day, 1.0)
             # A stay with no discharge for a year is taken for one whose discharge was never sent.
             s.stays = {k: v for k, v in (s.stays or {}).items() if v[0] > f.day - MAX_STAY_DAYS}
             s.stays[f.ref] = (f.day, f.planned)
             if not f.planned:
-                out.add(UnitMetric.UNPLANNED_ADMISSIONS, f.unit_id, f.day, 1.0)
+                out.contribute(UnitMetric.UNPLANNED_ADMISSIONS, f.unit_id, f.day, 1.0)
         elif kind == EventKind.DISCHARGE:
-            out.add(UnitMetric.DISCHARGES, f.unit_id, f.day, 1.0)
+            out.contribute(UnitMetric.DISCHARGES, f.unit_id, f.day, 1.0)
             self._stay_ended(s, f, out)
         elif kind == EventKind.ENROLLMENT and not f.value:  # a leaving is not an enrolment
-            out.add(UnitMetric.ENROLLMENTS, f.unit_id, f.day, 1.0)
+            out.contribute(UnitMetric.ENROLLMENTS, f.unit_id, f.day, 1.0)
         return Seen(f)
 
     def _stay_ended(self, s: PersonFold, f: Fact, out: Emits) -> None:
@@ -241,9 +241,9 @@ class PersonFacts:
         if stay is None:
             return
         days = float(max(1, f.day - stay[0]))
-        out.add(UnitMetric.INPATIENT_DAYS, f.unit_id, f.day, days)
+        out.contribute(UnitMetric.INPATIENT_DAYS, f.unit_id, f.day, days)
         if not stay[1]:
-            out.add(UnitMetric.UNPLANNED_INPATIENT_DAYS, f.unit_id, f.day, days)
+            out.contribute(UnitMetric.UNPLANNED_INPATIENT_DAYS, f.unit_id, f.day, days)
 
     def _in_care(self, s: PersonFold, f: Fact, out: Emits) -> None:
         """The person is in the unit's care from this event's day for CARE_POPULATION_DAYS: they enter the
@@ -258,7 +258,7 @@ class PersonFacts:
             joins = end + 1  # no longer leaving then
         else:
             return
-        if not out.discard:  # out.add, inlined: this runs for nearly every care event
+        if not out.discard:  # out.contribute, inlined: this runs for nearly every care event
             contrib = out.contrib
             key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, joins)
             contrib[key] = contrib.get(key, 0.0) + 1.0
@@ -285,22 +285,22 @@ class PersonFacts:
             if f.value > cur.last_extent:
                 extra = f.value - cur.last_extent
                 cur.last_extent = f.value
-                out.add(UnitMetric.SICK_DAYS, cur.unit_id, f.day, extra)
-                out.add(UnitMetric.SICK_COST_SEK, cur.unit_id, f.day, self._day_cost(cur.days, extra))
+                out.contribute(UnitMetric.SICK_DAYS, cur.unit_id, f.day, extra)
+                out.contribute(UnitMetric.SICK_COST_SEK, cur.unit_id, f.day, self._day_cost(cur.days, extra))
             return None
         new = not (cur is not None and f.day - cur.last_day <= self._gap)
         if new:
             occ = Occasion(f.day, f.day, 1, f.event_id, f.unit_id, f.value)
             s.occasions.append(occ)
-            out.add(UnitMetric.OCCASIONS, occ.unit_id, f.day, 1.0)
+            out.contribute(UnitMetric.OCCASIONS, occ.unit_id, f.day, 1.0)
         else:
             assert cur is not None
             occ = cur
             occ.days += 1
             occ.last_day = f.day
             occ.last_extent = f.value
-        out.add(UnitMetric.SICK_DAYS, occ.unit_id, f.day, f.value)
-        out.add(UnitMetric.SICK_COST_SEK, occ.unit_id, f.day, self._day_cost(occ.days, f.value))
+        out.contribute(UnitMetric.SICK_DAYS, occ.unit_id, f.day, f.value)
+        out.contribute(UnitMetric.SICK_COST_SEK, occ.unit_id, f.day, self._day_cost(occ.days, f.value))
         self._forget_occasions(s, f.day)
         return Seen(f, occ, new)
 

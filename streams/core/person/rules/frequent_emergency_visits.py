@@ -38,5 +38,5 @@ class FrequentEmergencyVisits(PersonRule[bool]):
             threshold=self.visits,
             event_ids=[e for _, e in fold.ed_visits],
         )
-        out.flags_add(person_flag(self.rule, subject, f.unit_id, f, evidence, fold.next_episode(self.rule.value)))
+        out.flag(person_flag(self.rule, subject, f.unit_id, f, evidence, fold.next_episode(self.rule.value)))
         return True

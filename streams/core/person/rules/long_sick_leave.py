@@ -31,4 +31,4 @@ class LongSickLeave(PersonRule[None]):
         f = seen.fact
         evidence = sick_leave_evidence(self.config, fold, f.day, occ.days, self.days,
                                        [occ.start_event_id, f.event_id])
-        out.flags_add(person_flag(self.rule, subject, occ.unit_id, f, evidence, fold.next_episode(self.rule.value)))
+        out.flag(person_flag(self.rule, subject, occ.unit_id, f, evidence, fold.next_episode(self.rule.value)))

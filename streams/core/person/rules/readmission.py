@@ -64,10 +64,10 @@ class Readmission(PersonRule[Discharges]):
             days_after_discharge=round((f.t - d.t) / DAY_S, 3),
             window_days=self.window_days,
         )
-        out.flags_add(person_flag(self.rule, subject, f.unit_id, f, evidence, f.event_id))
+        out.flag(person_flag(self.rule, subject, f.unit_id, f, evidence, f.event_id))
         if d.readmitted:
             return state
-        out.add(UnitMetric.READMISSIONS, d.unit_id, d.day, 1.0)
+        out.contribute(UnitMetric.READMISSIONS, d.unit_id, d.day, 1.0)
         return (*state[:index], d._replace(readmitted=True), *state[index + 1:])
 
     def _in_window(self, state: Discharges, t: int) -> Discharges:

@@ -37,6 +37,6 @@ class RepeatedSickLeave(PersonRule[bool]):
             return True
         evidence = sick_leave_evidence(self.config, fold, f.day, inside[-1].days, self.occasions,
                                        [o.start_event_id for o in inside])
-        out.flags_add(person_flag(self.rule, subject, inside[-1].unit_id, f, evidence,
+        out.flag(person_flag(self.rule, subject, inside[-1].unit_id, f, evidence,
                                   fold.next_episode(self.rule.value)))
         return True
