@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -85,6 +86,12 @@ class DriftConfig(_Frozen):
         "1.5: clearly above, so that over two years of weekly looks at most 5% of units at their peers' "
         "level are ever flagged, in workplaces of 20 staff too (1.25 flagged 10% of those, make "
         "drift-eval); a unit at 2x is still found within a quarter or two.")
+    history_start: dt.date | None = Field(
+        default=None, description="The day from which the sources' history is complete, for every unit. "
+        "A figure that needs a look-back (persons in a care unit's care: a person counts for 365 days after "
+        "a care event; readmissions: 30 days; occasions: the re-illness gap) is incomplete until the "
+        "look-back is covered, and its weeks are neither learned from nor tested (the boards show them as "
+        "building up). None: each unit's history begins with the first day it reported.")
     refold_weeks: int = Field(
         default=115, ge=1,
         description="How far back (in weeks of event time) late unit data may still revise drift. A "

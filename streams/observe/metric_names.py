@@ -36,6 +36,7 @@ class MetricName(StrEnum):
     UNIT_READMISSION_RATIO = f"{PREFIX}_unit_readmission_ratio"
     UNIT_UNPLANNED_HOME_CARE_RATIO = f"{PREFIX}_unit_unplanned_home_care_ratio"
     UNIT_GROUP_SIZE = f"{PREFIX}_unit_group_size"
+    UNIT_MONITORING_STATE = f"{PREFIX}_unit_monitoring_state"
     DRIFT_LATE_DAYS_TOTAL = f"{PREFIX}_drift_late_days_total"
     # Programme outcomes, per quarter (streams/observe/programme_metrics.py)
     PROGRAMME_ENROLLED = f"{PREFIX}_programme_enrolled"

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from streams.core.handling.board import Feedback
+from streams.core.org.coverage import Monitoring, UnitMonitoring
 from streams.core.org.levels import RelativeLevel
 from streams.core.unit.indicators import UnitIndicators
 from streams.models.handling import Resolution
@@ -105,6 +106,11 @@ class Metrics:
                                 "People in the unit's denominator: employees (headcount) or care persons.",
                                 ["unit", "kind"], registry=r)
 
+        self.monitoring_state = Gauge(
+            MetricName.UNIT_MONITORING_STATE, "1 for the unit outcome's state, 0 for the others: building_up "
+            "(its look-back is not covered since the history began: its weeks are incomplete and not tested), "
+            "warming_up (learning its usual level), monitored.", ["unit", "outcome", "state"], registry=r)
+
         self.drift_late = Gauge(MetricName.DRIFT_LATE_DAYS_TOTAL,
                                 "Unit-days that arrived too late to revise drift detection.", registry=r)
 
@@ -152,6 +158,12 @@ class Metrics:
             self.flags_time_to_acknowledge.labels(rule, unit).set(fb.seconds_to_acknowledge)
             self.flags_time_to_resolve.labels(rule, unit).set(fb.seconds_to_resolve)
         self._feedback_rows = set(rows)
+
+    def set_monitoring(self, rows: list[UnitMonitoring]) -> None:
+        for row in rows:
+            for state in Monitoring:
+                self.monitoring_state.labels(row.unit_id, row.outcome.value, state.value).set(
+                    1.0 if state == row.state else 0.0)
 
     def set_relative(self, levels: list[RelativeLevel]) -> None:
         for level in levels:

@@ -13,6 +13,7 @@ from prometheus_client import generate_latest
 from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.context import WorkerContext
 from streams.core.disclosure import UnitSize, feedback_by_label, labeller, open_flag_counts
+from streams.core.org.coverage import unit_monitoring
 from streams.core.org.levels import relative_levels
 from streams.core.unit.indicators import unit_indicators
 from streams.models.flags import FlagStatus
@@ -43,6 +44,7 @@ def register(p: WorkerContext) -> list[Any]:
         for org_state in list(p.org_to_publish.values()):
             metrics.set_relative([level for level in relative_levels(org_state, config.min_group_size)
                                   if p.unit_labels.own(level.unit_id)])
+            metrics.set_monitoring([m for m in unit_monitoring(org_state, config) if p.unit_labels.own(m.unit_id)])
         p.org_to_publish.clear()
         for document in list(p.programmes_to_publish.values()):
             metrics.programmes.set_results(document)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from streams.core.config import MonitorConfig
+from streams.core.org.coverage import is_covered
 from streams.core.org.detectors import make_detector
 from streams.core.org.evidence import UnitWeek
 from streams.core.org.level_step import UnitLevelStep, funnel_dispersion
@@ -151,6 +152,7 @@ class PeerGroupDrift:
             dirty = week if dirty is None else min(dirty, week)
             state.clock_day = max(state.clock_day, s.day)
             state.unit_days[s.unit_id] = max(state.unit_days.get(s.unit_id, s.day), s.day)
+            state.first_days[s.unit_id] = min(state.first_days.get(s.unit_id, s.day), s.day)
         return dirty, restart
 
     def _restore(self, state: OrgState, week: int) -> int:
@@ -178,6 +180,10 @@ class PeerGroupDrift:
     def _evaluate_outcome(self, state: OrgState, spec: OutcomeSpec, week: int,
                           totals: dict[str, WeekTotals]) -> list[Flag]:
         units = state.units(spec.outcome)
+        # Only the units whose week is complete (their look-back covered) are tested, and only they are
+        # each other's peers: a care population still filling is no one's rate.
+        totals = {u: t for u, t in totals.items()
+                  if is_covered(state, spec, u, week, self.drift.history_start)}
         all_count = sum(getattr(t, spec.numerator) for t in totals.values())
         all_exposure = sum(getattr(t, spec.exposure) for t in totals.values())
         all_sick = sum(t.sick_days for t in totals.values())

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from streams.core.config import MonitorConfig
+from streams.core.unit.tracker import POPULATION_WINDOW_DAYS
 from streams.models.vocab import UNIT_RULES, Rule, UnitOutcome
 
 YEAR = 365.0
@@ -44,6 +45,9 @@ class OutcomeSpec:
     rate_scale: float  # a rate in the evidence is count / exposure x this
     rate_unit: str
     follow_up_days: int = 0  # a week is complete only this long after it ended (readmissions)
+    # Days of history a week's figures need before it (persons in care: a person counts for a year after
+    # a care event; a stay's readmission; an occasion's re-illness gap): weeks before are incomplete.
+    look_back_days: int = 0
 
     @property
     def drift_rule(self) -> Rule:
@@ -53,6 +57,10 @@ class OutcomeSpec:
     def level_rule(self) -> Rule:
         return UNIT_RULES[self.outcome][1]
 
+    def covered_from(self, history_start: int) -> int:
+        """The first day of the first week whose figures are complete, for a history from this day."""
+        return history_start + self.look_back_days
+
     def lag_weeks(self) -> int:
         """Weeks after a week's end before it is evaluated: its follow-up must be complete."""
         return math.ceil(self.follow_up_days / 7)
@@ -61,24 +69,27 @@ class OutcomeSpec:
 def outcome_specs(config: MonitorConfig) -> list[OutcomeSpec]:
     """The monitored outcomes, in the configured order."""
     signal = config.drift.signal
+    gap = config.rules.occasion_gap_days
     sick_leave = (
         OutcomeSpec(UnitOutcome.SICK_LEAVE, "occasions", "headcount_days", "headcount", YEAR,
-                    "sick-leave occasions per employee and year")
+                    "sick-leave occasions per employee and year", look_back_days=gap)
         if signal == "occasions" else
         OutcomeSpec(UnitOutcome.SICK_LEAVE, "sick_days", "headcount_days", "headcount", 100.0,
-                    "sick days per 100 employee-days"))
+                    "sick days per 100 employee-days", look_back_days=gap))
     every = {
         UnitOutcome.SICK_LEAVE: sick_leave,
         UnitOutcome.ED_VISITS: OutcomeSpec(
             UnitOutcome.ED_VISITS, "ed_visits", "care_days", "care_population", 1000 * YEAR,
-            "ED visits per 1,000 persons in care and year"),
+            "ED visits per 1,000 persons in care and year", look_back_days=POPULATION_WINDOW_DAYS),
         UnitOutcome.READMISSIONS: OutcomeSpec(
             UnitOutcome.READMISSIONS, "readmissions", "discharges", "care_population", 100.0,
             f"unplanned readmissions within {config.rules.readmission_window_days} days per 100 discharges",
-            follow_up_days=config.rules.readmission_window_days),
+            follow_up_days=config.rules.readmission_window_days,
+            look_back_days=config.rules.readmission_window_days),
         UnitOutcome.INPATIENT_DAYS: OutcomeSpec(
             UnitOutcome.INPATIENT_DAYS, "inpatient_days", "care_days", "care_population", 1000 * YEAR,
-            "unplanned inpatient days per 1,000 persons in care and year"),
+            "unplanned inpatient days per 1,000 persons in care and year",
+            look_back_days=POPULATION_WINDOW_DAYS),
     }
     return [every[o] for o in config.drift.outcomes]
 

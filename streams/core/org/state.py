@@ -14,7 +14,7 @@ from streams.core.unit.tracker import DayFigures, day_figures
 from streams.models.flags import Flag
 from streams.models.vocab import UnitOutcome
 
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: the first day each unit reported (its history's beginning: the cold start)
 
 Week = tuple[int, float, float, float]  # (week, observed, expected at the peers' rate e0, exposure)
 
@@ -98,6 +98,10 @@ class OrgState:
     care_base: dict[str, float] = field(default_factory=dict)
     # The care units, a peer group of their own with its own clock (this state's are the workplaces).
     care: OrgState | None = None
+    # The first day each unit reported, never forgotten: where its history begins, from which its figures
+    # that need a look-back are complete (coverage.py). A unit of a state written before version 3 had
+    # been monitored already and is taken as covered (0).
+    first_days: dict[str, int] = field(default_factory=dict)
 
     def units(self, outcome: UnitOutcome) -> dict[str, UnitDrift]:
         """The units' states for one outcome."""
@@ -119,12 +123,13 @@ class OrgState:
             "restart": self.restart,
             "care_base": self.care_base,
             "care": self.care.to_dict() if self.care is not None else None,
+            "first_days": self.first_days,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> OrgState:  # type: ignore[type-arg]
         version = d.get("version")
-        if version not in (1, STATE_VERSION):
+        if version not in (1, 2, STATE_VERSION):
             raise ValueError(f"unknown org state version {version!r}")
         flags = [Flag.model_validate(f) for f in d["recent_flags"]]
         if version == 1:  # sick leave was the only outcome: its units and snapshots are that outcome's
@@ -146,6 +151,8 @@ class OrgState:
             restart=bool(d.get("restart", False)),
             care_base={str(u): float(v) for u, v in d.get("care_base", {}).items()},
             care=OrgState.from_dict(d["care"]) if d.get("care") else None,
+            first_days=({str(u): int(v) for u, v in d["first_days"].items()} if "first_days" in d
+                        else {str(u): 0 for u in d["series"]}),
         )
 
     def evaluation_day(self, horizon_days: int) -> int:

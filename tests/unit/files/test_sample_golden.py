@@ -10,7 +10,10 @@ hr-unit-03, is 1.9x its peers for a quarter, but its interval is not wholly abov
 rejects.jsonl with issue 15 (the two unknown_event_type messages list the contract's types, survey_response
 now among them; every other rejection unchanged); and when dead letters came to name the event id of every
 message that parsed as a JSON object with a string event_id (the same two now carry theirs, "x", not null;
-every other rejection unchanged).
+every other rejection unchanged); flags.jsonl and indicators.json when the monitor came to know where its
+history begins (the first, partial week, in which every absence going on is seen for the first time, is
+no longer learned from: the workplaces' baselines move by up to 0.045, and hr-unit-03's one drift flag,
+the same week, says 1.1175 for its baseline; every other flag unchanged).
 """
 
 from __future__ import annotations

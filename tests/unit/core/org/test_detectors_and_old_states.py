@@ -8,6 +8,7 @@ simulated stream, with the flags and indicators that version gave at the end of 
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import math
@@ -57,7 +58,10 @@ def test_every_detector_serialises_to_plain_json_with_its_kind(kind: str) -> Non
 
 def test_states_written_by_version_1_load_and_carry_on_to_the_same_flags_and_indicators() -> None:
     doc = json.loads(gzip.decompress(V1.read_bytes()))
-    config = MonitorConfig(drift=DriftConfig(warmup_weeks=4, detector="page_hinkley"))
+    # The states were written before the monitor knew where its history begins: the run is replayed as
+    # it ran then, the history taken as complete (no cold start).
+    config = MonitorConfig(drift=DriftConfig(warmup_weeks=4, detector="page_hinkley",
+                                             history_start=dt.date(2024, 1, 1)))
     sc = Scenario(seed=11, days=240, units=5, care_persons=80, drift_unit=1, drift_onset_day=120,
                   drift_factor=3.0, malformed_lines=5)
     stream = [line for _, line in generate(sc)]
@@ -109,7 +113,10 @@ def test_states_written_by_person_state_version_3_load_and_carry_on_as_if_never_
     dd15086 (person state 3, every fact with all its fields). Today's code loads them and ends where a
     run that never stored anything ends: the same flags, the same unit indicators."""
     doc = json.loads(gzip.decompress(V3.read_bytes()))
-    config = MonitorConfig(drift=DriftConfig(warmup_weeks=4, detector="page_hinkley"))
+    # The states were written before the monitor knew where its history begins: the run is replayed as
+    # it ran then, the history taken as complete (no cold start).
+    config = MonitorConfig(drift=DriftConfig(warmup_weeks=4, detector="page_hinkley",
+                                             history_start=dt.date(2024, 1, 1)))
     sc = Scenario(seed=11, days=240, units=5, care_persons=80, drift_unit=1, drift_onset_day=120,
                   drift_factor=3.0, malformed_lines=5)
     stream = [line for _, line in generate(sc)]

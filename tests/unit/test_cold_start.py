@@ -1,0 +1,71 @@
+"""The cold start: monitoring begins with a history in which care populations fill from zero and persons,
+stays and absences are seen for the first time; no unit flag comes of that, a real rise is still found,
+and the boards show the outcomes whose look-back is not covered as building up."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from prometheus_client import generate_latest
+
+from benchmarks.drift.detectors import flags_of
+from benchmarks.drift.field_care import care_units
+from benchmarks.drift.field_world import draw_world, workplaces
+from streams.core.config import DriftConfig, MonitorConfig
+from streams.core.org.coverage import Monitoring, unit_monitoring
+from streams.core.org.drift import OrgDrift
+from streams.core.org.state import OrgState
+from streams.observe.metrics import Metrics
+
+
+def _care_history(seed: int) -> list:  # type: ignore[type-arg]
+    rng = np.random.default_rng([seed, 11])
+    world = draw_world(rng, (548, 800))
+    k = int(rng.integers(5, 11))
+    sizes = [int(rng.integers(600, 1301))] + [int(rng.integers(150, 1301)) for _ in range(k - 1)]
+    return care_units(rng, world, sizes, None)
+
+
+def test_a_cold_start_care_history_with_no_change_raises_no_unit_flag_of_any_kind() -> None:
+    rows = _care_history(6)  # 2 years; 7 care units of 168-1,177 persons, nothing changes
+    assert flags_of(rows, DriftConfig()) == []
+    # Had the care populations been taken as complete from the first day (as before), the filling
+    # population would have been read as a rise.
+    assert flags_of(rows, DriftConfig(history_start=dt.date(2000, 1, 1))) != []
+
+
+def test_a_step_when_the_winter_excess_ends_is_flagged() -> None:
+    """A 2x step in a workplace of 31 staff beginning the week the organisation's winter excess ends,
+    five months into the history (the warm-up learned in flu weeks), the peers falling as it rises."""
+    rng = np.random.default_rng([1, 7])
+    world = draw_world(rng, (548, 730))
+    onset = next(e for e in world.winter_ends() if 98 <= e <= world.days - 182)
+    k = int(rng.integers(8, 15))
+    sizes = [int(rng.integers(30, 56))] + [int(rng.integers(28, 181)) for _ in range(k - 1)]
+    assert sizes[0] == 31 and onset == 157
+    rows = workplaces(rng, world, sizes, (0, onset, 3.2))
+    flags = flags_of(rows, DriftConfig())
+    found = [d - world.start - onset for u, rule, d in flags if u == "hr-unit-00" and rule == "unit_sick_leave_drift"]
+    assert found and 0 <= min(found) <= 45
+    assert not [f for f in flags if f[0] != "hr-unit-00"]
+
+
+def test_building_up_is_visible_in_the_metrics_until_the_look_back_is_covered() -> None:
+    rows = _care_history(6)
+    start = min(r.day for r in rows)
+    config = MonitorConfig()
+    org, stage = OrgState(), OrgDrift(config)
+    stage.apply(org, [r for r in rows if r.day < start + 200])
+    states = {(m.unit_id, m.outcome.value): m for m in unit_monitoring(org, config)}
+    assert states[("care-unit-00", "ed_visits")].state == Monitoring.BUILDING_UP
+    assert states[("care-unit-00", "readmissions")].state in (Monitoring.WARMING_UP, Monitoring.MONITORED)
+    assert states[("care-unit-00", "ed_visits")].complete_from >= dt.date.fromordinal(start + 365)
+    metrics = Metrics()
+    metrics.set_monitoring(list(states.values()))
+    text = generate_latest(metrics.registry).decode()
+    assert ('outcome_unit_monitoring_state{outcome="inpatient_days",state="building_up",unit="care-unit-00"} 1.0'
+            in text)
+    stage.apply(org, [r for r in rows if r.day >= start + 200])
+    after = {(m.unit_id, m.outcome.value): m.state for m in unit_monitoring(org, config)}
+    assert after[("care-unit-00", "ed_visits")] == Monitoring.MONITORED
