@@ -37,6 +37,7 @@ from pathlib import Path
 
 from benchmarks.drift.care_flags import care_part
 from benchmarks.drift.care_units import CARE_SIZES
+from benchmarks.drift.field import field_part
 from benchmarks.drift.sick_leave_drift import drift_part
 from benchmarks.drift.sick_leave_level import LevelCounts, level_part
 from benchmarks.drift.workplaces import SIZES
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     ap.add_argument("--care-sizes", type=int, nargs="*", default=list(CARE_SIZES))
     ap.add_argument("--parts", nargs="*", choices=PARTS, default=list(PARTS),
-                    help="drift: the drift table; level: level flags of workplaces; care: care units")
+                    help="drift: the drift table; level: level flags of workplaces; care: care units; "
+                    "field: cold starts, seasons, trends and spells drawn per seed")
     ap.add_argument("--cache", type=Path, default=None, help="keep the simulated series here")
     ap.add_argument("--only", default=None, help="run only the drift candidates whose name contains this")
     args = ap.parse_args(argv)
@@ -63,10 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     if "care" in args.parts:
         print()
         print(care_part(args))
+    if "field" in args.parts:
+        print()
+        print(field_part(args))
     return 0
 
 
-PARTS = ("drift", "level", "care")
+PARTS = ("drift", "level", "care", "field")
 
 
 if __name__ == "__main__":

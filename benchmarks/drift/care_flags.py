@@ -6,6 +6,7 @@ week), for our drift detector, its level tests and river's."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
 from collections import defaultdict
 
@@ -33,6 +34,11 @@ class CareCounts:
                      "nb_cusum h=6 for all": DriftConfig(threshold=6.0, outcome_thresholds={})}
         self.detectors = [*self.ours, "river ADWIN", "river PageHinkley"]
         self.configs = level_configs()
+        # These units' populations are whole from the first day (everyone in care is known then): their
+        # history is complete from a year before, with no cold start (that is the field part's).
+        complete = {"history_start": dt.date.fromordinal(Scenario().start.toordinal() - 365)}
+        self.ours = {k: v.model_copy(update=complete) for k, v in self.ours.items()}
+        self.configs = {k: v.model_copy(update=complete) for k, v in self.configs.items()}
         self.unit_years: dict[tuple[int, str], float] = defaultdict(float)
         self.units: dict[int, int] = defaultdict(int)
         self.false: dict[tuple[str, int, str], int] = defaultdict(int)  # drift: (detector, size, outcome)

@@ -43,6 +43,13 @@ class DriftConfig(_Frozen):
         description="Occasions are near-Poisson and lead days; days are dominated by a few long spells.",
     )
     warmup_weeks: int = Field(default=12, ge=2, description="Weeks of data that set a unit's baseline.")
+    outcome_warmup_weeks: dict[UnitOutcome, int] = Field(
+        default_factory=lambda: {o: 26 for o in (UnitOutcome.ED_VISITS, UnitOutcome.INPATIENT_DAYS,
+                                                  UnitOutcome.READMISSIONS)},
+        description="`warmup_weeks` per unit outcome, where it differs. A care unit's outcomes are monitored "
+        "once a year of history has filled its care population, all units at once: their dispersion "
+        "(persons' bad months, stays in lumps) is learned from their own weeks and each other's, and 12 weeks "
+        "of all of them understated it (make drift-eval, field part).")
     baseline_prior_weight: float = Field(
         default=10.0, ge=0, description="Expected events' worth of shrinkage of a baseline towards 1."
     )

@@ -30,9 +30,9 @@ def _care_history(seed: int) -> list:  # type: ignore[type-arg]
 def test_a_cold_start_care_history_with_no_change_raises_no_unit_flag_of_any_kind() -> None:
     rows = _care_history(6)  # 2 years; 7 care units of 168-1,177 persons, nothing changes
     assert flags_of(rows, DriftConfig()) == []
-    # Had the care populations been taken as complete from the first day (as before), the filling
-    # population would have been read as a rise.
-    assert flags_of(rows, DriftConfig(history_start=dt.date(2000, 1, 1))) != []
+    # Had the care populations been taken as complete from the first day, with the 12-week warm-up of
+    # before, the filling population would have been read as a rise.
+    assert flags_of(rows, DriftConfig(history_start=dt.date(2000, 1, 1), outcome_warmup_weeks={})) != []
 
 
 def test_a_step_when_the_winter_excess_ends_is_flagged() -> None:

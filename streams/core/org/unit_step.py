@@ -46,7 +46,7 @@ class UnitDriftStep:
         unit.last_ratio = (uw.week, observed / e0, low / e0, high / e0, uw.group)
         if not unit.ready:
             unit.warmup.append((observed, e0))
-            if len(unit.warmup) >= self.drift.warmup_weeks:
+            if len(unit.warmup) >= self.drift.outcome_warmup_weeks.get(uw.spec.outcome, self.drift.warmup_weeks):
                 self._finish_warmup(unit)
             return None
         if self.calibrated:
@@ -122,5 +122,11 @@ class UnitDriftStep:
         if self.calibrated:
             for o, e in unit.warmup:
                 self._add_to_block(unit, o, unit.theta * e)
+            # The warm-up's blocks are measured against a baseline fitted to the same weeks: their Pearson
+            # statistics understate the dispersion by (n - 1) / n (a third with 3 blocks). When every unit
+            # starts at once (a cold start), the peers' pooled figure is made of such blocks only, and an
+            # understated dispersion lets one week of a few persons' bad spells make a flag.
+            if unit.disp_n > 1:
+                unit.disp_sum *= unit.disp_n / (unit.disp_n - 1)
         unit.ready = True
         unit.warmup = []
