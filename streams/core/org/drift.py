@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from streams.core.config import MonitorConfig
 from streams.core.org.coverage import is_covered
-from streams.core.org.detectors import make_detector
+from streams.core.org.detectors import check_kind, make_detector
 from streams.core.org.evidence import UnitWeek
 from streams.core.org.level_step import UnitLevelStep, funnel_dispersion
 from streams.core.org.outcomes import OutcomeSpec, WeekTotals, outcome_specs
@@ -70,7 +70,7 @@ class PeerGroupDrift:
     def __init__(self, config: MonitorConfig, outcomes: frozenset[UnitOutcome]) -> None:
         self.config = config
         self.drift = config.drift
-        make_detector(self.drift.detector, self.drift.shift, self.drift.threshold)  # an unknown kind fails here
+        check_kind(self.drift.detector)
         self.step_unit = UnitDriftStep(config)
         self.step_level = UnitLevelStep(config)
         self.specs = [spec for spec in outcome_specs(config) if spec.outcome in outcomes]

@@ -5,18 +5,19 @@ clustered counts do not look like evidence."""
 from __future__ import annotations
 
 import math
+from typing import Self
 
-from streams.core.org.detectors.base import DriftStep
+from streams.core.org.detectors.base import DriftDetector, DriftStep
 
 
-class Cusum:
+class Cusum(DriftDetector):
     kind = "cusum"
+    state_version = 1  # a state written before it had a version carries none: the same fields
 
     def __init__(self, shift: float = 1.75, threshold: float = 5.0) -> None:
         if shift <= 1:
             raise ValueError("the CUSUM's design shift is a rate ratio above 1")
-        self.shift = shift
-        self.threshold = threshold
+        super().__init__(shift, threshold)
         self._s = 0.0
 
     def update(self, observed: float, expected: float, dispersion: float) -> DriftStep:
@@ -26,13 +27,11 @@ class Cusum:
         return DriftStep(self._s, self._s > self.threshold, self._s == 0.0)
 
     def to_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "shift": self.shift, "threshold": self.threshold, "s": self._s}
+        return {**self._header(), "s": self._s}
 
     @classmethod
-    def from_dict(cls, d: dict) -> Cusum:  # type: ignore[type-arg]
+    def from_dict(cls, d: dict) -> Self:  # type: ignore[type-arg]
+        cls._check_version(d, *((None,) if cls is Cusum else ()))
         c = cls(float(d["shift"]), float(d["threshold"]))
         c._s = float(d["s"])
         return c
-
-    def clone(self) -> Cusum:
-        return Cusum(self.shift, self.threshold)

@@ -17,13 +17,12 @@ import math
 from streams.core.org.detectors.base import DriftStep
 from streams.core.org.detectors.cusum import Cusum
 
-STATE_VERSION = 1
-
 
 class NbCusum(Cusum):
     """The Poisson CUSUM's statistic, cap and state, with the negative-binomial log-likelihood ratio."""
 
     kind = "nb_cusum"
+    state_version = 1
 
     def __init__(self, shift: float = 1.75, threshold: float = 5.5) -> None:
         super().__init__(shift, threshold)
@@ -41,18 +40,3 @@ class NbCusum(Cusum):
         # Capped just above h, as the Poisson CUSUM: a unit that recovers is back in control within weeks.
         self._s = min(max(0.0, self._s + self.llr(observed, expected, dispersion)), self.threshold * 1.0001)
         return DriftStep(self._s, self._s > self.threshold, self._s == 0.0)
-
-    def to_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "version": STATE_VERSION, "shift": self.shift, "threshold": self.threshold,
-                "s": self._s}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> NbCusum:  # type: ignore[type-arg]
-        if d.get("version") != STATE_VERSION:
-            raise ValueError(f"unknown nb_cusum state version {d.get('version')!r}")
-        c = cls(float(d["shift"]), float(d["threshold"]))
-        c._s = float(d["s"])
-        return c
-
-    def clone(self) -> NbCusum:
-        return NbCusum(self.shift, self.threshold)

@@ -13,10 +13,10 @@ import base64
 import math
 import pickle
 from dataclasses import dataclass
+from typing import Self
 
-from streams.core.org.detectors.base import DriftStep
+from streams.core.org.detectors.base import DriftDetector, DriftStep
 
-STATE_VERSION = 2
 CLEAR_AFTER_STEPS = 4
 
 
@@ -29,12 +29,13 @@ class PageHinkleyState:
     drift: bool = False  # the last update alarmed: the next one starts afresh
 
 
-class PageHinkley:
+class PageHinkley(DriftDetector):
     kind = "page_hinkley"
+    state_version = 2
 
     def __init__(self, shift: float = 1.75, threshold: float = 5.0) -> None:
-        self.shift = shift  # rate ratio to detect; as a residual, about (shift - 1) standard deviations
-        self.threshold = threshold
+        # shift: the rate ratio to detect; as a residual, about (shift - 1) standard deviations
+        super().__init__(shift, threshold)
         self.delta = (shift - 1) / 2
         self.state = PageHinkleyState()
         self._since_alarm = CLEAR_AFTER_STEPS
@@ -61,27 +62,22 @@ class PageHinkley:
 
     def to_dict(self) -> dict[str, object]:
         s = self.state
-        return {"kind": self.kind, "version": STATE_VERSION, "shift": self.shift, "threshold": self.threshold,
-                "n": s.n, "mean": s.mean, "sum_increase": s.sum_increase,
+        return {**self._header(), "n": s.n, "mean": s.mean, "sum_increase": s.sum_increase,
                 "min_increase": None if math.isinf(s.min_increase) else s.min_increase, "drift": s.drift,
                 "since_alarm": self._since_alarm}
 
     @classmethod
-    def from_dict(cls, d: dict) -> PageHinkley:  # type: ignore[type-arg]
+    def from_dict(cls, d: dict) -> Self:  # type: ignore[type-arg]
         ph = cls(float(d["shift"]), float(d["threshold"]))
         ph._since_alarm = int(d["since_alarm"])
         if "ph" in d:
             ph.state = _from_v1(d["ph"])
             return ph
-        if d.get("version") != STATE_VERSION:
-            raise ValueError(f"unknown page_hinkley state version {d.get('version')!r}")
+        cls._check_version(d)
         low = d["min_increase"]
         ph.state = PageHinkleyState(float(d["n"]), float(d["mean"]), float(d["sum_increase"]),
                                     math.inf if low is None else float(low), bool(d["drift"]))
         return ph
-
-    def clone(self) -> PageHinkley:
-        return PageHinkley(self.shift, self.threshold)
 
 
 def _from_v1(blob: str) -> PageHinkleyState:

@@ -138,7 +138,8 @@ def test_a_unit_state_written_before_issue_14_loads_and_carries_on() -> None:
            "last_ratio": [FIRST_WEEK, 1.1, 0.5, 2.0, 40]}
     unit = UnitDrift.from_dict(old)
     assert (unit.disp_n, unit.block, unit.run) == (0.0, (0.0, 0.0, 0), [])
-    assert unit.to_dict() == old  # written as it was until it learns something new
+    # Written as it was until it learns something new, its detector now with its state version.
+    assert unit.to_dict() == {**old, "detector": {**old["detector"], "version": 1}}
     # A whole organisation's state as the Poisson CUSUM wrote it before: it loads and goes on to the
     # same flags as a run never interrupted.
     config = MonitorConfig(drift=DriftConfig(detector="cusum"))
