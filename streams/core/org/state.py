@@ -99,8 +99,8 @@ class OrgState:
     # The care units, a peer group of their own with its own clock (this state's are the workplaces).
     care: OrgState | None = None
     # The first day each unit reported, never forgotten: where its history begins, from which its figures
-    # that need a look-back are complete (coverage.py). A unit of a state written before version 3 had
-    # been monitored already and is taken as covered (0).
+    # that need a look-back are complete (coverage.py). A state written before version 3 takes each unit's
+    # history to begin with the earliest day it still held.
     first_days: dict[str, int] = field(default_factory=dict)
 
     def units(self, outcome: UnitOutcome) -> dict[str, UnitDrift]:
@@ -137,7 +137,7 @@ class OrgState:
             snapshots = {w: {UnitOutcome.SICK_LEAVE.value: s} for w, s in d["snapshots"].items()}
         else:
             monitors, snapshots = d["monitors"], d["snapshots"]
-        return cls(
+        state = cls(
             series={u: {int(k): day_figures(v) for k, v in s.items()} for u, s in d["series"].items()},
             clock_day=int(d["clock_day"]),
             evaluated_week=int(d["evaluated_week"]),
@@ -152,8 +152,14 @@ class OrgState:
             care_base={str(u): float(v) for u, v in d.get("care_base", {}).items()},
             care=OrgState.from_dict(d["care"]) if d.get("care") else None,
             first_days=({str(u): int(v) for u, v in d["first_days"].items()} if "first_days" in d
-                        else {str(u): 0 for u in d["series"]}),
+                        else {str(u): min(int(k) for k in s) for u, s in d["series"].items() if s}),
         )
+        if "first_days" not in d:
+            # Written before the cold start was known: each unit's history is taken to begin with the
+            # earliest day still held, and the weeks held are evaluated again with this release's rules
+            # (as a replay of the same history would), their flags revised or withdrawn where they differ.
+            state.restart = True
+        return state
 
     def evaluation_day(self, horizon_days: int) -> int:
         """The slowest unit's latest day, among the units heard from within `horizon_days` of the latest
