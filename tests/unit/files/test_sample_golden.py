@@ -13,7 +13,8 @@ message that parsed as a JSON object with a string event_id (the same two now ca
 every other rejection unchanged); flags.jsonl and indicators.json when the monitor came to know where its
 history begins (the first, partial week, in which every absence going on is seen for the first time, is
 no longer learned from: the workplaces' baselines move by up to 0.045, and hr-unit-03's one drift flag,
-the same week, says 1.1175 for its baseline; every other flag unchanged).
+the same week, says 1.1175 for its baseline; every other flag unchanged); flags.jsonl when the warm-up's
+dispersion came to be corrected for its fitted baseline (that flag's interval 1.42-3.02, was 1.44-2.98).
 """
 
 from __future__ import annotations
