@@ -1,7 +1,7 @@
 """Online drift detectors for a unit's trend-adjusted sick leave, one algorithm per module.
 
 A new detector is a module here (a subclass of `base.DriftDetector` with its `kind`, `state_version`,
-`update`, `to_dict` and `from_dict`; a contract battery in tests/unit/test_detector_contract.py runs over
+`update`, `to_dict` and `from_dict`; a contract battery in tests/unit/core/org/test_detector_contract.py runs over
 every one) plus one line in `DETECTORS`, and its `kind` in `DriftConfig.detector`; in
 `CALIBRATED` too if it is made for overdispersed counts (then, by default, its unit's dispersion is pooled
 with the peers' and its flags wait for their interval to exclude the baseline: org/unit_step.py).
