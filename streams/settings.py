@@ -87,6 +87,15 @@ class Settings(BaseSettings):
         description="Person states the worker keeps decoded between batches (the rest stay as bytes in "
                     "the table): speed for people with frequent events against memory per person "
                     "(a decoded state is ~2 KB, its bytes ~0.2 KB).")
+    dead_letter_original_bytes: int = Field(
+        default=64 * 1024, ge=0, le=256 * 1024,
+        description="A dead letter keeps the original whole up to this many bytes; a larger one as its first "
+                    "this many bytes, its size and its SHA-256 (a letter always fits the producer's "
+                    "max_request_size and the broker's max.message.bytes, ~1 MB).")
+    stalled_after_s: float = Field(
+        default=120.0, gt=0,
+        description="/health says degraded when an agent's position on a partition has not moved for this "
+                    "long while the broker's end was beyond it all that time.")
     topics: Topics = Topics()
     kafka: KafkaAccess = KafkaAccess()
     monitor: MonitorConfig = MonitorConfig()

@@ -34,6 +34,28 @@ def _describe(doc: dict) -> str:  # type: ignore[type-arg]
     return json.dumps(doc)
 
 
+class LetterKeys:
+    """Dead letters are keyed by their source record; one sent again after a worker's restart has the key
+    of the first (agents/dead_letters.py) and is shown once. Flags are shown in every version."""
+
+    def __init__(self) -> None:
+        self._keys: set[bytes] = set()
+
+    def seen(self, key: bytes | None, value: bytes) -> bool:
+        if key is None or b'"reason"' not in value:
+            return False
+        try:
+            doc = json.loads(value)
+        except ValueError:
+            return False
+        if not isinstance(doc, dict) or "reason" not in doc or "flag_id" in doc:
+            return False
+        if key in self._keys:
+            return True
+        self._keys.add(key)
+        return False
+
+
 def show(bootstrap: str, topic: str, follow: bool, as_json: bool, out: IO[str] = sys.stdout,
          access: KafkaAccess | None = None) -> int:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
@@ -46,11 +68,14 @@ def show(bootstrap: str, topic: str, follow: bool, as_json: bool, out: IO[str] =
     consumer.assign(tps)
     consumer.seek_to_beginning()
     ends = consumer.end_offsets(tps)
+    letters = LetterKeys()
     try:
         while True:
             batch = consumer.poll(timeout_ms=1000)
             for records in batch.values():
                 for rec in records:
+                    if letters.seen(rec.key, rec.value):
+                        continue
                     text = rec.value.decode("utf-8", "replace") if as_json else describe(rec.value)
                     out.write(text + "\n")
             out.flush()

@@ -22,6 +22,8 @@ class MetricName(StrEnum):
     CONSUMER_LAG_MESSAGES = f"{PREFIX}_consumer_lag_messages"
     TABLE_ENTRIES = f"{PREFIX}_table_entries"
     UNIT_UPDATES_DUPLICATE_TOTAL = f"{PREFIX}_unit_updates_duplicate_total"
+    DEAD_LETTERS_LOST_TOTAL = f"{PREFIX}_dead_letters_lost_total"
+    PARTITION_STALLED = f"{PREFIX}_partition_stalled"
     FLAGS_OPEN = f"{PREFIX}_flags_open"
     FLAGS_RESOLVED = f"{PREFIX}_flags_resolved"
     FLAGS_ACKNOWLEDGED = f"{PREFIX}_flags_acknowledged"

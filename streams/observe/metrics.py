@@ -53,6 +53,14 @@ class Metrics:
         self.unit_updates_duplicate = Counter(MetricName.UNIT_UPDATES_DUPLICATE_TOTAL,
                                               "Internal unit updates recognised as re-sent after a restart.",
                                               registry=r)
+        self.dead_letters_lost = Counter(
+            MetricName.DEAD_LETTERS_LOST_TOTAL, "Rejected records whose dead letter could not be written after "
+            "bounded retries (logged with their source offset); the stage went on without it.", ["reason"],
+            registry=r)
+        self.partition_stalled = Gauge(
+            MetricName.PARTITION_STALLED, "1 while an agent's input partition is failing (its last attempts "
+            "failed in a row) or stalled (its position has not moved for stalled_after_s with records "
+            "waiting): /health then says degraded; 0 otherwise.", ["stage", "partition"], registry=r)
         self.flags_open = Gauge(MetricName.FLAGS_OPEN, "Flags raised and not withdrawn, by rule and unit; "
                                 "units below the minimum group size (or beyond the label limit) are "
                                 'summed as unit="other".', ["rule", "unit"], registry=r)

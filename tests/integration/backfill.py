@@ -50,14 +50,16 @@ def history_records(path: Path) -> list[Record]:
 
 
 def publish_confluent(topic: str, records: Sequence[Record], codecs: Sequence[str] = CODECS,
-                      partitions: int = 4) -> int:
+                      partitions: int = 4, config: dict[str, object] | None = None) -> int:
     """Publish with one librdkafka producer per codec; a key always goes through the same producer.
     Half of the producers write the arrival header as an integer, the other half as a decimal. The
-    topic is created first with the worker's partition count, as the README asks."""
+    topic is created first with the worker's partition count, as the README asks. `config`: more
+    librdkafka settings for every producer."""
     ensure_topics(BOOTSTRAP, [TopicSpec(topic, partitions)])
     producers = [confluent_kafka.Producer({"bootstrap.servers": BOOTSTRAP, "compression.type": codec,
                                            "linger.ms": 20, "enable.idempotence": True,
-                                           "client.id": f"stranger-{codec}"}) for codec in codecs]
+                                           "client.id": f"stranger-{codec}", **(config or {})})
+                 for codec in codecs]
     errors: list[str] = []
 
     def delivered(err: object, _msg: object) -> None:

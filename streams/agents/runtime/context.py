@@ -13,7 +13,6 @@ entries the receiving agent owns.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from streams.agents.runtime.broker_reader import BrokerReader
 from streams.agents.runtime.codec import loads_dict
+from streams.agents.runtime.dead_letters import DeadLetters
 from streams.agents.runtime.heap_trim import HeapTrim, malloc_trim
 from streams.agents.runtime.outputs import Outputs
 from streams.agents.runtime.positions import Positions
@@ -34,13 +34,11 @@ from streams.core.disclosure import UnitLabels
 from streams.core.identity_vault import IdentityVault
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
-from streams.core.personnummer import redact, redact_bytes
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeStage
 from streams.core.programme.surveys import SurveyStore
 from streams.core.unit.tracker import UnitState
 from streams.models.flags import FlagStatus
-from streams.models.internal import DeadLetter
 from streams.models.rejections import Rejection, RejectReason
 from streams.observe.metrics import Metrics
 from streams.settings import Settings
@@ -92,21 +90,6 @@ class TopicNames:
                    t.programme_figures or t.beside_flags("programme-figures"))
 
 
-def dead_letter(rejection: Rejection, original: bytes | None) -> bytes:
-    """The dead-letter record: the rejection and the original message with every personnummer-shaped
-    run redacted (integration engineers read this topic; a rejected line may be one *because* it held
-    one). Field names, positions and lengths stay, so the line can still be debugged."""
-    text = b64 = None
-    if original is not None:
-        try:
-            text = redact(original.decode("utf-8"))
-        except UnicodeDecodeError:
-            b64 = base64.b64encode(redact_bytes(original)).decode("ascii")
-    return DeadLetter(reason=rejection.reason.value, message=rejection.message,
-                      source_offset=rejection.source_offset, event_id=rejection.event_id,
-                      original_text=text, original_base64=b64).model_dump_json().encode()
-
-
 @dataclass
 class WorkerContext:
     """The worker's topics, tables and caches, and the sends every agent uses."""
@@ -146,6 +129,10 @@ class WorkerContext:
         # programme ledgers, by pseudonym, in one partition: a programme's figures need every person
         self.programme_ledgers = self._table("programme-ledgers", 1)
         self.programme_positions = self._table("programme-positions", 1)
+        self.dead_letters = DeadLetters(
+            self.send, self.names.rejected, self.settings.dead_letter_original_bytes,
+            on_sent=lambda reason: self.metrics.events_rejected.labels(reason).inc(),
+            on_lost=lambda reason: self.metrics.dead_letters_lost.labels(reason).inc())
         self.reader = BrokerReader(self.settings.bootstrap_servers, f"{self.settings.app_id}-reader",
                                    self.settings.kafka)
         self.person_cache: StateCache[PersonState] = StateCache(
@@ -256,11 +243,10 @@ class WorkerContext:
             pending.append(await self.dead_letter(rejection, original))
         return pending
 
-    async def dead_letter(self, rejection: Rejection, original: bytes | None) -> Any:
-        """Send one rejection to the dead-letter topic; returns the future of its acknowledgement."""
-        self.metrics.events_rejected.labels(rejection.reason.value).inc()
-        log.debug("rejected %s at %s: %s", rejection.reason.value, rejection.source_offset, rejection.message)
-        return await self.send(self.names.rejected, None, dead_letter(rejection, original))
+    async def dead_letter(self, rejection: Rejection, original: bytes | None, item: int | None = None) -> Any:
+        """Send one rejection to the dead-letter topic (`dead_letters.py`); returns a future that completes
+        once it is written or given up on, and never fails."""
+        return await self.dead_letters(rejection, original, item)
 
     async def flush(self) -> None:
         """Until every record this worker produced (outputs and table changelogs) is acknowledged."""

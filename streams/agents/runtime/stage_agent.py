@@ -52,6 +52,7 @@ class Item(Generic[I]):
     value: I
     event_id: str | None = None
     raw: bytes | None = None  # what goes to the dead-letter topic if applying it fails
+    index: int | None = None  # its place in a record that holds several (the key of its dead letter)
 
 
 class Work(Protocol[B, I]):
@@ -78,6 +79,9 @@ class PartitionProgress:
 
     position: int | None = None
     processed: int = 0
+    failures: int = 0  # attempts at its records that failed in a row, its position unmoved since
+    failure: str | None = None  # the last one's exception type
+    failed_at: int | None = None  # the position they failed at
 
 
 @dataclass
@@ -86,6 +90,7 @@ class AgentStats:
     redelivered_skipped: int = 0
     fetched_from_broker: int = 0
     failed_items: int = 0
+    failed_attempts: int = 0  # batches (or catch-up reads) that raised: faust restarts the agent
     partitions: dict[int, PartitionProgress] = field(default_factory=dict)
 
 
@@ -130,7 +135,10 @@ class StageAgent(Generic[B, I]):
         await self._flush()  # the states' changelog records are acknowledged before the positions move
         for p, position in last.items():
             self.positions.set(p, position)
-            self._progress(p).position = position
+            progress = self._progress(p)
+            progress.position = position
+            if progress.failures and (progress.failed_at is None or position > progress.failed_at):
+                progress.failures, progress.failure, progress.failed_at = 0, None, None
             if self._ahead.get(p) == position:
                 del self._ahead[p]
         for batch in finished:
@@ -222,6 +230,19 @@ class StageAgent(Generic[B, I]):
         return out
 
     async def _process(self, records: list[InputRecord]) -> None:
+        try:
+            await self._process_in_order(records)
+        except Exception as exc:
+            # faust restarts the agent (or the catch-up tries again): counted, so /health can tell a
+            # partition that fails every time (agents/health.py)
+            for p in sorted({r.partition for r in records}):
+                progress = self._progress(p)
+                progress.failures += 1
+                progress.failure, progress.failed_at = type(exc).__name__, self._position(p)
+            self.stats.failed_attempts += 1
+            raise
+
+    async def _process_in_order(self, records: list[InputRecord]) -> None:
         todo = await self._in_order(records)
         if not todo:
             return
@@ -231,6 +252,9 @@ class StageAgent(Generic[B, I]):
             if isinstance(found, Rejection):
                 await (await self._dead_letter(found, r.value))
             else:
+                if len(found) > 1:
+                    for i, item in enumerate(found):
+                        item.index = i
                 items += found
         finished: list[B] = []
         await self._run(items, finished)
@@ -258,8 +282,10 @@ class StageAgent(Generic[B, I]):
             await self._run(items[:half], finished)
             await self._run(items[half:], finished)
             return
-        for fut in await self.work.send(batch):
-            await fut
+        # every acknowledgement awaited, then the first failure raised (none left unretrieved)
+        for outcome in await asyncio.gather(*await self.work.send(batch), return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
         self.work.write(batch)
         finished.append(batch)
 
@@ -271,5 +297,5 @@ class StageAgent(Generic[B, I]):
         rejection = Rejection(reason=RejectReason.PROCESSING_FAILED, source_offset=where, event_id=item.event_id,
                               message=f"the {self.name} stage failed on this item ({type(exc).__name__}); "
                                       f"the rest of the stream went on")
-        await (await self._dead_letter(rejection, item.raw))
+        await (await self._dead_letter(rejection, item.raw, item.index))
 

@@ -1,4 +1,5 @@
-"""The worker's web pages and its progress timer: /health (ready only after table recovery), /metrics
+"""The worker's web pages and its progress timer: /health (ready after table recovery, degraded while a
+partition fails or stalls: agents/health.py), /metrics
 (unit figures computed when Prometheus asks), /debug/progress (where each agent stands), and a log line
 every few seconds while a backlog drains (events/s, lag, estimated time left)."""
 
@@ -12,6 +13,7 @@ from prometheus_client import generate_latest
 
 from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.context import WorkerContext
+from streams.agents.runtime.health import StallWatch, problems
 from streams.core.disclosure import UnitSize, feedback_by_label, labeller, open_flag_counts
 from streams.core.org.coverage import unit_monitoring
 from streams.core.org.levels import relative_levels
@@ -30,10 +32,19 @@ LAG_INTERVAL_S = 5.0
 def register(p: WorkerContext) -> list[Any]:
     app, metrics, config = p.app, p.metrics, p.config
 
+    watch = StallWatch(p.settings.stalled_after_s)
+
+    def current_problems() -> list[Any]:
+        return problems(p.stages, {name: p.assigned(stage.topic) for name, stage in p.stages.items()}, watch)
+
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
-        recovered = p.ready()
-        return web.json({"status": "ready" if recovered else "recovering"}, status=200 if recovered else 503)
+        if not p.ready():
+            return web.json({"status": "recovering"}, status=503)
+        found = current_problems()
+        if found:
+            return web.json({"status": "degraded", "problems": [x.as_dict() for x in found]}, status=503)
+        return web.json({"status": "ready"}, status=200)
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
@@ -78,6 +89,7 @@ def register(p: WorkerContext) -> list[Any]:
         return web.json(await progress_snapshot(p))
 
     last = {"t": time.monotonic(), "processed": 0}
+    reported: set[tuple[str, int]] = set()  # problems logged already (each once, when it appears)
     report = BacklogReport(LAG_INTERVAL_S)  # a lag gone before the next report is steady state
 
     @app.timer(interval=LAG_INTERVAL_S)
@@ -88,6 +100,18 @@ def register(p: WorkerContext) -> list[Any]:
             return
         if not snapshot["ready"]:
             return
+        watch.observe({(name, int(part)): (v["position"], v["end"]) for name, stage in snapshot["agents"].items()
+                       for part, v in stage["partitions"].items()}, time.monotonic())
+        now_found = {(x.stage, x.partition): x for x in current_problems()}
+        metrics.partition_stalled.clear()
+        for name, stage in snapshot["agents"].items():
+            for part in stage["partitions"]:
+                metrics.partition_stalled.labels(name, part).set(1 if (name, int(part)) in now_found else 0)
+        for key in sorted(set(now_found) - reported):
+            x = now_found[key]
+            log.warning("%s: %s/%s is %s", x.stage, x.topic, x.partition, x.why)
+        reported.clear()
+        reported.update(now_found)
         lag_by_topic: dict[str, int] = {}
         for stage in snapshot["agents"].values():
             lag_by_topic[stage["topic"]] = sum(part["lag"] for part in stage["partitions"].values())

@@ -69,9 +69,10 @@ def test_every_alert_has_a_severity_and_words_and_names_a_unit_at_most() -> None
         assert alert["annotations"]["summary"] and alert["annotations"]["description"], alert["alert"]
         # by (...) keeps only bounded labels; the words name nothing else
         for kept in re.findall(r"by \(([^)]*)\)", alert["expr"]):
-            assert {k.strip() for k in kept.split(",")} <= {"unit", "topic"}, alert["alert"]
+            assert {k.strip() for k in kept.split(",")} <= {"unit", "topic", "stage", "partition"}, alert["alert"]
         for text in alert["annotations"].values():
-            assert set(re.findall(r"\$labels\.(\w+)", text)) <= {"unit", "topic", "instance"}, alert["alert"]
+            assert set(re.findall(r"\$labels\.(\w+)", text)) <= {"unit", "topic", "instance", "stage",
+                                                                    "partition"}, alert["alert"]
     routing = yaml.safe_load((ROOT / "prometheus" / "alertmanager.yml").read_text())
     assert routing["route"]["group_by"] == ["alertname", "unit"]
 
@@ -89,6 +90,7 @@ WORKER = {"job": "outcome-monitor", "instance": "127.0.0.1:6066"}
 DRIFT, DOWN, LAG, DEAD, FAILED = ("OutcomeUnitSickLeaveDrift", "OutcomeMonitorWorkerDown",
                                   "OutcomeMonitorConsumerLagGrowing", "OutcomeMonitorDeadLetterRate",
                                   "OutcomeMonitorProcessingFailed")
+STALLED, LOST = "OutcomeMonitorPartitionStalled", "OutcomeMonitorDeadLetterLost"
 CASES: list[dict[str, Any]] = [
     {  # a unit's drift flag: at once, with the unit only; a person rule's flags: nothing; the series
        # gone for a while (a worker restart): still firing; gone for good: resolved
@@ -135,6 +137,23 @@ CASES: list[dict[str, Any]] = [
         "input_series": [series("outcome_events_rejected_total", {**WORKER, "reason": "processing_failed"},
                                 "1x10")],
         "alert_rule_test": [alert(FAILED, "1m", {"severity": "warning"})],
+    },
+    {  # a partition stalled for 3 minutes pages with its stage and partition; one stalled for a minute
+       # (a blip between two observations) and the others do not
+        "interval": "1m",
+        "input_series": [
+            series("outcome_partition_stalled", {**WORKER, "stage": "ingest", "partition": "2"}, "0 0 1 1 1 1 0 0"),
+            series("outcome_partition_stalled", {**WORKER, "stage": "persons", "partition": "2"}, "0 1 0 0 0 0 0 0"),
+            series("outcome_partition_stalled", {**WORKER, "stage": "ingest", "partition": "0"}, "0x8"),
+        ],
+        "alert_rule_test": [alert(STALLED, "3m"),
+                            alert(STALLED, "5m", {"severity": "critical", "stage": "ingest", "partition": "2"}),
+                            alert(STALLED, "7m")],
+    },
+    {
+        "interval": "1m",
+        "input_series": [series("outcome_dead_letters_lost_total", {**WORKER, "reason": "too_large"}, "0 0 1 1")],
+        "alert_rule_test": [alert(LOST, "1m"), alert(LOST, "2m", {"severity": "warning"})],
     },
 ]
 

@@ -81,7 +81,7 @@ def test_a_personnummer_written_with_json_escapes_is_rejected_and_redacted(
         born: dt.date, serial: int, form: tuple[bool, str, bool], escapes: list[bool], upper: bool) -> None:
     """`"\\u0038112189876"` is the person id 8112189876 to any JSON reader: rejected as one, and the dead
     letter's original holds it redacted, not merely escaped."""
-    from streams.agents.runtime.context import dead_letter
+    from streams.agents.runtime.dead_letters import dead_letter
     from streams.core.personnummer import contains_personal_identity_number
     from streams.models.internal import DeadLetter
 

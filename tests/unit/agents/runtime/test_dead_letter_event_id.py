@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as label
 from hypothesis import strategies as st
 
-from streams.agents.runtime.context import dead_letter
+from streams.agents.runtime.dead_letters import dead_letter
 from streams.core.decode import decode_event
 from streams.core.personnummer import contains_personal_identity_number, redact
 from streams.models import Rejection, RejectReason

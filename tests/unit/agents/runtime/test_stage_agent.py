@@ -94,8 +94,8 @@ def agent(records: dict[int, list[InputRecord]], batch: int = 100) -> tuple[Stag
     async def flush() -> None:
         log.steps.append("flush")
 
-    async def dead_letter(rejection: Rejection, raw: bytes | None) -> Any:
-        letters.append((rejection, raw))
+    async def dead_letter(rejection: Rejection, raw: bytes | None, item: int | None = None) -> Any:
+        letters.append((rejection, raw, item))
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         fut.set_result(None)
         return fut
@@ -149,8 +149,9 @@ def test_a_defect_in_one_item_sends_only_that_item_to_the_dead_letter_topic() ->
     stage, work, _, letters = agent(records)
     run(stage._process(records[0]))
     assert sorted(work.applied) == ["a", "b", "c", "d", "e"]
-    assert [(r.reason.value, raw, r.source_offset) for r, raw in letters] == [
-        ("processing_failed", b"boom", "t.events/0/1")]
+    # the item's place in its record keys the letter: sent again after a restart, it is the same letter
+    assert [(r.reason.value, raw, r.source_offset, item) for r, raw, item in letters] == [
+        ("processing_failed", b"boom", "t.events/0/1", 1)]
     assert stage.positions.get(0) == 3
 
 
@@ -189,3 +190,39 @@ def test_offsets_at_the_end_that_hold_no_record_are_passed_by_the_catch_up() -> 
 
 async def _ends(ends: dict[int, int]) -> dict[int, int]:
     return ends
+
+
+class FailingSend(Work):
+    """Every send fails while `broken` (a broker that refuses the stage's output, say)."""
+
+    broken = True
+
+    async def send(self, batch: list[str]) -> list[Any]:
+        if self.broken:
+            raise RuntimeError("refused")
+        return await super().send(batch)
+
+
+def test_a_partition_whose_records_fail_every_time_is_failing_until_its_position_moves() -> None:
+    from streams.agents.runtime.health import FAILING_AFTER, StallWatch, problems
+
+    records = {0: [rec(0, i) for i in range(3)], 1: [rec(1, 0)]}
+    stage, _, log, _ = agent(records)
+    work = stage.work = FailingSend(log)
+    watch = StallWatch(60.0)
+    for attempt in range(1, FAILING_AFTER + 1):
+        try:
+            run(stage._process(records[0]))
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the send failed: the batch must fail (faust restarts the agent)")
+        assert stage.stats.partitions[0].failures == attempt
+        found = problems({"test": stage}, {"test": [0, 1]}, watch)
+        assert [(x.stage, x.partition) for x in found] == ([("test", 0)] if attempt >= FAILING_AFTER else [])
+    assert stage.positions.get(0) is None  # nothing claimed as processed
+    assert "failing" in found[0].why and "RuntimeError" in found[0].why
+    work.broken = False
+    run(stage._process(records[0]))
+    assert work.applied == ["0:0", "0:1", "0:2"]
+    assert problems({"test": stage}, {"test": [0, 1]}, watch) == []
