@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +50,7 @@ def history_records(path: Path) -> list[Record]:
 
 
 def publish_confluent(topic: str, records: Sequence[Record], codecs: Sequence[str] = CODECS,
-                      partitions: int = 4, config: dict[str, object] | None = None) -> int:
+                      partitions: int = 4, config: Mapping[str, object] | None = None) -> int:
     """Publish with one librdkafka producer per codec; a key always goes through the same producer.
     Half of the producers write the arrival header as an integer, the other half as a decimal. The
     topic is created first with the worker's partition count, as the README asks. `config`: more

@@ -204,6 +204,11 @@ def positions(ns: Namespace) -> dict[tuple[str, int], int]:
     return found
 
 
+def ingested(ns: Namespace) -> int:
+    """Input records the ingest stage has processed (by its positions), over every partition."""
+    return sum(v for (topic, _), v in positions(ns).items() if topic == ns.events)
+
+
 def wait_drained(ns: Namespace, workers: list[Worker], timeout: float = 300) -> None:
     """Until every agent has processed every record of its input topics, the worker's own topics
     included (a position moves only after the outputs and states of what it covers are acknowledged)."""

@@ -33,7 +33,7 @@ from tests.integration.live import (
     Worker,
     changelog_states,
     final_flags,
-    positions,
+    ingested,
     read_topic,
     wait_drained,
 )
@@ -74,10 +74,6 @@ def assert_same_as_replay(ns: Namespace, reference: Monitor) -> None:
                                          f"{len(set(expected) - set(flags))} replay flags missing")
     assert flags == expected
     assert indicators_from_states(changelog_states(ns, "units")) == replay_indicators(reference)
-
-
-def ingest_progress(ns: Namespace) -> int:
-    return sum(v for (topic, _), v in positions(ns).items() if topic == ns.events)
 
 
 def test_every_codec_of_a_third_party_producer_gives_the_flags_of_replay(
@@ -193,7 +189,7 @@ class Chaos:
     def run(self) -> None:
         for at, what in self.plan:
             deadline = time.monotonic() + 900
-            while ingest_progress(self.ns) < at * self.total:
+            while ingested(self.ns) < at * self.total:
                 assert time.monotonic() < deadline, f"no progress towards {at:.0%} before {what}; done {self.done}"
                 for w in self.workers:
                     w.assert_alive()

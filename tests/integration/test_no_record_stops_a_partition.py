@@ -29,7 +29,7 @@ from tests.integration.live import (
     Worker,
     changelog_states,
     final_flags,
-    positions,
+    ingested,
     read_records,
     wait_drained,
 )
@@ -82,10 +82,6 @@ def person_events_limit(ns: Namespace, limit: str | None) -> None:
     admin = AdminClient({"bootstrap.servers": BOOTSTRAP})  # held until the answer is in
     for fut in admin.incremental_alter_configs([resource]).values():
         fut.result(30)
-
-
-def ingested(ns: Namespace) -> int:
-    return sum(v for (topic, _), v in positions(ns).items() if topic == ns.events)
 
 
 def publish(ns: Namespace, records: list[Record]) -> None:

@@ -17,6 +17,10 @@ its outputs and states leave). The agent itself only moves batches:
 3. **A defect in one item never stops the rest.** If applying an item raises, the batch is split in halves
    and each half run on its own, down to the one item that fails: it goes to the dead-letter topic
    (`processing_failed`, with the exception's type, never its values) and everything else is processed.
+   A dead letter never fails its batch (`dead_letters.py`). What fails a batch as a whole (the broker
+   refusing the stage's output, say) is raised: faust restarts the agent and the records are tried
+   again, and each failed attempt is counted per partition, so that /health can name a partition that
+   fails every time (`health.py`).
 4. **Nothing waits unnoticed.** Every few seconds, if faust delivered nothing to the agent since the last
    check, a partition that stands behind the broker's end is read with the broker reader (the records are
    known not to be processed: they are beyond the position). This catches records faust dropped when
