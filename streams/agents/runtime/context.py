@@ -131,7 +131,6 @@ class WorkerContext:
         self.programme_positions = self._table("programme-positions", 1)
         self.dead_letters = DeadLetters(
             self.send, self.names.rejected, self.settings.dead_letter_original_bytes,
-            on_sent=lambda reason: self.metrics.events_rejected.labels(reason).inc(),
             on_lost=lambda reason: self.metrics.dead_letters_lost.labels(reason).inc())
         self.reader = BrokerReader(self.settings.bootstrap_servers, f"{self.settings.app_id}-reader",
                                    self.settings.kafka)
@@ -240,12 +239,15 @@ class WorkerContext:
         for topic, key, value in out.keyed:
             pending.append(await self.send(topic, key, value))
         for rejection, original in out.rejections:
-            pending.append(await self.dead_letter(rejection, original))
+            # counted once the batch is through: a batch tried again sends its letters again, same keys
+            out.counts.append(self.metrics.events_rejected.labels(rejection.reason.value).inc)
+            pending.append(await self.dead_letters(rejection, original))
         return pending
 
     async def dead_letter(self, rejection: Rejection, original: bytes | None, item: int | None = None) -> Any:
-        """Send one rejection to the dead-letter topic (`dead_letters.py`); returns a future that completes
-        once it is written or given up on, and never fails."""
+        """Send one rejection to the dead-letter topic (`dead_letters.py`) and count it; returns a future
+        that completes once it is written or given up on, and never fails."""
+        self.metrics.events_rejected.labels(rejection.reason.value).inc()
         return await self.dead_letters(rejection, original, item)
 
     async def flush(self) -> None:

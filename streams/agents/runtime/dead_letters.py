@@ -87,19 +87,17 @@ Send = Callable[[str, str | None, bytes], Awaitable[Any]]
 
 class DeadLetters:
     """Sends letters to `topic` with `send` (which hands a record to the producer and returns the future
-    of its acknowledgement). `on_sent(reason)` counts a letter handed over; `on_lost(reason)` one that
-    could not be written."""
+    of its acknowledgement). `on_lost(reason)` counts a letter that could not be written."""
 
-    def __init__(self, send: Send, topic: str, keep_bytes: int, on_sent: Callable[[str], None],
-                 on_lost: Callable[[str], None], backoff_s: float = BACKOFF_S) -> None:
+    def __init__(self, send: Send, topic: str, keep_bytes: int, on_lost: Callable[[str], None],
+                 backoff_s: float = BACKOFF_S) -> None:
         self.send, self.topic, self.keep_bytes = send, topic, keep_bytes
-        self.on_sent, self.on_lost, self.backoff_s = on_sent, on_lost, backoff_s
+        self.on_lost, self.backoff_s = on_lost, backoff_s
 
     async def __call__(self, rejection: Rejection, original: bytes | None,
                        item: int | None = None) -> asyncio.Future[None]:
         """Hand the letter to the producer; the future returned completes once the broker has it or the
         worker has given up on it: it never fails, so no letter can hold up the batch it belongs to."""
-        self.on_sent(rejection.reason.value)
         log.debug("rejected %s at %s: %s", rejection.reason.value, rejection.source_offset, rejection.message)
         letter = dead_letter(rejection, original, self.keep_bytes)
         # the topic is compacted, which takes no record without a key: one without a source has its content's
