@@ -82,6 +82,20 @@ def letter_key(rejection: Rejection, item: int | None = None) -> str | None:
     return rejection.source_offset if item is None else f"{rejection.source_offset}#{item}"
 
 
+def _built(rejection: Rejection, original: bytes | None, keep_bytes: int) -> bytes:
+    """`dead_letter`, or, should building it fail (a defect of ours), the letter without the original and
+    the event id: a record must not stop its partition by what it holds."""
+    try:
+        return dead_letter(rejection, original, keep_bytes)
+    except Exception:  # noqa: BLE001 - logged with its type; the reason and the offset still go out
+        log.error("could not build the dead letter for %s; sent without its original", rejection.source_offset,
+                  exc_info=log.isEnabledFor(logging.DEBUG))
+        return DeadLetter(reason=rejection.reason.value, message=rejection.message,
+                          source_offset=rejection.source_offset,
+                          original_size=None if original is None else len(original),
+                          original_truncated=original is not None).model_dump_json().encode()
+
+
 Send = Callable[[str, str | None, bytes], Awaitable[Any]]
 
 
@@ -99,7 +113,7 @@ class DeadLetters:
         """Hand the letter to the producer; the future returned completes once the broker has it or the
         worker has given up on it: it never fails, so no letter can hold up the batch it belongs to."""
         log.debug("rejected %s at %s: %s", rejection.reason.value, rejection.source_offset, rejection.message)
-        letter = dead_letter(rejection, original, self.keep_bytes)
+        letter = _built(rejection, original, self.keep_bytes)
         # the topic is compacted, which takes no record without a key: one without a source has its content's
         key = letter_key(rejection, item) or f"sha256/{hashlib.sha256(letter).hexdigest()}"
         first = await self._hand_over(key, letter)
@@ -127,7 +141,7 @@ class DeadLetters:
             await asyncio.sleep(self.backoff_s * attempt)
             # the last attempt without the original: whatever the broker minded in it is then gone
             keep = self.keep_bytes if attempt + 1 < ATTEMPTS else 0
-            pending = await self._hand_over(key, dead_letter(rejection, original, keep))
+            pending = await self._hand_over(key, _built(rejection, original, keep))
         self.on_lost(rejection.reason.value)
         log.error("could not write the dead letter for %s (%s) after %d attempts (%s); going on without it",
                   rejection.source_offset or "-", rejection.reason.value, ATTEMPTS, type(error).__name__)

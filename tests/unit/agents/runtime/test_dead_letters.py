@@ -135,3 +135,20 @@ def test_the_reader_shows_a_letter_sent_again_once_and_every_version_of_a_flag()
         (b"care.events/2/117", letter), (b"care.events/2/117", again), (b"care.events/2/118", again),
         (b"f1", flag), (b"f1", flag), (None, letter)]]
     assert shown == [True, False, True, True, True, True]
+
+
+def test_a_letter_that_cannot_be_built_goes_out_without_its_original(monkeypatch: Any) -> None:
+    import streams.agents.dead_letters as module
+
+    def broken(*_: object, **__: object) -> bytes:
+        raise ValueError("a defect")
+
+    monkeypatch.setattr(module, "dead_letter", broken)
+    broker = Broker(limit=10_000)
+    assert deliver(broker, b"\xff" * 100) == []
+    [(key, value)] = broker.taken
+    assert key == "care.events/2/117"
+    assert json.loads(value) | {"message": ""} == {
+        "reason": "too_large", "message": "", "source_offset": "care.events/2/117", "event_id": None,
+        "original_text": None, "original_base64": None, "original_size": 100, "original_truncated": True,
+        "original_sha256": None}
