@@ -95,6 +95,7 @@ class AgentStats:
     fetched_from_broker: int = 0
     failed_items: int = 0
     failed_attempts: int = 0  # batches (or catch-up reads) that raised: faust restarts the agent
+    delivered_before_ready: int = 0  # batches faust delivered while tables recovered (read again later)
     partitions: dict[int, PartitionProgress] = field(default_factory=dict)
 
 
@@ -151,8 +152,15 @@ class StageAgent(Generic[B, I]):
     # -- the faust side ------------------------------------------------------------------------------
     async def on_batch(self, events: Sequence[Any]) -> None:
         records = [from_faust(e) for e in events]
-        self._delivered = True
         async with self.lock:
+            if not self._ready():
+                # The positions are known only once the tables are recovered (a rebalance can hand over
+                # records fetched before it): read now, a missing position would mean "from the start".
+                # Left alone, the records stay beyond the position: the next delivery finds the hole, or
+                # the catch-up reads them once the worker is ready.
+                self.stats.delivered_before_ready += 1
+                return
+            self._delivered = True
             await self._process(records)
 
     async def catch_up(self, assigned: Iterable[int]) -> None:

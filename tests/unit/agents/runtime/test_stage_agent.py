@@ -226,3 +226,19 @@ def test_a_partition_whose_records_fail_every_time_is_failing_until_its_position
     run(stage._process(records[0]))
     assert work.applied == ["0:0", "0:1", "0:2"]
     assert problems({"test": stage}, {"test": [0, 1]}, watch) == []
+
+
+def test_records_delivered_before_the_tables_are_recovered_are_read_again_once_they_are() -> None:
+    records = {0: [rec(0, i) for i in range(4)], 1: [rec(1, 0)]}
+    stage, work, _, _ = agent(records)
+    ready = [False]
+    stage._ready = lambda: ready[0]
+    events = [type("Event", (), {"message": r})() for r in records[0][:2]]
+    from unittest import mock
+
+    with mock.patch("streams.agents.stage_agent.from_faust", lambda e: e.message):
+        run(stage.on_batch(events))  # the positions table may not hold partition 0's position yet
+    assert work.applied == [] and stage.positions.get(0) is None
+    ready[0] = True
+    run(stage.catch_up([0]))
+    assert work.applied == ["0:0", "0:1", "0:2", "0:3"]
