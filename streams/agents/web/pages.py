@@ -157,5 +157,6 @@ async def progress_snapshot(p: WorkerContext) -> dict[str, Any]:
         agents[name] = {"topic": stage.topic, "processed": stage.stats.processed,
                         "redelivered_skipped": stage.stats.redelivered_skipped,
                         "read_from_broker": stage.stats.fetched_from_broker,
-                        "failed_items": stage.stats.failed_items, "partitions": parts}
+                        "failed_items": stage.stats.failed_items, "failed_attempts": stage.stats.failed_attempts,
+                        "delivered_before_ready": stage.stats.delivered_before_ready, "partitions": parts}
     return {"ready": p.ready(), "agents": agents}
