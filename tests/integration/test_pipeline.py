@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.agents.dead_letters import KEEP_BYTES
+from streams.agents.runtime.dead_letters import KEEP_BYTES
 from streams.core.personnummer import redact
 from tests.hostile_corpus import corpus, with_corpus
 from tests.integration.conftest import (

@@ -12,7 +12,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.agents.runtime.dead_letters import ATTEMPTS, KEEP_BYTES, MAX_LETTER_BYTES, DeadLetters, dead_letter, letter_key
+from streams.agents.runtime.dead_letters import (
+    ATTEMPTS,
+    KEEP_BYTES,
+    MAX_LETTER_BYTES,
+    DeadLetters,
+    dead_letter,
+    letter_key,
+)
 from streams.core.personnummer import contains_personal_identity_number
 from streams.models import Rejection, RejectReason
 from streams.models.internal import DeadLetter
@@ -138,7 +145,7 @@ def test_the_reader_shows_a_letter_sent_again_once_and_every_version_of_a_flag()
 
 
 def test_a_letter_that_cannot_be_built_goes_out_without_its_original(monkeypatch: Any) -> None:
-    import streams.agents.dead_letters as module
+    import streams.agents.runtime.dead_letters as module
 
     def broken(*_: object, **__: object) -> bytes:
         raise ValueError("a defect")

@@ -236,7 +236,7 @@ def test_records_delivered_before_the_tables_are_recovered_are_read_again_once_t
     events = [type("Event", (), {"message": r})() for r in records[0][:2]]
     from unittest import mock
 
-    with mock.patch("streams.agents.stage_agent.from_faust", lambda e: e.message):
+    with mock.patch("streams.agents.runtime.stage_agent.from_faust", lambda e: e.message):
         run(stage.on_batch(events))  # the positions table may not hold partition 0's position yet
     assert work.applied == [] and stage.positions.get(0) is None
     ready[0] = True
