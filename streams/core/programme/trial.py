@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from streams.core.programme.days import NEVER, DayTable
+from streams.core.programme.days import DayTable
 
 DAYS_PER_MONTH = 30.4375
 WINDOWS = ((1, 8), (8, 31), (31, 91))  # days before D: [D - 7, D), [D - 30, D - 7), [D - 90, D - 30)
@@ -212,7 +212,10 @@ def build(table: DayTable, design: Design, enrolments: Sequence[Enrolment], cfg:
                 entries.append((np.full(n, t), np.full(n, b), r[at_risk], np.full(n, a),
                                 np.minimum(ref_stop[at_risk], a + cfg.bin_days), cx[chosen][at_risk]))
     f = xs[0].shape[0] if xs else len(design.match_on) * (len(WINDOWS) + (design.before_days > 90))
-    cat = (lambda k: np.concatenate([en[k] for en in entries]) if entries else np.zeros(0, dtype=np.int64))
+
+    def cat(k: int) -> np.ndarray:
+        return np.concatenate([en[k] for en in entries]) if entries else np.zeros(0, dtype=np.int64)
+
     trials = Trials(table, design, cfg, members, refs,
                     np.array(xs) if xs else np.zeros((0, f)), np.array(xr) if xr else np.zeros((0, f)),
                     cat(0), cat(1), cat(2), cat(3), cat(4),
@@ -278,7 +281,9 @@ def fit(trials: Trials, measure: str, groups: Mapping[str, Sequence[tuple[int, i
     beta = _correction(trials, y_e, t_e, cfg.ridge)
     corr = (trials.x - trials.x_refs) @ beta if len(beta) else np.zeros(n)
     # member bins: days at risk per group, and which entries' rate stands for them (carried forward)
-    mb_trial, mb_src, mb_t = [], [], {g: [] for g in groups}
+    mb_trial: list[int] = []
+    mb_src: list[int | None] = []
+    mb_t: dict[str, list[int]] = {g: [] for g in groups}
     had = {g: np.zeros(n) for g in groups}
     days = {g: np.zeros(n) for g in groups}
     before = np.zeros(n)

@@ -22,6 +22,7 @@ from streams.core.programme.money import CostTable
 from streams.core.programme.months import quarter_months
 from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
 from streams.core.programme.results import CUMULATIVE, ProgrammeResults, programme_results
+from streams.core.programme.trial import Criterion
 from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
 from streams.report.quarterly import _num, render, replayed, write_report
@@ -304,3 +305,21 @@ def test_a_stranger_simulates_a_programme_configures_it_as_printed_and_gets_its_
     figures = _figures(out.read_text(encoding="utf-8"))
     assert figures["kind"] == "hr" and figures["programme_cost"] == SCENARIOS["hr"].cost.model_dump()
     assert main(["simulate", "--programme", "hr"]) == 2  # a file is needed
+
+
+def test_references_drawn_from_persons_never_eligible_fail_the_placebo_and_the_headline_says_so(rtm: Done) -> None:
+    """The placebo diagnostic on a deliberately wrong design: the enrolled (at a peak) against persons who
+    are never eligible. The report then prints no effect in its headline but why it is not reliable."""
+    sc = rtm.run.scenario
+    spec = ProgrammeSpec(sc.program, ProgrammeKind.CARE, eligibility=(Criterion(INPATIENT_DAYS, 8, 61),))
+    ledgers = _ledgers(rtm.events)
+    right = programme_results(ledgers, spec, QUARTER, CostTable(), sc.cost)
+    assert right.diagnostics is not None and right.diagnostics.placebo is not None
+    assert right.diagnostics.reliable and right.diagnostics.placebo.contains(0.0), right.diagnostics
+    assert right.diagnostics.rule == "inpatient_days >= 8 in 61 days"
+    wrong = programme_results(ledgers, spec, QUARTER, CostTable(), sc.cost, references="never_eligible")
+    d = wrong.diagnostics
+    assert d is not None and d.placebo is not None and d.placebo.excludes_zero() and not d.reliable
+    page = render(wrong)
+    assert "The effect is not reliable" in page and "the placebo" in page
+    assert "The effect is not reliable" not in render(right)
