@@ -1,5 +1,5 @@
 """`make programme-eval`: the programme estimator (an emulated target trial, core/programme/trial.py) over a
-family of simulated programmes whose mechanisms are drawn at random per seed (files/programme_family.py),
+family of simulated programmes whose mechanisms are drawn at random per seed (simulators/programme_family.py),
 with the truth known. Per setting (kind of programme x true rate ratio): coverage of the 95% interval, bias,
 how often a no-effect programme is called significant, and the placebo diagnostic. Writes its table into
 BENCHMARKS.md between markers."""
@@ -16,7 +16,7 @@ import numpy as np
 
 from streams.core.programme.diagnostics import diagnose
 from streams.core.programme.trial import DAYS_PER_MONTH, Design, Enrolment, TrialConfig, build, fit
-from streams.files.programme_family import MEASURES, PRIMARY, Setting, World, draw
+from streams.simulators.programme_family import MEASURES, PRIMARY, Setting, World, draw
 
 SETTINGS = tuple(Setting(k, rr) for k in ("care", "hr") for rr in (0.5, 0.8, 1.0, 1.2))
 FOLLOW = round(6 * DAYS_PER_MONTH)
@@ -121,7 +121,7 @@ def _write(path: str, text: str) -> None:
 
 
 INTRO = """Command: `make programme-eval` (`python -m benchmarks.programme_eval --seeds 50`). Per seed, the simulator
-(`streams/files/programme_family.py`) draws units, frailty, spells (1-3 months, 3-8x), trend and season, the
+(`streams.simulators.programme_family.py`) draws units, frailty, spells (1-3 months, 3-8x), trend and season, the
 declared eligibility rule, review cadence, opt-in share, waiting list and cohort size (60-300); each member
 is also simulated without the programme, so the truth is the sample's own: what the members had over their
 follow-up divided by what they would have had, minus 1. The estimator is the report's

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.programme_eval import one
-from streams.files.programme_family import Setting
+from streams.simulators.programme_family import Setting
 
 
 @pytest.mark.parametrize(("kind", "rate_ratio", "seed"), [("care", 0.5, 0), ("care", 1.0, 1), ("hr", 0.8, 2)])
