@@ -94,7 +94,7 @@ class ProgrammeResults:
     money: list[Money]
     surveys: list[SurveyResult] = field(default_factory=list)
     organisations: list[OrganisationEffects] = field(default_factory=list)  # by organisation number
-    diagnostics: Diagnostics | None = None  # None: no member followed yet
+    diagnostics: Diagnostics | None = None  # None: 10 or fewer members with a reference
 
     def published(self) -> dict[str, Any]:
         """The figures without the per-person pairs (each member's own before and after level): what goes on
@@ -199,7 +199,8 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
         money=_money(cohort, programme_cost, cost_effects, groups, start, mg),
         surveys=[_survey(scale, answers, mg) for scale, answers in surveys],
         organisations=_by_organisation(cohort, (*OUTCOMES[spec.kind], COST_SEK), cfg, trials),
-        diagnostics=diagnose(trials, OUTCOMES[spec.kind][0], mg) if trials.enrolled else None,
+        # about the members as a group: none for 10 or fewer (their trajectories would describe them)
+        diagnostics=diagnose(trials, OUTCOMES[spec.kind][0], mg) if len(trials.members) >= mg else None,
     )
 
 
