@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install sample demo test test-unit lint schemas bench soak drift-eval kafka-start kafka-stop clean
+.PHONY: install sample demo test test-unit lint schemas bench soak drift-eval programme-eval kafka-start kafka-stop clean
 
 install: $(STAMP)
 
@@ -56,6 +56,10 @@ soak: install
 
 drift-eval: install
 	$(BIN)/python -m benchmarks.drift_eval --seeds 20
+
+## The programme estimator over >= 50 seeds per setting of a randomly drawn scenario family: BENCHMARKS.md.
+programme-eval: install
+	$(BIN)/python -m benchmarks.programme_eval --seeds 50
 
 kafka-start:
 	bash scripts/kafka.sh start

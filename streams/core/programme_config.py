@@ -8,6 +8,7 @@ region finds its own figure; a steering group's report prints the table's versio
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,8 +44,9 @@ class SickLeaveCost(_Frozen):
 DEFAULT_SOURCE = (
     "Defaults to be replaced with the organisation's own figures. Sick leave: the rule of thumb that a sick "
     "day costs the employer about 10% of a monthly salary in days 1-14 (sick pay, social fees, lost "
-    "production) and about 2.5% per later day, on a monthly salary of 36,000 SEK (streams/core/config.py "
-    "CostConfig). Inpatient day and ED visit: round figures of the order of the national averages in SKR's "
+    "production) and about 2.5% per later day, on a monthly salary of 36,000 SEK (configuration keys "
+    "`cost.monthly_salary_sek` and `cost_table.sick_leave`). Inpatient day and ED visit (configuration key "
+    "`cost_table`): round figures of the order of the national averages in SKR's "
     "Kostnad per patient (KPP) database for somatic care; replace with the region's own KPP figures. "
     "Home-care hour: a round figure of the order municipalities report as cost per hour of home care "
     "(Kolada / Socialstyrelsen's open comparisons); replace with the municipality's own."
@@ -78,6 +80,19 @@ class ProgrammeCost(_Frozen):
         return self.fixed_per_month_sek + self.per_enrolled_month_sek * enrolled
 
 
+EligibilityMeasure = Literal["admissions", "inpatient_days", "ed_visits", "home_care_unplanned", "sick_days",
+                             "sick_occasions"]
+
+
+class Criterion(_Frozen):
+    """One way to be eligible: `measure` summed over the `days` days before the date is at least `at_least`
+    (e.g. admissions >= 2 in 60 days)."""
+
+    measure: EligibilityMeasure
+    at_least: float = Field(gt=0)
+    days: int = Field(ge=1, le=365)
+
+
 class ProgrammeConfig(_Frozen):
     """A programme followed for its outcomes: members are those with an `enrollment` of this `program`."""
 
@@ -91,3 +106,7 @@ class ProgrammeConfig(_Frozen):
     cost: ProgrammeCost = Field(default_factory=ProgrammeCost, description="What the programme costs a month.")
     surveys: tuple[str, ...] = Field(default=(), description="Survey instruments reported with the programme: "
                                      "per question, answers by quarter (`survey_response` events).")
+    eligible_if: tuple[Criterion, ...] = Field(
+        default=(), description="Who the programme is for, as its team decides: eligible on a date when any of "
+        "these holds over the person's own outcomes before it. Each enrolment is compared with persons of the "
+        "same unit eligible on the same day; none declared: with anyone not enrolled (a weaker comparison).")

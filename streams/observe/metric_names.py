@@ -54,4 +54,6 @@ class MetricName(StrEnum):
     PROGRAMME_AVOIDED_SEK = f"{PREFIX}_programme_avoided_sek"
     PROGRAMME_NET_SEK = f"{PREFIX}_programme_net_sek"
     PROGRAMME_ORGANISATION_MEMBERS = f"{PREFIX}_programme_organisation_members"
+    PROGRAMME_EFFECT_RELIABLE = f"{PREFIX}_programme_effect_reliable"
+    PROGRAMME_PLACEBO_RELATIVE_RATIO = f"{PREFIX}_programme_placebo_relative_ratio"
     PROGRAMME_ORGANISATION_EFFECT_PER_PERSON_MONTH = f"{PREFIX}_programme_organisation_effect_per_person_month"

@@ -79,6 +79,10 @@ def _series(figures: Mapping[str, Any]) -> Iterator[tuple[SeriesKey, float]]:
         yield (M.PROGRAMME_COST_SEK, labels), float(row["programme_cost_sek"])
         for key, name in MONEY_FIGURES.items():
             yield from _figure(name, labels, row[key])
+    diagnostics = figures.get("diagnostics")
+    if diagnostics is not None:
+        yield (M.PROGRAMME_EFFECT_RELIABLE, cohort), 1.0 if diagnostics["reliable"] else 0.0
+        yield from _figure(M.PROGRAMME_PLACEBO_RELATIVE_RATIO, cohort, diagnostics["placebo"])
     for org in figures.get("organisations", []):
         if org["members"] is None:  # 10 or fewer members: nothing of this organisation is shown
             continue
@@ -108,6 +112,9 @@ class ProgrammeGauges:
                    COHORT, registry=r), COHORT),
             (Gauge(M.PROGRAMME_ACTIVE, "Persons active in the programme in the quarter (most in any month).",
                    COHORT, registry=r), COHORT),
+            (Gauge(M.PROGRAMME_EFFECT_RELIABLE, "1 when the effect's diagnostics hold (placebo holds 0, most "
+                   "members have a reference); 0: the report says the effect is not reliable.", COHORT, registry=r),
+             COHORT),
             (Gauge(M.PROGRAMME_COST_SEK, "What the programme cost over the period, SEK.", MONEY, registry=r),
              MONEY),
             (Gauge(M.PROGRAMME_ORGANISATION_MEMBERS, "Members the organisation enrolled (the `organisation` of "
@@ -130,6 +137,9 @@ class ProgrammeGauges:
              EFFECT),
             (FigureGauges(M.PROGRAMME_RELATIVE_EFFECT_RATIO, "The effect relative to what the enrolled would "
                           "have had without the programme (-0.3: 30% less).", list(EFFECT), r), EFFECT),
+            (FigureGauges(M.PROGRAMME_PLACEBO_RELATIVE_RATIO, "The same estimate at pseudo-enrolments of eligible "
+                          "persons not enrolled: must be about 0 (relative, on the main outcome).", list(COHORT), r),
+             COHORT),
             (FigureGauges(M.PROGRAMME_AVOIDED_SEK, "Cost avoided over the period, SEK (from the effect on the "
                           "cost of the outcomes).", list(MONEY), r), MONEY),
             (FigureGauges(M.PROGRAMME_ORGANISATION_EFFECT_PER_PERSON_MONTH, "Effect per person-month among the "

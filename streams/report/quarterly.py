@@ -19,6 +19,7 @@ from streams.core.programme.cohort import COST_SEK, OUTCOMES, ProgrammeKind
 from streams.core.programme.estimate import ALL
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.money import CostTable, ProgrammeCost
+from streams.core.programme.months import quarter_months
 from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
 from streams.core.programme.results import QUARTER, ProgrammeResults, with_surveys
 from streams.core.programme.stage import ProgrammeStage
@@ -65,7 +66,8 @@ def _num(x: float | None, digits: int = 0, pct: bool = False) -> str:
     value = 100 * x if pct else x
     if round(value, digits) == 0:
         value = 0.0  # no "-0"
-    text = f"{value:+.{digits}f} %" if pct else f"{value:,.{digits}f}".replace(",", " ")
+    # thousands apart by a non-breaking space, so that a number never breaks over two lines
+    text = f"{value:+.{digits}f}\u00a0%" if pct else f"{value:,.{digits}f}".replace(",", "\u00a0")
     return text.replace("-", "−")
 
 
@@ -94,7 +96,8 @@ CSS = """body{font-family:system-ui,sans-serif;max-width:1080px;margin:24px auto
 h1{font-size:1.5em;margin-bottom:0}h2{font-size:1.15em;border-bottom:1px solid #ddd;margin-top:1.4em}
 .sub{color:#555;margin-top:.2em}.grid{display:grid;grid-template-columns:1fr 1fr;gap:18px}
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px}
-.card b{display:block;font-size:1.3em}.cap{font-size:.88em;margin:.2em 0}.en{color:#555}
+.card b{display:block;font-size:1.3em}
+.unreliable{border-color:#c00;color:#900}.cap{font-size:.88em;margin:.2em 0}.en{color:#555}
 table{border-collapse:collapse;font-size:.9em}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
 td:first-child,th:first-child{text-align:left}img{max-width:100%}.note{font-size:.8em;color:#666}"""
 
@@ -132,6 +135,47 @@ def _per_organisation(p: _Page, r: ProgrammeResults) -> None:
               "Each interval stands alone (no correction for several comparisons). –: 10 persons or fewer.")
 
 
+def _diagnostics(p: _Page, r: ProgrammeResults) -> None:
+    """Whether to trust the effect: the eligibility rule, the placebo, the share with a reference, and the
+    before-trajectories of members and references."""
+    d = r.diagnostics
+    if d is None:
+        return
+    p.add("<h2>Går effekten att lita på? / Can the effect be trusted?</h2><table>")
+    rule = (html.escape(d.rule) if d.rule else
+            "inget angivet: referenserna är alla ej inskrivna i enheten, en svagare jämförelse som bara vilar på "
+            "matchningen / none declared: the references are anyone of the unit not enrolled, a weaker comparison "
+            "resting on the matching alone (declare `eligible_if` in the programme's configuration)")
+    p.add(f"<tr><td>kriterier / eligibility</td><td>{rule}</td></tr>")
+    if d.placebo is not None:
+        p.add(f"<tr><td>placebo ({LABELS[d.measure][0]} / {LABELS[d.measure][1]})</td>"
+              f"<td>{p.fig('diagnostics.placebo.value', 0, True)} (95 %: {p.fig('diagnostics.placebo.low', 0, True)}"
+              f" … {p.fig('diagnostics.placebo.high', 0, True)}), n = {p.fig('diagnostics.placebo_trials')}</td></tr>")
+    else:
+        p.add("<tr><td>placebo</td><td>kunde inte göras / could not be run</td></tr>")
+    p.add(f"<tr><td>andel inskrivna med referens / share of members with a reference</td>"
+          f"<td>{p.fig('diagnostics.usable_share', 2)}</td></tr>")
+    if d.balance is not None:
+        p.add(f"<tr><td>skillnad före (standardiserad) / difference before (standardised)</td>"
+              f"<td>{p.fig('diagnostics.balance', 2)}</td></tr>")
+    p.add("</table>")
+    if d.trajectory_members:
+        n = len(d.trajectory_members)
+        p.add("<table><tr><th>30 dagar före / 30 days before</th>"
+              + "".join(f"<th>{-(n - j)}</th>" for j in range(n)) + "</tr>")
+        for key, label in (("trajectory_members", "inskrivna / members"),
+                           ("trajectory_references", "referenser / references")):
+            p.add(f"<tr><td>{label}</td>" + "".join(f"<td>{p.fig(f'diagnostics.{key}.{j}', 2)}</td>"
+                                                  for j in range(n)) + "</tr>")
+        p.add("</table>")
+    p.caption("Placebo: samma beräkning på låtsade inskrivningar av personer som uppfyllde kriterierna samma dag "
+              "men inte skrevs in; den ska visa ungefär 0. Förloppet före: per 30-dagarsperiod före inskrivningen, "
+              f"{LABELS[d.measure][0]} per person. Om placebon inte håller 0 visar rubriken ingen effekt.",
+              "Placebo: the same estimate at pretended enrolments of persons who met the criteria the same day but "
+              f"were not enrolled; it must show about 0. Before: per 30-day block before enrolment, "
+              f"{LABELS[d.measure][1]} per person. When the placebo does not hold 0, the headline shows no effect.")
+
+
 def render(r: ProgrammeResults) -> str:
     """The report as one HTML page."""
     figures = r.figures()
@@ -147,23 +191,31 @@ def render(r: ProgrammeResults) -> str:
     e = r.effects[primary][ALL]
     k_primary = f"effects.{primary}.{ALL}"
     p.add('<h2>I korthet / In short</h2><div class="cards">')
+    diag = r.diagnostics
     if e.suppressed:
         p.add("<div class='card'>För få personer för att visa effekten (≤ 10) / Too few persons to show an effect"
               " (≤ 10)</div>")
+    elif diag is not None and not diag.reliable:
+        # a biased comparison's interval is as narrow as a good one's: no number in the headline then
+        p.add("<div class='card unreliable'><b>Effekten är inte tillförlitlig / The effect is not reliable</b>"
+              + "<br>".join(html.escape(reason) for reason in diag.reasons) + "</div>")
     else:
         p.add(f"<div class='card'>{LABELS[primary][0]} / {LABELS[primary][1]}"
               f"<b>{p.fig(k_primary + '.relative.value', 0, True)}</b>"
               f"95 %: {p.fig(k_primary + '.relative.low', 0, True)} … {p.fig(k_primary + '.relative.high', 0, True)}"
               f"<br>n = {p.fig(k_primary + '.persons')}</div>")
-    if money_cum is not None and money_cum.net_sek is not None:
+    if money_cum is not None and money_cum.net_sek is not None and (diag is None or diag.reliable):
         i = r.money.index(money_cum)
         p.add(f"<div class='card'>Netto hittills / Net to date, kr<b>{p.fig(f'money.{i}.net_sek.value')}</b>"
               f"95 %: {p.fig(f'money.{i}.net_sek.low')} … {p.fig(f'money.{i}.net_sek.high')}</div>")
     p.add("</div>")
-    p.caption("Effekten är skillnaden mot en referens: personer i samma enheter, inte inskrivna, med samma nivå "
-              "före och samma kalendermånader. Intervallet visar osäkerheten (95 %).",
-              "The effect is the difference against a reference: persons in the same units, not enrolled, with "
-              "the same level before and the same calendar months. The interval shows the uncertainty (95%).")
+    p.caption("Effekten är skillnaden mot en referens: på varje inskrivningsdag personer i samma enhet som "
+              "uppfyllde programmets kriterier samma dag och inte skrevs in, med samma utfall dag för dag före; "
+              "uppföljningen börjar på inskrivningsdagen. Intervallet visar osäkerheten (95 %).",
+              "The effect is the difference against a reference: on each enrolment day, persons of the same unit "
+              "who met the programme's criteria that day and were not enrolled, with the same outcomes day by day "
+              "before; follow-up starts on the enrolment day. The interval shows the uncertainty (95%).")
+    _diagnostics(p, r)
 
     p.add("<h2>Insats / Input</h2><table><tr><th></th><th>värde / value</th></tr>")
     for key, sv, en in [("enrolled_to_date", "inskrivna hittills", "enrolled to date"),
@@ -281,6 +333,7 @@ def write_report(events: Path, programme: str, quarter: str, out: Path, *, confi
     Survey answers: those of the events for the programme's instruments (`ProgrammeConfig.surveys`), then
     those of `surveys` (files). Progress on `err` (default: standard error)."""
     err = err or sys.stderr
+    check_request(config, programme, quarter)
     done = replayed(events, config, pseudonymise, Progress("report: replaying", err))
     ledgers = done.ledgers
     if done.rejected:
@@ -304,6 +357,15 @@ def write_report(events: Path, programme: str, quarter: str, out: Path, *, confi
     out.write_text(render(results), encoding="utf-8")
     err.write(f"report: wrote {out}\n")
     return results
+
+
+def check_request(config: MonitorConfig, programme: str, quarter: str) -> None:
+    """Before any work: the quarter is one like 2025Q3, and the programme is a configured one when any is
+    configured (an unknown name would give an empty report after a whole replay)."""
+    quarter_months(quarter)  # ValueError: not a quarter like 2025Q3
+    names = [p.name for p in config.programmes]
+    if names and programme not in names:
+        raise ValueError(f"no programme {programme!r} is configured; the configured ones: {', '.join(names)}")
 
 
 def read_survey(path: Path) -> tuple[OrdinalScale, list[SurveyAnswer]]:

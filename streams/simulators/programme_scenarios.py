@@ -263,9 +263,10 @@ def write(run_: ScenarioRun, path: str) -> None:
 def sample_truth(run_: ScenarioRun, factual: Cohort, costs: CostTable,
                  key: Callable[[str], str] = str) -> dict[str, tuple[float, float]]:
     """Per measure: (what the enrolled had minus what they would have had without the programme, summed
-    over the same after-months the estimate uses; what they would have had). Exact for this sample.
+    over the same follow-up days the estimate uses; what they would have had). Exact for this sample.
     `key`: what the factual cohort is keyed by (the pipeline's pseudonymiser)."""
     from streams.core.programme.cohort import build_cohort
+    from streams.core.programme.estimate import trials_of
     from streams.core.programme.ledger import LedgerBook
     from streams.models.events import EVENT_ADAPTER, PersonEvent
 
@@ -276,12 +277,15 @@ def sample_truth(run_: ScenarioRun, factual: Cohort, costs: CostTable,
             assert not isinstance(event, Staffing | SurveyResponse)
             book.add(cast(PersonEvent, event.model_copy(update={"person_id": key(event.person_id)})))
     without = build_cohort(book.persons, factual.spec, costs, as_of=factual.as_of)
+    trials = trials_of(factual)
     out = {}
-    for i, measure in enumerate(factual.measures):
+    for measure in factual.measures:
         had = would = 0.0
-        for member in factual.members:
-            for m in factual.after_months(member):
-                had += factual.series[member.person].value(m, i)
-                would += without.series[member.person].value(m, i) if member.person in without.series else 0.0
+        for e in trials.members:  # over the follow-up days the estimate uses: [enrolment day, stop)
+            person = trials.table.keys[e.row]
+            had += sum(v for d, v in factual.daily.outcomes.get(person, {}).get(measure, {}).items()
+                       if e.day <= d < e.stop)
+            would += sum(v for d, v in without.daily.outcomes.get(person, {}).get(measure, {}).items()
+                         if e.day <= d < e.stop)
         out[measure] = (had - would, would)
     return out

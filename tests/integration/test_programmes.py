@@ -67,8 +67,13 @@ def stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# Who each programme is for, as its team would declare it (the health-support rule is left out: the report
+# says that comparison is weaker, and still gives it)
+ELIGIBLE_IF = {"mobile-care-team": [{"measure": "inpatient_days", "at_least": 1, "days": 182}],
+               "peak-follow-up": [{"measure": "inpatient_days", "at_least": 8, "days": 61}]}
 CONFIG = MonitorConfig.model_validate({"survey_scales": SURVEY_SCALES, "programmes": [
     {"name": sc.program, "kind": sc.kind, "cost": sc.cost.model_dump(),
+     "eligible_if": ELIGIBLE_IF.get(sc.program, []),
      "surveys": [SURVEY_INSTRUMENT] if sc.program == "mobile-care-team" else []} for sc in SCENARIOS.values()]})
 KEY = Pseudonymiser(PSEUDONYM_KEY.encode())
 
@@ -117,6 +122,11 @@ def test_the_worker_publishes_replays_programme_figures_and_the_report_shows_the
     # the patients' survey (some answers anonymous) and both organisations' own effects
     assert care["surveys"] and all(d is not None for d in care["surveys"][0]["distributions"])
     assert sorted(o["organisation"] for o in care["organisations"] if o["members"]) == sorted(ORGANISATIONS)
+    # every programme's diagnostics: its rule (or none), a placebo with its interval, the before-trajectories
+    for key, figures in expected.items():
+        d = figures["diagnostics"]
+        assert d["placebo"] is not None and len(d["trajectory_members"]) == 6 and d["usable_share"] > 0.5, key
+        assert (d["rule"] is None) == key.startswith("health-support/"), key
 
     records = history_records(stream)
     env = {"OUTCOME_MONITOR_MONITOR": CONFIG.model_dump_json(), "OUTCOME_MONITOR_PROGRAMME_REFRESH_S": "1"}

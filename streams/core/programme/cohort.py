@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.money import care_cost, sick_leave_cost
 from streams.core.programme.month_totals import (
+    ADMISSIONS,
     ED_VISITS,
     HOME_CARE_PLANNED,
     HOME_CARE_UNPLANNED,
@@ -21,7 +22,8 @@ from streams.core.programme.month_totals import (
     SICK_OCCASIONS,
     MonthTotals,
 )
-from streams.core.programme.months import Month, last_day, month_of_day
+from streams.core.programme.months import Month, first_day, last_day, month_of_day
+from streams.core.programme.trial import Criterion
 from streams.core.programme_config import CostTable, ProgrammeKind
 
 COST_SEK = "cost_sek"  # the outcomes valued with the cost table: what the programme could save
@@ -40,6 +42,8 @@ MATCH_ON: dict[ProgrammeKind, tuple[str, ...]] = {
     ProgrammeKind.CARE: (INPATIENT_DAYS, ED_VISITS, HOME_CARE_UNPLANNED),
     ProgrammeKind.HR: (SICK_DAYS, SICK_OCCASIONS),
 }
+# Kept day by day beside the programme's measures: eligibility rules and the care team's matching read them.
+DAY_EXTRA = (ADMISSIONS,)
 # Shown for context, not estimated: planned care is the care plan, not what the programme avoids.
 CONTEXT: dict[ProgrammeKind, tuple[str, ...]] = {
     ProgrammeKind.CARE: (PLANNED_INPATIENT_DAYS, HOME_CARE_PLANNED),
@@ -56,6 +60,7 @@ class ProgrammeSpec:
     window_months: int = 6  # months before enrolment (the before-level)
     after_months: int | None = None  # months followed after it; None: as many as before. A contract that
     # pays by what it saves over years can follow its members longer (36), within the data's reach.
+    eligibility: tuple[Criterion, ...] = ()  # eligible when any holds; (): none declared
 
     @property
     def after_window(self) -> int:
@@ -102,12 +107,24 @@ class Member:
 
 
 @dataclass(slots=True)
+class Daily:
+    """Everyone's outcomes day by day (measure -> day -> amount, the cost valued per day too), the first
+    enrolment day of everyone ever enrolled and the last day a person's outcomes are known when it is before
+    the data's end (moved or died): what the emulated trials run on."""
+
+    outcomes: dict[str, dict[str, dict[int, float]]] = field(default_factory=dict)
+    enrol: dict[str, int] = field(default_factory=dict)
+    end: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Cohort:
     spec: ProgrammeSpec
     as_of: Month  # the last complete month of data
     members: list[Member]
     series: dict[str, Series]
     enrol_month: dict[str, Month]  # first enrolment month of everyone ever enrolled
+    daily: Daily = field(default_factory=Daily)
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -149,6 +166,25 @@ def _row(spec: ProgrammeSpec, totals: MonthTotals, unit_id: str, costs: CostTabl
     return tuple(out)
 
 
+def _days(spec: ProgrammeSpec, m: Month, totals: MonthTotals, unit_id: str, costs: CostTable,
+          into: dict[str, dict[int, float]]) -> None:
+    """One month's outcomes day by day, into `into` (measure -> day -> amount). A month folded by an older
+    ledger has no days: its totals are spread evenly over its days."""
+    days = totals.days
+    if not days and totals.values:
+        n = last_day(m) - first_day(m) + 1
+        share = {k: v / n for k, v in totals.values.items()}
+        days = {d: share for d in range(first_day(m), last_day(m) + 1)}
+    for d, row in days.items():
+        values = _row(spec, MonthTotals(dict(row)), unit_id, costs)
+        for measure, v in zip(spec.measures, values, strict=True):
+            if v:
+                into.setdefault(measure, {})[d] = v
+        for measure in DAY_EXTRA:
+            if row.get(measure):
+                into.setdefault(measure, {})[d] = row[measure]
+
+
 def build_cohort(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, costs: CostTable,
                  as_of: Month | None = None) -> Cohort:
     """Everyone's monthly series of the programme's measures, and the members with their windows up to
@@ -159,6 +195,7 @@ def build_cohort(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, costs
     series: dict[str, Series] = {}
     enrol: dict[str, Month] = {}
     members: list[Member] = []
+    daily = Daily()
     for key in sorted(ledgers):  # in key order: the bootstrap and the matches' ties then follow the data only
         ledger = ledgers[key]
         s = Series()
@@ -171,14 +208,18 @@ def build_cohort(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, costs
             s.unit_months.append(m)
             s.units.append(unit)
             s.values[m] = _row(spec, totals, unit, costs)
+            _days(spec, m, totals, unit, costs, daily.outcomes.setdefault(key, {}))
         episodes = [e for e in ledger.episodes(spec.name) if month_of_day(e.joined_day) <= as_of]
         if episodes:
             first = episodes[0]
             em = month_of_day(first.joined_day)
             enrol[key] = em
+            daily.enrol[key] = first.joined_day
             left = month_of_day(first.left_day) if first.left_day is not None else None
             observed = max(0, min(spec.after_window, as_of - em))
             gone = ledger.gone_since(first.joined_day)
+            if gone is not None and gone <= last_day(as_of):
+                daily.end[key] = gone - 1
             if gone is not None and month_of_day(gone) <= as_of:
                 # Moved away or died (said by any `left` of any programme, also one after a "completed"):
                 # what follows is unknown, not "no care" (a death is no avoided care). Followed up to the
@@ -192,4 +233,4 @@ def build_cohort(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, costs
             s.first_month = s.unit_months[0]
             series[key] = s
     members.sort(key=lambda mem: (mem.enrol_month, mem.unit_id, mem.person))
-    return Cohort(spec, as_of, members, series, enrol)
+    return Cohort(spec, as_of, members, series, enrol, daily)

@@ -44,8 +44,9 @@ __all__ = ["ADMISSIONS", "CENSORING_REASONS", "ED_VISITS", "HOME_CARE_PLANNED", 
            "PLANNED_ADMISSIONS", "PLANNED_INPATIENT_DAYS", "READABLE_VERSIONS", "SCHEMA_VERSION", "SHORT_DAYS",
            "SICK_DAYS", "SICK_OCCASIONS", "Episode", "LedgerBook", "MonthTotals", "Months", "PersonLedger", "step"]
 
-SCHEMA_VERSION = 2  # 2: organisations per month, a fact's organisation, an enrolment's reason and organisation
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3  # 2: organisations per month, a fact's organisation, an enrolment's reason and organisation;
+# 3: the outcomes of each settled month day by day (`MonthTotals.days`)
+READABLE_VERSIONS = (1, 2, 3)
 
 CENSORING_REASONS = frozenset({"moved", "died"})  # a `left` for these ends a person's follow-up
 ORPHAN_DAYS = 365  # half a stay (admission or discharge) waits this long for its other half
@@ -192,7 +193,8 @@ class PersonLedger:
             "horizon_days": self.horizon_days, "occasion_gap_days": self.occasion_gap_days,
             "short_term_days": self.short_term_days,
             "settled": {month_label(m): {"values": dict(sorted(t.values.items())), "units": sorted(t.units),
-                                         "organisations": sorted(t.organisations)}
+                                         "organisations": sorted(t.organisations),
+                                         "days": {str(d): dict(sorted(v.items())) for d, v in sorted(t.days.items())}}
                         for m, t in sorted(self.settled.items())},
             "pending": self.pending, "enrolments": self.enrolments, "retracted": self.retracted,
             "tail": self.tail, "frontier": self.frontier, "max_day": self.max_day,
@@ -201,8 +203,8 @@ class PersonLedger:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PersonLedger:
-        """Reads this version and version 1 (no organisations, no reasons: a v1 fact gets organisation "",
-        a v1 enrolment row reason and organisation None)."""
+        """Reads this version, version 2 (settled months without their days) and version 1 (no organisations,
+        no reasons: a v1 fact gets organisation "", a v1 enrolment row reason and organisation None)."""
         version = d.get("schema")
         if version not in READABLE_VERSIONS:
             raise ValueError(f"ledger schema {version!r}, expected one of {READABLE_VERSIONS}")
@@ -211,7 +213,9 @@ class PersonLedger:
             horizon_days=int(d["horizon_days"]), occasion_gap_days=int(d["occasion_gap_days"]),
             short_term_days=int(d["short_term_days"]),
             settled={parse_month(k): MonthTotals({m: float(v) for m, v in t["values"].items()}, set(t["units"]),
-                                                 set(t.get("organisations", ())))
+                                                 set(t.get("organisations", ())),
+                                                 {int(d): {m: float(x) for m, x in v.items()}
+                                                  for d, v in t.get("days", {}).items()})
                      for k, t in d["settled"].items()},
             pending={k: [*v, ""] if old else list(v) for k, v in d["pending"].items()},
             enrolments={k: [*v, None, None] if old else list(v) for k, v in d["enrolments"].items()},

@@ -24,6 +24,10 @@ SICK_OCCASIONS = "sick_occasions"  # counted in the month the occasion starts
 SHORT_DAYS = "short_days"  # days 1..short_term_days of an occasion (employer's sick-pay period)
 LONG_DAYS = "long_days"
 
+#: Kept day by day as well as by month: eligibility, matching and follow-up are at day resolution.
+DAILY = frozenset({INPATIENT_DAYS, ADMISSIONS, ED_VISITS, HOME_CARE_UNPLANNED, HOME_CARE_UNPLANNED_MINUTES, SICK_DAYS,
+                   SICK_OCCASIONS, SHORT_DAYS, LONG_DAYS})
+
 
 @dataclass(slots=True)
 class MonthTotals:
@@ -32,9 +36,15 @@ class MonthTotals:
     values: dict[str, float] = field(default_factory=dict)
     units: set[str] = field(default_factory=set)
     organisations: set[str] = field(default_factory=set)
+    # day -> measure -> amount, for the measures a target trial looks at day by day (`DAILY`); empty in
+    # months folded by a ledger older than version 3 (then the month's totals stand for its days evenly)
+    days: dict[int, dict[str, float]] = field(default_factory=dict)
 
-    def add(self, measure: str, amount: float) -> None:
+    def add(self, measure: str, amount: float, day: int | None = None) -> None:
         self.values[measure] = self.values.get(measure, 0.0) + amount
+        if day is not None and measure in DAILY:
+            row = self.days.setdefault(day, {})
+            row[measure] = row.get(measure, 0.0) + amount
 
     def get(self, measure: str) -> float:
         return self.values.get(measure, 0.0)
@@ -91,25 +101,25 @@ def fold_facts(facts: list[list[Any]], months: Months, tail: list[float] | None,
         if kind == "s":
             sick[day] = max(sick[day], f[3])  # one calendar day of sick leave, whatever was sent twice
         elif kind == "e":
-            _month(months, day).add(ED_VISITS, 1.0)
+            _month(months, day).add(ED_VISITS, 1.0, day)
         elif kind == "h":
             t = _month(months, day)
-            t.add(HOME_CARE_PLANNED if f[4] else HOME_CARE_UNPLANNED, 1.0)
-            t.add(HOME_CARE_PLANNED_MINUTES if f[4] else HOME_CARE_UNPLANNED_MINUTES, float(f[3]))
+            t.add(HOME_CARE_PLANNED if f[4] else HOME_CARE_UNPLANNED, 1.0, day)
+            t.add(HOME_CARE_PLANNED_MINUTES if f[4] else HOME_CARE_UNPLANNED_MINUTES, float(f[3]), day)
     for adm, dis in pair_stays(facts).values():
         if adm is None or dis is None:
             continue
         planned = bool(adm[4])
-        _month(months, adm[1]).add(PLANNED_ADMISSIONS if planned else ADMISSIONS, 1.0)
+        _month(months, adm[1]).add(PLANNED_ADMISSIONS if planned else ADMISSIONS, 1.0, adm[1])
         for d in range(adm[1], dis[1]):  # each night in hospital, in the month it falls in
-            _month(months, d).add(PLANNED_INPATIENT_DAYS if planned else INPATIENT_DAYS, 1.0)
+            _month(months, d).add(PLANNED_INPATIENT_DAYS if planned else INPATIENT_DAYS, 1.0, d)
     for day in sorted(sick):
         extent = sick[day]
         t = _month(months, day)
         if tail is None or day - tail[0] > gap:
-            t.add(SICK_OCCASIONS, 1.0)
+            t.add(SICK_OCCASIONS, 1.0, day)
             tail = [day, 0.0]
         tail = [day, tail[1] + 1]
-        t.add(SICK_DAYS, extent)
-        t.add(SHORT_DAYS if tail[1] <= short_days else LONG_DAYS, extent)
+        t.add(SICK_DAYS, extent, day)
+        t.add(SHORT_DAYS if tail[1] <= short_days else LONG_DAYS, extent, day)
     return tail

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from streams.core.programme.cohort import COST_SEK, OUTCOMES, Cohort, ProgrammeSpec, build_cohort
-from streams.core.programme.estimate import ALL, Effect, EstimatorConfig, Figure, estimate, paired_levels
+from streams.core.programme.diagnostics import Diagnostics, diagnose
+from streams.core.programme.estimate import ALL, Effect, EstimatorConfig, Figure, estimate, paired_levels, trials_of
 from streams.core.programme.ledger import PersonLedger
-from streams.core.programme.matching import Match, MatchConfig, Window, match_cohort
 from streams.core.programme.money import cost_start
 from streams.core.programme.month_totals import HOME_CARE_PLANNED
 from streams.core.programme.months import Month, month_label, quarter_months
@@ -23,6 +23,7 @@ from streams.core.programme.ordinal import (
     compare,
     distribution,
 )
+from streams.core.programme.trial import Trials
 from streams.core.programme_config import CostTable, ProgrammeCost, ProgrammeKind
 
 QUARTER = "quarter"
@@ -93,6 +94,7 @@ class ProgrammeResults:
     money: list[Money]
     surveys: list[SurveyResult] = field(default_factory=list)
     organisations: list[OrganisationEffects] = field(default_factory=list)  # by organisation number
+    diagnostics: Diagnostics | None = None  # None: 10 or fewer members with a reference
 
     def published(self) -> dict[str, Any]:
         """The figures without the per-person pairs (each member's own before and after level): what goes on
@@ -119,7 +121,8 @@ def _rounded(x: Any) -> Any:
 
 
 def _suppress(n: int, min_group: int) -> int | None:
-    return n if n >= min_group else None
+    """A count of 1 to 10 persons is not shown (None); 0 is shown: it tells of no one."""
+    return n if n >= min_group or n == 0 else None
 
 
 def _active(cohort: Cohort, m: Month) -> int:
@@ -156,8 +159,10 @@ def _money(cohort: Cohort, cost: ProgrammeCost, effects: Mapping[str, Effect], g
 
 def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, quarter: str, costs: CostTable,
                       programme_cost: ProgrammeCost, cfg: EstimatorConfig | None = None,
-                      surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]] = ()) -> ProgrammeResults:
-    """The figures of one programme for the quarter `2025Q3`: data up to the quarter's end."""
+                      surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]] = (),
+                      references: str = "eligible") -> ProgrammeResults:
+    """The figures of one programme for the quarter `2025Q3`: data up to the quarter's end. `references`:
+    "never_eligible" only to show what the diagnostics say of a wrong design."""
     cfg = cfg or EstimatorConfig()
     q = quarter_months(quarter)
     cohort = build_cohort(ledgers, spec, costs, as_of=q[-1])
@@ -170,11 +175,11 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
         months = frozenset(m for m in range(start + 12 * year, start + 12 * year + 12) if m <= cohort.as_of)
         if months:
             groups[f"contract year {year + 1}"] = months
-    matched = match_cohort(cohort, MatchConfig(cfg.neighbours, cfg.max_ties, cfg.ridge))  # one matching for all
+    trials = trials_of(cohort, cfg, references)  # one set of trials for all measures
     effects: dict[str, dict[str, Effect]] = {}
     for measure in OUTCOMES[spec.kind]:
-        effects[measure] = estimate(cohort, measure, {QUARTER: qset}, cfg, matched)
-    cost_effects = estimate(cohort, COST_SEK, groups, cfg, matched)
+        effects[measure] = estimate(cohort, measure, {QUARTER: qset}, cfg, trials)
+    cost_effects = estimate(cohort, COST_SEK, groups, cfg, trials)
     effects[COST_SEK] = {ALL: cost_effects[ALL], QUARTER: cost_effects[QUARTER]}
     mg = cfg.min_group_size
     inputs = Inputs(
@@ -193,27 +198,27 @@ def programme_results(ledgers: Mapping[str, PersonLedger], spec: ProgrammeSpec, 
         paired={m: paired_levels(cohort, m, mg) for m in (*OUTCOMES[spec.kind], COST_SEK)},
         money=_money(cohort, programme_cost, cost_effects, groups, start, mg),
         surveys=[_survey(scale, answers, mg) for scale, answers in surveys],
-        organisations=_by_organisation(cohort, (*OUTCOMES[spec.kind], COST_SEK), cfg, matched),
+        organisations=_by_organisation(cohort, (*OUTCOMES[spec.kind], COST_SEK), cfg, trials),
+        # about the members as a group: none for 10 or fewer (their trajectories would describe them)
+        diagnostics=diagnose(trials, OUTCOMES[spec.kind][0], mg) if len(trials.members) >= mg else None,
     )
 
 
 def _by_organisation(cohort: Cohort, measures: Sequence[str], cfg: EstimatorConfig,
-                     matched: tuple[list[Match], dict[Month, Window]]) -> list[OrganisationEffects]:
+                     trials: Trials) -> list[OrganisationEffects]:
     """Per organisation of the members' enrolments, each measure's effect over all after-months: the estimate
     over the cohort restricted to that organisation's members (their matches among the cohort's)."""
     organisations = sorted({m.organisation for m in cohort.members if m.organisation})
     sizes = Counter(m.organisation for m in cohort.members)  # members without an organisation too (None)
     # One small group is enough to hide them all: its figures would be the whole's minus the others'.
     any_small = any(n < cfg.min_group_size for n in sizes.values())
-    matches, windows = matched
     out = []
     for org in organisations:
         members = sizes[org]
         if any_small:
             out.append(OrganisationEffects(org, None, {m: Effect(m, ALL, True) for m in measures}))
             continue
-        mine = [match for match in matches if match.member.organisation == org]
-        effects = {m: estimate(cohort, m, None, cfg, (mine, windows))[ALL] for m in measures}
+        effects = {m: estimate(cohort, m, None, cfg, trials, organisation=org)[ALL] for m in measures}
         out.append(OrganisationEffects(org, members, effects))
     return out
 

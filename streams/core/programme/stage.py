@@ -22,6 +22,7 @@ from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.months import quarter_months, quarter_of
 from streams.core.programme.results import ProgrammeResults, programme_results, with_surveys
 from streams.core.programme.surveys import SurveyStore
+from streams.core.programme.trial import Criterion
 from streams.models.events import PersonEvent, SurveyResponse
 
 #: Facts wait this long before they are folded into monthly totals: far beyond the allowed lateness, so
@@ -82,7 +83,8 @@ class ProgrammeStage:
         for programme in self.programmes:
             if only is not None and programme.name != only:
                 continue
-            spec = ProgrammeSpec(programme.name, programme.kind, programme.window_months, programme.after_months)
+            spec = ProgrammeSpec(programme.name, programme.kind, programme.window_months, programme.after_months,
+                                 tuple(Criterion(c.measure, c.at_least, c.days) for c in programme.eligible_if))
             results = programme_results(ledgers, spec, quarter, self.costs, programme.cost,
                                         self.estimator)
             if surveys is not None and programme.surveys:

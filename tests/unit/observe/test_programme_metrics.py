@@ -144,7 +144,8 @@ def test_metrics_shows_exactly_what_metric_values_says_also_from_the_reports_jso
         {str(m) for m in MetricName if m.startswith("outcome_programme_")}
         | {f"outcome_programme_{n}_{b}" for n in ("effect_per_person_month", "counterfactual_per_person_month",
                                                     "avoided_sek", "net_sek") for b in ("lower", "upper")}
-        | {"outcome_programme_relative_effect_lower_ratio", "outcome_programme_relative_effect_upper_ratio"})
+        | {"outcome_programme_relative_effect_lower_ratio", "outcome_programme_relative_effect_upper_ratio",
+           "outcome_programme_placebo_relative_lower_ratio", "outcome_programme_placebo_relative_upper_ratio"})
 
 
 def test_a_cohort_of_10_or_fewer_publishes_no_series_at_all() -> None:

@@ -72,10 +72,10 @@ def test_a_version_1_ledger_is_read_and_written_back_as_version_2() -> None:
     assert mar.get(ED_VISITS) == 1 and mar.get(HOME_CARE_UNPLANNED) == 1 and mar.get("inpatient_days") == 3
     assert mar.get("sick_days") == 0.5 and mar.units == {"u1"} and mar.organisations == set()
     assert led.episodes("team") == [Episode("team", day(dt.date(2025, 1, 4)), day(dt.date(2025, 3, 3)), "u1")]
-    # and on from there: a version-2 event, then the state as version 2, which reads back the same
+    # and on from there: a version-2 event, then the state as the current version, which reads back the same
     assert led.add(ev("emergency_visit", dt.date(2025, 3, 10), "e3", organisation=ORG_A))
     v2 = json.loads(json.dumps(led.to_dict()))
-    assert v2["schema"] == 2 and v2["enrolments"]["j1"][5:] == [None, None] and v2["pending"]["e2"][-1] == ""
+    assert v2["schema"] == 3 and v2["enrolments"]["j1"][5:] == [None, None] and v2["pending"]["e2"][-1] == ""
     again = PersonLedger.from_dict(v2)
     assert again.to_dict() == v2 and again.months() == led.months()
     assert again.months()[parse_month("2025-03")].organisations == {ORG_A}
@@ -126,14 +126,16 @@ def test_a_member_who_died_or_moved_in_after_month_2_contributes_only_month_1(re
     assert all(m.left_reason == reason and m.organisation == ORG_A for m in cohort.members)
     assert {tuple(cohort.after_months(m)) for m in cohort.members} == {(month_of(dt.date(2024, 8, 1)),)}
     effect = estimate(cohort, ED_VISITS)[ALL]
-    assert not effect.suppressed and effect.persons == 12 and effect.person_months == 12
+    # followed from the enrolment day to the day before they left: 5 July to 9 September, 67 days each
+    assert not effect.suppressed and effect.persons == 12 and effect.person_months == round(12 * 67 / 30.4375)
 
 
 @pytest.mark.parametrize("reason", ["completed", "declined", None])
 def test_a_member_who_completed_declined_or_gave_no_reason_is_followed_on(reason: str | None) -> None:
     cohort = _cohort(reason, dt.date(2024, 9, 10))
     assert {m.observed_after for m in cohort.members} == {5}  # August to December: intention to treat
-    assert estimate(cohort, ED_VISITS)[ALL].person_months == 60
+    # from the enrolment day for six months (183 days), within the data (to 31 December: 180 days)
+    assert estimate(cohort, ED_VISITS)[ALL].person_months == round(12 * 180 / 30.4375)
 
 
 def test_a_death_reported_after_completing_the_programme_still_ends_the_follow_up() -> None:
@@ -143,10 +145,10 @@ def test_a_death_reported_after_completing_the_programme_still_ends_the_follow_u
     assert {m.observed_after for m in died.members} == {2}  # August and September; not October on
 
 
-def test_a_member_who_died_in_after_month_1_is_not_followed_at_all() -> None:
+def test_a_member_who_died_in_after_month_1_is_followed_up_to_the_day_before() -> None:
     cohort = _cohort("died", dt.date(2024, 8, 20))
-    assert {m.observed_after for m in cohort.members} == {0}
-    assert estimate(cohort, ED_VISITS)[ALL].suppressed
+    assert {m.observed_after for m in cohort.members} == {0}  # no whole month after the enrolment month
+    assert estimate(cohort, ED_VISITS)[ALL].person_months == round(12 * 46 / 30.4375)  # 5 July to 19 August
 
 
 # -- surveys ------------------------------------------------------------------------------------------------

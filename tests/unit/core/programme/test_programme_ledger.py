@@ -183,7 +183,7 @@ def test_state_round_trips_through_json_mid_stream(seed: int, cut: float) -> Non
         book.add(e)
         restored.add(e)
     assert months(restored.persons["p1"]) == months(book.persons["p1"])
-    assert restored.to_dict()["schema"] == 2
+    assert restored.to_dict()["schema"] == 3
 
 
 def test_a_state_of_another_schema_is_refused() -> None:

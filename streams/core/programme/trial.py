@@ -1,0 +1,386 @@
+"""The effect of a programme as an emulated target trial (Hernán & Robins): one trial per enrolment.
+
+On the day D a person is enrolled, the trial's other arm is the persons of the same unit who were eligible
+that day by the programme's declared rule (over their own outcomes in the days before D) and not enrolled
+by D; of them, the `neighbours` with the nearest history at day resolution (each matched outcome summed over
+the 7, 8-30, 31-90 and 91-window days before D) are the references. Follow-up starts on D for both arms; a
+reference who is enrolled later is censored on their own enrolment day, and anyone's follow-up ends on the
+last day their outcomes are known (data's end; a member who moved or died: the day before).
+
+What the member would have had without the programme is, per 30-day bin since D, the references' rate in
+that bin (events over days at risk, so that censored references count as long as they are followed) times
+the member's days at risk in it, plus a linear correction for what is left of the difference in history
+(fitted over all trials' references: the bias correction of matching estimators, Abadie & Imbens 2011).
+The estimate is the sum over members of what they had minus that; relative: had / would-have-had - 1.
+
+The 95% interval is a percentile bootstrap over persons (Poisson weights, one per person whatever arm or
+trial they are in): a reference used in several trials, or a member who was a reference before enrolment,
+moves as one, and overdispersion within a person is carried along (matches and correction held fixed).
+
+Because no rule can be checked to hold, every estimate comes with its diagnostics (`Diagnostics`): a placebo
+(the same estimator at pseudo-enrolments of eligible persons never enrolled: it must find about 0), the
+before-trajectories of members and references, and the share of members with a usable reference.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from streams.core.programme.days import DayTable
+
+DAYS_PER_MONTH = 30.4375
+WINDOWS = ((1, 8), (8, 31), (31, 91))  # days before D: [D - 7, D), [D - 30, D - 7), [D - 90, D - 30)
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """Eligible when `measure` summed over the `days` days before the date is at least `at_least`."""
+
+    measure: str
+    at_least: float
+    days: int
+
+    def text(self) -> str:
+        return f"{self.measure} >= {self.at_least:g} in {self.days} days"
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """What a programme's trials compare. `rule`: eligible when any criterion holds; (): none declared.
+    `references`: "eligible" (the design); "never_eligible" draws them from persons who are never eligible
+    in the data, a deliberately wrong design that the placebo must catch."""
+
+    match_on: tuple[str, ...]
+    before_days: int
+    follow_days: int
+    rule: tuple[Criterion, ...] = ()
+    references: str = "eligible"
+
+
+@dataclass(frozen=True, slots=True)
+class TrialConfig:
+    neighbours: int = 10
+    bootstrap: int = 400
+    seed: int = 15
+    bin_days: int = 30
+    ridge: float = 1e-2
+    min_usable_share: float = 0.8  # of members with a reference, below which the effect is not reliable
+    max_balance: float = 0.25  # |standardised difference| of the before-level above which it is not reliable
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A point estimate with its 95% interval."""
+
+    value: float
+    low: float
+    high: float
+
+    def contains(self, x: float) -> bool:
+        return self.low <= x <= self.high
+
+    def excludes_zero(self) -> bool:
+        return not self.contains(0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    row: int  # the member's row in the table
+    day: int
+    stop: int  # follow-up is [day, stop)
+    organisation: str | None = None
+
+
+@dataclass(slots=True)
+class Trials:
+    """The trials of a cohort: per trial the member and references, and per 30-day bin of follow-up each
+    reference's time at risk (`entries`), measure-independent."""
+
+    table: DayTable
+    design: Design
+    cfg: TrialConfig
+    members: list[Enrolment]  # usable trials
+    refs: list[np.ndarray]  # per trial: rows of its references
+    x: np.ndarray  # (trials, features): members' history
+    x_refs: np.ndarray  # (trials, features): their references' mean history
+    e_trial: np.ndarray  # per entry (trial, bin, reference): its trial
+    e_bin: np.ndarray
+    e_row: np.ndarray
+    e_start: np.ndarray
+    e_stop: np.ndarray
+    e_x: np.ndarray  # (entries, features) the reference's history
+    enrolled: int  # members with a follow-up day (usable or not)
+    ref_bins: dict[tuple[int, int], int] = field(default_factory=dict)  # (trial, bin) -> group of entries
+
+    @property
+    def usable_share(self) -> float:
+        return len(self.members) / self.enrolled if self.enrolled else 0.0
+
+
+def eligible(table: DayTable, rule: Sequence[Criterion], day: int, rows: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(rows), dtype=bool)
+    for c in rule:
+        out |= table.window(c.measure, day - c.days, day, rows) >= c.at_least - 1e-9
+    return out
+
+
+def ever_eligible(table: DayTable, rule: Sequence[Criterion]) -> np.ndarray:
+    """Per person: eligible on some day of the data."""
+    out = np.zeros(table.persons, dtype=bool)
+    for c in rule:
+        cum = table.cum[c.measure]
+        k = min(c.days, table.days)
+        out |= ((cum[:, k:] - cum[:, :-k]) >= c.at_least - 1e-9).any(axis=1)
+    return out
+
+
+def history(table: DayTable, design: Design, day: int, rows: np.ndarray) -> np.ndarray:
+    """Per row: the matched outcomes over the windows before `day` (log(1 + sum))."""
+    cols = []
+    edges = [*WINDOWS, *(((91, design.before_days + 1),) if design.before_days > 90 else ())]
+    for measure in design.match_on:
+        for near, far in edges:
+            cols.append(np.log1p(np.maximum(table.window(measure, day - far + 1, day - near + 1, rows), 0.0)))
+    return np.stack(cols, axis=1) if cols else np.zeros((len(rows), 0))
+
+
+def candidates(table: DayTable, design: Design, day: int, exclude: np.ndarray | None = None) -> np.ndarray:
+    """Rows that can be a reference on `day`: seen before it, followed on it, not enrolled by it."""
+    ok = (table.first < day) & (table.end >= day) & (table.enrol > day)
+    if exclude is not None:
+        ok[exclude] = False
+    return np.flatnonzero(ok)
+
+
+def build(table: DayTable, design: Design, enrolments: Sequence[Enrolment], cfg: TrialConfig) -> Trials:
+    """The trials of `enrolments`: those with a follow-up day and a reference."""
+    members: list[Enrolment] = []
+    refs: list[np.ndarray] = []
+    xs: list[np.ndarray] = []
+    xr: list[np.ndarray] = []
+    entries: list[tuple[np.ndarray, ...]] = []
+    enrolled = 0
+    by_day: dict[int, list[Enrolment]] = {}
+    for e in enrolments:
+        if e.stop > e.day:
+            enrolled += 1
+            by_day.setdefault(e.day, []).append(e)
+    for day in sorted(by_day):
+        group = sorted(by_day[day], key=lambda g: g.row)
+        mem_rows = np.array([e.row for e in group])
+        units = table.unit_at(day)
+        rows = candidates(table, design, day)
+        rows = rows[np.isin(units[rows], units[mem_rows])]  # only the units enrolling that day
+        status = eligible(table, design.rule, day, rows) if design.rule else np.ones(len(rows), dtype=bool)
+        mstat = eligible(table, design.rule, day, mem_rows) if design.rule else np.ones(len(group), dtype=bool)
+        if design.references == "eligible":
+            rows, status = rows[np.isin(status, mstat)], status[np.isin(status, mstat)]
+        else:
+            keep = ~ever_eligible(table, design.rule)[rows]
+            rows, status = rows[keep], np.zeros(int(keep.sum()), dtype=bool)
+        allx = history(table, design, day, np.concatenate([rows, mem_rows]))
+        cx, mx = allx[: len(rows)], allx[len(rows):]
+        scale = cx.std(axis=0) if len(rows) > 1 else np.ones(allx.shape[1])
+        scale[scale <= 0] = 1.0
+        for jj, e in enumerate(group):
+            # the design compares with the eligible; the wrong design, with those who are not
+            want = bool(mstat[jj]) if design.references == "eligible" else False  # never eligible: status False
+            ok = (units[rows] == units[e.row]) & (status == want) & (rows != e.row)
+            pool = np.flatnonzero(ok)
+            if not len(pool):
+                continue
+            d = np.abs((cx[pool] - mx[jj]) / scale).sum(axis=1)
+            order = np.lexsort((rows[pool], d))[: cfg.neighbours]
+            chosen = pool[order]
+            r = rows[chosen]
+            t = len(members)
+            members.append(e)
+            refs.append(r)
+            xs.append(mx[jj])
+            xr.append(cx[chosen].mean(axis=0))
+            ref_stop = np.minimum(np.minimum(table.end[r] + 1, table.enrol[r]), e.stop)
+            for b in range(math.ceil((e.stop - e.day) / cfg.bin_days)):
+                a = e.day + b * cfg.bin_days
+                at_risk = ref_stop > a
+                if not at_risk.any():
+                    break
+                n = int(at_risk.sum())
+                entries.append((np.full(n, t), np.full(n, b), r[at_risk], np.full(n, a),
+                                np.minimum(ref_stop[at_risk], a + cfg.bin_days), cx[chosen][at_risk]))
+    f = xs[0].shape[0] if xs else len(design.match_on) * (len(WINDOWS) + (design.before_days > 90))
+
+    def cat(k: int) -> np.ndarray:
+        return np.concatenate([en[k] for en in entries]) if entries else np.zeros(0, dtype=np.int64)
+
+    trials = Trials(table, design, cfg, members, refs,
+                    np.array(xs) if xs else np.zeros((0, f)), np.array(xr) if xr else np.zeros((0, f)),
+                    cat(0), cat(1), cat(2), cat(3), cat(4),
+                    np.concatenate([en[5] for en in entries]) if entries else np.zeros((0, f)), enrolled)
+    return trials
+
+
+@dataclass(frozen=True, slots=True)
+class TrialEffect:
+    """One measure over one group of calendar days, summed over the trials' follow-up. Per person-month:
+    per 30.4375 days of a member's follow-up."""
+
+    persons: int
+    reference_persons: int
+    person_months: float
+    before: float  # members, per person-month over the before-window
+    after: float
+    reference_before: float
+    counterfactual: Figure
+    effect: Figure  # per person-month, after - counterfactual
+    relative: Figure
+    total: Figure
+    naive: Figure  # after - before, per person-month
+    had: float  # summed over the follow-up: what the members had, and what they would have had
+    would: float
+
+
+def _overlap(a: int, b: int, spans: Sequence[tuple[int, int]] | None) -> int:
+    if spans is None:
+        return max(0, b - a)
+    return sum(max(0, min(b, y) - max(a, x)) for x, y in spans)
+
+
+def _sum_over(table: DayTable, measure: str, row: int, a: int, b: int,
+              spans: Sequence[tuple[int, int]] | None) -> float:
+    if spans is None:
+        return float(table.window(measure, a, b, np.array([row]))[0])
+    return sum(float(table.window(measure, max(a, x), min(b, y), np.array([row]))[0])
+               for x, y in spans if min(b, y) > max(a, x))
+
+
+def fit(trials: Trials, measure: str, groups: Mapping[str, Sequence[tuple[int, int]] | None],
+        only: Sequence[int] | None = None) -> dict[str, TrialEffect | None]:
+    """The effect on `measure` over each group of calendar days (None: all follow-up days), over all trials
+    or those numbered in `only`. A group no trial's follow-up reaches is None."""
+    tb, cfg = trials.table, trials.cfg
+    n = len(trials.members)
+    keep = np.zeros(n, dtype=bool)
+    keep[list(range(n)) if only is None else list(only)] = True
+    out: dict[str, TrialEffect | None] = {g: None for g in groups}
+    if not n or not keep.any():
+        return out
+    c = tb.cum[measure]
+    y_e = c[trials.e_row, np.clip(trials.e_stop - tb.day0, 0, tb.days)] \
+        - c[trials.e_row, np.clip(trials.e_start - tb.day0, 0, tb.days)]
+    t_e = (trials.e_stop - trials.e_start).astype(float)
+    # the (trial, bin) groups of entries, in entry order
+    key = trials.e_trial * 100_000 + trials.e_bin
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
+    g_trial, g_bin = trials.e_trial[starts], trials.e_bin[starts]
+    lookup = {(int(t), int(b)): k for k, (t, b) in enumerate(zip(g_trial, g_bin, strict=True))}
+    # the bias correction: within trials, the references' rate on their history, weighted by days at risk
+    beta = _correction(trials, y_e, t_e, cfg.ridge)
+    corr = (trials.x - trials.x_refs) @ beta if len(beta) else np.zeros(n)
+    # member bins: days at risk per group, and which entries' rate stands for them (carried forward)
+    mb_trial: list[int] = []
+    mb_src: list[int | None] = []
+    mb_t: dict[str, list[int]] = {g: [] for g in groups}
+    had = {g: np.zeros(n) for g in groups}
+    days = {g: np.zeros(n) for g in groups}
+    before = np.zeros(n)
+    for i, e in enumerate(trials.members):
+        src = None
+        before[i] = float(tb.window(measure, e.day - trials.design.before_days, e.day, np.array([e.row]))[0])
+        for b in range(math.ceil((e.stop - e.day) / cfg.bin_days)):
+            src = lookup.get((i, b), src)
+            a, z = e.day + b * cfg.bin_days, min(e.stop, e.day + (b + 1) * cfg.bin_days)
+            mb_trial.append(i)
+            mb_src.append(src)
+            for g, spans in groups.items():
+                mb_t[g].append(_overlap(a, z, spans))
+        for g, spans in groups.items():
+            days[g][i] = _overlap(e.day, e.stop, spans)
+            had[g][i] = _sum_over(tb, measure, e.row, e.day, e.stop, spans) if days[g][i] else 0.0
+    mbt = np.array(mb_trial)
+    mbs = np.array(mb_src)
+    rng = np.random.default_rng(cfg.seed)
+    weights = rng.poisson(1.0, (cfg.bootstrap, tb.persons)).astype(np.float32)
+    w_e = weights[:, trials.e_row]
+    num = np.add.reduceat(w_e * y_e.astype(np.float32), starts, axis=1).astype(np.float64)
+    den = np.add.reduceat(w_e * t_e.astype(np.float32), starts, axis=1).astype(np.float64)
+    lam0 = np.add.reduceat(y_e, starts) / np.add.reduceat(t_e, starts)
+    lam = np.where(den > 0, num / np.where(den > 0, den, 1.0), lam0)
+    w_m = weights[:, [e.row for e in trials.members]] * keep
+    ref_before = np.array([float(tb.window(measure, e.day - trials.design.before_days, e.day, r).mean())
+                           for e, r in zip(trials.members, trials.refs, strict=True)])
+    for g in groups:
+        d = days[g] * keep
+        if not d.any():
+            continue
+        mt = np.array(mb_t[g], dtype=float)
+        would_i = np.bincount(mbt, weights=mt * lam0[mbs], minlength=n) + corr * days[g]
+        # per trial: its bins' days at risk times the replicate's rates (member bins are in trial order)
+        first_bin = np.flatnonzero(np.r_[True, mbt[1:] != mbt[:-1]])
+        would_b = np.zeros((cfg.bootstrap, n))
+        would_b[:, mbt[first_bin]] = np.add.reduceat(lam[:, mbs] * mt, first_bin, axis=1)
+        would_b += corr * days[g]
+        used = (d > 0)
+        pm = d.sum() / DAYS_PER_MONTH
+        y, cf = float((had[g] * used).sum()), float((would_i * used).sum())
+        if cf <= 0:  # the references had none of it: no rate to compare with
+            continue
+        wu = w_m * used
+        yb, cfb, pmb = (wu * had[g]).sum(axis=1), (wu * would_b).sum(axis=1), (wu * d).sum(axis=1) / DAYS_PER_MONTH
+        bm = (wu * (before / trials.design.before_days * d)).sum(axis=1) / np.maximum(pmb * DAYS_PER_MONTH, 1e-9)
+        okb = pmb > 0
+        bef = float((before / trials.design.before_days * d).sum() / d.sum() * DAYS_PER_MONTH)
+        rbef = float((ref_before / trials.design.before_days * d).sum() / d.sum() * DAYS_PER_MONTH)
+        refs_used = {int(r) for k in np.flatnonzero(used) for r in trials.refs[k]}
+        out[g] = TrialEffect(
+            persons=int(used.sum()), reference_persons=len(refs_used), person_months=float(pm),
+            before=bef, after=y / pm, reference_before=rbef,
+            counterfactual=_figure(cf / pm, (cfb / np.maximum(pmb, 1e-9))[okb]),
+            effect=_figure((y - cf) / pm, ((yb - cfb) / np.maximum(pmb, 1e-9))[okb]),
+            relative=_figure(_ratio(y, cf) - 1.0, np.array([_ratio(a, b) - 1.0 for a, b in zip(yb, cfb, strict=True)])),
+            total=_figure(y - cf, (yb - cfb)[okb]),
+            naive=_figure(y / pm - bef, (yb / np.maximum(pmb, 1e-9) - bm * DAYS_PER_MONTH)[okb]),
+            had=y, would=cf)
+    return out
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else 1.0
+
+
+def _figure(value: float, samples: np.ndarray) -> Figure:
+    if not len(samples):
+        return Figure(value, value, value)
+    lo, hi = np.quantile(samples, [0.025, 0.975])
+    return Figure(float(value), float(lo), float(hi))
+
+
+def _correction(trials: Trials, y_e: np.ndarray, t_e: np.ndarray, ridge: float) -> np.ndarray:
+    """Slopes of the references' rate (per day, over their whole follow-up in the trial) on their history,
+    within trials, weighted by days at risk."""
+    n, f = len(trials.members), trials.x.shape[1]
+    if not len(y_e) or f == 0:
+        return np.zeros(f)
+    pair = trials.e_trial * (trials.table.persons + 1) + trials.e_row
+    uniq, inv = np.unique(pair, return_inverse=True)
+    y = np.bincount(inv, weights=y_e)
+    t = np.bincount(inv, weights=t_e)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[inv[::-1]] = np.arange(len(inv))[::-1]
+    x = trials.e_x[first]
+    tr = trials.e_trial[first]
+    rate = y / np.maximum(t, 1.0)
+    wsum = np.bincount(tr, weights=t, minlength=n)
+    xm = np.stack([np.bincount(tr, weights=t * x[:, j], minlength=n) for j in range(f)], axis=1) \
+        / np.maximum(wsum, 1e-9)[:, None]
+    rm = np.bincount(tr, weights=t * rate, minlength=n) / np.maximum(wsum, 1e-9)
+    xc, rc = x - xm[tr], rate - rm[tr]
+    sd = np.sqrt((t[:, None] * xc ** 2).sum(axis=0) / max(t.sum(), 1e-9))
+    sd[sd <= 0] = 1.0
+    xs = xc / sd
+    a = (xs * t[:, None]).T @ xs + ridge * t.sum() * np.eye(f)
+    b = (xs * t[:, None]).T @ rc
+    return np.asarray(np.linalg.solve(a, b) / sd)
