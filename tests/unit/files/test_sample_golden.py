@@ -10,7 +10,9 @@ hr-unit-03, is 1.9x its peers for a quarter, but its interval is not wholly abov
 rejects.jsonl with issue 15 (the two unknown_event_type messages list the contract's types, survey_response
 now among them; every other rejection unchanged); and when dead letters came to name the event id of every
 message that parsed as a JSON object with a string event_id (the same two now carry theirs, "x", not null;
-every other rejection unchanged).
+every other rejection unchanged); and when person flags' evidence came to carry the day of every event
+behind them (`dated_events`) and a long sick leave every event id of its occasion, not its first and latest
+only (with those two fields set as before, every flag unchanged).
 """
 
 from __future__ import annotations
