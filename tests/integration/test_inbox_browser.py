@@ -170,7 +170,9 @@ def open_flag(d: Chrome, flag_id: str) -> None:
 def screenshot(d: Chrome, path: Path) -> None:
     """The whole page, not only the window (Chrome's DevTools capture beyond the viewport)."""
     size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    # the capture lays the page out without its scrollbar: as wide as the window, not the content was
+    width = max(size["width"], d.execute_script("return window.innerWidth"))
+    clip = {"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1}
     shot = d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
     path.write_bytes(base64.b64decode(shot["data"]))
 
