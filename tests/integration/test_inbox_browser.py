@@ -404,7 +404,10 @@ const out = [];
 const page = document.documentElement;
 if (page.scrollWidth > page.clientWidth) out.push(`page ${page.scrollWidth}px in a ${page.clientWidth}px window`);
 const wrap = document.getElementById('flag-table-wrap');
-if (wrap.scrollWidth > wrap.clientWidth + 1) out.push(`table ${wrap.scrollWidth}px in a ${wrap.clientWidth}px frame: columns ${[...document.querySelectorAll("#flag-table th")].map((c) => Math.round(c.offsetWidth)).join(" ")}`);
+const columns = [...document.querySelectorAll('#flag-table th')].map((c) => Math.round(c.offsetWidth)).join(' ');
+if (wrap.scrollWidth > wrap.clientWidth + 1) {
+  out.push(`table ${wrap.scrollWidth}px in a ${wrap.clientWidth}px frame: columns ${columns}`);
+}
 for (const cell of document.querySelectorAll('#flag-table th, #flag-table td')) {
   const style = getComputedStyle(cell);
   const line = parseFloat(style.lineHeight);
@@ -416,7 +419,8 @@ for (const cell of document.querySelectorAll('#flag-table th, #flag-table td')) 
     range.selectNodeContents(walker.currentNode);
     for (const r of range.getClientRects()) if (r.width > 0) tops.push(r.top);
   }
-  const lines = tops.length ? 1 + tops.sort((a, b) => a - b).filter((x, i, a) => i && x - a[i - 1] > 0.6 * line).length : 0;
+  tops.sort((a, b) => a - b);
+  const lines = tops.length ? 1 + tops.filter((x, i) => i && x - tops[i - 1] > 0.6 * line).length : 0;
   if (cell.scrollWidth > cell.clientWidth + 1) out.push(`cut: ${cell.textContent}`);
   if (lines > 1 || inner > 1.9 * line) out.push(`wraps (${lines} lines, ${inner}px): ${cell.textContent}`);
 }

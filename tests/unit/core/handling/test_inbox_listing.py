@@ -7,6 +7,7 @@ import datetime as dt
 from streams.core.handling.access import Role, User
 from streams.core.handling.board import FlagBoard
 from streams.core.handling.listing import ListQuery, page_of, parse_query
+from streams.models.flags import EmergencyVisitEvidence, Flag
 from streams.models.handling import HandlingStatus
 from tests.unit.core.handling.test_flag_handling import POLICY, T0, flag
 
@@ -55,3 +56,13 @@ def test_a_malformed_query_says_what_is_wrong() -> None:
                           ({"page": "x"}, "whole numbers")]:
         answer = parse_query(params, TZ)
         assert isinstance(answer, str) and words in answer, (params, answer)
+
+
+def test_a_flag_raised_before_its_evidence_had_days_still_reads() -> None:
+    old = ('{"schema_version": 1, "flag_id": "f_old", "rule": "frequent_emergency_visits", "subject_kind": "person", '
+           '"subject_id": "p_x", "unit_id": "u", "raised_at": "2025-04-26T07:00:00Z", "evidence": {"kind": '
+           '"emergency_visits", "window_start": "2024-04-27", "window_end": "2025-04-26", "visits": 4, '
+           '"threshold": 4, "event_ids": ["e1", "e2", "e3", "e4"]}}')
+    evidence = Flag.model_validate_json(old).evidence
+    assert isinstance(evidence, EmergencyVisitEvidence)
+    assert evidence.event_ids == ["e1", "e2", "e3", "e4"] and evidence.dated_events == []
