@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streams.files.simulation import Scenario
 
 from streams.core.handling.access import Accounts, AccountsFile, Role
-from streams.files.simulation import Scenario
 from streams.settings import Settings
 from streams.up import Stack
 
