@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streams.files.simulation import Scenario
 
 from streams.core.handling.access import Accounts, AccountsFile, Role
 from streams.settings import Settings
+from streams.simulators.simulation import Scenario
 from streams.up import Stack
 
 
