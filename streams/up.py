@@ -78,6 +78,17 @@ class _AlertLog(http.server.BaseHTTPRequestHandler):
         pass
 
 
+#: The demo's inbox accounts: user -> (role, units, may reveal). Two see every unit of their role; two
+#: see one unit each (the simulator's drifting workplace, and a care unit), so a unit scope can be tried.
+DEMO_ACCOUNTS: dict[str, tuple[str, list[str], bool]] = {
+    "demo-admin": ("admin", ["*"], True),
+    "demo-hr": ("hr", ["*"], False),
+    "demo-care": ("care", ["*"], True),
+    "demo-hr-unit": ("hr", ["hr-unit-03"], False),
+    "demo-care-unit": ("care", ["care-unit-00"], False),
+}
+
+
 class Stack:
     def __init__(self, settings: Settings, logs: Path) -> None:
         self.settings = settings
@@ -149,10 +160,9 @@ class Stack:
         and a reveal key, unless the environment names its own files."""
         if os.environ.get("OUTCOME_MONITOR_INBOX__ACCOUNTS_FILE"):
             return {}
-        tokens = {user: secrets.token_hex(24) for user in ("demo-admin", "demo-hr", "demo-care")}
-        roles = {"demo-admin": "admin", "demo-hr": "hr", "demo-care": "care"}
-        accounts = {"accounts": [{"token_sha256": token_digest(tok), "user": user,
-                                  "role": roles[user], "units": ["*"], "may_reveal": user != "demo-hr"}
+        tokens = {user: secrets.token_hex(24) for user in DEMO_ACCOUNTS}
+        accounts = {"accounts": [{"token_sha256": token_digest(tok), "user": user, "role": DEMO_ACCOUNTS[user][0],
+                                  "units": DEMO_ACCOUNTS[user][1], "may_reveal": DEMO_ACCOUNTS[user][2]}
                                  for user, tok in tokens.items()]}
         files = {"accounts.json": json.dumps(accounts, indent=2),
                  "inbox-tokens.txt": "".join(f"{u}\t{t}\n" for u, t in tokens.items()),
@@ -243,7 +253,7 @@ def run(settings: Settings, rate: float, days: int) -> int:
         cli = _command_as_typed()
         alerts = (f"{alertmanager}  (Alertmanager; the webhook logs to {logs / 'alerts.jsonl'})"
                   if alertmanager else "(Alertmanager not started)")
-        inbox = (f"(sign in with a token from {logs / 'inbox-tokens.txt'}: demo-admin, demo-hr, demo-care)"
+        inbox = (f"(sign in with a token from {logs / 'inbox-tokens.txt'}: {', '.join(DEMO_ACCOUNTS)})"
                  if stack.inbox_tokens else "(accounts from OUTCOME_MONITOR_INBOX__ACCOUNTS_FILE)")
         print(f"""
 outcome-monitor is running (Ctrl-C stops everything).

@@ -32,6 +32,22 @@ class Interval(BaseModel):
     level: float = Field(default=0.95, description="Coverage of the interval.")
 
 
+class EvidenceEvent(BaseModel):
+    """One event a person flag rests on: its id and its day (local, day resolution), so a recipient sees
+    when things happened. An occasion's entry also has the occasion's last sick day so far."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    day: dt.date
+    last_day: dt.date | None = Field(default=None, exclude_if=lambda v: v is None,
+                                     description="A sick-leave occasion: its last sick day so far.")
+
+
+EVENTS_DESCRIPTION = ("Every event behind the flag with its day, oldest first (empty in flags raised before "
+                      "dates were part of the evidence).")
+
+
 class SickLeaveEvidence(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -44,6 +60,7 @@ class SickLeaveEvidence(BaseModel):
     occasion_days: int = Field(description="Calendar sick days of the occasion that triggered the flag.")
     threshold: int
     event_ids: list[str] = Field(description="Events that started the occasions / reached the threshold.")
+    dated_events: list[EvidenceEvent] = Field(default_factory=list, description=EVENTS_DESCRIPTION)
 
 
 class EmergencyVisitEvidence(BaseModel):
@@ -55,6 +72,7 @@ class EmergencyVisitEvidence(BaseModel):
     visits: int
     threshold: int
     event_ids: list[str]
+    dated_events: list[EvidenceEvent] = Field(default_factory=list, description=EVENTS_DESCRIPTION)
 
 
 class EventsInWindowEvidence(BaseModel):
@@ -68,6 +86,7 @@ class EventsInWindowEvidence(BaseModel):
     events: int
     threshold: int
     event_ids: list[str]
+    dated_events: list[EvidenceEvent] = Field(default_factory=list, description=EVENTS_DESCRIPTION)
 
 
 class ReadmissionEvidence(BaseModel):

@@ -33,9 +33,9 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from streams.core.pseudonym import Pseudonymiser
-from streams.models.flags import DriftEvidence, EventsInWindowEvidence, Interval, SickLeaveEvidence
+from streams.models.flags import DriftEvidence, EventsInWindowEvidence, Interval, SickLeaveEvidence, WeekFigure
 from streams.observe.metric_names import MetricName
-from tests.helpers import event
+from tests.helpers import DAY0, event
 from tests.integration.inbox import Api, ed_visits, ns_inbox_topics, serving_worker, token, write_events
 from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, publish_file, read_topic
 
@@ -75,6 +75,8 @@ class Stack:
     stays_open: str
     readmission: str
     resolve_me_events: list[str]
+    elsewhere: str  # in another unit, raised in July
+    elsewhere_events: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +85,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("inbox-browser")
     with serving_worker(workdir) as (ns, worker, api):
         first, second = ed_visits("pat-b1", "unit-care", 12), ed_visits("pat-b2", "unit-care", 20)
+        fourth = ed_visits("pat-b4", "unit-care-b", 100)  # days 100-190: raised 2025-07-15
         readmitted = [event("admission", 40, person_id="pat-b3", unit_id="unit-care", stay_id="b3-s1"),
                       event("discharge", 45, person_id="pat-b3", unit_id="unit-care", stay_id="b3-s1"),
                       event("admission", 55, person_id="pat-b3", unit_id="unit-care", stay_id="b3-s2")]
-        publish_file(ns, write_events(workdir / "events.jsonl", first + second + readmitted))
-        flags = api.wait_flags("cecilia.care", lambda fl: len(fl) == 3)
+        publish_file(ns, write_events(workdir / "events.jsonl", first + second + readmitted + fourth))
+        flags = api.wait_flags("cecilia.care", lambda fl: len(fl) == 4)
         by_subject = {f["subject_id"]: f["flag_id"] for f in flags}
         yield Stack(ns, worker, api, by_subject[PSEUDONYM("pat-b1")], by_subject[PSEUDONYM("pat-b2")],
-                    by_subject[PSEUDONYM("pat-b3")], event_ids(first))
+                    by_subject[PSEUDONYM("pat-b3")], event_ids(first), by_subject[PSEUDONYM("pat-b4")],
+                    event_ids(fourth))
 
 
 @pytest.fixture
@@ -166,7 +170,9 @@ def open_flag(d: Chrome, flag_id: str) -> None:
 def screenshot(d: Chrome, path: Path) -> None:
     """The whole page, not only the window (Chrome's DevTools capture beyond the viewport)."""
     size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    # the capture lays the page out without its scrollbar: as wide as the window, not the content was
+    width = max(size["width"], d.execute_script("return window.innerWidth"))
+    clip = {"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1}
     shot = d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
     path.write_bytes(base64.b64decode(shot["data"]))
 
@@ -226,8 +232,8 @@ def test_a_recipient_signs_in_reads_the_evidence_and_resolves_a_flag_as_a_false_
     assert d.switch_to.active_element.get_attribute("id") == "token"
     ActionChains(d).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).perform()
     ActionChains(d).send_keys(token("cecilia.care"), Keys.ENTER).perform()
-    until(d, lambda d: set(rows(d)) == {stack.resolve_me, stack.stays_open, stack.readmission},
-          "cecilia's three open flags")
+    until(d, lambda d: set(rows(d)) == {stack.resolve_me, stack.stays_open, stack.readmission, stack.elsewhere},
+          "cecilia's four open flags")
     assert text_of(d, "list-h") == "My open flags"
     assert text_of(d, "who") == "Signed in as cecilia.care (care)"
     row = rows(d)[flag_id]
@@ -386,4 +392,152 @@ def test_every_kind_of_evidence_in_the_contract_renders(stack: Stack, driver: Ch
             assert part in shown_text, (rule, part, shown_text)
         assert text_of(d, "detail-h") == I18N_EN_RULES[rule]
         assert shown(d, "reveal-section") == (kind == "person")  # a unit is nobody to reveal
+    assert console_errors(d) == []
+
+
+# ---------------------------------------------------------------- working from the inbox all day
+
+LAYOUT_JS = """
+// What a reader would see as broken: a cell whose text is cut (wider than its box), a cell or header
+// whose text wraps onto a second line, a table wider than its frame (the last columns out of sight).
+const out = [];
+const page = document.documentElement;
+if (page.scrollWidth > page.clientWidth) out.push(`page ${page.scrollWidth}px in a ${page.clientWidth}px window`);
+const wrap = document.getElementById('flag-table-wrap');
+const columns = [...document.querySelectorAll('#flag-table th')].map((c) => Math.round(c.offsetWidth)).join(' ');
+if (wrap.scrollWidth > wrap.clientWidth + 1) {
+  out.push(`table ${wrap.scrollWidth}px in a ${wrap.clientWidth}px frame: columns ${columns}`);
+}
+for (const cell of document.querySelectorAll('#flag-table th, #flag-table td')) {
+  const style = getComputedStyle(cell);
+  const line = parseFloat(style.lineHeight);
+  const inner = cell.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+  const tops = [];  // of the text's line boxes: a line further down than most of a line is a second line
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(walker.currentNode);
+    for (const r of range.getClientRects()) if (r.width > 0) tops.push(r.top);
+  }
+  tops.sort((a, b) => a - b);
+  const lines = tops.length ? 1 + tops.filter((x, i) => i && x - tops[i - 1] > 0.6 * line).length : 0;
+  if (cell.scrollWidth > cell.clientWidth + 1) out.push(`cut: ${cell.textContent}`);
+  if (lines > 1 || inner > 1.9 * line) out.push(`wraps (${lines} lines, ${inner}px): ${cell.textContent}`);
+}
+return out;
+"""
+
+LABELS_JS = """
+// Visible text that is not from the translation table: a key, an unfilled {name}, a raw snake_case value.
+const keys = new Set(Object.keys(I18N.en));
+const out = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  const node = walker.currentNode, parent = node.parentElement, text = node.textContent.trim();
+  if (!text || !parent || parent.closest('.mono, script, style, option') || !parent.getClientRects().length) continue;
+  if (keys.has(text) || /\\{[a-z]+\\}|\\b[a-z]+(?:_[a-z]+)+\\b|\\b(?:undefined|NaN|null)\\b/.test(text)) out.push(text);
+}
+return out;
+"""
+
+DRIFT = DriftEvidence(
+    detector="page_hinkley", signal="inpatient_days", window_start=dt.date(2025, 3, 3),
+    window_end=dt.date(2025, 3, 30), baseline_ratio=0.96, current_ratio=1.9,
+    current_interval=Interval(low=1.3, high=2.6),
+    observed=36, expected=18.9, unit_rate=12502.4, peer_rate=6580.2,
+    rate_unit="unplanned inpatient days per 1,000 persons in care and year", headcount=40, statistic=7.1,
+    threshold=5.0, weeks=[WeekFigure(week_start=dt.date(2025, 3, d), observed=9, expected=4.7, ratio=1.9)
+                          for d in (3, 17, 24)])
+
+
+def day_of(n: int) -> str:
+    return str(DAY0 + dt.timedelta(days=n))
+
+
+def test_a_coordinator_finds_a_flag_by_unit_and_days_reads_when_its_events_were_and_acts(
+        stack: Stack, driver: Chrome) -> None:
+    d = driver
+    sign_in(d, stack.worker, "cecilia.care")
+    Select(by_id(d, "f-unit")).select_by_value("unit-care-b")
+    by_id(d, "f-from").send_keys("07/01/2025")  # not as Swedes write a day: said, nothing sent
+    by_id(d, "f-apply").click()
+    until(d, lambda d: "yyyy-mm-dd" in text_of(d, "error-msg"), "the malformed day said")
+    assert d.switch_to.active_element.get_attribute("id") == "f-from"
+    by_id(d, "f-from").clear()
+    by_id(d, "f-from").send_keys("2025-07-01")
+    by_id(d, "f-to").send_keys("2025-07-31")
+    by_id(d, "f-apply").click()
+    until(d, lambda d: set(rows(d)) == {stack.elsewhere}, "the one flag of unit-care-b raised in July")
+    # the view is in the URL: opened again, it shows the same (a link that can be shared)
+    view = d.current_url
+    assert "unit=unit-care-b" in view and "raised_from=2025-07-01" in view and "raised_to=2025-07-31" in view
+    open_flag(d, stack.elsewhere)
+    assert f"flag={stack.elsewhere}" in d.current_url
+    d.get(d.current_url)
+    until(d, lambda d: set(rows(d)) == {stack.elsewhere} and shown(d, "detail"), "the shared view with its flag")
+    assert Select(by_id(d, "f-unit")).first_selected_option.get_attribute("value") == "unit-care-b"
+
+    # when its events were: every event's day and id, in the list and as ticks on the window's bar
+    evidence = by_id(d, "evidence")
+    days = [e.text for e in evidence.find_elements(By.CSS_SELECTOR, "[data-testid=event-day]")]
+    assert days == [day_of(n) for n in (100, 130, 160, 190)]
+    assert [e.text for e in evidence.find_elements(By.CSS_SELECTOR, "[data-testid=event-id]")] == stack.elsewhere_events
+    ticks = [t.get_attribute("data-day")
+             for t in evidence.find_elements(By.CSS_SELECTOR, "[data-testid=event-tick]")]
+    assert ticks == days
+    bar = evidence.find_element(By.CSS_SELECTOR, "[data-testid=timeline]")
+    assert day_of(100) in str(bar.get_attribute("aria-label"))
+
+    # acts on it: acknowledged, it leaves the open list; snoozing takes a day written yyyy-mm-dd only
+    by_id(d, "until").send_keys("12/31/2099")
+    by_id(d, "do-snooze").click()
+    until(d, lambda d: "yyyy-mm-dd" in text_of(d, "error-msg"), "the malformed snooze day said")
+    by_id(d, "until").clear()
+    by_id(d, "do-acknowledge").click()
+    until(d, lambda d: stack.elsewhere not in rows(d) and "Acknowledged" in text_of(d, "detail-facts"),
+          "the flag acknowledged and gone from the open list")
+    assert text_of(d, "status-msg") == "The flag is acknowledged."
+    assert console_errors(d) == []
+
+
+def test_the_list_keeps_its_columns_whole_in_both_languages_at_1280_and_800_px_and_shows_no_raw_label(
+        stack: Stack, driver: Chrome, shots: Path) -> None:
+    d = driver
+    sign_in(d, stack.worker, "ada.admin")
+    drift = json.dumps(DRIFT.model_dump(mode="json"))
+    for lang in ("sv", "en"):
+        d.execute_script("setLanguage(arguments[0])", lang)
+        for width in (1280, 800):
+            d.set_window_size(width, 1000)
+            Select(by_id(d, "f-status")).select_by_value("")
+            by_id(d, "f-apply").click()
+            until(d, lambda d: len(rows(d)) == 4, "every flag")
+            open_flag(d, stack.stays_open)
+            # the longest rule name of the language in the list too (a unit flag's: none live here)
+            d.execute_script("""const names = Object.keys(I18N[S.lang]).filter((k) => k.startsWith('rule.'));
+                names.sort((a, b) => t(b).length - t(a).length);
+                S.flags = [...S.flags, {...S.flags[0], flag_id: 'f_longest', rule: names[0].slice(5)}];
+                renderList();""")
+            assert d.execute_script(LAYOUT_JS) == [], (lang, width)
+            assert d.execute_script(LABELS_JS) == [], (lang, width)
+            screenshot(d, shots / f"inbox-{lang}-{width}.png")
+            # a unit flag, as hard to read as it came: its labels on the scale never overlap
+            d.execute_script("""
+                const [evidence, rule] = [JSON.parse(arguments[0]), 'unit_inpatient_days_drift'];
+                S.detail = {...S.detail, rule, subject_kind: 'unit', subject_id: 'unit-care',
+                            flag: {...S.detail.flag, rule, subject_kind: 'unit', evidence}};
+                renderDetail();""", drift)
+            tags = d.execute_script("""return [...document.querySelectorAll('.scale .tag')].map((t) => {
+                const r = t.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; })""")
+            overlaps = [(a, b) for i, a in enumerate(tags) for b in tags[i + 1:]
+                        if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]]
+            assert len(tags) == 3 and overlaps == [], (lang, width, tags)
+            assert d.execute_script(LABELS_JS) == [], (lang, width)
+            text = by_id(d, "evidence").text
+            assert len(d.find_elements(By.CSS_SELECTOR, "[data-testid=week-row]")) == 4  # the missing week too
+            if lang == "en":
+                assert "The unit is at 1.9 × its peers' rate: 104.2 against 54.8 unplanned inpatient days per 100 " \
+                       "persons in care and month." in text
+                assert "not tested" in text and "Observed 36 unplanned inpatient days" in text
+            screenshot(d, shots / f"inbox-unit-flag-{lang}-{width}.png")
     assert console_errors(d) == []

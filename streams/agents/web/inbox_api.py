@@ -27,10 +27,11 @@ from streams.agents.runtime.context import WorkerContext
 from streams.agents.runtime.partitioning import partition_of
 from streams.agents.web.inbox_view import InboxView
 from streams.core.handling.access import Accounts, Role, User
-from streams.core.handling.board import Filter, FlagEntry
+from streams.core.handling.board import FlagEntry
 from streams.core.handling.lifecycle import HandlingState, malformed
+from streams.core.handling.listing import page_of, parse_query
 from streams.core.identity_vault import IdentityVault
-from streams.models.handling import ActionRequest, AuditEntry, AuditKind, FlagAction, HandlingStatus
+from streams.models.handling import ActionRequest, AuditEntry, AuditKind, FlagAction
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -136,17 +137,19 @@ def register(p: WorkerContext, view: InboxView, accounts: Accounts, vault: Ident
     class Flags(View):
         @authed
         async def get(self, request: Request, user: User) -> Response:
-            q = request.query
-            try:
-                status = HandlingStatus(q["status"]) if q.get("status") else None
-            except ValueError:
-                return _error(self.web, 400, f"status must be one of {[s.value for s in HandlingStatus]}")
+            query = parse_query(request.query, p.config.timezone)
+            if isinstance(query, str):
+                return _error(self.web, 400, query)
             today = dt.datetime.now(dt.UTC).date()
-            found = board.listing(user, today, Filter(status, q.get("rule") or None, q.get("unit") or None))
-            persons = [e.flag.flag_id for e in found if e.flag.subject_kind == "person"]
-            if persons:
+            found = page_of(board.listing(user, today, query.filter), query,
+                            lambda fid: board.state(fid).status_on(today))
+            persons = [e.flag.flag_id for e in found.entries if e.flag.subject_kind == "person"]
+            if persons:  # what the page shows is what was read
                 await inbox.audit(user, AuditKind.LIST, persons)
-            return self.json({"flags": [summary(e, board.state(e.flag.flag_id), today) for e in found]})
+            units = sorted({e.flag.unit_id for e in board.listing(user, today)})
+            return self.json({"flags": [summary(e, board.state(e.flag.flag_id), today) for e in found.entries],
+                              "total": found.total, "page": found.page, "pages": found.pages,
+                              "per_page": query.per_page, "units": units})
 
     @app.page("/api/flags/{flag_id}")
     class OneFlag(View):

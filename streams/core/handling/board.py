@@ -44,6 +44,12 @@ class Filter:
     status: HandlingStatus | None = None
     rule: str | None = None
     unit_id: str | None = None
+    raised_from: dt.datetime | None = None  # raised at or after
+    raised_before: dt.datetime | None = None
+
+    def raised_in(self, at: dt.datetime) -> bool:
+        return (self.raised_from is None or at >= self.raised_from) and \
+            (self.raised_before is None or at < self.raised_before)
 
 
 @dataclass(slots=True)
@@ -113,6 +119,8 @@ class FlagBoard:
             if entry.withdrawn or self.visible(user, fid) is None:
                 continue
             if flt.rule and entry.flag.rule.value != flt.rule or flt.unit_id and entry.flag.unit_id != flt.unit_id:
+                continue
+            if not flt.raised_in(entry.flag.raised_at):
                 continue
             if flt.status and self.state(fid).status_on(today) is not flt.status:
                 continue

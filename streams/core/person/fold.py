@@ -58,18 +58,26 @@ class Occasion:
     start_event_id: str
     unit_id: str
     last_extent: float
+    # The current occasion's sick days as (day, event id), up to the long-sick-leave threshold: the
+    # evidence of its flag lists every one. Emptied when the next occasion starts (state stays small);
+    # an occasion stored before they were kept has none.
+    day_events: list[tuple[int, str]] = field(default_factory=list)
 
     def to_list(self) -> list[object]:
-        """The last day's extent left out when it is a whole day (most are), as facts leave their defaults."""
+        """The last day's extent left out when it is a whole day (most are) and nothing follows it, as facts
+        leave their defaults."""
         row: list[object] = [self.start_day, self.last_day, self.days, self.start_event_id, self.unit_id]
-        if self.last_extent != 1.0:
+        if self.last_extent != 1.0 or self.day_events:
             row.append(self.last_extent)
+        if self.day_events:
+            row.append([list(x) for x in self.day_events])
         return row
 
     @classmethod
     def from_list(cls, row: list) -> Occasion:  # type: ignore[type-arg]
         return cls(int(row[0]), int(row[1]), int(row[2]), str(row[3]), str(row[4]),
-                   float(row[5]) if len(row) > 5 else 1.0)
+                   float(row[5]) if len(row) > 5 else 1.0,
+                   [(int(d), str(e)) for d, e in row[6]] if len(row) > 6 else [])
 
 
 class RuleStateCodec(Protocol):
@@ -111,8 +119,8 @@ class PersonFold:
 
     def copy(self) -> PersonFold:
         return PersonFold(
-            [Occasion(o.start_day, o.last_day, o.days, o.start_event_id, o.unit_id, o.last_extent)
-             for o in self.occasions],
+            [Occasion(o.start_day, o.last_day, o.days, o.start_event_id, o.unit_id, o.last_extent,
+                      list(o.day_events)) for o in self.occasions],
             list(self.ed_visits),
             self.last_t,
             dict(self.rules),
@@ -290,7 +298,9 @@ class PersonFacts:
             return None
         new = not (cur is not None and f.day - cur.last_day <= self._gap)
         if new:
-            occ = Occasion(f.day, f.day, 1, f.event_id, f.unit_id, f.value)
+            if cur is not None:
+                cur.day_events = []
+            occ = Occasion(f.day, f.day, 1, f.event_id, f.unit_id, f.value, [(f.day, f.event_id)])
             s.occasions.append(occ)
             out.contribute(UnitMetric.OCCASIONS, occ.unit_id, f.day, 1.0)
         else:
@@ -299,6 +309,8 @@ class PersonFacts:
             occ.days += 1
             occ.last_day = f.day
             occ.last_extent = f.value
+            if occ.day_events and len(occ.day_events) < self.config.rules.long_sick_leave_days:
+                occ.day_events.append((f.day, f.event_id))
         out.contribute(UnitMetric.SICK_DAYS, occ.unit_id, f.day, f.value)
         out.contribute(UnitMetric.SICK_COST_SEK, occ.unit_id, f.day, self._day_cost(occ.days, f.value))
         self._forget_occasions(s, f.day)

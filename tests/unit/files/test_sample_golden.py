@@ -14,7 +14,10 @@ every other rejection unchanged); flags.jsonl and indicators.json when the monit
 history begins (the first, partial week, in which every absence going on is seen for the first time, is
 no longer learned from: the workplaces' baselines move by up to 0.045, and hr-unit-03's one drift flag,
 the same week, says 1.1175 for its baseline; every other flag unchanged); flags.jsonl when the warm-up's
-dispersion came to be corrected for its fitted baseline (that flag's interval 1.42-3.02, was 1.44-2.98).
+dispersion came to be corrected for its fitted baseline (that flag's interval 1.42-3.02, was 1.44-2.98);
+and when person flags' evidence came to carry the day of every event
+behind them (`dated_events`) and a long sick leave every event id of its occasion, not its first and latest
+only (with those two fields set as before, every flag unchanged).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from streams.core.flag_ids import flag_id
 from streams.core.person.facts import Fact
 from streams.core.person.fold import Emits, PersonFold, Seen
 from streams.core.timebase import day_to_date, from_epoch
-from streams.models.flags import Evidence, Flag, SickLeaveEvidence
+from streams.models.flags import Evidence, EvidenceEvent, Flag, SickLeaveEvidence
 from streams.models.vocab import EventKind, Rule
 
 S = TypeVar("S")
@@ -92,7 +92,7 @@ def person_flag(rule: Rule, subject: str, unit_id: str, f: Fact, evidence: Evide
 
 
 def sick_leave_evidence(config: MonitorConfig, s: PersonFold, day: int, occasion_days: int, threshold: int,
-                        event_ids: list[str]) -> SickLeaveEvidence:
+                        event_ids: list[str], dated_events: list[EvidenceEvent]) -> SickLeaveEvidence:
     """The person's sick leave over the repeated-absence window ending on `day`."""
     window = config.rules.repeated_sick_leave_window_days
     n, days, _ = s.sick_leave_window(day, window)
@@ -105,4 +105,11 @@ def sick_leave_evidence(config: MonitorConfig, s: PersonFold, day: int, occasion
         occasion_days=occasion_days,
         threshold=threshold,
         event_ids=event_ids,
+        dated_events=dated_events,
     )
+
+
+def dated(day: int, event_id: str, last_day: int | None = None) -> EvidenceEvent:
+    """An event behind a flag with its (local) day."""
+    return EvidenceEvent(event_id=event_id, day=day_to_date(day),
+                         last_day=day_to_date(last_day) if last_day is not None else None)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from streams.core.config import MonitorConfig
 from streams.core.person.fold import Emits, PersonFold, Seen
-from streams.core.person.rules.base import PersonRule, person_flag
-from streams.core.timebase import day_to_date
+from streams.core.person.rules.base import PersonRule, dated, person_flag
+from streams.core.timebase import day_to_date, from_epoch, local_day
 from streams.models.flags import EmergencyVisitEvidence
 from streams.models.vocab import EventKind, Rule
 
@@ -37,6 +37,7 @@ class FrequentEmergencyVisits(PersonRule[bool]):
             visits=len(fold.ed_visits),
             threshold=self.visits,
             event_ids=[e for _, e in fold.ed_visits],
+            dated_events=[dated(local_day(from_epoch(t), self.config.timezone), e) for t, e in fold.ed_visits],
         )
         out.flag(person_flag(self.rule, subject, f.unit_id, f, evidence, fold.next_episode(self.rule.value)))
         return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from streams.core.config import MonitorConfig
 from streams.core.person.fold import Emits, PersonFold, Seen
-from streams.core.person.rules.base import PersonRule, person_flag, sick_leave_evidence
+from streams.core.person.rules.base import PersonRule, dated, person_flag, sick_leave_evidence
 from streams.models.vocab import EventKind, Rule
 
 
@@ -29,6 +29,8 @@ class LongSickLeave(PersonRule[None]):
         if occ is None or occ.days != self.days:
             return
         f = seen.fact
-        evidence = sick_leave_evidence(self.config, fold, f.day, occ.days, self.days,
-                                       [occ.start_event_id, f.event_id])
+        # every sick day of the occasion (an occasion stored before they were kept: its first and this one)
+        days = occ.day_events or [(occ.start_day, occ.start_event_id), (f.day, f.event_id)]
+        evidence = sick_leave_evidence(self.config, fold, f.day, occ.days, self.days, [e for _, e in days],
+                                       [dated(d, e) for d, e in days])
         out.flag(person_flag(self.rule, subject, occ.unit_id, f, evidence, fold.next_episode(self.rule.value)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from streams.core.config import MonitorConfig
 from streams.core.person.fold import Emits, PersonFold, Seen
-from streams.core.person.rules.base import PersonRule, person_flag, sick_leave_evidence
+from streams.core.person.rules.base import PersonRule, dated, person_flag, sick_leave_evidence
 from streams.models.vocab import EventKind, Rule
 
 
@@ -36,7 +36,8 @@ class RepeatedSickLeave(PersonRule[bool]):
         if state:
             return True
         evidence = sick_leave_evidence(self.config, fold, f.day, inside[-1].days, self.occasions,
-                                       [o.start_event_id for o in inside])
+                                       [o.start_event_id for o in inside],
+                                       [dated(o.start_day, o.start_event_id, o.last_day) for o in inside])
         out.flag(person_flag(self.rule, subject, inside[-1].unit_id, f, evidence,
                                   fold.next_episode(self.rule.value)))
         return True

@@ -23,6 +23,7 @@ from streams.core.org.detectors import DETECTORS, PageHinkley, detector_from_dic
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import STATE_VERSION, PersonState
 from streams.core.unit.tracker import UnitState
+from streams.models.flags import Flag
 from streams.models.vocab import Rule, UnitOutcome
 from streams.simulators.simulation import Scenario, generate
 from tests.helpers import NOW, monitor
@@ -100,12 +101,21 @@ V1_RULES = {Rule.REPEATED_SICK_LEAVE, Rule.LONG_SICK_LEAVE, Rule.FREQUENT_EMERGE
 NEW_EVIDENCE = {"test", "outcome", "unit_rate", "peer_rate", "rate_unit", "weeks"}  # issue 14
 
 
+def _undated(flag_json: str) -> str:
+    """What a flag said before its evidence carried the events' days (and every id of a long occasion)."""
+    d = json.loads(flag_json)
+    d["evidence"].pop("dated_events", None)
+    if d["rule"] == "long_sick_leave":
+        d["evidence"]["event_ids"] = d["evidence"]["event_ids"][::len(d["evidence"]["event_ids"]) - 1]
+    return json.dumps(d, sort_keys=True)
+
+
 def _without_id(flag_json: str) -> str:
     d = json.loads(flag_json)
     del d["flag_id"]
     if d["evidence"]["kind"] == "unit_drift":
         d["evidence"] = {k: v for k, v in d["evidence"].items() if k not in NEW_EVIDENCE}
-    return json.dumps(d, sort_keys=True)
+    return _undated(json.dumps(d))
 
 
 def test_states_written_by_person_state_version_3_load_and_carry_on_as_if_never_stored() -> None:
@@ -133,7 +143,13 @@ def test_states_written_by_person_state_version_3_load_and_carry_on_as_if_never_
     fresh = monitor(config)
     for line in stream:
         fresh.process(line, NOW)
-    assert [f.model_dump_json() for f in m.open_flags()] == [f.model_dump_json() for f in fresh.open_flags()]
+    # A sick-leave occasion under way when the states were stored kept no days then: its long-sick-leave
+    # flag names its first and latest event only. Everything else is as if never stored.
+    def said(flags: list[Flag], long: bool) -> list[str]:
+        return [_undated(f.model_dump_json()) if long else f.model_dump_json() for f in flags
+                if (f.rule is Rule.LONG_SICK_LEAVE) == long]
+    assert said(m.open_flags(), False) == said(fresh.open_flags(), False)
+    assert said(m.open_flags(), True) == said(fresh.open_flags(), True)
     assert m.open_flags(), "the stream raises flags, so the comparison says something"
     assert [i.as_dict() for i in m.unit_indicators()] == [i.as_dict() for i in fresh.unit_indicators()]
     # and what is stored now is what was stored then, only shorter

@@ -51,6 +51,29 @@ def test_long_sick_leave_is_flagged_on_the_15th_sick_day_not_the_14th() -> None:
     assert flags[0]["evidence"]["occasion_days"] == 15
 
 
+def test_a_long_sick_leave_names_every_sick_day_of_its_occasion_with_its_day() -> None:
+    lines = sick_days(list(range(20, 35)))  # after a short earlier occasion, whose days are not its evidence
+    [flag] = flags_of(run(sick_days([0, 1]) + lines), "long_sick_leave")
+    ev = flag["evidence"]
+    ids = [json.loads(line)["event_id"] for line in lines]
+    assert ev["event_ids"] == ids
+    assert [(e["event_id"], e["day"]) for e in ev["dated_events"]] == \
+        [(i, str(dt.date(2025, 1, 6) + dt.timedelta(days=20 + k))) for k, i in enumerate(ids)]
+
+
+def test_repeated_sick_leave_and_ed_visits_give_the_day_of_each_event() -> None:
+    [flag] = flags_of(run(spells(0, 40, 80, 120, 160, 200, length=3)), "repeated_sick_leave")
+    days = [(e["day"], e.get("last_day")) for e in flag["evidence"]["dated_events"]]
+    first = dt.date(2025, 1, 6)
+    ends = [(d, d + 2) for d in (0, 40, 80, 120, 160)] + [(200, 200)]  # raised on the sixth's first day
+    assert days == [(str(first + dt.timedelta(a)), str(first + dt.timedelta(b))) for a, b in ends]
+    [flag] = flags_of(run([ed(0, hour=0), ed(100), ed(200), ed(300)]), "frequent_emergency_visits")
+    # 00:00 in Stockholm is the day before in UTC: days are local, as the rules count them
+    assert [e["day"] for e in flag["evidence"]["dated_events"]] == \
+        [str(first + dt.timedelta(d)) for d in (0, 100, 200, 300)]
+    assert [e["event_id"] for e in flag["evidence"]["dated_events"]] == flag["evidence"]["event_ids"]
+
+
 def test_gap_days_within_an_occasion_do_not_count_as_sick_days() -> None:
     days = list(range(0, 10)) + list(range(13, 18))  # 15 sick days over 18 calendar days
     flags = flags_of(run(sick_days(days)), "long_sick_leave")
