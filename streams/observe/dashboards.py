@@ -204,6 +204,14 @@ def programmes() -> dict[str, Any]:
                    with_band(M.PROGRAMME_RELATIVE_EFFECT_RATIO, overall, per), "percentunit", band=True,
                    description="The effect relative to what the enrolled would have had without the programme "
                                "(-30%: 30% less)."),
+        timeseries("Can the effect be relied on? Placebo check (95% interval)",
+                   [*with_band(M.PROGRAMME_PLACEBO_RELATIVE_RATIO, PROGRAMME, "{{programme}} placebo"),
+                    target(f"{M.PROGRAMME_EFFECT_RELIABLE}{{{PROGRAMME}}}", "{{programme}} reliable (1 = yes)",
+                           "D")],
+                   "percentunit", band=True,
+                   description="The same estimator at pseudo-enrolment dates among eligible persons who were "
+                               "not enrolled: its interval should hold 0. Reliable is 0 when it does not, or "
+                               "when too few members have a reference; the report then shows no effect."),
         merged_table("Effects this quarter and overall, per person-month",
                      [*_with_bounds(M.PROGRAMME_EFFECT_PER_PERSON_MONTH, "effect"),
                       (_column(M.PROGRAMME_RELATIVE_EFFECT_RATIO), "relative")],
