@@ -98,7 +98,7 @@ class Admit:
         else:
             return event
         return Rejection(reason=RejectReason.UNKNOWN_SCALE_LEVEL, message=message, event_id=event.event_id,
-                         source_offset=source_offset)
+                         source_offset=source_offset, field="scale" if levels is None else "answer")
 
     def admit(self, event: Event, arrived: int | Rejection, source_offset: str | None,
               counts: Counts, occurred: int | None = None) -> Admitted | Rejection:
@@ -114,7 +114,7 @@ class Admit:
                 reason=RejectReason.AHEAD_OF_STREAM, event_id=event.event_id, source_offset=source_offset,
                 message=f"occurred_at is {ahead / 86400:.1f} days after the stream's own time (its arrival "
                         f"clock), more than the {self.config.max_ahead_days:g} allowed, and the stream did "
-                        "not move on with it: a mistyped date? (README: the stream's clock)")
+                        "not move on with it: a mistyped date? (README: the stream's clock)", field="occurred_at")
         if isinstance(event, Staffing) or (isinstance(event, SurveyResponse) and event.person_id is None):
             return Admitted(event, None, arrived, source_offset, occurred)
         assert event.person_id is not None
@@ -246,7 +246,7 @@ class PersonStage:
         if outcome is Outcome.CONFLICTING:
             rejection = Rejection(
                 reason=RejectReason.CONFLICTING_DUPLICATE, event_id=event.event_id,
-                source_offset=admitted.source_offset,
+                source_offset=admitted.source_offset, field="event_id",
                 message="this event_id came before with other content; neither version is used (send a "
                         "retraction and a new event_id to correct a record)")
             counts.rejected(rejection.reason.value)

@@ -1,6 +1,6 @@
-"""Every Prometheus metric of the worker, in one place. Labels are bounded: type, reason, rule, resolution,
-unit (an organisational unit, never a person); programme, quarter, measure, period for programmes. Created
-per registry, never at import time."""
+"""Every Prometheus metric of the worker, in one place. Labels are bounded: type, reason, field (a field of the
+contract, or "none"), rule, resolution, unit (an organisational unit, never a person); programme, quarter,
+measure, period for programmes. Created per registry, never at import time."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ class Metrics:
         self.events_consumed = Counter(MetricName.EVENTS_CONSUMED_TOTAL,
                                        "Events accepted, by type.", ["type"], registry=r)
         self.events_rejected = Counter(MetricName.EVENTS_REJECTED_TOTAL,
-                                       "Events rejected to the dead-letter topic, by reason.", ["reason"],
-                                       registry=r)
+                                       "Events rejected to the dead-letter topic, by reason and by the contract "
+                                       'field the rejection is about (field="none": no field of the contract).',
+                                       ["reason", "field"], registry=r)
         self.events_duplicate = Counter(MetricName.EVENTS_DUPLICATE_TOTAL,
                                         "Events ignored because their event_id was seen before.", registry=r)
         self.events_late = Counter(MetricName.EVENTS_LATE_TOTAL,

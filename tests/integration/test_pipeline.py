@@ -56,7 +56,8 @@ def test_a_published_file_gives_the_same_flags_and_indicators_as_its_replay(
                                                    "readmission_30d", "unit_sick_leave_drift"}
     assert indicators_from_states(changelog_states(ns, "units")) == replay_indicators(reference)
     metrics = worker.metrics()
-    assert metrics['outcome_events_rejected_total{reason="too_late"}'] == reference.tally.rejected["too_late"]
+    assert metrics['outcome_events_rejected_total{field="occurred_at",reason="too_late"}'] == \
+        reference.tally.rejected["too_late"]
     assert metrics["outcome_events_duplicate_total"] == reference.tally.duplicates
 
 
