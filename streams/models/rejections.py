@@ -22,6 +22,8 @@ class RejectReason(StrEnum):
     IN_THE_FUTURE = "in_the_future"
     RAW_PERSONAL_IDENTITY_NUMBER = "raw_personal_identity_number"
     TOO_LATE = "too_late"
+    #: a retraction whose `retracts` is itself a retraction: a retraction is never taken back
+    RETRACTS_A_RETRACTION = "retracts_a_retraction"
     #: an event_id seen before with other content: neither version is used (within the allowed lateness)
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
     #: occurred_at far after the stream's own time, and the stream did not move on with it (a stray date)

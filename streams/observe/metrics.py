@@ -45,8 +45,12 @@ class Metrics:
         self.flags_raised = Counter(MetricName.FLAGS_RAISED_TOTAL, "Flags raised, by rule.",
                                     ["rule"], registry=r)
         self.flags_withdrawn = Counter(MetricName.FLAGS_WITHDRAWN_TOTAL,
-                                       "Flags withdrawn because late data showed the condition did not hold.",
-                                       ["rule"], registry=r)
+                                       "Flags withdrawn, by rule and why (late_data: later events showed the "
+                                       "condition did not hold; retraction; conflicting_duplicate).",
+                                       ["rule", "reason"], registry=r)
+        self.retractions = Counter(MetricName.RETRACTIONS_TOTAL,
+                                   "Retractions accepted, by what they did (applied, event_not_seen, already_void).",
+                                   ["outcome"], registry=r)
         self.consumer_lag = Gauge(MetricName.CONSUMER_LAG_MESSAGES,
                                   "Messages not yet consumed, by topic.", ["topic"], registry=r)
         self.table_entries = Gauge(MetricName.TABLE_ENTRIES, "Keys held in each state table.", ["table"],

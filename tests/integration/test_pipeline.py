@@ -10,12 +10,14 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from streams.agents.runtime.dead_letters import KEEP_BYTES
 from streams.core.personnummer import redact
+from streams.files.replay import write_flags
 from tests.hostile_corpus import corpus, with_corpus
 from tests.integration.conftest import (
     halves,
@@ -268,3 +270,22 @@ def test_retractions_and_conflicting_duplicates_give_the_same_flags_live_as_in_r
     assert final_flags(ns) == replay_flags(reference)
     letters = [json.loads(v)["reason"] for _, v in read_topic(ns.rejected)]
     assert letters.count("conflicting_duplicate") == reference.tally.rejected["conflicting_duplicate"]
+    # replay --flags-out is the flag stream the worker sent: every version of every flag, withdrawals with
+    # their reasons, in the same order per flag (a record re-sent after a restart counted once)
+    with (tmp_path / "flags.jsonl").open("w") as fh:
+        write_flags(reference, fh)
+    replay_stream = versions_by_flag((tmp_path / "flags.jsonl").read_text().splitlines())
+    assert versions_by_flag(v.decode() for _, v in read_topic(ns.flags)) == replay_stream
+    reasons = {f.get("withdrawn_because") for versions in replay_stream.values() for f in versions}
+    assert {"retraction", "conflicting_duplicate"} <= reasons
+
+
+def versions_by_flag(records: Iterable[str]) -> dict[str, list[dict[str, object]]]:
+    """The versions of each flag in order, a version repeated right after itself counted once."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for record in records:
+        flag = json.loads(record)
+        versions = out.setdefault(str(flag["flag_id"]), [])
+        if not versions or versions[-1] != flag:
+            versions.append(flag)
+    return out

@@ -234,9 +234,11 @@ class WorkerContext:
                 pending.append(await self.send(topic, None, body, partition=partition))
         for flag in out.flags:
             pending.append(await self.send(self.names.flags, flag.flag_id, flag.model_dump_json().encode()))
-            withdrawn = flag.status is FlagStatus.WITHDRAWN
-            counter = self.metrics.flags_withdrawn if withdrawn else self.metrics.flags_raised
-            out.counts.append(counter.labels(flag.rule.value).inc)
+            if flag.status is FlagStatus.WITHDRAWN:
+                because = flag.withdrawn_because.value if flag.withdrawn_because is not None else "late_data"
+                out.counts.append(self.metrics.flags_withdrawn.labels(flag.rule.value, because).inc)
+            else:
+                out.counts.append(self.metrics.flags_raised.labels(flag.rule.value).inc)
         for topic, key, value in out.keyed:
             pending.append(await self.send(topic, key, value))
         for rejection, original in out.rejections:
