@@ -82,7 +82,8 @@ def _write_rejections(results: list[tuple[Event | None, StepResult]], rejects: I
 def write_flags(monitor: Monitor, out: IO[str]) -> int:
     """Every version of every flag, withdrawals included (each with its `withdrawn_because`), in the order
     made: the records the worker sends to the flags topic for the same input (the last record of a flag_id
-    is its state, as on the topic)."""
+    is its state, as on the topic). A unit flag's intermediate versions follow how summaries were grouped
+    (one event's at a time here; the worker's organisation stage takes a batch at a time)."""
     for flag in monitor.flag_stream:
         out.write(flag.model_dump_json() + "\n")
     return len(monitor.flag_stream)
