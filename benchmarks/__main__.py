@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     replay = bench_replay(args.events)
     say(f"replay (8x) {replay['replay_eps']:,.0f}/s vs bare {replay['bare_eps']:,.0f}/s: {replay['ratio']:.1f}x")
     replay["small"] = small
-    reversed_run = bench_reversed(10_000)
+    reversed_run = bench_reversed(1_000)
     memory = [memory_in_fresh_process(int(n)) for n in args.persons.split(",")]
     live: list[dict[str, object]] = []
     bare: dict[str, float] | None = None

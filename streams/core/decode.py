@@ -8,7 +8,13 @@ import re
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from streams.core.personnummer import contains_personal_identity_number, has_candidate, has_escape, redact
+from streams.core.personnummer import (
+    contains_personal_identity_number,
+    has_candidate,
+    has_escape,
+    is_personal_identity_number,
+    redact,
+)
 from streams.models.events import EVENT_ADAPTER, Event
 from streams.models.rejections import Rejection, RejectReason
 from streams.models.vocab import EventKind
@@ -80,7 +86,7 @@ def _rejection_from(exc: ValidationError, raw: bytes | str, source_offset: str |
             found[k] = (RejectReason.RAW_PERSONAL_IDENTITY_NUMBER, {**e, "msg": _SOLE_TRADER})
     # Most fundamental reason first (not JSON before a bad field), so counters say what to fix first.
     found.sort(key=lambda pair: _ORDER.index(pair[0]))
-    reason = found[0][0]
+    reason, first = found[0]
     parts = []
     for _, e in found[:5]:
         field = ".".join(str(x) for x in e["loc"][1:]) or "(message)"
@@ -93,8 +99,10 @@ def _rejection_from(exc: ValidationError, raw: bytes | str, source_offset: str |
     message = "; ".join(parts)  # field names come from the input too (an unknown field's name)
     # The message parsed (or pydantic would say not_json): parsed again, only to name the event id.
     event_id = None if reason in (RejectReason.NOT_JSON, RejectReason.NOT_AN_OBJECT) else _event_id_in(raw)
+    about = ("event_type" if first["type"].startswith("union_tag") else
+             str(first["loc"][1]) if len(first["loc"]) > 1 and reason is not RejectReason.NOT_JSON else None)
     return Rejection(reason=reason, message=redact(message) if has_candidate(message) else message,
-                     event_id=event_id, source_offset=source_offset)
+                     event_id=event_id, source_offset=source_offset, field=about)
 
 
 def decode_event(
@@ -125,10 +133,10 @@ def decode_event(
     if where is not None:
         return Rejection(
             reason=RejectReason.RAW_PERSONAL_IDENTITY_NUMBER,
-            message=f"{where} holds a personnummer or samordningsnummer; identifiers must not identify a "
-                    "person (send a pseudonymous key as person_id)",
+            message=_what_to_do(where),
             event_id=_shown_event_id(event.event_id),
             source_offset=source_offset,
+            field=where,
         )
     # One timestamp, compared as a number: each comparison of aware datetimes asks pydantic's tzinfo for
     # its offset again. Exact: the float holds every microsecond between these bounds.
@@ -140,6 +148,7 @@ def decode_event(
             message=f"occurred_at is before {EARLIEST.date()}: not a date the monitor can follow",
             event_id=event.event_id,
             source_offset=source_offset,
+            field="occurred_at",
         )
     if occurred > (now + max_future).timestamp():
         return Rejection(
@@ -147,6 +156,7 @@ def decode_event(
             message=f"occurred_at is more than {_duration(max_future)} after processing time",
             event_id=event.event_id,
             source_offset=source_offset,
+            field="occurred_at",
         )
     return event
 
@@ -165,18 +175,28 @@ def _duration(span: dt.timedelta) -> str:
 
 
 #: Every identifier of the contract: none may carry a personnummer, whatever its field.
-IDENTIFIER_FIELDS = ("person_id", "event_id", "unit_id", "stay_id", "source", "program", "instrument",
+IDENTIFIER_FIELDS = ("person_id", "event_id", "unit_id", "stay_id", "retracts", "source", "program", "instrument",
                      "question", "scale", "answer")
+
+
+def _what_to_do(field: str) -> str:
+    """The rejection's message: the field, and what its sender should send instead."""
+    said = f"{field} holds a personnummer or samordningsnummer; identifiers must not identify a person"
+    if field == "person_id":
+        return said + " (send a pseudonymous key as person_id)"
+    return said + f" (write {field} without it: a generated id such as a UUID, or the source system's own key)"
 
 
 def _personal_identity_number_in(raw: bytes | str, event: Event) -> str | None:
     """The first identifier field that holds a personnummer, or None. Lines without a run of ten
-    digits (nearly all) are passed by one regular-expression search over the raw bytes, unless they hold a
-    JSON `\\u` escape (digits may be written with them: "\\u0038112189876" is read as 8112189876)."""
+    digits placed like one (nearly all) are passed by one search over the raw bytes, unless they hold a
+    JSON `\\u` escape (digits may be written with them: "\\u0038112189876" is read as 8112189876).
+    `person_id` is also checked strictly: a value that is a number in full is one, whatever its year."""
     if not has_candidate(raw) and not has_escape(raw):
         return None
     for name in IDENTIFIER_FIELDS:
         value = getattr(event, name, None)
-        if isinstance(value, str) and contains_personal_identity_number(value):
+        if isinstance(value, str) and (contains_personal_identity_number(value) or (
+                name == "person_id" and is_personal_identity_number(value))):
             return name
     return None

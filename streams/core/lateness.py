@@ -13,4 +13,4 @@ def too_late(config: MonitorConfig, clock: int | None, event_id: str | None,
     against = f" ({from_epoch(clock).date()})" if clock is not None else ""
     return Rejection(reason=RejectReason.TOO_LATE, event_id=event_id, source_offset=source_offset,
                      message=f"occurred_at is more than {config.allowed_lateness_days:g} days before the "
-                             f"stream's clock{against}")
+                             f"stream's clock{against}", field="occurred_at")

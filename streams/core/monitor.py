@@ -40,7 +40,8 @@ class Tally:
     rejected: Counter[str] = field(default_factory=Counter)
     by_type: Counter[str] = field(default_factory=Counter)
     flags_raised: Counter[str] = field(default_factory=Counter)
-    flags_withdrawn: Counter[str] = field(default_factory=Counter)
+    flags_withdrawn: Counter[tuple[str, str]] = field(default_factory=Counter)  # by (rule, withdrawn_because)
+    retractions: Counter[str] = field(default_factory=Counter)  # what accepted retractions did (Retracted)
 
 
 class TallyCounts:
@@ -62,6 +63,9 @@ class TallyCounts:
     def resent(self) -> None:  # replay never sends anything twice
         pass
 
+    def retraction(self, outcome: str) -> None:
+        self.tally.retractions[outcome] += 1
+
 
 @dataclass(slots=True)
 class StepResult:
@@ -69,10 +73,6 @@ class StepResult:
     duplicate: bool = False
     held: bool = False  # the stream's clock holds the line for now (see Monitor.feed)
     flags: list[Flag] = field(default_factory=list)
-
-
-FOLD_LATE_EVERY = 1000  # lines: replay folds late facts in once per this many (the worker: per event, see
-# agents/stages/persons.py); the final flags and figures are the same either way, only intermediate ones differ
 
 
 class Monitor:
@@ -93,11 +93,13 @@ class Monitor:
         self.ledgers: dict[str, PersonLedger] = {}  # programme ledgers, by pseudonym (none if no programme)
         self.surveys = SurveyStore()  # survey answers for the programmes (empty if no programme)
         self.flags: dict[str, Flag] = {}
+        #: every version of every flag, withdrawals included, in the order made: what the worker sends to
+        #: the flags topic (`replay --flags-out`)
+        self.flag_stream: list[Flag] = []
         self.tally = Tally()
         self.counts = TallyCounts(self.tally)
         self.clock: StreamClock[tuple[Event, str | None, int]] = StreamClock(config.max_ahead_s)
         self._offered: Event | None = None
-        self._late: set[str] = set()  # persons with late facts not yet folded in (see fold_late)
 
     def feed(self, raw: bytes | str, now: dt.datetime, *,
              source_offset: str | None = None) -> list[tuple[Event | None, StepResult]]:
@@ -111,32 +113,12 @@ class Monitor:
         self._offered = decoded
         occurred = epoch(decoded.occurred_at)
         released = self.clock.offer(occurred, (decoded, source_offset, occurred), decoded.event_id)
-        results: list[tuple[Event | None, StepResult]] = [
-            (event, self._admit(event, arrival, offset, t)) for (event, offset, t), arrival in released]
-        if self.tally.read % FOLD_LATE_EVERY == 0:
-            self.fold_late()
-        return results
-
-    def fold_late(self) -> list[Flag]:
-        """Fold in the late facts of every person who has any (a batch's end; see PersonTracker)."""
-        if not self._late:
-            return []
-        flags: list[Flag] = []
-        for subject in sorted(self._late):
-            step = self.person_stage.fold_late(self.persons[subject], subject)
-            flags += step.flags
-            for update in step.unit_updates:
-                self._to_unit(update, flags, None)
-        self._late.clear()
-        self._record(flags)
-        return flags
+        return [(event, self._admit(event, arrival, offset, t)) for (event, offset, t), arrival in released]
 
     def finish(self) -> list[tuple[Event | None, StepResult]]:
-        """The end of the input: the results of the lines still held; every late fact folded in."""
-        results: list[tuple[Event | None, StepResult]] = [
-            (event, self._admit(event, arrival, offset, t)) for (event, offset, t), arrival in self.clock.drain()]
-        self.fold_late()
-        return results
+        """The end of the input: the results of the lines still held (late facts are folded in by the
+        person stage with the event that brought them, as in the worker)."""
+        return [(event, self._admit(event, arrival, offset, t)) for (event, offset, t), arrival in self.clock.drain()]
 
     def process(self, raw: bytes | str, now: dt.datetime, *, arrival: int | None = None,
                 source_offset: str | None = None) -> StepResult:
@@ -154,7 +136,6 @@ class Monitor:
             if isinstance(decoded, Rejection):
                 return StepResult(rejection=decoded)
             result = self._admit(decoded, arrival, source_offset)
-        result.flags += self.fold_late()  # one line at a time: its late facts are folded in at once
         return result
 
     def _admit(self, event: Event, arrival: int, source_offset: str | None,
@@ -183,8 +164,6 @@ class Monitor:
             if state is None:
                 state = self.persons[key] = PersonState()
             step = self.person_stage.step(state, admitted, self.counts)
-            if state.late_from is not None:
-                self._late.add(key)
             rejection = step.rejection
             if step.to_programmes and self.keep_ledgers:
                 ledger = self.ledgers.get(key)
@@ -212,9 +191,11 @@ class Monitor:
         return step.rejection
 
     def _record(self, flags: list[Flag]) -> None:
+        self.flag_stream += flags
         for flag in flags:
             if flag.status is FlagStatus.WITHDRAWN:
-                self.tally.flags_withdrawn[flag.rule.value] += 1
+                because = flag.withdrawn_because.value if flag.withdrawn_because is not None else "late_data"
+                self.tally.flags_withdrawn[(flag.rule.value, because)] += 1
                 self.flags.pop(flag.flag_id, None)
             else:
                 if flag.flag_id not in self.flags:

@@ -20,7 +20,7 @@ from streams.core.decode import decode_event
 from streams.core.handling.consent import ConsentChange
 from streams.core.lateness import too_late
 from streams.core.person.facts import fact_of
-from streams.core.person.tracker import Outcome, PersonState, PersonTracker
+from streams.core.person.tracker import Outcome, PersonState, PersonTracker, Retracted
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
 from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, UpdateOutcome, group_by_unit
@@ -40,6 +40,8 @@ class Counts(Protocol):
     def duplicate(self) -> None: ...
 
     def resent(self) -> None: ...
+
+    def retraction(self, outcome: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ class Admit:
         else:
             return event
         return Rejection(reason=RejectReason.UNKNOWN_SCALE_LEVEL, message=message, event_id=event.event_id,
-                         source_offset=source_offset)
+                         source_offset=source_offset, field="scale" if levels is None else "answer")
 
     def admit(self, event: Event, arrived: int | Rejection, source_offset: str | None,
               counts: Counts, occurred: int | None = None) -> Admitted | Rejection:
@@ -114,7 +116,7 @@ class Admit:
                 reason=RejectReason.AHEAD_OF_STREAM, event_id=event.event_id, source_offset=source_offset,
                 message=f"occurred_at is {ahead / 86400:.1f} days after the stream's own time (its arrival "
                         f"clock), more than the {self.config.max_ahead_days:g} allowed, and the stream did "
-                        "not move on with it: a mistyped date? (README: the stream's clock)")
+                        "not move on with it: a mistyped date? (README: the stream's clock)", field="occurred_at")
         if isinstance(event, Staffing) or (isinstance(event, SurveyResponse) and event.person_id is None):
             return Admitted(event, None, arrived, source_offset, occurred)
         assert event.person_id is not None
@@ -174,6 +176,7 @@ class PersonStep:
     unit_updates: list[UnitUpdate] = field(default_factory=list)
     rejection: Rejection | None = None
     consent: list[ConsentChange] = field(default_factory=list)  # joining or leaving a consent programme
+    retracted: Retracted | None = None  # what an accepted retraction did
 
     @property
     def accepted(self) -> bool:
@@ -227,7 +230,16 @@ class PersonStage:
         if outcome is Outcome.RETRACTION_TOO_LATE:
             rejection = Rejection(
                 reason=RejectReason.TOO_LATE, event_id=event.event_id, source_offset=admitted.source_offset,
+                field="retracted_occurred_at",
                 message="the retracted event is older than the allowed lateness and settled; it stays")
+            counts.rejected(rejection.reason.value)
+            return PersonStep(outcome, rejection=rejection)
+        if outcome is Outcome.RETRACTS_A_RETRACTION:
+            rejection = Rejection(
+                reason=RejectReason.RETRACTS_A_RETRACTION, event_id=event.event_id, field="retracts",
+                source_offset=admitted.source_offset,
+                message="retracts names a retraction, and a retraction is never taken back: to restore the "
+                        "event it took back, send that event again under a new event_id")
             counts.rejected(rejection.reason.value)
             return PersonStep(outcome, rejection=rejection)
         seq = state.seq
@@ -246,19 +258,34 @@ class PersonStage:
         if outcome is Outcome.CONFLICTING:
             rejection = Rejection(
                 reason=RejectReason.CONFLICTING_DUPLICATE, event_id=event.event_id,
-                source_offset=admitted.source_offset,
+                source_offset=admitted.source_offset, field="event_id",
                 message="this event_id came before with other content; neither version is used (send a "
                         "retraction and a new event_id to correct a record)")
             counts.rejected(rejection.reason.value)
-            return PersonStep(outcome, result.flags, ordered, rejection)  # the id is void now
+            # the id is void now
+            return self._with_late_folded(state, PersonStep(outcome, result.flags, ordered, rejection), subject)
         occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
         counts.accepted(event.event_type, occurred, admitted.arrival)
-        return PersonStep(outcome, result.flags, ordered, consent=consent)
+        if result.retracted is not None:
+            counts.retraction(result.retracted.value)
+        step = PersonStep(outcome, result.flags, ordered, consent=consent, retracted=result.retracted)
+        return self._with_late_folded(state, step, subject)
+
+    def _with_late_folded(self, state: PersonState, step: PersonStep, subject: str) -> PersonStep:
+        """The one schedule of folding late facts in, for replay and the worker alike: at once, with the
+        step that brought them. What goes out must not depend on where a batch ends (after a worker's crash
+        the same records can come in batches cut elsewhere, and a flag sent before must then be sent again
+        exactly as it was), and replay writes the flag versions the worker sends."""
+        if state.late_from is None:
+            return step
+        folded = self.fold_late(state, subject)
+        step.flags += folded.flags
+        step.unit_updates += folded.unit_updates
+        return step
 
     def fold_late(self, state: PersonState, subject: str) -> PersonStep:
-        """Fold a person's late facts in (core/person/tracker.py): replay calls it every 1,000 lines,
-        the worker after each late event (so what it sends never depends on where a batch ends), and
-        always before a state is written. What they change goes out like any step's outputs."""
+        """Fold a person's late facts in (core/person/tracker.py); `step` does, after each late event.
+        What they change goes out like any step's outputs."""
         result = self.tracker.fold_late(state, subject)
         if not (result.flags or result.deltas):
             return PersonStep(Outcome.ACCEPTED)

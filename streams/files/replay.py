@@ -14,6 +14,7 @@ from typing import IO
 
 from streams.core.monitor import Monitor, StepResult
 from streams.core.org.levels import relative_levels
+from streams.core.person.tracker import Retracted
 from streams.core.timebase import day_to_date, from_epoch, local_day
 from streams.models.events import Event
 from streams.progress import Progress
@@ -79,10 +80,13 @@ def _write_rejections(results: list[tuple[Event | None, StepResult]], rejects: I
 
 
 def write_flags(monitor: Monitor, out: IO[str]) -> int:
-    flags = monitor.open_flags()
-    for flag in flags:
+    """Every version of every flag, withdrawals included (each with its `withdrawn_because`), in the order
+    made: the records the worker sends to the flags topic for the same input (the last record of a flag_id
+    is its state, as on the topic). A unit flag's intermediate versions follow how summaries were grouped
+    (one event's at a time here; the worker's organisation stage takes a batch at a time)."""
+    for flag in monitor.flag_stream:
         out.write(flag.model_dump_json() + "\n")
-    return len(flags)
+    return len(monitor.flag_stream)
 
 
 def indicators_document(monitor: Monitor) -> dict[str, object]:
@@ -127,12 +131,17 @@ def summary_text(monitor: Monitor, elapsed: float) -> str:
         f"rejected         {sum(t.rejected.values()):>10}",
     ]
     lines += [f"  {reason:<22}{n:>8}" for reason, n in sorted(t.rejected.items())]
+    if t.retractions:
+        lines.append(f"retractions      {sum(t.retractions.values()):>10}")
+        lines += [f"  {what:<22}{t.retractions[what]:>8}" for what in Retracted if t.retractions[what]]
     lines.append(f"open flags       {len(monitor.flags):>10}")
-    rules = sorted(set(t.flags_raised) | set(t.flags_withdrawn))
+    rules = sorted(set(t.flags_raised) | {rule for rule, _ in t.flags_withdrawn})
     for rule in rules:
         open_now = sum(1 for f in monitor.flags.values() if f.rule.value == rule)
+        withdrawn = [(because, n) for (r, because), n in sorted(t.flags_withdrawn.items()) if r == rule]
+        why = ": " + ", ".join(f"{n} {because.replace('_', ' ')}" for because, n in withdrawn) if withdrawn else ""
         lines.append(f"  {rule:<26}{open_now:>4} open  (raised {t.flags_raised[rule]}, "
-                     f"withdrawn {t.flags_withdrawn[rule]} after late data)")
+                     f"withdrawn {sum(n for _, n in withdrawn)}{why})")
     lines.append(f"elapsed          {elapsed:>10.2f} s   ({rate:,.0f} events/s)")
     return "\n".join(lines)
 

@@ -187,6 +187,10 @@ Event = Annotated[
 PersonEvent = SickLeave | EmergencyVisit | Admission | Discharge | HomeCareContact | Enrollment | Retraction
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+#: Every field of the contract (of any event type): the bounded values of a rejection's `field` label.
+EVENT_FIELDS: frozenset[str] = frozenset(
+    name for model in (SickLeave, Staffing, EmergencyVisit, Admission, Discharge, HomeCareContact, Enrollment,
+                       Retraction, SurveyResponse) for name in model.model_fields)
 
 # Optional Kafka record header: the record's arrival time in event-time terms (epoch seconds, ASCII).
 # `publish` sets it when replaying a file; without it the record timestamp is the arrival time.

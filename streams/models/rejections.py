@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 
 class RejectReason(StrEnum):
@@ -21,6 +22,8 @@ class RejectReason(StrEnum):
     IN_THE_FUTURE = "in_the_future"
     RAW_PERSONAL_IDENTITY_NUMBER = "raw_personal_identity_number"
     TOO_LATE = "too_late"
+    #: a retraction whose `retracts` is itself a retraction: a retraction is never taken back
+    RETRACTS_A_RETRACTION = "retracts_a_retraction"
     #: an event_id seen before with other content: neither version is used (within the allowed lateness)
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
     #: occurred_at far after the stream's own time, and the stream did not move on with it (a stray date)
@@ -53,3 +56,16 @@ class Rejection(BaseModel):
     message: str = Field(description="Human-readable; names fields, never echoes personal data.")
     event_id: str | None = Field(default=None, description=EVENT_ID)
     source_offset: str | None = Field(default=None, description="Topic/partition/offset or file:line.")
+    #: The contract field the rejection is about, for the counter's `field` label (`rejected_field`); not part
+    #: of what is written (the message names it).
+    field: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
+
+
+#: The `field` label of a rejection that is about no field of the contract, or about one the contract does
+#: not have (an unknown field's name is the sender's: unbounded).
+NO_FIELD = "none"
+
+
+def rejected_field(rejection: Rejection, known: frozenset[str]) -> str:
+    """The counter's `field` label: the contract field the rejection names, one of `known`, or NO_FIELD."""
+    return rejection.field if rejection.field in known else NO_FIELD

@@ -93,7 +93,7 @@ def flags() -> dict[str, Any]:
         timeseries("Flags raised per hour by rule",
                    [target(f"sum by (rule) (increase({M.FLAGS_RAISED_TOTAL}[1h]))", "{{rule}}")]),
         table("Open flags by unit and rule", f"sum by (unit, rule) ({M.FLAGS_OPEN})"),
-        timeseries("Flags withdrawn after late data, per hour",
+        timeseries("Flags withdrawn per hour (late data, retraction, conflicting duplicate)",
                    # "or ... * 0" shows a zero line for rules with nothing withdrawn, instead of no data.
                    [target(f"sum by (rule) (increase({M.FLAGS_WITHDRAWN_TOTAL}[1h])) "
                            f"or sum by (rule) (increase({M.FLAGS_RAISED_TOTAL}[1h])) * 0", "{{rule}}")]),

@@ -19,6 +19,7 @@ class MetricName(StrEnum):
     EVENT_AGE_SECONDS = f"{PREFIX}_event_age_seconds"
     FLAGS_RAISED_TOTAL = f"{PREFIX}_flags_raised_total"
     FLAGS_WITHDRAWN_TOTAL = f"{PREFIX}_flags_withdrawn_total"
+    RETRACTIONS_TOTAL = f"{PREFIX}_retractions_total"
     CONSUMER_LAG_MESSAGES = f"{PREFIX}_consumer_lag_messages"
     TABLE_ENTRIES = f"{PREFIX}_table_entries"
     UNIT_UPDATES_DUPLICATE_TOTAL = f"{PREFIX}_unit_updates_duplicate_total"

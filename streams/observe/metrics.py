@@ -1,6 +1,6 @@
-"""Every Prometheus metric of the worker, in one place. Labels are bounded: type, reason, rule, resolution,
-unit (an organisational unit, never a person); programme, quarter, measure, period for programmes. Created
-per registry, never at import time."""
+"""Every Prometheus metric of the worker, in one place. Labels are bounded: type, reason, field (a field of the
+contract, or "none"), rule, resolution, unit (an organisational unit, never a person); programme, quarter,
+measure, period for programmes. Created per registry, never at import time."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ class Metrics:
         self.events_consumed = Counter(MetricName.EVENTS_CONSUMED_TOTAL,
                                        "Events accepted, by type.", ["type"], registry=r)
         self.events_rejected = Counter(MetricName.EVENTS_REJECTED_TOTAL,
-                                       "Events rejected to the dead-letter topic, by reason.", ["reason"],
-                                       registry=r)
+                                       "Events rejected to the dead-letter topic, by reason and by the contract "
+                                       'field the rejection is about (field="none": no field of the contract).',
+                                       ["reason", "field"], registry=r)
         self.events_duplicate = Counter(MetricName.EVENTS_DUPLICATE_TOTAL,
                                         "Events ignored because their event_id was seen before.", registry=r)
         self.events_late = Counter(MetricName.EVENTS_LATE_TOTAL,
@@ -44,8 +45,12 @@ class Metrics:
         self.flags_raised = Counter(MetricName.FLAGS_RAISED_TOTAL, "Flags raised, by rule.",
                                     ["rule"], registry=r)
         self.flags_withdrawn = Counter(MetricName.FLAGS_WITHDRAWN_TOTAL,
-                                       "Flags withdrawn because late data showed the condition did not hold.",
-                                       ["rule"], registry=r)
+                                       "Flags withdrawn, by rule and why (late_data: later events showed the "
+                                       "condition did not hold; retraction; conflicting_duplicate).",
+                                       ["rule", "reason"], registry=r)
+        self.retractions = Counter(MetricName.RETRACTIONS_TOTAL,
+                                   "Retractions accepted, by what they did (applied, event_not_seen, already_void).",
+                                   ["outcome"], registry=r)
         self.consumer_lag = Gauge(MetricName.CONSUMER_LAG_MESSAGES,
                                   "Messages not yet consumed, by topic.", ["topic"], registry=r)
         self.table_entries = Gauge(MetricName.TABLE_ENTRIES, "Keys held in each state table.", ["table"],

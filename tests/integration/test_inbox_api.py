@@ -155,6 +155,23 @@ def test_a_reveal_needs_the_right_a_reason_and_is_audited(stack: Stack) -> None:
     assert sealed and not any(b"pat-1" in v or b"emp-" in v for _, v in sealed)
 
 
+def test_a_note_or_a_reveal_reason_with_a_personnummer_is_refused_before_anything_is_written(stack: Stack) -> None:
+    api = stack.api
+    [care] = api.flags("cecilia.care")
+    topics = ns_inbox_topics(stack.ns)
+    before = {name: len(read_topic(topics[name])) for name in ("flag-actions", "audit")}
+    for what, body in (("actions", {"action": "acknowledge", "note": "ringde 19811218-9876"}),
+                       ("actions", {"action": "acknowledge", "note": "pnr:811218 9876, anhörig"}),
+                       ("reveal", {"reason": "gäller 8112189876, vårdplanering"})):
+        answer = api.post(f"/api/flags/{care['flag_id']}/{what}", "cecilia.care", body)
+        assert answer.status == 400, (what, body, answer)
+        field = "note" if what == "actions" else "reason"
+        assert answer.body["error"].startswith(f"{field} holds a personnummer or samordningsnummer")
+        assert "9876" not in answer.body["error"]
+    assert {name: len(read_topic(topics[name])) for name in ("flag-actions", "audit")} == before
+    assert api.get(f"/api/flags/{care['flag_id']}", "cecilia.care").body["handling"]["history"] == []
+
+
 def test_reads_of_person_flags_are_audited(stack: Stack) -> None:
     api = stack.api
     [flag] = api.flags("cecilia.care")

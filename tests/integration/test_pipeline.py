@@ -10,12 +10,14 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from streams.agents.runtime.dead_letters import KEEP_BYTES
 from streams.core.personnummer import redact
+from streams.files.replay import write_flags
 from tests.hostile_corpus import corpus, with_corpus
 from tests.integration.conftest import (
     halves,
@@ -56,7 +58,8 @@ def test_a_published_file_gives_the_same_flags_and_indicators_as_its_replay(
                                                    "readmission_30d", "unit_sick_leave_drift"}
     assert indicators_from_states(changelog_states(ns, "units")) == replay_indicators(reference)
     metrics = worker.metrics()
-    assert metrics['outcome_events_rejected_total{reason="too_late"}'] == reference.tally.rejected["too_late"]
+    assert metrics['outcome_events_rejected_total{field="occurred_at",reason="too_late"}'] == \
+        reference.tally.rejected["too_late"]
     assert metrics["outcome_events_duplicate_total"] == reference.tally.duplicates
 
 
@@ -267,3 +270,31 @@ def test_retractions_and_conflicting_duplicates_give_the_same_flags_live_as_in_r
     assert final_flags(ns) == replay_flags(reference)
     letters = [json.loads(v)["reason"] for _, v in read_topic(ns.rejected)]
     assert letters.count("conflicting_duplicate") == reference.tally.rejected["conflicting_duplicate"]
+    # replay --flags-out is the flag stream the worker sent: every version of every person flag, withdrawals
+    # with their reasons, in the same order per flag (a record re-sent after a restart counted once). A unit
+    # flag's last version is the worker's; its intermediate ones follow how the organisation stage batched,
+    # so a unit flag raised and withdrawn again while late data came in may be in one stream only.
+    with (tmp_path / "flags.jsonl").open("w") as fh:
+        write_flags(reference, fh)
+    replay_stream = versions_by_flag((tmp_path / "flags.jsonl").read_text().splitlines())
+    live_stream = versions_by_flag(v.decode() for _, v in read_topic(ns.flags))
+    assert {k: v for k, v in live_stream.items() if v[0]["subject_kind"] == "person"} == \
+        {k: v for k, v in replay_stream.items() if v[0]["subject_kind"] == "person"}
+    in_one = {k: (live_stream.get(k) or replay_stream[k])[-1] for k in live_stream.keys() ^ replay_stream.keys()}
+    assert {k: (f["subject_kind"], f["status"]) for k, f in in_one.items()} == \
+        {k: ("unit", "withdrawn") for k in in_one}
+    both = live_stream.keys() & replay_stream.keys()
+    assert {k: live_stream[k][-1] for k in both} == {k: replay_stream[k][-1] for k in both}
+    reasons = {f.get("withdrawn_because") for versions in replay_stream.values() for f in versions}
+    assert "retraction" in reasons
+
+
+def versions_by_flag(records: Iterable[str]) -> dict[str, list[dict[str, object]]]:
+    """The versions of each flag in order, a version repeated right after itself counted once."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for record in records:
+        flag = json.loads(record)
+        versions = out.setdefault(str(flag["flag_id"]), [])
+        if not versions or versions[-1] != flag:
+            versions.append(flag)
+    return out

@@ -38,8 +38,9 @@ from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeStage
 from streams.core.programme.surveys import SurveyStore
 from streams.core.unit.tracker import UnitState
+from streams.models.events import EVENT_FIELDS
 from streams.models.flags import FlagStatus
-from streams.models.rejections import Rejection, RejectReason
+from streams.models.rejections import Rejection, RejectReason, rejected_field
 from streams.observe.metrics import Metrics
 from streams.settings import Settings
 
@@ -233,21 +234,24 @@ class WorkerContext:
                 pending.append(await self.send(topic, None, body, partition=partition))
         for flag in out.flags:
             pending.append(await self.send(self.names.flags, flag.flag_id, flag.model_dump_json().encode()))
-            withdrawn = flag.status is FlagStatus.WITHDRAWN
-            counter = self.metrics.flags_withdrawn if withdrawn else self.metrics.flags_raised
-            out.counts.append(counter.labels(flag.rule.value).inc)
+            if flag.status is FlagStatus.WITHDRAWN:
+                because = flag.withdrawn_because.value if flag.withdrawn_because is not None else "late_data"
+                out.counts.append(self.metrics.flags_withdrawn.labels(flag.rule.value, because).inc)
+            else:
+                out.counts.append(self.metrics.flags_raised.labels(flag.rule.value).inc)
         for topic, key, value in out.keyed:
             pending.append(await self.send(topic, key, value))
         for rejection, original in out.rejections:
             # counted once the batch is through: a batch tried again sends its letters again, same keys
-            out.counts.append(self.metrics.events_rejected.labels(rejection.reason.value).inc)
+            out.counts.append(self.metrics.events_rejected.labels(rejection.reason.value,
+                                                                  rejected_field(rejection, EVENT_FIELDS)).inc)
             pending.append(await self.dead_letters(rejection, original))
         return pending
 
     async def dead_letter(self, rejection: Rejection, original: bytes | None, item: int | None = None) -> Any:
         """Send one rejection to the dead-letter topic (`dead_letters.py`) and count it; returns a future
         that completes once it is written or given up on, and never fails."""
-        self.metrics.events_rejected.labels(rejection.reason.value).inc()
+        self.metrics.events_rejected.labels(rejection.reason.value, rejected_field(rejection, EVENT_FIELDS)).inc()
         return await self.dead_letters(rejection, original, item)
 
     async def flush(self) -> None:

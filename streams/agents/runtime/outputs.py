@@ -102,3 +102,6 @@ class MetricCounts:
 
     def resent(self) -> None:
         self.out.counts.append(self.metrics.unit_updates_duplicate.inc)
+
+    def retraction(self, outcome: str) -> None:
+        self.out.counts.append(self.metrics.retractions.labels(outcome).inc)

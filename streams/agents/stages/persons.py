@@ -69,15 +69,7 @@ class Persons:
             return
         if self.to_programmes and step.to_programmes:  # the programme ledgers: agents/stages/programmes.py
             out.outbox(p.names.programme_events, "events", 1).add(env.pseudonym, env.model_dump_json())
-        batch.states.mark_changed(env.pseudonym)
-        state = batch.states.get(env.pseudonym)
-        if state.late_from is not None:
-            # A late fact is folded in at once, here: what goes out must not depend on where a batch
-            # ends, since after a crash the same records can come in batches cut elsewhere, and a flag
-            # or unit update sent before the crash must then be sent again exactly as it was.
-            folded = self.stage.fold_late(state, env.pseudonym)
-            step.flags += folded.flags
-            step.unit_updates += folded.unit_updates
+        batch.states.mark_changed(env.pseudonym)  # late facts were folded in by the step, as in replay
         out.flags += step.flags
         for change in step.consent:
             record = ConsentRecord(subject_id=change.subject_id, program=change.program, joined=change.joined,

@@ -4,7 +4,8 @@ Every call carries `Authorization: Bearer <token>`; tokens map to a user, a role
 (`inbox.accounts_file`). No or an unknown token: 401. A flag outside the user's role, scope or the
 person's consent: 404, exactly as a flag that does not exist (its existence is not revealed); access is
 checked before the body, so such a user gets that 404 whatever they send. A transition the flag's state
-does not allow: 409. A malformed body (a snooze day not after today included): 400 with what is wrong.
+does not allow: 409. A malformed body (a snooze day not after today, a note or a reveal's reason holding a
+personnummer included): 400 with what is wrong, before anything is written.
 Every read of a person-level flag, every reveal and every action is written to the audit topic *before*
 the answer goes out (no audit, no data: 503). Answers carry pseudonyms only; a source key leaves only
 through a reveal, to a user allowed it.
@@ -28,7 +29,7 @@ from streams.agents.runtime.partitioning import partition_of
 from streams.agents.web.inbox_view import InboxView
 from streams.core.handling.access import Accounts, Role, User
 from streams.core.handling.board import FlagEntry
-from streams.core.handling.lifecycle import HandlingState, malformed
+from streams.core.handling.lifecycle import HandlingState, identifying, malformed
 from streams.core.handling.listing import page_of, parse_query
 from streams.core.identity_vault import IdentityVault
 from streams.models.handling import ActionRequest, AuditEntry, AuditKind, FlagAction
@@ -172,7 +173,8 @@ def register(p: WorkerContext, view: InboxView, accounts: Accounts, vault: Ident
             if isinstance(body, str):
                 return _error(self.web, 400, body)
             now = dt.datetime.now(dt.UTC)
-            fault = malformed(body.action, today=now.date(), resolution=body.resolution, until=body.until)
+            fault = malformed(body.action, today=now.date(), resolution=body.resolution, until=body.until,
+                              note=body.note)
             if fault is not None:
                 return _error(self.web, 400, fault)
             refusal = board.refusal(flag_id, body.action, now.date(), body.resolution, body.until)
@@ -204,6 +206,9 @@ def register(p: WorkerContext, view: InboxView, accounts: Accounts, vault: Ident
             body = await body_of(RevealRequest, request)
             if isinstance(body, str):
                 return _error(self.web, 400, body)
+            written = identifying("reason", body.reason)  # before the audit entry that would keep it
+            if written is not None:
+                return _error(self.web, 400, written)
             if entry.flag.subject_kind != "person":
                 return _error(self.web, 409, "a unit flag is about no person")
             sealed = view.sealed.get(entry.flag.subject_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from streams.core.personnummer import contains_personal_identity_number
 from streams.models.handling import ActionKind, FlagAction, HandlingStatus, Resolution
 
 
@@ -48,9 +49,21 @@ class HandlingState:
         return self.status
 
 
+def identifying(name: str, text: str) -> str | None:
+    """Why free text a person wrote (a note, a reveal's reason) may not be kept: it holds a personnummer or
+    samordningsnummer, read as an event's identifiers are (core/personnummer.py); None if it may."""
+    if not contains_personal_identity_number(text):
+        return None
+    return (f"{name} holds a personnummer or samordningsnummer, and what is written here is kept and shown to "
+            f"colleagues: write it without the number (the flag names the person by pseudonym)")
+
+
 def malformed(kind: ActionKind, *, today: dt.date, resolution: Resolution | None = None,
-              until: dt.date | None = None) -> str | None:
+              until: dt.date | None = None, note: str = "") -> str | None:
     """What is wrong with the action itself, on any flag in any state; None if nothing."""
+    written = identifying("note", note)
+    if written is not None:
+        return written
     if kind is ActionKind.RESOLVE and resolution is None:
         return "resolve needs a resolution: action_taken, no_action_needed or false_alarm"
     if kind is ActionKind.SNOOZE and (until is None or until <= today):

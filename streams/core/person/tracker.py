@@ -35,9 +35,20 @@ class Outcome(StrEnum):
     TOO_LATE = "too_late"
     CONFLICTING = "conflicting"  # the same id with other content: both versions are void
     RETRACTION_TOO_LATE = "retraction_too_late"  # the retracted event is settled
+    RETRACTS_A_RETRACTION = "retracts_a_retraction"  # a retraction is never taken back
+
+
+class Retracted(StrEnum):
+    """What an accepted retraction did (a counter's label)."""
+
+    APPLIED = "applied"  # the event was here: it has no effect now (its flags withdrawn, `retraction`)
+    EVENT_NOT_SEEN = "event_not_seen"  # not here (yet, or never sent): ignored if it comes within the window
+    ALREADY_VOID = "already_void"  # retracted before, or void as a conflicting duplicate: nothing more to do
 
 
 VOID = -2  # an id whose event was retracted or came in two versions: it has no effect
+#: Set in the digest of a retraction: a retraction of it is told apart from one of a settled event.
+RETRACTION_BIT = 1 << 32
 
 
 @dataclass(slots=True)
@@ -93,6 +104,7 @@ class Changes:
     outcome: Outcome
     flags: list[Flag] = field(default_factory=list)
     deltas: dict[ContribKey, float] = field(default_factory=dict)
+    retracted: Retracted | None = None  # what a retraction did
 
 
 class PersonTracker:
@@ -108,7 +120,8 @@ class PersonTracker:
         seen = state.seen
         known = seen.get(fact.event_id)
         if known is not None:
-            if known[1] in (digest, UNKNOWN, VOID):
+            # a retraction recorded before its digest had RETRACTION_BIT is the same retraction
+            if known[1] in (digest, UNKNOWN, VOID) or known[1] == digest - RETRACTION_BIT >= 0:
                 return Changes(Outcome.DUPLICATE)
             return self._conflict(state, fact.event_id, subject)  # the same id, other content
         clock = state.clock if state.clock > arrival else arrival
@@ -116,6 +129,8 @@ class PersonTracker:
         if fact.t < horizon:
             return Changes(Outcome.TOO_LATE)
         retraction = fact.kind == EventKind.RETRACTION
+        if retraction and seen.get(fact.ref, (0, 0))[1] >= RETRACTION_BIT:
+            return Changes(Outcome.RETRACTS_A_RETRACTION)
         if retraction and (fact.value < horizon or self._settled(state, fact.ref)):
             return Changes(Outcome.RETRACTION_TOO_LATE)  # the retracted event is settled
         state.clock = clock
@@ -173,14 +188,16 @@ class PersonTracker:
         known = state.seen.get(target)
         if known is None:  # not here yet: when it comes, it is ignored
             state.seen[target] = (retraction.t, VOID)
-            return Changes(Outcome.ACCEPTED)
+            return Changes(Outcome.ACCEPTED, retracted=Retracted.EVENT_NOT_SEEN)
         if known[1] == VOID:
-            return Changes(Outcome.ACCEPTED)
+            return Changes(Outcome.ACCEPTED, retracted=Retracted.ALREADY_VOID)
         i = _index_of(state.pending, target)
         assert i is not None, "take() turns away a retraction of a settled event"
         state.seen[target] = (known[0], VOID)
-        return self._refold(state, i, lambda pending: pending.pop(i), subject, Outcome.ACCEPTED,
-                            WithdrawnBecause.RETRACTION)
+        changes = self._refold(state, i, lambda pending: pending.pop(i), subject, Outcome.ACCEPTED,
+                               WithdrawnBecause.RETRACTION)
+        changes.retracted = Retracted.APPLIED
+        return changes
 
     @staticmethod
     def _settled(state: PersonState, event_id: str) -> bool:
@@ -290,7 +307,8 @@ def _merge(first: Changes, then: Changes) -> Changes:
     deltas = dict(first.deltas)
     for k, v in then.deltas.items():
         deltas[k] = deltas.get(k, 0.0) + v
-    return Changes(then.outcome, list(flags.values()), {k: v for k, v in deltas.items() if abs(v) > 1e-9})
+    return Changes(then.outcome, list(flags.values()), {k: v for k, v in deltas.items() if abs(v) > 1e-9},
+                   then.retracted)
 
 
 def _index_of(pending: list[Fact], event_id: str) -> int | None:
@@ -298,9 +316,10 @@ def _index_of(pending: list[Fact], event_id: str) -> int | None:
 
 
 def fact_digest(fact: Fact) -> int:
-    """What an event says, without its id: two events with one id and different digests conflict."""
+    """What an event says, without its id: two events with one id and different digests conflict. A
+    retraction's has RETRACTION_BIT set."""
     text = f"{fact.t}|{fact.kind}|{fact.unit_id}|{fact.day}|{fact.value!r}|{fact.planned}|{fact.ref}"
-    return zlib.crc32(text.encode())
+    return zlib.crc32(text.encode()) | (RETRACTION_BIT if fact.kind == EventKind.RETRACTION else 0)
 
 
 def _contrib_changes(before: dict[ContribKey, float], after: dict[ContribKey, float]) -> dict[ContribKey, float]:

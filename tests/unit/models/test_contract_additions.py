@@ -45,6 +45,8 @@ class _Counts:
 
     def resent(self) -> None: ...
 
+    def retraction(self, outcome: str) -> None: ...
+
 
 def door(line: str, config: MonitorConfig = CONFIG) -> Admitted | Rejection:
     """The door as replay and the worker pass through it: decode, the scale check, arrival, pseudonym."""

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from streams.core.handling.access import ConsentPolicy, Role, User
 from streams.core.handling.board import FlagBoard
 from streams.core.handling.consent import ConsentChange
-from streams.core.handling.lifecycle import HandlingState, Refusal, handle, malformed
+from streams.core.handling.lifecycle import HandlingState, Refusal, handle, identifying, malformed
 from streams.models.flags import EventsInWindowEvidence, Flag, FlagStatus, WithdrawnBecause
 from streams.models.handling import ActionKind, ActionRequest, FlagAction, HandlingStatus, Resolution
 from streams.models.vocab import Rule
@@ -126,3 +126,14 @@ def test_feedback_counts_resolutions_and_times_from_first_seen() -> None:
     assert fb.resolved == {Resolution.FALSE_ALARM: 1} and fb.false_alarm_share == 1.0
     assert (fb.acknowledged, fb.seconds_to_acknowledge, fb.seconds_to_resolve) == (1, 1800.0, 7200.0)
     assert FlagStatus.RAISED is board.entries["f_1"].flag.status
+
+
+def test_a_note_with_a_personnummer_is_malformed_and_says_why() -> None:
+    today = dt.date(2025, 3, 1)
+    for note in ("ringde 19811218-9876", "811218 9876", "anhörig (811278-9873)"):
+        fault = malformed(ActionKind.ACKNOWLEDGE, today=today, note=note) or ""
+        assert fault.startswith("note holds a personnummer or samordningsnummer"), note
+    for note in ("Ringt, samtal bokat 2025-03-01 kl 10:00", "ärende 6c040625-2346-4a1b-9c3d-1f2e3d4c5b6a", ""):
+        assert malformed(ActionKind.ACKNOWLEDGE, today=today, note=note) is None, note
+    assert identifying("reason", "vårdplanering 19811218 9876") is not None
+    assert identifying("reason", "vårdplanering med hemtjänsten") is None

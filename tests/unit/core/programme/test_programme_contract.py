@@ -242,6 +242,8 @@ class _NoCounts:
 
     def resent(self) -> None: ...
 
+    def retraction(self, outcome: str) -> None: ...
+
 
 def _agent() -> tuple[Programmes, SimpleNamespace]:
     """The programmes agent over an in-memory table, as the pipeline wires it (agents/runtime/context.py)."""
