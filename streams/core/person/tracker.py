@@ -155,8 +155,9 @@ class PersonTracker:
             if folded is not None:
                 result = _merge(folded, result)
         else:
-            # Late: inserted in event-time order now, folded again at the next `fold_late` -- once for all
-            # the late facts of a run, so that n facts arriving in reverse cost O(n log n), not O(n^2).
+            # Late: inserted in event-time order now and folded again by `fold_late`, whose changes go out
+            # as an update of their own (the person stage calls it right after each late fact, in replay
+            # and the worker alike, so their flag versions agree).
             i = bisect.bisect(state.pending, fact)
             if state.late_from is None:
                 state.late_from, state.before_late = i, list(state.pending)

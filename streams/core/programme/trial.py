@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -114,11 +114,19 @@ class Trials:
     e_stop: np.ndarray
     e_x: np.ndarray  # (entries, features) the reference's history
     enrolled: int  # members with a follow-up day (usable or not)
-    ref_bins: dict[tuple[int, int], int] = field(default_factory=dict)  # (trial, bin) -> group of entries
+    weights: np.ndarray | None = None  # the bootstrap's Poisson weights, drawn once (`bootstrap_weights`)
 
     @property
     def usable_share(self) -> float:
         return len(self.members) / self.enrolled if self.enrolled else 0.0
+
+    def bootstrap_weights(self) -> np.ndarray:
+        """One Poisson(1) weight per bootstrap replicate and person, from the configured seed: the same for
+        every measure, group and subset fitted on these trials, so drawn once."""
+        if self.weights is None:
+            rng = np.random.default_rng(self.cfg.seed)
+            self.weights = rng.poisson(1.0, (self.cfg.bootstrap, self.table.persons)).astype(np.float32)
+        return self.weights
 
 
 def eligible(table: DayTable, rule: Sequence[Criterion], day: int, rows: np.ndarray) -> np.ndarray:
@@ -169,6 +177,7 @@ def build(table: DayTable, design: Design, enrolments: Sequence[Enrolment], cfg:
         if e.stop > e.day:
             enrolled += 1
             by_day.setdefault(e.day, []).append(e)
+    never = ~ever_eligible(table, design.rule) if design.references != "eligible" else None
     for day in sorted(by_day):
         group = sorted(by_day[day], key=lambda g: g.row)
         mem_rows = np.array([e.row for e in group])
@@ -178,9 +187,11 @@ def build(table: DayTable, design: Design, enrolments: Sequence[Enrolment], cfg:
         status = eligible(table, design.rule, day, rows) if design.rule else np.ones(len(rows), dtype=bool)
         mstat = eligible(table, design.rule, day, mem_rows) if design.rule else np.ones(len(group), dtype=bool)
         if design.references == "eligible":
-            rows, status = rows[np.isin(status, mstat)], status[np.isin(status, mstat)]
+            same = np.isin(status, mstat)
+            rows, status = rows[same], status[same]
         else:
-            keep = ~ever_eligible(table, design.rule)[rows]
+            assert never is not None
+            keep = never[rows]
             rows, status = rows[keep], np.zeros(int(keep.sum()), dtype=bool)
         allx = history(table, design, day, np.concatenate([rows, mem_rows]))
         cx, mx = allx[: len(rows)], allx[len(rows):]
@@ -302,8 +313,7 @@ def fit(trials: Trials, measure: str, groups: Mapping[str, Sequence[tuple[int, i
             had[g][i] = _sum_over(tb, measure, e.row, e.day, e.stop, spans) if days[g][i] else 0.0
     mbt = np.array(mb_trial)
     mbs = np.array(mb_src)
-    rng = np.random.default_rng(cfg.seed)
-    weights = rng.poisson(1.0, (cfg.bootstrap, tb.persons)).astype(np.float32)
+    weights = trials.bootstrap_weights()
     w_e = weights[:, trials.e_row]
     num = np.add.reduceat(w_e * y_e.astype(np.float32), starts, axis=1).astype(np.float64)
     den = np.add.reduceat(w_e * t_e.astype(np.float32), starts, axis=1).astype(np.float64)
