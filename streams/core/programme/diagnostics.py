@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from streams.core.programme.trial import Enrolment, Figure, Trials, build, eligible, fit
+from streams.core.programme.trial import Enrolment, Figure, Trials, build, candidates, eligible, fit
 
 BLOCKS = 6  # 30-day blocks before enrolment shown
 PSEUDO_PER_MEMBER = 2  # more pseudo-members than members: a placebo that can see a bias of the design
@@ -51,8 +51,8 @@ def pseudo_enrolments(trials: Trials, seed: int, per_member: int = PSEUDO_PER_ME
     out = []
     for e in trials.members:
         units = tb.unit_at(e.day)
-        rows = np.flatnonzero(free & (tb.first < e.day) & (tb.end >= e.day) & (tb.enrol > e.day)
-                              & (units == units[e.row]))
+        rows = candidates(tb, e.day)
+        rows = rows[free[rows] & (units[rows] == units[e.row])]
         if design.rule and len(rows):
             status = eligible(tb, design.rule, e.day, np.array([e.row]))[0]
             rows = rows[eligible(tb, design.rule, e.day, rows) == status]

@@ -156,12 +156,9 @@ def history(table: DayTable, design: Design, day: int, rows: np.ndarray) -> np.n
     return np.stack(cols, axis=1) if cols else np.zeros((len(rows), 0))
 
 
-def candidates(table: DayTable, design: Design, day: int, exclude: np.ndarray | None = None) -> np.ndarray:
+def candidates(table: DayTable, day: int) -> np.ndarray:
     """Rows that can be a reference on `day`: seen before it, followed on it, not enrolled by it."""
-    ok = (table.first < day) & (table.end >= day) & (table.enrol > day)
-    if exclude is not None:
-        ok[exclude] = False
-    return np.flatnonzero(ok)
+    return np.flatnonzero((table.first < day) & (table.end >= day) & (table.enrol > day))
 
 
 def build(table: DayTable, design: Design, enrolments: Sequence[Enrolment], cfg: TrialConfig) -> Trials:
@@ -182,7 +179,7 @@ def build(table: DayTable, design: Design, enrolments: Sequence[Enrolment], cfg:
         group = sorted(by_day[day], key=lambda g: g.row)
         mem_rows = np.array([e.row for e in group])
         units = table.unit_at(day)
-        rows = candidates(table, design, day)
+        rows = candidates(table, day)
         rows = rows[np.isin(units[rows], units[mem_rows])]  # only the units enrolling that day
         status = eligible(table, design.rule, day, rows) if design.rule else np.ones(len(rows), dtype=bool)
         mstat = eligible(table, design.rule, day, mem_rows) if design.rule else np.ones(len(group), dtype=bool)
