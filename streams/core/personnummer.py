@@ -136,7 +136,7 @@ def contains_personal_identity_number(value: str) -> bool:
     of a UUID."""
     if _QUICK.search(value) is None:  # nearly every identifier: no ten digits at all
         return False
-    return any(_is_number(m[1], m[2], m[3]) and plausible_birth_year(m[1]) for m in _CANDIDATE.finditer(value))
+    return any(plausible_birth_year(m[1]) and _is_number(m[1], m[2], m[3]) for m in _CANDIDATE.finditer(value))
 
 
 def redact(text: str) -> str:
