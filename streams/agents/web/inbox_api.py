@@ -142,12 +142,13 @@ def register(p: WorkerContext, view: InboxView, accounts: Accounts, vault: Ident
             if isinstance(query, str):
                 return _error(self.web, 400, query)
             today = dt.datetime.now(dt.UTC).date()
-            found = page_of(board.listing(user, today, query.filter), query,
+            visible = board.listing(user, today)
+            found = page_of(board.matching(visible, today, query.filter), query,
                             lambda fid: board.state(fid).status_on(today))
             persons = [e.flag.flag_id for e in found.entries if e.flag.subject_kind == "person"]
             if persons:  # what the page shows is what was read
                 await inbox.audit(user, AuditKind.LIST, persons)
-            units = sorted({e.flag.unit_id for e in board.listing(user, today)})
+            units = sorted({e.flag.unit_id for e in visible})
             return self.json({"flags": [summary(e, board.state(e.flag.flag_id), today) for e in found.entries],
                               "total": found.total, "page": found.page, "pages": found.pages,
                               "per_page": query.per_page, "units": units})

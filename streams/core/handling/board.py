@@ -113,19 +113,24 @@ class FlagBoard:
         return entry
 
     def listing(self, user: User, today: dt.date, flt: Filter = Filter()) -> list[FlagEntry]:
-        """The flags this user may see, withdrawn ones left out, newest first."""
+        """The flags this user may see, withdrawn ones left out, newest first; those `flt` admits."""
+        visible = [entry for fid, entry in self.entries.items()
+                   if not entry.withdrawn and self.visible(user, fid) is not None]
+        return self.matching(sorted(visible, key=lambda e: (e.flag.raised_at, e.flag.flag_id), reverse=True),
+                             today, flt)
+
+    def matching(self, entries: list[FlagEntry], today: dt.date, flt: Filter) -> list[FlagEntry]:
+        """The entries `flt` admits, in their order (a listing narrowed without being read again)."""
         out = []
-        for fid, entry in self.entries.items():
-            if entry.withdrawn or self.visible(user, fid) is None:
-                continue
+        for entry in entries:
             if flt.rule and entry.flag.rule.value != flt.rule or flt.unit_id and entry.flag.unit_id != flt.unit_id:
                 continue
             if not flt.raised_in(entry.flag.raised_at):
                 continue
-            if flt.status and self.state(fid).status_on(today) is not flt.status:
+            if flt.status and self.state(entry.flag.flag_id).status_on(today) is not flt.status:
                 continue
             out.append(entry)
-        return sorted(out, key=lambda e: (e.flag.raised_at, e.flag.flag_id), reverse=True)
+        return out
 
     def refusal(self, flag_id: str, kind: ActionKind, today: dt.date, resolution: Resolution | None,
                 until: dt.date | None) -> Refusal | None:

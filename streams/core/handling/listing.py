@@ -77,9 +77,10 @@ def parse_query(params: Mapping[str, str], tz: str) -> ListQuery | str:
 
 
 def page_of(found: list[FlagEntry], query: ListQuery, status_of: Callable[[str], HandlingStatus]) -> ListPage:
-    """Sorted by the query's key (ties: newest first, then by id, so a page is stable), then cut."""
+    """`found` as a listing gives it (newest first, then by id) sorted by the query's key (ties keep that
+    order, so a page is stable), then cut."""
     key, descending = query.sort.removeprefix("-"), query.sort.startswith("-")
-    ordered = sorted(found, key=lambda e: (e.flag.raised_at, e.flag.flag_id), reverse=True)
+    ordered = list(found)
     if key != "raised":
         field: dict[str, Callable[[FlagEntry], str]] = {
             "unit": lambda e: e.flag.unit_id, "rule": lambda e: e.flag.rule.value,
