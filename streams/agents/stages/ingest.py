@@ -70,13 +70,15 @@ class Ingest:
             out.outbox(p.names.person_events, "staffing", p.partitions).add(key, unit_update_json(update, record.where))
             return
         subject = key
-        envelope = PersonEnvelope(pseudonym=subject, arrival=admitted.arrival, source_offset=record.where,
-                                  event=admitted.pseudonymised().model_dump_json(), ingested_at=time.time())
         if destination is Destination.SURVEY:
             occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
             batch.counts.accepted(event.event_type, occurred, admitted.arrival)
-            if p.programme_stage.enabled:  # agents/stages/programmes.py; dropped when no programme is followed
-                out.outbox(p.names.programme_events, "events", 1).add(subject, envelope.model_dump_json())
+            if not p.programme_stage.enabled:  # agents/stages/programmes.py; dropped when no programme is followed
+                return
+        envelope = PersonEnvelope(pseudonym=subject, arrival=admitted.arrival, source_offset=record.where,
+                                  event=admitted.pseudonymised().model_dump_json(), ingested_at=time.time())
+        if destination is Destination.SURVEY:
+            out.outbox(p.names.programme_events, "events", 1).add(subject, envelope.model_dump_json())
             return
         out.outbox(p.names.person_events, "events", p.partitions).add(subject, envelope.model_dump_json())
         if p.vault is not None and subject and subject not in self.sealed:
