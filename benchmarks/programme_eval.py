@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from streams.core.programme.days import NEVER
 from streams.core.programme.diagnostics import diagnose
 from streams.core.programme.trial import DAYS_PER_MONTH, Design, Enrolment, TrialConfig, build, fit
 from streams.simulators.programme_family import MEASURES, PRIMARY, Setting, World, draw
@@ -53,8 +54,7 @@ def one(setting: Setting, seed: int, references: str = "eligible", declared: boo
     world = draw(setting, seed)
     tb = world.factual
     cfg = cfg or TrialConfig()
-    enrolments = [Enrolment(int(r), int(tb.enrol[r]), min(int(tb.enrol[r]) + FOLLOW, int(tb.end[r]) + 1))
-                  for r in np.flatnonzero(tb.enrol < 10**9)]
+    enrolments = [Enrolment.of(tb, int(r), FOLLOW) for r in np.flatnonzero(tb.enrol < NEVER)]
     trials = build(tb, design(world, references, declared), enrolments, cfg)
     outcomes = []
     for measure in PRIMARY[setting.kind]:
@@ -159,8 +159,7 @@ def table(results: list[tuple[Setting, str, bool, SeedResult]], seeds: int, side
             truth = np.mean([o.truth for o in os_])
             signif = np.mean([o.low > 0 or o.high < 0 for o in os_])
             held = float(np.mean(placebo)) if placebo else float("nan")
-            verdict = ("holds" if _accepted(float(np.mean([o.truth for o in os_])) if declared else 0.0, cover,
-                                            bias, signif, held) else "**fails**") \
+            verdict = ("holds" if _accepted(float(truth), cover, bias, signif, held) else "**fails**") \
                 if declared and references == "eligible" else "-"
             rows.append(f"| {label} | {measure} | {len(os_)} | {truth:+.1%} | {cover:.0%} | {bias:+.1%} | "
                         f"{signif:.0%} | {held:.0%} | {np.mean([not r.reliable for r in rs]):.0%} | "

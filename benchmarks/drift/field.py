@@ -20,6 +20,7 @@ from benchmarks.drift.detectors import flags_of
 from benchmarks.drift.field_care import care_units
 from benchmarks.drift.field_world import draw_world, workplaces
 from benchmarks.drift.progress import Progress
+from benchmarks.drift.workplaces import HAZARD
 from streams.core.config import DriftConfig
 from streams.models.vocab import UnitOutcome
 
@@ -28,7 +29,7 @@ CARE_WARMUP_WEEKS = DriftConfig().outcome_warmup_weeks[UnitOutcome.ED_VISITS]
 WATCHED_FROM = {"unit_sick_leave": (7, WARMUP_WEEKS), "unit_readmissions": (30 + 35, CARE_WARMUP_WEEKS),
                 "unit_ed_visits": (365, CARE_WARMUP_WEEKS), "unit_inpatient_days": (365, CARE_WARMUP_WEEKS)}
 
-STEPS = {2.0: 3.2, 2.5: 5.0}  # step in occasions -> hazard multiplier (as workplaces.HAZARD)
+STEPS = {step: HAZARD[step] for step in (2.0, 2.5)}  # step in occasions -> hazard multiplier
 CARE_STEPS = ("ed_visits", "inpatient_days")
 CONFIGS = {"cold start (default)": DriftConfig(),
            "history taken as complete (no cold start)": DriftConfig(history_start=dt.date(2000, 1, 1))}

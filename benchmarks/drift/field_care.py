@@ -8,14 +8,10 @@ at its discharge only (its inpatient days are not counted: its admission was nev
 
 from __future__ import annotations
 
+from benchmarks.drift.care_units import ADMISSIONS_PER_YEAR, ED_PER_YEAR, PLANNED_SHARE, READMIT_P, STAY_DAYS
 from benchmarks.drift.field_world import BURN_IN_DAYS, World
 from streams.core.unit.tracker import POPULATION_WINDOW_DAYS, DaySummary
 
-ED_PER_YEAR = (0.4, 6.0)  # non-frail, frail
-ADMISSIONS_PER_YEAR = (0.2, 3.0)
-PLANNED_SHARE = 0.3
-STAY_DAYS = ((2, 7), (3, 14))
-READMIT_P = (0.06, 0.25)
 READMISSION_DAYS = 30
 
 

@@ -16,9 +16,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from benchmarks.drift.workplaces import GAP_DAYS
 from streams.core.unit.tracker import DaySummary
 
-GAP_DAYS = 5  # RuleConfig.occasion_gap_days
 FIRST_YEAR = 2023
 BURN_IN_DAYS = 120  # simulated before the history begins: what is going on when monitoring starts
 BASE_HAZARD = (0.007, 0.013)  # occasions starting per employee-day, outside winter, drawn per seed

@@ -35,7 +35,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     names, n = TopicNames.of(settings), settings.topics.partitions
     return [
         TopicSpec(names.events, n),
-        # Keyed by source record (agents/dead_letters.py): compaction keeps one letter of a record sent
+        # Keyed by source record (agents/runtime/dead_letters.py): compaction keeps one letter of a record sent
         # again after a restart; retention still removes old letters.
         TopicSpec(names.rejected, n, {"cleanup.policy": "compact,delete"}),
         # Keyed by flag_id: the last record of an id is the flag's state, so compaction keeps it.

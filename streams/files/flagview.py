@@ -36,7 +36,7 @@ def _describe(doc: dict) -> str:  # type: ignore[type-arg]
 
 class LetterKeys:
     """Dead letters are keyed by their source record; one sent again after a worker's restart has the key
-    of the first (agents/dead_letters.py) and is shown once. Flags are shown in every version."""
+    of the first (agents/runtime/dead_letters.py) and is shown once. Flags are shown in every version."""
 
     def __init__(self) -> None:
         self._keys: set[bytes] = set()

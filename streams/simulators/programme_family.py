@@ -128,10 +128,11 @@ def draw(setting: Setting, seed: int) -> World:
             free = busy[w] < day
             start = free & (u < hazard * ratio)
             busy[w] = np.where(start, day + length - 1, busy[w])
-            today = {measures[0]: (busy[w] >= day).astype(float), measures[1]: start.astype(float)}
             if setting.kind == "care":
                 today = {INPATIENT_DAYS: (busy[w] >= day).astype(float), ADMISSIONS: start.astype(float),
                          ED_VISITS: (u2 < 0.6 * hazard * ratio).astype(float)}
+            else:
+                today = {measures[0]: (busy[w] >= day).astype(float), measures[1]: start.astype(float)}
             for m in measures:
                 out[m][:, day + 1] = out[m][:, day] + today[m]
     end = np.full(p, START + DAYS - 1, dtype=np.int64)

@@ -200,7 +200,8 @@ def test_the_worker_survives_a_broker_restart_without_losing_events(
 
 
 def kept(line: str) -> str:
-    """A line as its dead letter keeps it: redacted; over the limit, its first bytes (agents/dead_letters.py)."""
+    """A line as its dead letter keeps it: redacted; over the limit, its first bytes
+    (agents/runtime/dead_letters.py)."""
     text = redact(line)
     return text if len(line.encode()) <= KEEP_BYTES else text.encode()[:KEEP_BYTES].decode("utf-8", "ignore")
 

@@ -60,8 +60,6 @@ UNIT_PARTITIONS = 1
 #: events for one partition), or what has come within WITHIN_S seconds.
 BATCH_MESSAGES = 16
 WITHIN_S = 0.05
-#: An outgoing batch message holds at most this many items and about this many bytes.
-
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -246,7 +246,7 @@ class StageAgent(Generic[B, I]):
             await self._process_in_order(records)
         except Exception as exc:
             # faust restarts the agent (or the catch-up tries again): counted, so /health can tell a
-            # partition that fails every time (agents/health.py)
+            # partition that fails every time (agents/runtime/health.py)
             for p in sorted({r.partition for r in records}):
                 progress = self._progress(p)
                 progress.failures += 1

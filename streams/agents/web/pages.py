@@ -1,5 +1,5 @@
 """The worker's web pages and its progress timer: /health (ready after table recovery, degraded while a
-partition fails or stalls: agents/health.py), /metrics
+partition fails or stalls: agents/runtime/health.py), /metrics
 (unit figures computed when Prometheus asks), /debug/progress (where each agent stands), and a log line
 every few seconds while a backlog drains (events/s, lag, estimated time left)."""
 

@@ -90,11 +90,7 @@ def trials_of(cohort: Cohort, cfg: EstimatorConfig | None = None, references: st
     index = {k: i for i, k in enumerate(table.keys)}
     before = round(spec.window_months * DAYS_PER_MONTH)
     follow = round(spec.after_window * DAYS_PER_MONTH)
-    enrolments = []
-    for m in cohort.members:
-        row = index[m.person]
-        day = int(table.enrol[row])
-        enrolments.append(Enrolment(row, day, min(day + follow, int(table.end[row]) + 1), m.organisation))
+    enrolments = [Enrolment.of(table, index[m.person], follow, m.organisation) for m in cohort.members]
     return build(table, Design(match_on, before, follow, spec.eligibility, references), enrolments, cfg.trial())
 
 

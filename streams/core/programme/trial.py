@@ -94,6 +94,12 @@ class Enrolment:
     stop: int  # follow-up is [day, stop)
     organisation: str | None = None
 
+    @classmethod
+    def of(cls, table: DayTable, row: int, follow: int, organisation: str | None = None) -> Enrolment:
+        """The row's enrolment in `table`, followed for `follow` days or until the person's last day."""
+        day = int(table.enrol[row])
+        return cls(row, day, min(day + follow, int(table.end[row]) + 1), organisation)
+
 
 @dataclass(slots=True)
 class Trials:
