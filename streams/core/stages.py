@@ -20,6 +20,7 @@ from streams.core.decode import decode_event
 from streams.core.handling.consent import ConsentChange
 from streams.core.lateness import too_late
 from streams.core.person.facts import fact_of
+from streams.core.person.redelivery import mark_taken, source_place, taken_before
 from streams.core.person.tracker import Outcome, PersonState, PersonTracker, Retracted
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
@@ -218,6 +219,10 @@ class PersonStage:
         fact = fact_of(event, self._timezone, admitted.occurred)
         result = self.tracker.take(state, fact, admitted.arrival, subject)
         outcome = result.outcome
+        place = source_place(admitted.source_offset)
+        if outcome is Outcome.TOO_LATE and taken_before(state.taken, place):
+            outcome = Outcome.DUPLICATE  # taken the first time, its id forgotten since
+        mark_taken(state.taken, place)
         if outcome is Outcome.DUPLICATE:
             counts.duplicate()
             return PersonStep(outcome)

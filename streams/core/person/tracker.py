@@ -12,6 +12,7 @@ late does not depend on other people's traffic or on partitioning.
 from __future__ import annotations
 
 import bisect
+import sys
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -65,6 +66,9 @@ class PersonState:
     pending: list[Fact] = field(default_factory=list)
     seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # event id -> (t, digest | VOID)
     seq: int = 0  # accepted events so far: lets the unit stage recognise a re-sent update
+    # per source stream, the highest place of a record taken (core/person/redelivery.py); optional in
+    # a stored state, so states written before it read as having taken nothing
+    taken: dict[str, int] = field(default_factory=dict)
     current: PersonFold | None = None
     # Late facts inserted but not folded again yet (`PersonTracker.fold_late`): the lowest index inserted
     # at, and the pending facts as they were before the first. Never serialised: they are folded in
@@ -82,6 +86,8 @@ class PersonState:
         d["pending"] = [fact_to_list(f) for f in self.pending]
         d["seen"] = {k: list(v) for k, v in self.seen.items()}
         d["seq"] = self.seq
+        if self.taken:
+            d["taken"] = self.taken
         return d
 
     @classmethod
@@ -93,6 +99,7 @@ class PersonState:
             pending=[fact_from_list(f) for f in d["pending"]],
             seen={str(k): (int(v[0]), int(v[1])) for k, v in d["seen"].items()},
             seq=int(d["seq"]),
+            taken={sys.intern(str(k)): int(v) for k, v in d.get("taken", {}).items()},
         )
 
 

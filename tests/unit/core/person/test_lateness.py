@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from streams.models import RejectReason
 from streams.models.rejections import Rejection
@@ -73,14 +74,41 @@ def test_too_late_names_the_clock_the_event_was_measured_against() -> None:
 
     stage, state = PersonStage(MonitorConfig()), PersonState()
     counts = TallyCounts(monitor().tally)
+    places = itertools.count()
 
     def admitted(day: int, arrival_day: int) -> Admitted:
         event = decode_event(sick(day, event_id=f"e{day}"), NOW, max_bytes=65536, max_future=dt.timedelta(days=1))
         assert not isinstance(event, Rejection)
-        return Admitted(event, "p_1", day_epoch(arrival_day), "care.events/0/1")
+        return Admitted(event, "p_1", day_epoch(arrival_day), f"care.events/0/{next(places)}")
 
     assert stage.step(state, admitted(40, 40), counts).rejection is None
     late = stage.step(state, admitted(10, 12), counts).rejection
     assert late is not None and late.reason is RejectReason.TOO_LATE
     assert f"({from_epoch(day_epoch(40)).date()})" in late.message
     assert f"({from_epoch(day_epoch(12)).date()})" not in late.message
+
+
+def test_an_event_read_again_after_its_id_is_forgotten_is_a_duplicate_not_too_late() -> None:
+    # After a crash a stage can read a backlog again; the person's clock stands months later by then, and
+    # the id is forgotten (lateness + dedup window). Its place in its source tells it was taken.
+    m = monitor()
+    first = sick(0, event_id="first")
+    assert m.process(first, NOW, arrival=day_epoch(0), source_offset="care.events/3/5").rejection is None
+    for i, d in enumerate(range(20, 100, 20)):
+        m.process(sick(d), NOW, arrival=day_epoch(d), source_offset=f"care.events/3/{10 + i}")
+    before = m.tally.duplicates
+    again = m.process(first, NOW, arrival=day_epoch(0), source_offset="care.events/3/5")
+    assert again.rejection is None and m.tally.duplicates == before + 1
+    # never taken: the verdict stands, from a later place of the same source or from another source
+    for place in ("care.events/3/50", "care.events/1/2"):
+        late = m.process(sick(1), NOW, arrival=day_epoch(1), source_offset=place)
+        assert late.rejection is not None and late.rejection.reason is RejectReason.TOO_LATE
+
+
+def test_the_places_taken_survive_the_state_being_written_and_read() -> None:
+    from streams.core.person.tracker import PersonState
+
+    state = PersonState(taken={"care.events/3": 17})
+    assert PersonState.from_dict(state.to_dict()).taken == {"care.events/3": 17}
+    written = PersonState().to_dict()
+    assert "taken" not in written and PersonState.from_dict(written).taken == {}
