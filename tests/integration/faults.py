@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from streams.agents.runtime.messages import PersonEnvelope
 from streams.agents.stages.persons import Persons
-from streams.models.internal import PersonEnvelope
 from tests.integration.live import Namespace, Worker
 
 
@@ -24,7 +24,7 @@ def fail_on(event_id: str) -> None:
     apply = Persons.apply
 
     def faulty(self: Persons, batch: Any, item: Any) -> None:
-        if isinstance(item.value, PersonEnvelope) and json.loads(item.value.event)["event_id"] == event_id:
+        if isinstance(item.value, PersonEnvelope) and json.loads(bytes(item.value.event))["event_id"] == event_id:
             item.event_id = event_id
             raise InjectedFault("fault injected for a test")
         apply(self, batch, item)

@@ -15,10 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import faust
-from pydantic import BaseModel, ValidationError
 
 from streams.agents.runtime.broker_reader import BrokerReader
 from streams.agents.runtime.codec import loads_dict
@@ -26,7 +25,6 @@ from streams.agents.runtime.dead_letters import DeadLetters
 from streams.agents.runtime.heap_trim import HeapTrim, malloc_trim
 from streams.agents.runtime.outputs import Outputs
 from streams.agents.runtime.positions import Positions
-from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import CATCH_UP_S, StageAgent
 from streams.agents.runtime.state_cache import StateCache
 from streams.core.config import MonitorConfig
@@ -40,7 +38,7 @@ from streams.core.programme.surveys import SurveyStore
 from streams.core.unit.tracker import UnitState
 from streams.models.events import EVENT_FIELDS
 from streams.models.flags import FlagStatus
-from streams.models.rejections import Rejection, RejectReason, rejected_field
+from streams.models.rejections import Rejection, rejected_field
 from streams.observe.metrics import Metrics
 from streams.settings import Settings
 
@@ -60,7 +58,6 @@ UNIT_PARTITIONS = 1
 #: events for one partition), or what has come within WITHIN_S seconds.
 BATCH_MESSAGES = 16
 WITHIN_S = 0.05
-M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -255,15 +252,3 @@ class WorkerContext:
     async def flush(self) -> None:
         """Until every record this worker produced (outputs and table changelogs) is acknowledged."""
         await self.app.producer.flush()
-
-
-def read_internal(model: type[M], record: InputRecord) -> M | Rejection:
-    """A message of one of the worker's own topics, or a rejection when it cannot be read (another
-    version's format, corruption): it then goes to the dead-letter topic and the agent goes on."""
-    try:
-        return model.model_validate_json(record.value)
-    except ValidationError as exc:
-        where = ".".join(str(x) for x in exc.errors()[0]["loc"]) or "top level"
-        log.warning("not a %s at %s", model.__name__, record.where)
-        return Rejection(reason=RejectReason.UNREADABLE_INTERNAL_MESSAGE, source_offset=record.where,
-                         message=f"not a {model.__name__}: {exc.error_count()} error(s), first at {where}")

@@ -17,15 +17,15 @@ OUTBOX_BYTES = 512 * 1024
 
 
 class Outbox:
-    """Items (JSON texts) collected per destination partition, handed out as batch messages
+    """Items (JSON, encoded) collected per destination partition, handed out as batch messages
     `{"<field>": [item, ...]}` of bounded size, items in the order they were added."""
 
     def __init__(self, field_name: str, partitions: int) -> None:
         self.field_name, self.partitions = field_name, partitions
-        self._items: dict[int, list[str]] = {}
+        self._items: dict[int, list[bytes]] = {}
         self._partition_of: dict[str, int] = {}
 
-    def add(self, key: str, item: str) -> None:
+    def add(self, key: str, item: bytes) -> None:
         p = self._partition_of.get(key)
         if p is None:
             p = self._partition_of[key] = partition_of(key, self.partitions)
@@ -35,18 +35,18 @@ class Outbox:
         return sum(len(items) for items in self._items.values())
 
     def messages(self) -> Iterator[tuple[int, bytes]]:
-        head = '{"' + self.field_name + '":['
+        head = b'{"' + self.field_name.encode() + b'":['
         for p in sorted(self._items):
-            chunk: list[str] = []
+            chunk: list[bytes] = []
             size = 0
             for item in self._items[p]:
                 if chunk and (len(chunk) >= OUTBOX_ITEMS or size + len(item) > OUTBOX_BYTES):
-                    yield p, (head + ",".join(chunk) + "]}").encode()
+                    yield p, head + b",".join(chunk) + b"]}"
                     chunk, size = [], 0
                 chunk.append(item)
                 size += len(item) + 1
             if chunk:
-                yield p, (head + ",".join(chunk) + "]}").encode()
+                yield p, head + b",".join(chunk) + b"]}"
 
 
 

@@ -10,17 +10,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from streams.agents.runtime.context import WorkerContext
+from streams.agents.runtime.messages import PersonEnvelope, UnitUpdateOnItsWay, encode
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.shipping import unit_update_json
 from streams.agents.runtime.stage_agent import Item
 from streams.core.arrival import arrival_of
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, Destination, route, staffing_update
 from streams.core.timebase import epoch
 from streams.models.events import Event, Staffing
-from streams.models.internal import PersonEnvelope
 from streams.models.rejections import Rejection
 
 BATCH = 500
@@ -67,7 +68,8 @@ class Ingest:
             assert isinstance(event, Staffing)
             # through the persons stage, keyed by unit: see PersonEventBatch.staffing
             update = staffing_update(event, admitted.arrival, p.config.timezone)
-            out.outbox(p.names.person_events, "staffing", p.partitions).add(key, unit_update_json(update, record.where))
+            on_its_way = encode(UnitUpdateOnItsWay(update, record.where))
+            out.outbox(p.names.person_events, "staffing", p.partitions).add(key, on_its_way)
             return
         subject = key
         if destination is Destination.SURVEY:
@@ -75,12 +77,12 @@ class Ingest:
             batch.counts.accepted(event.event_type, occurred, admitted.arrival)
             if not p.programme_stage.enabled:  # agents/stages/programmes.py; dropped when no programme is followed
                 return
-        envelope = PersonEnvelope(pseudonym=subject, arrival=admitted.arrival, source_offset=record.where,
-                                  event=admitted.pseudonymised().model_dump_json(), ingested_at=time.time())
+        envelope = encode(PersonEnvelope(subject, admitted.arrival, record.where,
+                                         msgspec.Raw(admitted.pseudonymised().model_dump_json().encode()), time.time()))
         if destination is Destination.SURVEY:
-            out.outbox(p.names.programme_events, "events", 1).add(subject, envelope.model_dump_json())
+            out.outbox(p.names.programme_events, "events", 1).add(subject, envelope)
             return
-        out.outbox(p.names.person_events, "events", p.partitions).add(subject, envelope.model_dump_json())
+        out.outbox(p.names.person_events, "events", p.partitions).add(subject, envelope)
         if p.vault is not None and subject and subject not in self.sealed:
             person_id = getattr(event, "person_id", None)
             if person_id:

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.runtime.codec import dumps
-from streams.agents.runtime.context import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Outputs, WorkerContext, read_internal
+from streams.agents.runtime.context import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Outputs, WorkerContext
+from streams.agents.runtime.messages import DaySummaryBatch, read_internal
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.org.drift import OrgDrift
 from streams.core.org.state import OrgState
 from streams.core.unit.tracker import DaySummary
-from streams.models.internal import DaySummaryBatch, DaySummaryMessage
 from streams.models.rejections import Rejection
 
 
@@ -33,15 +33,14 @@ class Organisation:
     def begin(self) -> OrgBatch:
         return OrgBatch(BatchStates(self.p.org_cache))
 
-    def items(self, record: InputRecord) -> list[Item[DaySummaryMessage]] | Rejection:
+    def items(self, record: InputRecord) -> list[Item[DaySummary]] | Rejection:
         packed = read_internal(DaySummaryBatch, record)
         if isinstance(packed, Rejection):
             return packed
-        return [Item(record, m, raw=m.model_dump_json().encode()) for m in packed.summaries]
+        return [Item(record, s) for s in packed.summaries]
 
-    def apply(self, batch: OrgBatch, item: Item[DaySummaryMessage]) -> None:
-        m = item.value
-        batch.summaries.append(DaySummary(**m.model_dump()))
+    def apply(self, batch: OrgBatch, item: Item[DaySummary]) -> None:
+        batch.summaries.append(item.value)
 
     def close(self, batch: OrgBatch) -> None:
         state = batch.states.get(ORG_KEY)

@@ -13,18 +13,22 @@ from streams.agents.runtime.context import (
     UNIT_PARTITIONS,
     WITHIN_S,
     WorkerContext,
+)
+from streams.agents.runtime.messages import (
+    PersonEnvelope,
+    PersonEventBatch,
+    UnitUpdateOnItsWay,
+    encode,
     read_internal,
 )
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.shipping import unit_update_json
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.person.tracker import PersonState
 from streams.core.stages import Admitted, PersonStage
 from streams.models.events import EVENT_ADAPTER
 from streams.models.handling import ConsentRecord
-from streams.models.internal import PersonEnvelope, PersonEventBatch, UnitUpdateMessage
 from streams.models.rejections import Rejection
 
 
@@ -45,30 +49,29 @@ class Persons:
         out = Outputs()
         return PersonsBatch(BatchStates(self.p.person_cache), out, MetricCounts(self.metrics, out))
 
-    def items(self, record: InputRecord) -> list[Item[PersonEnvelope | UnitUpdateMessage]] | Rejection:
+    def items(self, record: InputRecord) -> list[Item[PersonEnvelope | UnitUpdateOnItsWay]] | Rejection:
         packed = read_internal(PersonEventBatch, record)
         if isinstance(packed, Rejection):
             return packed
-        items: list[Item[PersonEnvelope | UnitUpdateMessage]] = [
-            Item(record, m, raw=m.model_dump_json().encode()) for m in packed.staffing]
-        return items + [Item(record, env, raw=env.event.encode()) for env in packed.events]
+        items: list[Item[PersonEnvelope | UnitUpdateOnItsWay]] = [Item(record, m) for m in packed.staffing]
+        return items + [Item(record, env, raw=bytes(env.event)) for env in packed.events]
 
-    def apply(self, batch: PersonsBatch, item: Item[PersonEnvelope | UnitUpdateMessage]) -> None:
-        if isinstance(item.value, UnitUpdateMessage):  # a staffing report on its way to its unit
+    def apply(self, batch: PersonsBatch, item: Item[PersonEnvelope | UnitUpdateOnItsWay]) -> None:
+        if isinstance(item.value, UnitUpdateOnItsWay):  # a staffing report on its way to its unit
             batch.out.outbox(self.p.names.unit_updates, "updates", UNIT_PARTITIONS).add(
-                item.value.unit_id, item.value.model_dump_json())
+                item.value.update.unit_id, encode(item.value))
             return
         env, out, p = item.value, batch.out, self.p
-        event = EVENT_ADAPTER.validate_json(env.event)
+        event = EVENT_ADAPTER.validate_json(item.raw or b"")
         item.event_id = event.event_id
         admitted = Admitted(event, env.pseudonym, env.arrival, env.source_offset)
         step = self.stage.step(batch.states.get(env.pseudonym), admitted, batch.counts)
         if step.rejection is not None:
-            out.rejections.append((step.rejection, env.event.encode()))
+            out.rejections.append((step.rejection, item.raw))
         if not step.accepted:
             return
         if self.to_programmes and step.to_programmes:  # the programme ledgers: agents/stages/programmes.py
-            out.outbox(p.names.programme_events, "events", 1).add(env.pseudonym, env.model_dump_json())
+            out.outbox(p.names.programme_events, "events", 1).add(env.pseudonym, encode(env))
         batch.states.mark_changed(env.pseudonym)  # late facts were folded in by the step, as in replay
         out.flags += step.flags
         for change in step.consent:
@@ -78,7 +81,7 @@ class Persons:
                               record.model_dump_json().encode()))
         units = out.outbox(p.names.unit_updates, "updates", UNIT_PARTITIONS)
         for update in step.unit_updates:
-            units.add(update.unit_id, unit_update_json(update, env.source_offset))
+            units.add(update.unit_id, encode(UnitUpdateOnItsWay(update, env.source_offset)))
         batch.started.append(env.ingested_at)
 
     def close(self, batch: PersonsBatch) -> None:

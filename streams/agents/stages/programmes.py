@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.runtime.codec import dumps, loads_dict
-from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, Outputs, WorkerContext, read_internal
+from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, Outputs, WorkerContext
+from streams.agents.runtime.messages import PersonEnvelope, PersonEventBatch, read_internal
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
@@ -27,7 +28,6 @@ from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeFigures
 from streams.core.programme.surveys import SURVEYS_KEY, SurveyStore
 from streams.models.events import EVENT_ADAPTER, Staffing, SurveyResponse
-from streams.models.internal import PersonEnvelope, PersonEventBatch
 from streams.models.rejections import Rejection
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,11 @@ class Programmes:
         packed = read_internal(PersonEventBatch, record)
         if isinstance(packed, Rejection):
             return packed
-        return [Item(record, env, raw=env.event.encode()) for env in packed.events]
+        return [Item(record, env, raw=bytes(env.event)) for env in packed.events]
 
     def apply(self, batch: ProgrammeBatch, item: Item[PersonEnvelope]) -> None:
         env = item.value
-        event = EVENT_ADAPTER.validate_json(env.event)
+        event = EVENT_ADAPTER.validate_json(item.raw or b"")
         item.event_id = event.event_id
         if isinstance(event, Staffing):  # never sent here; a unit's report has no ledger
             return

@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.runtime.codec import dumps
-from streams.agents.runtime.context import ORG_KEY, UNIT_PARTITIONS, WorkerContext, read_internal
+from streams.agents.runtime.context import ORG_KEY, UNIT_PARTITIONS, WorkerContext
+from streams.agents.runtime.messages import UnitUpdateBatch, UnitUpdateOnItsWay, encode, read_internal
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.shipping import unit_update_of
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
-from streams.core.stages import StaffingReport, UnitStage
+from streams.core.stages import UnitStage
 from streams.core.unit.tracker import DaySummary, UnitState
-from streams.models.internal import DaySummaryMessage, UnitUpdateBatch, UnitUpdateMessage
 from streams.models.rejections import Rejection
 
 #: A unit's state holds every person it counts (for re-send recognition and the care population), so
@@ -42,30 +41,28 @@ class Units:
         out = Outputs()
         return UnitsBatch(BatchStates(self.p.unit_cache), out, MetricCounts(self.metrics, out))
 
-    def items(self, record: InputRecord) -> list[Item[UnitUpdateMessage]] | Rejection:
+    def items(self, record: InputRecord) -> list[Item[UnitUpdateOnItsWay]] | Rejection:
         packed = read_internal(UnitUpdateBatch, record)
         if isinstance(packed, Rejection):
             return packed
-        return [Item(record, msg, event_id=StaffingReport(*msg.staffing).event_id if msg.staffing else None,
-                     raw=msg.model_dump_json().encode()) for msg in packed.updates]
+        return [Item(record, msg, event_id=msg.update.staffing.event_id if msg.update.staffing else None)
+                for msg in packed.updates]
 
-    def apply(self, batch: UnitsBatch, item: Item[UnitUpdateMessage]) -> None:
-        msg, out = item.value, batch.out
-        step = self.stage.step(batch.states.get(msg.unit_id), unit_update_of(msg), batch.counts,
-                               msg.source_offset)
+    def apply(self, batch: UnitsBatch, item: Item[UnitUpdateOnItsWay]) -> None:
+        update, out = item.value.update, batch.out
+        step = self.stage.step(batch.states.get(update.unit_id), update, batch.counts, item.value.source_offset)
         if step.rejection is not None:
             out.rejections.append((step.rejection, None))
         if not step.applied:
             return
-        batch.states.mark_changed(msg.unit_id)
+        batch.states.mark_changed(update.unit_id)
         for s in step.summaries:
             batch.summaries[(s.unit_id, s.day)] = s
 
     def close(self, batch: UnitsBatch) -> None:
         org = batch.out.outbox(self.p.names.day_summaries, "summaries", 1)  # one organisation, one partition
         for s in batch.summaries.values():
-            org.add(ORG_KEY, DaySummaryMessage.model_validate(s, from_attributes=True)
-                    .model_dump_json(exclude_defaults=True))
+            org.add(ORG_KEY, encode(s))
 
     async def send(self, batch: UnitsBatch) -> list[Any]:
         return await self.p.send_outputs(batch.out)

@@ -23,7 +23,7 @@ def test_items_are_grouped_by_partition_and_keep_their_order() -> None:
     box = Outbox("events", 4)
     keys = [f"person-{i % 7}" for i in range(50)]
     for i, key in enumerate(keys):
-        box.add(key, json.dumps({"key": key, "i": i}))
+        box.add(key, json.dumps({"key": key, "i": i}).encode())
     seen: dict[str, list[int]] = {}
     for partition, body in box.messages():
         for item in json.loads(body)["events"]:
@@ -37,7 +37,7 @@ def test_a_large_batch_is_split_into_messages_of_bounded_size(monkeypatch: pytes
     monkeypatch.setattr(outputs, "OUTBOX_BYTES", 1000)
     box = Outbox("events", 1)
     for i in range(100):
-        box.add("same-key", json.dumps({"i": i, "pad": "x" * 80}))
+        box.add("same-key", json.dumps({"i": i, "pad": "x" * 80}).encode())
     messages = list(box.messages())
     assert len(messages) > 5 and all(len(body) <= 1100 for _, body in messages)
     assert [item["i"] for _, body in messages for item in json.loads(body)["events"]] == list(range(100))

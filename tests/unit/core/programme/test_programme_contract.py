@@ -11,9 +11,11 @@ import random
 from types import SimpleNamespace
 from typing import Any
 
+import msgspec
 import pytest
 
 from streams.agents.runtime.codec import loads_dict
+from streams.agents.runtime.messages import PersonEnvelope
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import StateCache
@@ -31,7 +33,6 @@ from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, Admitted
 from streams.models.events import EVENT_ADAPTER, PersonEvent, SurveyResponse
-from streams.models.internal import PersonEnvelope
 from tests.helpers import KEY, NOW
 
 ORG_A, ORG_B = "212000-0142", "212000-1355"
@@ -258,8 +259,8 @@ def _agent() -> tuple[Programmes, SimpleNamespace]:
 
 def _envelope(admitted: Admitted) -> PersonEnvelope:
     """What ingest (a survey answer) or persons (a person event) sends to the programme-events topic."""
-    return PersonEnvelope(pseudonym=admitted.subject or "", arrival=admitted.arrival, source_offset="t/0/0",
-                          event=admitted.pseudonymised().model_dump_json(), ingested_at=0.0)
+    return PersonEnvelope(admitted.subject or "", admitted.arrival, "t/0/0",
+                          msgspec.Raw(admitted.pseudonymised().model_dump_json().encode()), 0.0)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
@@ -282,7 +283,7 @@ def test_the_programmes_agent_folds_survey_answers_into_the_same_store_as_replay
         batch = work.begin()
         for i, env in enumerate(chunk):
             work.apply(batch, Item(InputRecord("om.programme-events", 0, k + i, 0, (), b""), env,
-                                   raw=env.event.encode()))
+                                   raw=bytes(env.event)))
         work.write(batch)
         k += len(chunk)
     ledgers, stored = decode_stored(p.programme_cache.stored_values())  # what the figures are computed from
