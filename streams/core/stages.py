@@ -166,6 +166,7 @@ class UnitUpdate:
     deltas: list[tuple[str, int, float]] = field(default_factory=list)
     presence: list[tuple[str, int]] = field(default_factory=list)
     staffing: StaffingReport | None = None
+    source_offset: str | None = None  # the record it came from (named in a rejection), between stages
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ def fail_on(event_id: str) -> None:
     apply = Persons.apply
 
     def faulty(self: Persons, batch: Any, item: Any) -> None:
-        if isinstance(item.value, PersonEnvelope) and json.loads(bytes(item.value.event))["event_id"] == event_id:
+        if isinstance(item.value, PersonEnvelope) and json.loads(item.value.event_json())["event_id"] == event_id:
             item.event_id = event_id
             raise InjectedFault("fault injected for a test")
         apply(self, batch, item)

@@ -2,8 +2,10 @@
 
 They are msgspec structs around the core's own types (`UnitUpdate`, `DaySummary`), encoded once where
 they are made and decoded once where they are read: the core's types are not restated, and nothing is
-validated twice. The contract with the outside (events in, flags and dead letters out) stays pydantic
-(`streams/models`, which generates `schemas/`). They carry pseudonyms, never person ids.
+validated twice. A release reads what the release before it wrote (the same field names; a person
+event was an escaped JSON string then), so an upgrade in place never meets a message it cannot read.
+The contract with the outside (events in, flags and dead letters out) stays pydantic (`streams/models`,
+which generates `schemas/`). They carry pseudonyms, never person ids.
 """
 
 from __future__ import annotations
@@ -30,12 +32,10 @@ class PersonEnvelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     event: msgspec.Raw  # the event as JSON, person_id replaced by the pseudonym (a wire `Event`)
     ingested_at: float  # wall-clock time the worker read the input record
 
-
-class UnitUpdateOnItsWay(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """What one person event (or a staffing report) changes in one unit, and the record it came from."""
-
-    update: UnitUpdate
-    source_offset: str | None = None
+    def event_json(self) -> bytes:
+        """The event's JSON. A release before this one sent it as a JSON string: read that too."""
+        raw = bytes(self.event)
+        return msgspec.json.decode(raw, type=str).encode() if raw[:1] == b'"' else raw
 
 
 class PersonEventBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -45,13 +45,13 @@ class PersonEventBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     than they need) so that in a backfill they never run ahead of the person events of the same weeks."""
 
     events: list[PersonEnvelope] = []
-    staffing: list[UnitUpdateOnItsWay] = []
+    staffing: list[UnitUpdate] = []
 
 
 class UnitUpdateBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Unit updates bound for one partition of unit-updates, in the order they were made."""
 
-    updates: list[UnitUpdateOnItsWay]
+    updates: list[UnitUpdate]
 
 
 class DaySummaryBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -66,7 +66,7 @@ _encoder = msgspec.json.Encoder()
 _decoders: dict[type, msgspec.json.Decoder] = {}  # type: ignore[type-arg]
 
 
-def encode(message: PersonEnvelope | UnitUpdateOnItsWay | DaySummary) -> bytes:
+def encode(message: PersonEnvelope | UnitUpdate | DaySummary) -> bytes:
     """One item of a batch message (the outbox puts the items of one message together)."""
     return _encoder.encode(message)
 

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from streams.agents.runtime.context import WorkerContext
-from streams.agents.runtime.messages import PersonEnvelope, UnitUpdateOnItsWay, encode
+from streams.agents.runtime.messages import PersonEnvelope, encode
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
@@ -68,8 +68,8 @@ class Ingest:
             assert isinstance(event, Staffing)
             # through the persons stage, keyed by unit: see PersonEventBatch.staffing
             update = staffing_update(event, admitted.arrival, p.config.timezone)
-            on_its_way = encode(UnitUpdateOnItsWay(update, record.where))
-            out.outbox(p.names.person_events, "staffing", p.partitions).add(key, on_its_way)
+            update.source_offset = record.where
+            out.outbox(p.names.person_events, "staffing", p.partitions).add(key, encode(update))
             return
         subject = key
         if destination is Destination.SURVEY:

@@ -17,7 +17,6 @@ from streams.agents.runtime.context import (
 from streams.agents.runtime.messages import (
     PersonEnvelope,
     PersonEventBatch,
-    UnitUpdateOnItsWay,
     encode,
     read_internal,
 )
@@ -26,7 +25,7 @@ from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.person.tracker import PersonState
-from streams.core.stages import Admitted, PersonStage
+from streams.core.stages import Admitted, PersonStage, UnitUpdate
 from streams.models.events import EVENT_ADAPTER
 from streams.models.handling import ConsentRecord
 from streams.models.rejections import Rejection
@@ -49,17 +48,17 @@ class Persons:
         out = Outputs()
         return PersonsBatch(BatchStates(self.p.person_cache), out, MetricCounts(self.metrics, out))
 
-    def items(self, record: InputRecord) -> list[Item[PersonEnvelope | UnitUpdateOnItsWay]] | Rejection:
+    def items(self, record: InputRecord) -> list[Item[PersonEnvelope | UnitUpdate]] | Rejection:
         packed = read_internal(PersonEventBatch, record)
         if isinstance(packed, Rejection):
             return packed
-        items: list[Item[PersonEnvelope | UnitUpdateOnItsWay]] = [Item(record, m) for m in packed.staffing]
-        return items + [Item(record, env, raw=bytes(env.event)) for env in packed.events]
+        items: list[Item[PersonEnvelope | UnitUpdate]] = [Item(record, m) for m in packed.staffing]
+        return items + [Item(record, env, raw=env.event_json()) for env in packed.events]
 
-    def apply(self, batch: PersonsBatch, item: Item[PersonEnvelope | UnitUpdateOnItsWay]) -> None:
-        if isinstance(item.value, UnitUpdateOnItsWay):  # a staffing report on its way to its unit
+    def apply(self, batch: PersonsBatch, item: Item[PersonEnvelope | UnitUpdate]) -> None:
+        if isinstance(item.value, UnitUpdate):  # a staffing report on its way to its unit
             batch.out.outbox(self.p.names.unit_updates, "updates", UNIT_PARTITIONS).add(
-                item.value.update.unit_id, encode(item.value))
+                item.value.unit_id, encode(item.value))
             return
         env, out, p = item.value, batch.out, self.p
         event = EVENT_ADAPTER.validate_json(item.raw or b"")
@@ -81,7 +80,8 @@ class Persons:
                               record.model_dump_json().encode()))
         units = out.outbox(p.names.unit_updates, "updates", UNIT_PARTITIONS)
         for update in step.unit_updates:
-            units.add(update.unit_id, encode(UnitUpdateOnItsWay(update, env.source_offset)))
+            update.source_offset = env.source_offset
+            units.add(update.unit_id, encode(update))
         batch.started.append(env.ingested_at)
 
     def close(self, batch: PersonsBatch) -> None:

@@ -53,7 +53,7 @@ class Programmes:
         packed = read_internal(PersonEventBatch, record)
         if isinstance(packed, Rejection):
             return packed
-        return [Item(record, env, raw=bytes(env.event)) for env in packed.events]
+        return [Item(record, env, raw=env.event_json()) for env in packed.events]
 
     def apply(self, batch: ProgrammeBatch, item: Item[PersonEnvelope]) -> None:
         env = item.value

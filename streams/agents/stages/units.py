@@ -8,12 +8,12 @@ from typing import Any
 
 from streams.agents.runtime.codec import dumps
 from streams.agents.runtime.context import ORG_KEY, UNIT_PARTITIONS, WorkerContext
-from streams.agents.runtime.messages import UnitUpdateBatch, UnitUpdateOnItsWay, encode, read_internal
+from streams.agents.runtime.messages import UnitUpdateBatch, encode, read_internal
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
-from streams.core.stages import UnitStage
+from streams.core.stages import UnitStage, UnitUpdate
 from streams.core.unit.tracker import DaySummary, UnitState
 from streams.models.rejections import Rejection
 
@@ -41,16 +41,15 @@ class Units:
         out = Outputs()
         return UnitsBatch(BatchStates(self.p.unit_cache), out, MetricCounts(self.metrics, out))
 
-    def items(self, record: InputRecord) -> list[Item[UnitUpdateOnItsWay]] | Rejection:
+    def items(self, record: InputRecord) -> list[Item[UnitUpdate]] | Rejection:
         packed = read_internal(UnitUpdateBatch, record)
         if isinstance(packed, Rejection):
             return packed
-        return [Item(record, msg, event_id=msg.update.staffing.event_id if msg.update.staffing else None)
-                for msg in packed.updates]
+        return [Item(record, u, event_id=u.staffing.event_id if u.staffing else None) for u in packed.updates]
 
-    def apply(self, batch: UnitsBatch, item: Item[UnitUpdateOnItsWay]) -> None:
-        update, out = item.value.update, batch.out
-        step = self.stage.step(batch.states.get(update.unit_id), update, batch.counts, item.value.source_offset)
+    def apply(self, batch: UnitsBatch, item: Item[UnitUpdate]) -> None:
+        update, out = item.value, batch.out
+        step = self.stage.step(batch.states.get(update.unit_id), update, batch.counts, update.source_offset)
         if step.rejection is not None:
             out.rejections.append((step.rejection, None))
         if not step.applied:
