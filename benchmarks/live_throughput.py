@@ -1,5 +1,6 @@
 """Live throughput (section 2): the worker(s) draining events already in a topic of so many partitions,
-from ready until every output is out, and their resident memory once drained."""
+from ready until every output is out, their resident memory once drained, and what each stage wrote to
+its table's changelog (records and bytes per input event)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from benchmarks.publish import publish_lines
 
 
 def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -> dict[str, object]:
-    from tests.integration.live import Namespace, Worker, wait_drained
+    from tests.integration.live import Namespace, Worker, end_offsets, read_topic, wait_drained
 
     ns = Namespace(partitions=partitions)
     say(f"live: {len(lines):,} events into {partitions} partitions, {workers} worker(s)")
@@ -31,6 +32,16 @@ def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -
     finally:
         for w in procs:
             w.stop()
+    written = {}
+    for table in STATE_TABLES:
+        topic = f"{ns.name}-{table}-changelog"
+        records = sum(end_offsets([topic]).values())
+        size = sum(len(v or b"") + len(k or b"") for k, v in read_topic(topic)) if table != "persons" else None
+        written[table] = (records / len(lines), size / len(lines) if size is not None else None)
     return {"events": len(lines), "partitions": partitions, "workers": workers,
             "startup_s": ready - t0, "drain_s": done - ready, "eps": len(lines) / (done - ready), "ns": ns,
-            "persons": persons, "rss": rss}
+            "persons": persons, "rss": rss, "written": written}
+
+
+#: The tables whose changelog writes are counted (persons: records only; the others are few and large).
+STATE_TABLES = ("persons", "units", "org")

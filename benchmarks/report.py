@@ -86,6 +86,11 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
                   *[f"- {run['partitions']} partition(s), {run['workers']} worker(s): "
                     f"{float(run['rss']) / 2**20:,.0f} MiB with {run['persons']:,.0f} persons in the tables"
                     for run in live],
+                  "", "Table changelog writes per input event (target: at most 0.15 person-state records):",
+                  *[f"- {run['partitions']} partition(s), {run['workers']} worker(s): " + ", ".join(
+                      f"{table} {rec:.3f} records" + (f" ({size:,.0f} B)" if size is not None else "")
+                      for table, (rec, size) in run["written"].items())  # type: ignore[attr-defined]
+                    for run in live if "written" in run],
                   "", "Target: at least 1.0x the bare faust agent that reads and decodes the same topic. "
                   f"{verdict(met)}", ""]
         if bare_eps and faust_eps:
