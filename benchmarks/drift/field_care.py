@@ -13,6 +13,7 @@ from benchmarks.drift.field_world import BURN_IN_DAYS, World
 from streams.core.unit.tracker import POPULATION_WINDOW_DAYS, DaySummary
 
 READMISSION_DAYS = 30
+NEVER = -10_000  # a day before any simulated (the burn-in's days are negative: -1 is one of them)
 
 
 def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int, str] | None
@@ -36,7 +37,7 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
         home[idx] = rng.random(idx.size) < home_share[unit_of[idx]]
         seen_last[idx] = -10_000
         spell_end[idx] = -10_000
-        last_discharge[idx], counted[idx], scheduled[idx] = -10_000, True, -1
+        last_discharge[idx], counted[idx], scheduled[idx] = NEVER, True, NEVER
 
     frail, risk = np.zeros(p, dtype=int), np.zeros(p)
     home = np.zeros(p, dtype=bool)
@@ -95,7 +96,7 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
             stay_end[admitted] = t + rng.integers(stay_lo[f], stay_hi[f])
             adm_day[admitted] = t
             adm_seen[admitted] = observed & unplanned[admitted]
-            scheduled[admitted] = -1
+            scheduled[admitted] = NEVER
             events[admitted] = True
         events |= home & (rng.random(p) < 0.3)  # a home-care contact
         if observed:

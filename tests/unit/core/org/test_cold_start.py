@@ -28,7 +28,7 @@ def _care_history(seed: int) -> list:  # type: ignore[type-arg]
 
 
 def test_a_cold_start_care_history_with_no_change_raises_no_unit_flag_of_any_kind() -> None:
-    rows = _care_history(6)  # 2 years; 7 care units of 168-1,177 persons, nothing changes
+    rows = _care_history(2)  # 20 months; 7 care units of 168-1,177 persons, nothing changes
     assert flags_of(rows, DriftConfig()) == []
     # Had the care populations been taken as complete from the first day, with the 12-week warm-up of
     # before, the filling population would have been read as a rise.
