@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
+
+from streams.agents.runtime.messages import DaySummaryBatch
 from streams.core.config import DriftConfig, MonitorConfig
 from streams.core.org.coverage import unit_monitoring
 from streams.core.org.state import OrgState
 from streams.core.org.weeks import CarePopulations, week_totals
 from streams.core.timebase import week_of
+from streams.core.unit.tracker import DaySummary
 from streams.models.vocab import UnitOutcome
 from tests.helpers import DAY0, event, run
 
@@ -80,3 +84,15 @@ def test_a_state_written_before_beds_were_counted_takes_inpatient_days_as_incomp
     assert states[UnitOutcome.INPATIENT_DAYS].complete_from > dt.date.fromordinal(old.care.beds_from - 1)
     assert states[UnitOutcome.ED_VISITS].complete_from < DAY0
     assert OrgState.from_dict(m.org.to_dict()).care.beds_from == 0  # type: ignore[union-attr]
+
+
+def test_the_worker_ships_every_figure_of_a_unit_day_to_the_organisation_stage() -> None:
+    """The unit stage sends its days to the organisation stage as a DaySummaryBatch: the beds go with
+    them, and a day the release before sent (no beds) reads as none."""
+    day = DaySummary("unit-a", 739000, 1.0, 2.0, 3, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0)
+    sent = msgspec.json.encode(DaySummaryBatch([day]))
+    assert msgspec.json.decode(sent, type=DaySummaryBatch).summaries == [day]
+    before = sent.replace(b',"beds_change":9.0', b"")
+    assert before != sent
+    assert msgspec.json.decode(before, type=DaySummaryBatch).summaries == [
+        DaySummary("unit-a", 739000, 1.0, 2.0, 3, 4.0, 5.0, 6.0, 7.0, 8.0)]
