@@ -42,7 +42,8 @@ def care_summaries(size: int, step: str | None, seed: int, onset: int = ONSET_DA
     """Unit-days of 12 care units of `size` persons each, simulated per person and day (vectorised):
     ED visits, unplanned admissions and their stays, discharges, readmissions counted on the index
     discharge's day (an unplanned admission within 30 days of it, each discharge once), unplanned
-    inpatient days on the discharge day; the care population is the unit's persons, constant (whoever
+    inpatient days on the discharge day and the beds of unplanned stays (each day of a stay on its day, as
+    the organisation stage counts inpatient days); the care population is the unit's persons, constant (whoever
     leaves is replaced the same day). Also each unit's case-mix: what its persons' own rates (frailty,
     risk) give over the two years against the other units' (ED visits; unplanned admissions x the mean
     stay for inpatient days): a unit with more frail persons is really above its peers."""
@@ -71,6 +72,7 @@ def care_summaries(size: int, step: str | None, seed: int, onset: int = ONSET_DA
     counted = np.ones(p, dtype=bool)  # the last discharge has had its readmission counted
     shape = (units, DAYS)
     ed, readm, dis, ipd = (np.zeros(shape) for _ in range(4))
+    beds = np.zeros((units, DAYS + int(stay_hi.max())))  # unplanned stays: +1 admitted, -1 discharged
     mean_stay = (stay_lo + stay_hi - 1) / 2
     mix = {"ed_visits": np.zeros(units), "inpatient_days": np.zeros(units)}
     for t in range(DAYS):
@@ -114,6 +116,9 @@ def care_summaries(size: int, step: str | None, seed: int, onset: int = ONSET_DA
             stay_end[admitted] = t + length
             adm_day[admitted] = t
             adm_planned[admitted] = planned[admitted] & ~unplanned[admitted]
+            occupied = admitted[~adm_planned[admitted]]
+            np.add.at(beds[:, t], unit_of[occupied], 1.0)
+            np.add.at(beds, (unit_of[occupied], stay_end[occupied]), -1.0)
             scheduled[admitted] = -1
         # Turnover: someone not in hospital leaves the unit's care, a new person takes the place.
         leave = np.flatnonzero((stay_end < t) & (rng.random(p) < leave_rate[frail]))
@@ -126,15 +131,15 @@ def care_summaries(size: int, step: str | None, seed: int, onset: int = ONSET_DA
         unit = f"care-unit-{u:02d}"
         for t in range(DAYS):
             change = float(n) if t == 0 else 0.0
-            if change or ed[u, t] or readm[u, t] or dis[u, t] or ipd[u, t]:
+            if change or ed[u, t] or readm[u, t] or dis[u, t] or ipd[u, t] or beds[u, t]:
                 rows.append(DaySummary(unit, first + t, 0.0, 0.0, 0, float(ed[u, t]), float(readm[u, t]),
-                                       float(dis[u, t]), float(ipd[u, t]), change))
+                                       float(dis[u, t]), float(ipd[u, t]), change, float(beds[u, t])))
     case_mix = {o: [float(m[u] / np.delete(m, u).mean()) for u in range(units)] for o, m in mix.items()}
     return sorted(rows, key=lambda s: (s.day, s.unit_id)), case_mix
 
 
 CARE_FIELDS = {"ed_visits": ("ed_visits", "care_days"), "readmissions": ("readmissions", "discharges"),
-               "inpatient_days": ("inpatient_days", "care_days")}
+               "inpatient_days": ("beds", "care_days")}
 
 
 def care_series(size: int, step: str | None, seed: int, cache: Path | None
@@ -159,13 +164,14 @@ def care_weekly(rows: list[DaySummary], outcome: str) -> dict[str, list[tuple[in
         by_unit[r.unit_id][r.day] = r
     totals: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
     for unit, days in by_unit.items():
-        population = 0.0
+        population = beds = 0.0
         for day in range(first, last + 1):
             today = days.get(day)
             if today is not None:
                 population += today.care_change
+                beds += today.beds_change
             t = totals[week_of(day)][unit]
-            t[0] += getattr(today, numerator) if today is not None else 0.0
+            t[0] += beds if numerator == "beds" else (getattr(today, numerator) if today is not None else 0.0)
             t[1] += population if exposure == "care_days" else (today.discharges if today is not None else 0.0)
     out: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for week in range(week_of(first) + 1, week_of(last)):  # complete weeks only

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import statistics
 from collections import defaultdict
 
 from benchmarks.drift.cells import detected
@@ -22,6 +23,7 @@ from benchmarks.drift.field_world import draw_world, workplaces
 from benchmarks.drift.progress import Progress
 from benchmarks.drift.workplaces import HAZARD
 from streams.core.config import DriftConfig
+from streams.core.unit.tracker import DaySummary
 from streams.models.vocab import UnitOutcome
 
 CARE_WARMUP_WEEKS = DriftConfig().outcome_warmup_weeks[UnitOutcome.ED_VISITS]
@@ -40,6 +42,7 @@ class FieldCounts:
         self.false: dict[tuple[str, str, str], int] = defaultdict(int)  # (config, group, rule) -> flags
         self.years: dict[str, float] = defaultdict(float)  # rule -> unit-years watched
         self.delays: dict[tuple[str, str], list[int | None]] = defaultdict(list)  # (config, what) -> delay
+        self.realised: dict[str, list[float]] = defaultdict(list)  # care outcome stepped -> per run
 
     def hr(self, seed: int) -> None:
         import numpy as np
@@ -67,6 +70,8 @@ class FieldCounts:
             k = int(rng.integers(5, 11))
             sizes = [int(rng.integers(600, 1301))] + [int(rng.integers(150, 1301)) for _ in range(k - 1)]
             rows = care_units(rng, world, sizes, (0, onset, step) if step else None)
+            if step:
+                self.realised[step].append(realised(rows, step, world.start + onset))
             self._count("care", rows, world.start, world.days, k, step, onset)
 
     def _count(self, group: str, rows: list, start: int, days: int, units: int,  # type: ignore[type-arg]
@@ -115,4 +120,38 @@ def field_table(c: FieldCounts) -> str:
         for what in ("hr 2.0", "hr 2.5", "care ed_visits", "care inpatient_days"):
             cells.append(detected(c.delays[(name, what)]).replace(" | ", " / "))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "Realised care doublings (unit 0's count against the rest's rate, half a year after the onset "
+              "over half a year before; median over the seeds): " + ", ".join(
+                  f"{o} {statistics.median(r):.2f}x" for o, r in sorted(c.realised.items()))]
     return "\n".join(lines)
+
+
+def realised(rows: list[DaySummary], step: str, onset: int) -> float:
+    """Unit 0's count of the stepped outcome (ED visits; unplanned bed-days: its running sum of beds) per
+    person-day in its care against the rest's, in the half-year after `onset` over the half-year before."""
+    by_unit: dict[str, list[DaySummary]] = defaultdict(list)
+    for r in rows:
+        by_unit[r.unit_id].append(r)
+    sums = {}  # unit -> (count before, exposure before, count after, exposure after)
+    for unit, days in by_unit.items():
+        persons = beds = 0.0
+        acc = [0.0] * 4
+        at = {r.day: r for r in days}
+        for day in range(min(at), onset + HORIZON_DAYS):
+            r = at.get(day)
+            if r is not None:
+                persons, beds = persons + r.care_change, beds + r.beds_change
+            if day < onset - HORIZON_DAYS:
+                continue
+            count = (r.ed_visits if r is not None else 0.0) if step == "ed_visits" else beds
+            half = 0 if day < onset else 2
+            acc[half] += count
+            acc[half + 1] += persons
+        sums[unit] = acc
+    rate = []
+    for half in (0, 2):
+        o, x = sums["care-unit-00"][half], sums["care-unit-00"][half + 1]
+        rest_o = sum(v[half] for u, v in sums.items() if u != "care-unit-00")
+        rest_x = sum(v[half + 1] for u, v in sums.items() if u != "care-unit-00")
+        rate.append(o / (x * rest_o / rest_x))
+    return rate[1] / rate[0]

@@ -4,7 +4,7 @@ which their ED visits and admissions are several times as frequent), home care f
 few days), the organisation's winter excess and trend (`field_world.World`). Monitoring begins with the
 history: the care population the monitor sees is the persons with a care event in the last 365 days of
 the history (it fills from zero over the first year), a stay going on when the history begins is seen
-at its discharge only (its inpatient days are not counted: its admission was never seen)."""
+at its discharge only (its bed-days are not counted: its admission was never seen)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from benchmarks.drift.field_world import BURN_IN_DAYS, World
 from streams.core.unit.tracker import POPULATION_WINDOW_DAYS, DaySummary
 
 READMISSION_DAYS = 30
+NEVER = -10_000  # a day before any simulated (the burn-in's days are negative: -1 is one of them)
 
 
 def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int, str] | None
@@ -36,7 +37,7 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
         home[idx] = rng.random(idx.size) < home_share[unit_of[idx]]
         seen_last[idx] = -10_000
         spell_end[idx] = -10_000
-        last_discharge[idx], counted[idx], scheduled[idx] = -10_000, True, -1
+        last_discharge[idx], counted[idx], scheduled[idx] = NEVER, True, NEVER
 
     frail, risk = np.zeros(p, dtype=int), np.zeros(p)
     home = np.zeros(p, dtype=bool)
@@ -53,7 +54,7 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
     stay_lo = np.array([s[0] for s in STAY_DAYS])
     stay_hi = np.array([s[1] for s in STAY_DAYS]) + 1
     days = world.days + POPULATION_WINDOW_DAYS + 1  # leavings of the population run a year past the end
-    ed, readm, dis, ipd, change = (np.zeros((units, days)) for _ in range(5))
+    ed, readm, dis, ipd, change, beds = (np.zeros((units, days)) for _ in range(6))
     for t in range(-BURN_IN_DAYS, world.days):
         observed = t >= 0
         common = 1 + season * (world.common(t) - 1)
@@ -95,7 +96,11 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
             stay_end[admitted] = t + rng.integers(stay_lo[f], stay_hi[f])
             adm_day[admitted] = t
             adm_seen[admitted] = observed & unplanned[admitted]
-            scheduled[admitted] = -1
+            # The monitor's beds of unplanned stays: one from an admission it saw to the stay's discharge.
+            occupied = admitted[adm_seen[admitted]]
+            np.add.at(beds[:, t], unit_of[occupied], 1.0)
+            np.add.at(beds, (unit_of[occupied], stay_end[occupied]), -1.0)
+            scheduled[admitted] = NEVER
             events[admitted] = True
         events |= home & (rng.random(p) < 0.3)  # a home-care contact
         if observed:
@@ -116,7 +121,8 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
     for u in range(units):
         unit = f"care-unit-{u:02d}"
         for t in range(world.days):  # a leaving after the history's end is not sent (not settled)
-            if change[u, t] or ed[u, t] or readm[u, t] or dis[u, t] or ipd[u, t]:
+            if change[u, t] or ed[u, t] or readm[u, t] or dis[u, t] or ipd[u, t] or beds[u, t]:
                 rows.append(DaySummary(unit, world.start + t, 0.0, 0.0, 0, float(ed[u, t]), float(readm[u, t]),
-                                       float(dis[u, t]), float(ipd[u, t]), float(change[u, t])))
+                                       float(dis[u, t]), float(ipd[u, t]), float(change[u, t]),
+                                       float(beds[u, t])))
     return sorted(rows, key=lambda s: (s.day, s.unit_id))

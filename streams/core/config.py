@@ -65,8 +65,8 @@ class DriftConfig(_Frozen):
     outcome_level_min_ratios: dict[UnitOutcome, float] = Field(
         default_factory=lambda: {UnitOutcome.INPATIENT_DAYS: 1.75},
         description="`level_min_ratio` per unit outcome, where it differs. Inpatient days come in lumps (a "
-        "frail person's two-week stay counts 14 on one day): at 1.5x, 6.7% of care units of 100 persons "
-        "without a change were level-flagged in two years (make drift-eval), at 1.75x 2.1%.")
+        "frail person's two-week stay is 14 bed-days): at 1.5x, 6.7% of care units of 100 persons without a "
+        "change were level-flagged in two years (make drift-eval, counted on the discharge day), at 1.75x 2.1%.")
     calibrated: bool | None = Field(
         default=None, description="Pool each unit's dispersion with its peers' and raise a flag only when "
         "its interval (over the weeks the detector accumulated) excludes the baseline. None: on for the "

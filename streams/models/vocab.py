@@ -49,6 +49,10 @@ class UnitMetric(StrEnum):
     ENROLLMENTS = "enrollments"
     INPATIENT_DAYS = "inpatient_days"  # days of stays ended (discharged) on the day, planned ones too
     UNPLANNED_INPATIENT_DAYS = "unplanned_inpatient_days"  # the same, of unplanned stays only
+    # Unplanned stays going on, admitted (+1) or ended (-1) on the day, in the admitting unit: the running
+    # sum is the unit's occupied beds of unplanned stays, and each day of a stay counts on that day (a
+    # stay with no discharge is taken to end MAX_STAY_DAYS after its admission).
+    UNPLANNED_BEDS_CHANGE = "unplanned_beds_change"
     # Persons entering (+1) or leaving (-1) the unit's care population on the day: a person is in a unit's
     # care for CARE_POPULATION_DAYS after each care event there. The running sum is the population.
     CARE_POPULATION_CHANGE = "care_population_change"
@@ -63,7 +67,7 @@ class UnitOutcome(StrEnum):
     SICK_LEAVE = "sick_leave"  # occasions (or sick days) per employee-day
     ED_VISITS = "ed_visits"  # ED visits per person-day in the unit's care
     READMISSIONS = "readmissions"  # 30-day readmissions per discharge
-    INPATIENT_DAYS = "inpatient_days"  # unplanned inpatient days per person-day in the unit's care
+    INPATIENT_DAYS = "inpatient_days"  # unplanned bed-days (each on the day it is occupied) per person-day in care
 
 
 class Rule(StrEnum):

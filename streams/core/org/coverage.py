@@ -34,9 +34,16 @@ def history_start(state: OrgState, unit_id: str, configured: dt.date | None) -> 
     return state.first_days.get(unit_id, 0)
 
 
+def complete_from(state: OrgState, spec: OutcomeSpec, unit_id: str, configured: dt.date | None) -> int:
+    """The first day from which the unit's weeks are complete for the outcome: its look-back covered (and
+    for inpatient days, the beds of unplanned stays known: not in a state written before they were)."""
+    start = spec.covered_from(history_start(state, unit_id, configured))
+    return max(start, state.beds_from) if spec.outcome == UnitOutcome.INPATIENT_DAYS else start
+
+
 def is_covered(state: OrgState, spec: OutcomeSpec, unit_id: str, week: int, configured: dt.date | None) -> bool:
     """Whether the unit's week is complete for the outcome: it begins once the look-back is covered."""
-    return week_days(week)[0] >= spec.covered_from(history_start(state, unit_id, configured))
+    return week_days(week)[0] >= complete_from(state, spec, unit_id, configured)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +66,7 @@ def unit_monitoring(org: OrgState, config: MonitorConfig) -> list[UnitMonitoring
                 continue
             units = group.monitors.get(spec.outcome.value, {})
             for unit_id in sorted(group.first_days):
-                start = spec.covered_from(history_start(group, unit_id, config.drift.history_start))
+                start = complete_from(group, spec, unit_id, config.drift.history_start)
                 first_week = week_of(start) + (0 if week_days(week_of(start))[0] == start else 1)
                 unit = units.get(unit_id)
                 if unit is not None and unit.ready:

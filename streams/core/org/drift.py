@@ -56,7 +56,7 @@ class OrgDrift:
         hr = [s for s in summaries if s.headcount > 0 or s.sick_days or s.occasions
               or s.day in state.series.get(s.unit_id, ())]
         care = [replace(s, sick_days=0.0, occasions=0.0, headcount=0) for s in summaries
-                if s.ed_visits or s.readmissions or s.discharges or s.inpatient_days or s.care_change
+                if s.ed_visits or s.readmissions or s.discharges or s.inpatient_days or s.care_change or s.beds_change
                 or s.day in held.get(s.unit_id, ())]
         flags = self.workplaces.apply(state, hr)
         if care and self.care_units.specs:
@@ -228,9 +228,10 @@ class PeerGroupDrift:
         first_day = week_days(keep_from - self.max_lag)[0]
         for unit_id, series in state.series.items():
             if series and min(series) < first_day:
-                gone = sum(v[7] for d, v in series.items() if d < first_day)
-                if gone or unit_id in state.care_base:
-                    state.care_base[unit_id] = state.care_base.get(unit_id, 0.0) + gone
+                for index, bases in ((7, state.care_base), (8, state.beds_base)):
+                    gone = sum(v[index] for d, v in series.items() if d < first_day)
+                    if gone or unit_id in bases:
+                        bases[unit_id] = bases.get(unit_id, 0.0) + gone
                 state.series[unit_id] = {d: v for d, v in series.items() if d >= first_day}
         state.recent_flags = {fid: f for fid, f in state.recent_flags.items()
                               if self._evaluated_in(f) >= keep_from}

@@ -1,7 +1,8 @@
 """The unit outcomes monitored against peers, each declared once: what is counted, per what, for whom.
 
 A week of a unit is read as (observed count, exposure, group): sick-leave occasions per employee-day for
-a workplace; ED visits and unplanned inpatient days per person-day in a care unit's care; 30-day
+a workplace; ED visits and unplanned bed-days (each day a stay goes on, from its admission) per
+person-day in a care unit's care; 30-day
 readmissions per discharge. The expected count at the peers' rate is exposure x the rest of the
 organisation's count / its exposure in the same week, so a trend common to all units (a flu season, a
 winter pressure) is not a unit's signal. A new outcome is a `UnitOutcome`, its two rules
@@ -31,7 +32,7 @@ class WeekTotals:
     ed_visits: float
     readmissions: float
     discharges: float
-    inpatient_days: float  # of unplanned stays, by discharge day
+    inpatient_days: float  # bed-days of unplanned stays: each day a stay goes on counts in its week
     care_days: float  # person-days in the unit's care
     care_population: int  # persons in the unit's care at the week's end
 

@@ -14,7 +14,7 @@ from streams.core.unit.tracker import DayFigures, day_figures
 from streams.models.flags import Flag
 from streams.models.vocab import UnitOutcome
 
-STATE_VERSION = 3  # 3: the first day each unit reported (its history's beginning: the cold start)
+STATE_VERSION = 4  # 3: the first day each unit reported (the cold start); 4: beds of unplanned stays
 
 Week = tuple[int, float, float, float]  # (week, observed, expected at the peers' rate e0, exposure)
 
@@ -96,12 +96,17 @@ class OrgState:
     # Per care unit: its care population changes on the days forgotten from the series, summed (the
     # population on a day is this plus the changes in the series up to that day).
     care_base: dict[str, float] = field(default_factory=dict)
+    # The same for the beds occupied by unplanned stays (their changes on the days forgotten, summed).
+    beds_base: dict[str, float] = field(default_factory=dict)
     # The care units, a peer group of their own with its own clock (this state's are the workplaces).
     care: OrgState | None = None
     # The first day each unit reported, never forgotten: where its history begins, from which its figures
     # that need a look-back are complete (coverage.py). A state written before version 3 takes each unit's
     # history to begin with the earliest day it still held.
     first_days: dict[str, int] = field(default_factory=dict)
+    # The first day whose beds of unplanned stays are known (0: all): a state written before they were
+    # counted holds none for its days, whose weeks of inpatient days are then incomplete (coverage.py).
+    beds_from: int = 0
 
     def units(self, outcome: UnitOutcome) -> dict[str, UnitDrift]:
         """The units' states for one outcome."""
@@ -122,14 +127,16 @@ class OrgState:
             "dirty_week": self.dirty_week,
             "restart": self.restart,
             "care_base": self.care_base,
+            "beds_base": self.beds_base,
             "care": self.care.to_dict() if self.care is not None else None,
             "first_days": self.first_days,
+            "beds_from": self.beds_from,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> OrgState:  # type: ignore[type-arg]
         version = d.get("version")
-        if version not in (1, 2, STATE_VERSION):
+        if version not in (1, 2, 3, STATE_VERSION):
             raise ValueError(f"unknown org state version {version!r}")
         flags = [Flag.model_validate(f) for f in d["recent_flags"]]
         if version == 1:  # sick leave was the only outcome: its units and snapshots are that outcome's
@@ -150,9 +157,11 @@ class OrgState:
             dirty_week=int(d.get("dirty_week", -1)),
             restart=bool(d.get("restart", False)),
             care_base={str(u): float(v) for u, v in d.get("care_base", {}).items()},
+            beds_base={str(u): float(v) for u, v in d.get("beds_base", {}).items()},
             care=OrgState.from_dict(d["care"]) if d.get("care") else None,
             first_days=({str(u): int(v) for u, v in d["first_days"].items()} if "first_days" in d
                         else {str(u): min(int(k) for k in s) for u, s in d["series"].items() if s}),
+            beds_from=int(d.get("beds_from", d["clock_day"] + 1)),
         )
         if "first_days" not in d:
             # Written before the cold start was known: each unit's history is taken to begin with the

@@ -104,8 +104,9 @@ class PersonFold:
     # which event triggers an episode revises the flag instead of replacing it. {"legacy": 1}: a state
     # written before episodes were counted (ids then carry "legacy", so they never collide with a counted one).
     episodes: dict[str, int] = field(default_factory=dict)
-    # Stays admitted and not yet discharged: stay_id -> (admission day, planned). None: none (most people).
-    stays: dict[str, tuple[int, bool]] | None = None
+    # Stays admitted and not yet discharged: stay_id -> (admission day, planned, admitting unit; "" in a
+    # state written before the unit was kept: its beds were never counted). None: none (most people).
+    stays: dict[str, tuple[int, bool, str]] | None = None
     # Per unit whose care the person is in: the last day of it (CARE_POPULATION_DAYS after the latest care
     # event there). None: in no unit's care (employees).
     in_care: dict[str, int] | None = None
@@ -164,7 +165,8 @@ class PersonFold:
             {name: codecs[name].from_dict(data, int(d.get("rule_versions", {}).get(name, 1)))
              for name, data in d.get("rules", {}).items() if name in codecs},
             {str(k): int(v) for k, v in d.get("episodes", {}).items()},
-            {str(k): (int(v[0]), bool(v[1])) for k, v in d["stays"].items()} if d.get("stays") else None,
+            {str(k): (int(v[0]), bool(v[1]), str(v[2]) if len(v) > 2 else "") for k, v in d["stays"].items()}
+            if d.get("stays") else None,
             {str(k): int(v) for k, v in d["in_care"].items()} if d.get("in_care") else None,
         )
 
@@ -229,9 +231,16 @@ class PersonFacts:
             out.contribute(UnitMetric.ADMISSIONS, f.unit_id, f.day, 1.0)
             # A stay with no discharge for a year is taken for one whose discharge was never sent.
             s.stays = {k: v for k, v in (s.stays or {}).items() if v[0] > f.day - MAX_STAY_DAYS}
-            s.stays[f.ref] = (f.day, f.planned)
+            again = s.stays.get(f.ref)
+            if again is not None and not again[1] and again[2]:  # the stay admitted anew: one bed, not two
+                out.contribute(UnitMetric.UNPLANNED_BEDS_CHANGE, again[2], again[0], -1.0)
+                out.contribute(UnitMetric.UNPLANNED_BEDS_CHANGE, again[2], again[0] + MAX_STAY_DAYS, 1.0)
+            s.stays[f.ref] = (f.day, f.planned, f.unit_id)
             if not f.planned:
                 out.contribute(UnitMetric.UNPLANNED_ADMISSIONS, f.unit_id, f.day, 1.0)
+                # A bed occupied from today; until its discharge says otherwise, for at most MAX_STAY_DAYS.
+                out.contribute(UnitMetric.UNPLANNED_BEDS_CHANGE, f.unit_id, f.day, 1.0)
+                out.contribute(UnitMetric.UNPLANNED_BEDS_CHANGE, f.unit_id, f.day + MAX_STAY_DAYS, -1.0)
         elif kind == EventKind.DISCHARGE:
             out.contribute(UnitMetric.DISCHARGES, f.unit_id, f.day, 1.0)
             self._stay_ended(s, f, out)
@@ -252,6 +261,12 @@ class PersonFacts:
         out.contribute(UnitMetric.INPATIENT_DAYS, f.unit_id, f.day, days)
         if not stay[1]:
             out.contribute(UnitMetric.UNPLANNED_INPATIENT_DAYS, f.unit_id, f.day, days)
+            # The bed is free from the discharge day (a stay within one day occupies its admission day):
+            # its leaving moves from the longest stay assumed to the day the stay ended.
+            free, assumed = max(f.day, stay[0] + 1), stay[0] + MAX_STAY_DAYS
+            if stay[2] and free < assumed:
+                out.contribute(UnitMetric.UNPLANNED_BEDS_CHANGE, stay[2], free, -1.0)
+                out.contribute(UnitMetric.UNPLANNED_BEDS_CHANGE, stay[2], assumed, 1.0)
 
     def _in_care(self, s: PersonFold, f: Fact, out: Emits) -> None:
         """The person is in the unit's care from this event's day for CARE_POPULATION_DAYS: they enter the

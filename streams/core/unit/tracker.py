@@ -24,15 +24,17 @@ DAY_MASK = (1 << DAY_BITS) - 1
 
 
 #: A unit-day's figures in DaySummary order: sick days, occasions, headcount, ED visits, readmissions (by
-#: index discharge day), discharges, unplanned inpatient days (by discharge day), care population change.
-DayFigures = tuple[float, float, int, float, float, float, float, float]
+#: index discharge day), discharges, unplanned inpatient days (by discharge day), care population change,
+#: change in the beds occupied by unplanned stays.
+DayFigures = tuple[float, float, int, float, float, float, float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
 class DaySummary:
     """What the organisation stage needs of one unit-day: for a workplace, sick days (weighted), occasions
     and the headcount; for a care unit, ED visits, readmissions (by index discharge day), discharges,
-    unplanned inpatient days (by discharge day) and the change in its care population."""
+    unplanned inpatient days (by discharge day), the change in its care population and the change in
+    its beds occupied by unplanned stays (admitted +1, ended -1: the running sum is its bed-days)."""
 
     unit_id: str
     day: int
@@ -44,15 +46,20 @@ class DaySummary:
     discharges: float = 0.0
     inpatient_days: float = 0.0
     care_change: float = 0.0
+    beds_change: float = 0.0
 
     def figures(self) -> DayFigures:
         return (self.sick_days, self.occasions, self.headcount, self.ed_visits, self.readmissions,
-                self.discharges, self.inpatient_days, self.care_change)
+                self.discharges, self.inpatient_days, self.care_change, self.beds_change)
 
 
 #: The unit metrics a DaySummary carries after the sick days, occasions and headcount, in its order.
 CARE_SUMMARY_METRICS = (UnitMetric.ED_VISITS, UnitMetric.READMISSIONS, UnitMetric.DISCHARGES,
-                        UnitMetric.UNPLANNED_INPATIENT_DAYS, UnitMetric.CARE_POPULATION_CHANGE)
+                        UnitMetric.UNPLANNED_INPATIENT_DAYS, UnitMetric.CARE_POPULATION_CHANGE,
+                        UnitMetric.UNPLANNED_BEDS_CHANGE)
+#: Metrics on days ahead (a leaving of the care population a year on, the end a stay is assumed to have):
+#: not today's news, so they do not move a unit's clock.
+FUTURE_METRICS = frozenset({UnitMetric.CARE_POPULATION_CHANGE, UnitMetric.UNPLANNED_BEDS_CHANGE})
 
 
 class UpdateOutcome(StrEnum):
@@ -178,8 +185,8 @@ class UnitTracker:
                 bucket = days[day] = {}
             bucket[metric] = bucket.get(metric, 0.0) + value
             touched.add(day)
-            if day > latest and metric != UnitMetric.CARE_POPULATION_CHANGE:  # a leaving a year ahead is
-                latest = day  # not today's news
+            if day > latest and metric not in FUTURE_METRICS:
+                latest = day
         return self._advance(state, latest, touched)
 
     def add_presence(self, state: UnitState, pseudonym: str, day: int) -> list[DaySummary]:
@@ -258,9 +265,9 @@ class UnitTracker:
 
 def day_figures(v: list | tuple) -> DayFigures:  # type: ignore[type-arg]
     """A unit-day's `DaySummary.figures()` as stored (the unit's `sent`, the organisation's series); one
-    stored before care units were monitored, or without its trailing zeros, has fewer than eight."""
-    rest = [float(x) for x in v[3:8]] + [0.0] * (8 - max(3, len(v)))
-    return (float(v[0]), float(v[1]), int(v[2]), rest[0], rest[1], rest[2], rest[3], rest[4])
+    stored before care units were monitored, or before beds were counted, has fewer than nine."""
+    rest = [float(x) for x in v[3:9]] + [0.0] * (9 - max(3, len(v)))
+    return (float(v[0]), float(v[1]), int(v[2]), rest[0], rest[1], rest[2], rest[3], rest[4], rest[5])
 
 
 def group_by_unit(deltas: dict[ContribKey, float]) -> dict[str, list[tuple[str, int, float]]]:

@@ -4,6 +4,7 @@ and the boards show the outcomes whose look-back is not covered as building up."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -28,11 +29,38 @@ def _care_history(seed: int) -> list:  # type: ignore[type-arg]
 
 
 def test_a_cold_start_care_history_with_no_change_raises_no_unit_flag_of_any_kind() -> None:
-    rows = _care_history(6)  # 2 years; 7 care units of 168-1,177 persons, nothing changes
+    rows = _care_history(2)  # 20 months; 7 care units of 168-1,177 persons, nothing changes
     assert flags_of(rows, DriftConfig()) == []
     # Had the care populations been taken as complete from the first day, with the 12-week warm-up of
     # before, the filling population would have been read as a rise.
     assert flags_of(rows, DriftConfig(history_start=dt.date(2000, 1, 1), outcome_warmup_weeks={})) != []
+
+
+def test_a_cold_start_workplace_history_with_no_change_raises_no_unit_flag_of_any_kind() -> None:
+    rng = np.random.default_rng([1, 7])  # 20 months; 13 workplaces of 31-171 staff, nothing changes
+    world = draw_world(rng, (548, 730))
+    k = int(rng.integers(8, 15))
+    sizes = [int(rng.integers(30, 56))] + [int(rng.integers(28, 181)) for _ in range(k - 1)]
+    assert (world.days, k, min(sizes), max(sizes)) == (613, 13, 31, 171)
+    assert flags_of(workplaces(rng, world, sizes, None), DriftConfig()) == []
+
+
+def test_a_doubling_of_inpatient_days_in_the_first_monitored_year_is_flagged_as_its_stays_go_on() -> None:
+    """Unplanned admissions of a unit of 1,241 persons double 5 weeks after its warm-up (the year of
+    look-back and 26 weeks): its bed-days count from each admission, and the drift flag comes within
+    weeks, no other unit flagged for inpatient days."""
+    rng = np.random.default_rng([18, 11])
+    world = draw_world(rng, (548, 800))
+    onset = 365 + 7 * 27 + int(rng.integers(0, 26 * 7))
+    world = dataclasses.replace(world, days=max(world.days, onset + 182 + 14))
+    k = int(rng.integers(5, 11))
+    sizes = [int(rng.integers(600, 1301))] + [int(rng.integers(150, 1301)) for _ in range(k - 1)]
+    assert sizes[0] == 1241
+    flags = flags_of(care_units(rng, world, sizes, (0, onset, "inpatient_days")), DriftConfig())
+    found = [d - world.start - onset for u, rule, d in flags
+             if u == "care-unit-00" and rule == "unit_inpatient_days_drift" and d >= world.start + onset]
+    assert found and min(found) <= 45
+    assert not [f for f in flags if f[1] == "unit_inpatient_days_drift" and f[0] != "care-unit-00"]
 
 
 def test_a_step_when_the_winter_excess_ends_is_flagged() -> None:
