@@ -30,7 +30,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo_key:
         settings = settings.model_copy(update={"allow_demo_key": True})
     return run(_monitor(settings), args.events, args.flags_out, args.rejects_out, args.indicators_out,
-               quiet=args.quiet, programmes_out=args.programmes_out)
+               quiet=args.quiet, programmes_out=args.programmes_out, jobs=args.jobs)
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
