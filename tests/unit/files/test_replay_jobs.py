@@ -10,6 +10,8 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from streams.cli import main
 from streams.simulators.simulation import Scenario, generate
 from tests.unit.files.test_sample_golden import GOLDEN, SAMPLE
@@ -73,13 +75,21 @@ def _shuffled_history(seed: int) -> list[str]:
     return out
 
 
-def test_a_shuffled_history_with_retractions_in_three_shards_equals_one_process(tmp_path: Path) -> None:
+def _summary(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """What replay printed, but for its elapsed time."""
+    return [line for line in capsys.readouterr().out.splitlines() if not line.startswith("elapsed")]
+
+
+def test_a_shuffled_history_with_retractions_in_three_shards_equals_one_process(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for seed in (3, 4):  # two histories: a difference in either fails
         events = tmp_path / f"history-{seed}.jsonl.gz"
         with gzip.open(events, "wt") as fh:
             fh.write("\n".join(_shuffled_history(seed)) + "\n")
         one = _replay(events, tmp_path / f"one-{seed}", 1)
+        summary = _summary(capsys)
         three = _replay(events, tmp_path / f"three-{seed}", 3)
+        assert _summary(capsys) == summary
         rejected = [json.loads(line)["reason"] for line in one["rejects.jsonl"].splitlines()]
         assert "too_late" in rejected and one["flags.jsonl"], rejected
         for name in OUTPUTS:
