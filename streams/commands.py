@@ -24,6 +24,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     if not args.events.exists():
         print(f"replay: no such file: {args.events}", file=sys.stderr)
         return 2
+    if args.jobs < 1:
+        print(f"replay: --jobs takes a number of processes, 1 or more (not {args.jobs})", file=sys.stderr)
+        return 2
     for out in (args.flags_out, args.rejects_out, args.indicators_out, args.programmes_out):
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
