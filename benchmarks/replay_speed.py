@@ -16,7 +16,8 @@ from streams.simulators.simulation import Scenario, generate
 KEY = b"benchmark-pseudonym-key-00000000"
 
 
-def bench_replay(events: int) -> dict[str, object]:
+def simulated_lines(events: int) -> list[bytes]:
+    """At least `events` realistic lines of one year: the more events, the more units and persons."""
     say(f"generating at least {events:,} realistic events with the simulator")
     care = max(200, int(events / 190))
     while True:
@@ -26,6 +27,11 @@ def bench_replay(events: int) -> dict[str, object]:
             break
         care = int(care * events / len(lines) * 1.05) + 1
         say(f"  {len(lines):,} is too few; again with {care:,} people in care")
+    return lines
+
+
+def bench_replay(events: int) -> dict[str, object]:
+    lines = simulated_lines(events)
     # CPU time of this process, for both: the machine's cores are shared, and wall time would count other
     # processes' turns (most of all in the short bare loop).
     say(f"{len(lines):,} events; bare json.loads loop (the fastest of three: a slow baseline flatters the ratio)")

@@ -52,6 +52,26 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
     lines += ["", f"Target: at most 8x a bare parse. {verdict(worst <= 8)} "
               f"Per-event cost at 8x the history is {growth:.2f}x its cost at 1x; target within 10%. "
               f"{verdict(growth <= 1.10)}", ""]
+    jobs: list[dict[str, object]] = r.get("jobs") or []  # type: ignore[assignment]
+    if jobs:
+        one = float(str(jobs[0]["wall_s"]))
+        lines += ["`replay --jobs N` (files/sharded.py: the persons' stages in N processes, the clock, units and "
+                  "organisation in the main one; the same outputs), each in a fresh process, the fastest of "
+                  f"{len(jobs[0]['runs'])} runs (every run's wall time given); load: the machine's 1-minute "  # type: ignore[arg-type]
+                  "load average at the start (2 cores, shared):", "",
+                  "| jobs | wall s | main process CPU s | shards CPU s | all CPU s | speed-up (wall) | runs (wall s) "
+                  "| load |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for x in jobs:
+            cpu = float(str(x["main_cpu_s"])) + float(str(x["shards_cpu_s"]))
+            runs = ", ".join(f"{float(str(run['wall_s'])):.1f}" for run in x["runs"])  # type: ignore[attr-defined]
+            lines.append(f"| {x['jobs']} | {float(str(x['wall_s'])):.1f} | {float(str(x['main_cpu_s'])):.1f} | "
+                         f"{float(str(x['shards_cpu_s'])):.1f} | {cpu:.1f} | {one / float(str(x['wall_s'])):.2f}x | "
+                         f"{runs} | {float(str(x['load'])):.1f} |")
+        two = next((x for x in jobs if x["jobs"] == 2), None)
+        if two is not None:
+            met = one / float(str(two["wall_s"])) >= 1.7
+            lines += ["", f"Target: at least 1.7x with 2 processes. {verdict(met)}", ""]
     bare_eps = bare.consumer["eps"] if bare.consumer else None
     faust_eps, settings_eps, mended_eps = (bare.faust.get(v) for v in ("", "settings", "mended"))
     if live:

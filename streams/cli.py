@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--programmes-out", type=Path,
                     help="write the configured programmes' figures for the current quarter as JSON")
     rp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    rp.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="persons' stages in N processes, sharded by person; the same outputs (default 1)")
     rp.add_argument("--demo-key", action="store_true",
                     help="accept the public demo pseudonym key (sample data only; see docs/operations.md, Privacy)")
     rp.set_defaults(func=cmd_replay)

@@ -24,13 +24,16 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     if not args.events.exists():
         print(f"replay: no such file: {args.events}", file=sys.stderr)
         return 2
+    if args.jobs < 1:
+        print(f"replay: --jobs takes a number of processes, 1 or more (not {args.jobs})", file=sys.stderr)
+        return 2
     for out in (args.flags_out, args.rejects_out, args.indicators_out, args.programmes_out):
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
     if args.demo_key:
         settings = settings.model_copy(update={"allow_demo_key": True})
     return run(_monitor(settings), args.events, args.flags_out, args.rejects_out, args.indicators_out,
-               quiet=args.quiet, programmes_out=args.programmes_out)
+               quiet=args.quiet, programmes_out=args.programmes_out, jobs=args.jobs)
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:

@@ -43,6 +43,16 @@ class Tally:
     flags_withdrawn: Counter[tuple[str, str]] = field(default_factory=Counter)  # by (rule, withdrawn_because)
     retractions: Counter[str] = field(default_factory=Counter)  # what accepted retractions did (Retracted)
 
+    def add(self, other: Tally) -> None:
+        """Another part's counts into these (`replay --jobs`: each shard counts its own events)."""
+        self.read += other.read
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        for mine, theirs in ((self.rejected, other.rejected), (self.by_type, other.by_type),
+                             (self.flags_raised, other.flags_raised), (self.retractions, other.retractions)):
+            mine.update(theirs)
+        self.flags_withdrawn.update(other.flags_withdrawn)
+
 
 class TallyCounts:
     """Replay's `Counts` (core/stages.py): into the tally."""
@@ -73,6 +83,21 @@ class StepResult:
     duplicate: bool = False
     held: bool = False  # the stream's clock holds the line for now (see Monitor.feed)
     flags: list[Flag] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PersonSide:
+    """What an event did before the unit stage (`Monitor.person_side`): a rejection, the person's flags,
+    what it tells units; a survey answer for the programmes' one store; a new programme ledger's key (so
+    that ledgers merged from shards keep the order they were made in)."""
+
+    rejection: Rejection | None = None
+    duplicate: bool = False
+    flags: list[Flag] = field(default_factory=list)
+    unit_updates: list[UnitUpdate] = field(default_factory=list)
+    staffing: bool = False  # a staffing report: the unit stage decides whether it is taken
+    survey: SurveyResponse | None = None
+    new_ledger: str | None = None
 
 
 class Monitor:
@@ -140,43 +165,61 @@ class Monitor:
 
     def _admit(self, event: Event, arrival: int, source_offset: str | None,
                occurred: int | None = None) -> StepResult:
+        return self.unit_side(self.person_side(event, arrival, source_offset, occurred), source_offset)
+
+    def person_side(self, event: Event, arrival: int, source_offset: str | None,
+                    occurred: int | None = None) -> PersonSide:
+        """An event up to the unit stage: the door, and the person stage for a person's event. Depends only
+        on the event's own person (what `replay --jobs` runs in the person's shard)."""
         duplicates = self.tally.duplicates
         admitted = self.admit.admit(event, arrival, source_offset, self.counts, occurred)
         if isinstance(admitted, Rejection):
-            return StepResult(rejection=admitted)
-        flags: list[Flag] = []
+            return PersonSide(rejection=admitted)
         event = admitted.event
         destination, key = route(admitted)
         if destination is Destination.SURVEY:
             occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
             self.counts.accepted(event.event_type, occurred, admitted.arrival)
-            if self.keep_ledgers:  # dropped when no programme is followed
-                survey = admitted.pseudonymised()
-                assert isinstance(survey, SurveyResponse)
-                self.programme_stage.survey_step(self.surveys, survey)
-            return StepResult()
+            if not self.keep_ledgers:  # dropped when no programme is followed
+                return PersonSide()
+            survey = admitted.pseudonymised()
+            assert isinstance(survey, SurveyResponse)
+            return PersonSide(survey=survey)
         if destination is Destination.STAFFING:
             assert isinstance(event, Staffing)
-            update = staffing_update(event, admitted.arrival, self.config.timezone)
-            rejection = self._to_unit(update, flags, source_offset)
-        else:
-            state = self.persons.get(key)
-            if state is None:
-                state = self.persons[key] = PersonState()
-            step = self.person_stage.step(state, admitted, self.counts)
-            rejection = step.rejection
-            if step.to_programmes and self.keep_ledgers:
-                ledger = self.ledgers.get(key)
-                if ledger is None:
-                    ledger = self.ledgers[key] = self.programme_stage.fresh()
-                self.programme_stage.step(ledger, cast(PersonEvent, event))  # routed here: a person event
-            flags += step.flags
-            for update in step.unit_updates:
-                self._to_unit(update, flags, source_offset)
+            return PersonSide(unit_updates=[staffing_update(event, admitted.arrival, self.config.timezone)],
+                              staffing=True)
+        side = PersonSide()
+        state = self.persons.get(key)
+        if state is None:
+            state = self.persons[key] = PersonState()
+        step = self.person_stage.step(state, admitted, self.counts)
+        if step.to_programmes and self.keep_ledgers:
+            ledger = self.ledgers.get(key)
+            if ledger is None:
+                ledger = self.ledgers[key] = self.programme_stage.fresh()
+                side.new_ledger = key
+            self.programme_stage.step(ledger, cast(PersonEvent, event))  # routed here: a person event
+        side.rejection, side.flags, side.unit_updates = step.rejection, step.flags, step.unit_updates
+        side.duplicate = self.tally.duplicates > duplicates
+        return side
+
+    def unit_side(self, side: PersonSide, source_offset: str | None) -> StepResult:
+        """The rest of an event's way: its unit updates through the unit and organisation stages, in the
+        order of the events (what `replay --jobs` runs in its one main process)."""
+        if side.survey is not None:
+            self.programme_stage.survey_step(self.surveys, side.survey)
+        duplicates = self.tally.duplicates
+        flags = list(side.flags)
+        rejection = side.rejection
+        for update in side.unit_updates:
+            unit_rejection = self._to_unit(update, flags, source_offset)
+            if side.staffing:
+                rejection = unit_rejection
         if rejection is not None:  # a rejected event may still withdraw what it voids (a conflict)
             self._record(flags)
             return StepResult(rejection=rejection, flags=flags)
-        if self.tally.duplicates > duplicates:
+        if side.duplicate or self.tally.duplicates > duplicates:
             return StepResult(duplicate=True)
         self._record(flags)
         return StepResult(flags=flags)

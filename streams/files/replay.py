@@ -89,7 +89,8 @@ def write_flags(monitor: Monitor, out: IO[str]) -> int:
     return len(monitor.flag_stream)
 
 
-def indicators_document(monitor: Monitor) -> dict[str, object]:
+def indicators_document(monitor: Monitor, persons: list[dict[str, object]] | None = None) -> dict[str, object]:
+    """`persons`: the persons' part when it was made elsewhere (`replay --jobs`: by each shard)."""
     relative = {r.unit_id: r for r in relative_levels(monitor.org, monitor.config.min_group_size)}
     units = []
     for ind in monitor.unit_indicators():
@@ -101,6 +102,13 @@ def indicators_document(monitor: Monitor) -> dict[str, object]:
                 "low": level.low, "high": level.high, "baseline": level.baseline,
             }
         units.append(doc)
+    if persons is None:
+        persons = person_indicators(monitor)
+    return {"units": units, "persons": sorted(persons, key=lambda p: str(p["subject_id"]))}
+
+
+def person_indicators(monitor: Monitor) -> list[dict[str, object]]:
+    """Each person's 12-month figures, of the persons this monitor holds."""
     persons = []
     window = monitor.config.rules.repeated_sick_leave_window_days
     for subject in sorted(monitor.persons):
@@ -112,7 +120,7 @@ def indicators_document(monitor: Monitor) -> dict[str, object]:
         persons.append({"subject_id": subject, "sick_leave_occasions_12m": occasions,
                         "sick_days_12m": days, "bradford_factor": occasions * occasions * days,
                         "ed_visits_12m": len(fold.ed_visits)})
-    return {"units": units, "persons": persons}
+    return persons
 
 
 def programme_figures_document(monitor: Monitor) -> dict[str, object]:
@@ -147,13 +155,22 @@ def summary_text(monitor: Monitor, elapsed: float) -> str:
 
 
 def run(monitor: Monitor, events: Path, flags_out: Path | None, rejects_out: Path | None,
-        indicators_out: Path | None, quiet: bool = False, programmes_out: Path | None = None) -> int:
+        indicators_out: Path | None, quiet: bool = False, programmes_out: Path | None = None,
+        jobs: int = 1) -> int:
+    """`jobs` > 1: the persons' stages in that many processes (files/sharded.py), the same outputs."""
     rejects = rejects_out.open("w") if rejects_out else None
     ended_early: InputEndedEarly | None = None
+    persons: list[dict[str, object]] | None = None
     started = time.perf_counter()
     try:
         progress = None if quiet else Progress("replay", sys.stderr)
-        elapsed = replay(monitor, events, rejects=rejects, progress=progress)
+        if jobs > 1:
+            from streams.files.sharded import replay_sharded  # it reads lines as this module does
+
+            elapsed, persons, ended_early = replay_sharded(monitor, events, jobs, rejects=rejects,
+                                                           progress=progress)
+        else:
+            elapsed = replay(monitor, events, rejects=rejects, progress=progress)
     except InputEndedEarly as exc:
         ended_early, elapsed = exc, time.perf_counter() - started
     finally:
@@ -163,7 +180,7 @@ def run(monitor: Monitor, events: Path, flags_out: Path | None, rejects_out: Pat
         with flags_out.open("w") as fh:
             write_flags(monitor, fh)
     if indicators_out is not None:
-        indicators_out.write_text(json.dumps(indicators_document(monitor), indent=2) + "\n")
+        indicators_out.write_text(json.dumps(indicators_document(monitor, persons), indent=2) + "\n")
     if programmes_out is not None:
         programmes_out.write_text(json.dumps(programme_figures_document(monitor), indent=2) + "\n")
     print(summary_text(monitor, elapsed))

@@ -149,6 +149,8 @@ class PeerGroupDrift:
                     continue
                 restart = True
             state.series.setdefault(s.unit_id, {})[s.day] = s.figures()
+            if s.day < state.forgotten_before:
+                state.forgotten_before = -1
             dirty = week if dirty is None else min(dirty, week)
             state.clock_day = max(state.clock_day, s.day)
             state.unit_days[s.unit_id] = max(state.unit_days.get(s.unit_id, s.day), s.day)
@@ -226,13 +228,9 @@ class PeerGroupDrift:
         state.snapshots = {w: s for w, s in state.snapshots.items() if w >= keep_from}
         # A week evaluated late (readmissions) reads its own week's days.
         first_day = week_days(keep_from - self.max_lag)[0]
-        for unit_id, series in state.series.items():
-            if series and min(series) < first_day:
-                for index, bases in ((7, state.care_base), (8, state.beds_base)):
-                    gone = sum(v[index] for d, v in series.items() if d < first_day)
-                    if gone or unit_id in bases:
-                        bases[unit_id] = bases.get(unit_id, 0.0) + gone
-                state.series[unit_id] = {d: v for d, v in series.items() if d >= first_day}
+        if first_day != state.forgotten_before:  # else forgotten up to it, and nothing older came since
+            state.forgotten_before = first_day
+            _forget_days(state, first_day)
         state.recent_flags = {fid: f for fid, f in state.recent_flags.items()
                               if self._evaluated_in(f) >= keep_from}
 
@@ -242,3 +240,15 @@ class PeerGroupDrift:
         assert isinstance(evidence, DriftEvidence)
         lag = next((spec.lag_weeks() for spec in self.specs if spec.outcome == evidence.outcome), 0)
         return week_of(evidence.window_end.toordinal()) + lag
+
+
+def _forget_days(state: OrgState, first_day: int) -> None:
+    """The series' days before `first_day` go; a care unit's population and bed changes on them go to its
+    bases."""
+    for unit_id, series in state.series.items():
+        if series and min(series) < first_day:
+            for index, bases in ((7, state.care_base), (8, state.beds_base)):
+                gone = sum(v[index] for d, v in series.items() if d < first_day)
+                if gone or unit_id in bases:
+                    bases[unit_id] = bases.get(unit_id, 0.0) + gone
+            state.series[unit_id] = {d: v for d, v in series.items() if d >= first_day}

@@ -107,6 +107,10 @@ class OrgState:
     # The first day whose beds of unplanned stays are known (0: all): a state written before they were
     # counted holds none for its days, whose weeks of inpatient days are then incomplete (coverage.py).
     beds_from: int = 0
+    # The day before which the series were last forgotten (-1: not since a day before it came, or since
+    # loading): while evaluation's horizon stays there, nothing older can be in them, and forgetting
+    # skips its pass over every unit's series. Not part of the state.
+    forgotten_before: int = field(default=-1, repr=False, compare=False)
 
     def units(self, outcome: UnitOutcome) -> dict[str, UnitDrift]:
         """The units' states for one outcome."""

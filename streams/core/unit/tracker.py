@@ -8,6 +8,7 @@ detection, and handed on again if late data changes them.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,7 @@ POPULATION_WINDOW_DAYS = 365
 #: Days are proleptic Gregorian ordinals (timebase.local_day): below 2**22 up to the year 9999.
 DAY_BITS = 22
 DAY_MASK = (1 << DAY_BITS) - 1
+_DAYS, _SENT, _SEQ, _POPULATION = range(4)  # UnitState.floors
 
 
 #: A unit-day's figures in DaySummary order: sick days, occasions, headcount, ED visits, readmissions (by
@@ -93,6 +95,12 @@ class UnitState:
     # unit (every batch that touches it, in the worker) hands this dict to the encoder as it is instead
     # of building a list and two ints per person (version 1 stored [seq, day]).
     last_seq: dict[str, int] = field(default_factory=dict)
+    # Lower bounds of the keys of `days` and `sent` and of the days in `last_seq` and `population` (None:
+    # not known yet, as after loading), so that forgetting what a day's advance makes too old takes the few
+    # entries that expire instead of a scan of everything kept (a unit keeps `retention_days` of days).
+    # Not part of the state: recomputed when needed.
+    floors: list[int | None] = field(default_factory=lambda: [None, None, None, None], repr=False,
+                                     compare=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -139,6 +147,9 @@ class UnitState:
 
     def mark_applied(self, source: str, seq: int, day: int) -> None:
         self.last_seq[source] = seq << DAY_BITS | day
+        floor = self.floors[_SEQ]
+        if floor is not None and day < floor:
+            self.floors[_SEQ] = day
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -183,6 +194,7 @@ class UnitTracker:
             bucket = days.get(day)
             if bucket is None:
                 bucket = days[day] = {}
+                _lowered(state, _DAYS, day)
             bucket[metric] = bucket.get(metric, 0.0) + value
             touched.add(day)
             if day > latest and metric not in FUTURE_METRICS:
@@ -192,6 +204,7 @@ class UnitTracker:
     def add_presence(self, state: UnitState, pseudonym: str, day: int) -> list[DaySummary]:
         if state.population.get(pseudonym, -1) < day:
             state.population[pseudonym] = state.clock_day if day == state.clock_day else day  # one object
+            _lowered(state, _POPULATION, day)
         if day <= state.clock_day:  # the clock stays: nothing settles (what `_advance` would find)
             return []
         return self._advance(state, day, set())
@@ -224,7 +237,10 @@ class UnitTracker:
             first = max(old_settled + 1, settled - self.config.retention_days)
             if state.staffing:  # a workplace: every day counts, with or without absence
                 candidates.update(range(max(first, state.staffing[0].day), settled + 1))
-            else:  # a care unit: the days something happened (its population carries the days between)
+            elif settled - first < len(state.days):  # a care unit: the days something happened (its
+                # population carries the days between), looked up one by one when fewer than it keeps
+                candidates.update(d for d in range(first, settled + 1) if d in state.days)
+            else:
                 candidates.update(d for d in state.days if first <= d <= settled)
         out = []
         for d in sorted(candidates):
@@ -237,30 +253,65 @@ class UnitTracker:
                 continue
             if state.sent.get(d) != figures:
                 state.sent[d] = figures
+                _lowered(state, _SENT, d)
                 out.append(summary)
         if advanced:
             self._forget(state)
         return out
 
     def _forget(self, state: UnitState) -> None:
+        """Drop what the unit's clock has left behind; each day forgotten once, not every day rescanned."""
         cutoff = state.clock_day - self.config.retention_days
-        if state.days and min(state.days) < cutoff:
-            state.days = {d: m for d, m in state.days.items() if d >= cutoff}
-            state.sent = {d: v for d, v in state.sent.items() if d >= cutoff}
+        if _drop_before(state, _DAYS, state.days, cutoff):  # `sent` goes with a day of `days` only
+            _drop_before(state, _SENT, state.sent, cutoff)
+        staffing = state.staffing
         keep_from = 0
-        for i, s in enumerate(state.staffing):
-            if s.day <= cutoff:
-                keep_from = i
+        for i, s in enumerate(staffing):  # in time order: the last report on or before the cutoff stays
+            if s.day > cutoff:
+                break
+            keep_from = i
         if keep_from:
-            state.staffing = state.staffing[keep_from:]
+            state.staffing = staffing[keep_from:]
         # A re-sent update comes minutes after a restart, but in a backlog minutes can be months of event
         # time: remember as long as the unit keeps any day (an update older than that is dropped anyway).
-        seq_cutoff = state.clock_day - self.config.retention_days
-        if state.last_seq and min(v & DAY_MASK for v in state.last_seq.values()) < seq_cutoff:
-            state.last_seq = {p: v for p, v in state.last_seq.items() if v & DAY_MASK >= seq_cutoff}
+        floors = state.floors
+        if state.last_seq and _floor(floors, _SEQ, state.last_seq.values(), DAY_MASK) < cutoff:
+            state.last_seq = {p: v for p, v in state.last_seq.items() if v & DAY_MASK >= cutoff}
+            floors[_SEQ] = min((v & DAY_MASK for v in state.last_seq.values()), default=None)
         pop_cutoff = state.clock_day - POPULATION_WINDOW_DAYS
-        if len(state.population) > 64 and min(state.population.values()) <= pop_cutoff:
+        if len(state.population) > 64 and _floor(floors, _POPULATION, state.population.values()) <= pop_cutoff:
             state.population = {p: d for p, d in state.population.items() if d > pop_cutoff}
+            floors[_POPULATION] = min(state.population.values(), default=None)
+
+
+def _lowered(state: UnitState, which: int, day: int) -> None:
+    """A day was stored: the lower bound of its kind follows it down."""
+    floor = state.floors[which]
+    if floor is not None and day < floor:
+        state.floors[which] = day
+
+
+def _floor(floors: list[int | None], which: int, days: Iterable[int], mask: int = -1) -> int:
+    """The least day of one kind, from its lower bound once known (a scan when it is not)."""
+    floor = floors[which]
+    if floor is None:
+        floor = floors[which] = min((d & mask for d in days), default=1 << DAY_BITS)
+    return floor
+
+
+def _drop_before(state: UnitState, which: int, kept: dict[int, Any], cutoff: int) -> bool:
+    """Delete the keys before `cutoff` in place (the others keep their order); whether there were any."""
+    floor = _floor(state.floors, which, kept)
+    if floor >= cutoff:
+        return False
+    if cutoff - floor <= len(kept):
+        gone = [d for d in range(floor, cutoff) if d in kept]
+    else:
+        gone = [d for d in kept if d < cutoff]
+    for d in gone:
+        del kept[d]
+    state.floors[which] = cutoff
+    return bool(gone)
 
 
 def day_figures(v: list | tuple) -> DayFigures:  # type: ignore[type-arg]

@@ -1,0 +1,252 @@
+"""`replay --jobs N`: the persons' stages in N processes, sharded by person; the rest in this one.
+
+The pipeline is `Monitor`'s, split where persons meet (docs/operations.md, Replay in parallel):
+- a shard decodes its lines and runs `Monitor.person_side` (the door, pseudonymising, the person's fold
+  and rules, the person's programme ledger) for the persons it holds: nothing there reads another person;
+- this process runs the stream's clock over every line's `occurred_at` in file order (the same
+  `StreamClock` as `replay`), so each event's arrival, and with it its lateness, is the one the whole file
+  gives it before any shard judges it; and then `Monitor.unit_side` (units, organisation, flags recorded,
+  rejections written) for every event in the order a single process takes them.
+So every output is that of one process, byte for byte. Lines go to their shard in batches; while the
+shards work on one batch, this process takes the units and organisation of the one before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import multiprocessing as mp
+import re
+import time
+import zlib
+from collections import deque
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import IO, Any
+
+from streams.core.decode import decode_event
+from streams.core.monitor import Monitor, PersonSide
+from streams.core.stages import UnitUpdate
+from streams.core.stream_clock import StreamClock
+from streams.core.timebase import epoch
+from streams.files.replay import InputEndedEarly, numbered_lines, person_indicators
+from streams.models.events import Event
+from streams.models.rejections import Rejection
+from streams.progress import Progress
+
+BATCH = 2000  # lines a shard takes at a time: enough to pay for a round trip, few to keep the cores busy
+_KEY = b'"person_id"'
+_VALUE = re.compile(rb'[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
+
+Line = tuple[int, bytes, str]  # (index in the file's order, line, source offset)
+Decoded = Rejection | tuple[int, str]  # a shard's verdict on a line: a rejection, or (occurred, event_id)
+
+
+def shard_of(line: bytes, index: int, shards: int, now: dt.datetime, monitor: Monitor) -> int:
+    """The shard of a line: that of its person_id, so that all of a person's events meet in one shard;
+    a line without one (a staffing report, a line that will be rejected) anywhere. The person_id is read
+    off the bytes when that is exact (no escape, one key, outside any string); otherwise the line is decoded
+    as the shard will decode it."""
+    at = line.find(_KEY)
+    if b"\\" not in line:  # no escape: the key is spelt as it is read, and every quote delimits a string
+        if at < 0:
+            return index % shards
+        if line.find(_KEY, at + len(_KEY)) < 0 and not line.count(b'"', 0, at) % 2:
+            value = _VALUE.match(line, at + len(_KEY))
+            if value is not None:
+                return zlib.crc32(value.group(1)) % shards
+    config = monitor.config
+    event = decode_event(line, now, max_bytes=config.max_message_bytes, max_future=monitor.admit.max_future)
+    person_id = getattr(event, "person_id", None)
+    if not isinstance(person_id, str):
+        return index % shards
+    return zlib.crc32(person_id.encode("utf-8", "surrogatepass")) % shards
+
+
+def _wire(side: PersonSide) -> tuple:  # type: ignore[type-arg]
+    """A person side as plain tuples: a dataclass's pickle costs several times as much to load."""
+    updates = [(u.unit_id, u.source, u.seq, u.deltas, u.presence, u.staffing, u.source_offset)
+               for u in side.unit_updates]
+    return (side.rejection, side.duplicate, side.flags, updates, side.staffing, side.survey, side.new_ledger)
+
+
+def _unwire(wire: tuple) -> PersonSide:  # type: ignore[type-arg]
+    rejection, duplicate, flags, updates, staffing, survey, new_ledger = wire
+    return PersonSide(rejection, duplicate, flags, [UnitUpdate(*u) for u in updates], staffing, survey, new_ledger)
+
+
+def _received(conn: Connection) -> Any:
+    """A message, unpickled with the collector paused: a batch is thousands of small containers, each
+    of which would count towards a collection of the whole heap."""
+    gc.disable()
+    try:
+        return conn.recv()
+    finally:
+        gc.enable()
+
+
+def _shard(conn: Connection, monitor: Monitor, now: dt.datetime) -> None:
+    """One shard's process: decode its lines, and take the events the clock releases through the person
+    stage, each at the arrival the clock gave it."""
+    held: dict[int, tuple[Event, str, int]] = {}
+    while True:
+        message = _received(conn)
+        if message is None:
+            conn.send((monitor.tally, monitor.ledgers, person_indicators(monitor)))
+            return
+        released, lines = message
+        sides = []
+        for index, arrival in released:
+            event, offset, occurred = held.pop(index)
+            sides.append(_wire(monitor.person_side(event, arrival, offset, occurred)))
+        decoded: list[tuple[int, Decoded]] = []
+        for index, raw, offset in lines:
+            verdict = monitor.admit.decode(raw, now, offset, monitor.counts)
+            if isinstance(verdict, Rejection):
+                decoded.append((index, verdict))
+                continue
+            occurred = epoch(verdict.occurred_at)
+            held[index] = (verdict, offset, occurred)
+            decoded.append((index, (occurred, verdict.event_id)))
+        conn.send((sides, decoded))
+
+
+class _Round:
+    """One batch in the main process: the events its lines released, per shard, and its results in the
+    order a single process makes them: a rejection at decoding, or a released event's (shard, index),
+    whose person side the shard sends back with the next batch."""
+
+    def __init__(self, shards: int) -> None:
+        self.released: list[list[tuple[int, int]]] = [[] for _ in range(shards)]
+        self.results: list[Rejection | tuple[int, int]] = []
+
+
+def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] | None = None,
+                   progress: Progress | None = None
+                   ) -> tuple[float, list[dict[str, object]], InputEndedEarly | None]:
+    """`replay` over `jobs` shards: elapsed seconds, the persons' indicators, and whether the file ended
+    early. `monitor` ends as `replay` leaves it, except that its persons stay in the shards."""
+    now = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    context = mp.get_context("spawn")  # a shard starts clean: nothing of this process's state is copied
+    pipes, processes = [], []
+    for _ in range(jobs):
+        mine, theirs = context.Pipe()
+        persons_monitor = Monitor(monitor.config, monitor.admit.pseudonymise, keep_ledgers=monitor.keep_ledgers)
+        process = context.Process(target=_shard, args=(theirs, persons_monitor, now), daemon=True)
+        process.start()
+        theirs.close()
+        pipes.append(mine)
+        processes.append(process)
+    clock: StreamClock[tuple[int, int]] = StreamClock(monitor.config.max_ahead_s)
+    offsets: dict[int, str] = {}
+    ledger_order: list[str] = []
+    persons: list[dict[str, object]] = []
+    lines = _batches(path, monitor, jobs, now, offsets)
+    try:
+        batch, ended_early = next(lines)
+        _send(pipes, _Round(jobs), batch)
+        previous: _Round | None = None
+        last = False
+        while True:
+            replies = [_received(pipe) for pipe in pipes]
+            sides = [deque(reply[0]) for reply in replies]
+            current = _Round(jobs)
+            decoded = sorted(((i, v, w) for w, reply in enumerate(replies) for i, v in reply[1]),
+                             key=lambda d: d[0])
+            for index, verdict, shard in decoded:
+                monitor.tally.read += 1
+                if isinstance(verdict, Rejection):
+                    current.results.append(verdict)
+                    del offsets[index]
+                    continue
+                occurred, event_id = verdict
+                for (i, s), arrival in clock.offer(occurred, (index, shard), event_id):
+                    current.released[s].append((i, arrival))
+                    current.results.append((s, i))
+            if progress is not None:
+                progress.tick(monitor.tally.read)
+            sent = False
+            if not last:
+                batch, ended = next(lines)
+                ended_early = ended_early or ended
+                if not any(batch):  # the end of the input: what the clock still holds is released
+                    for (i, s), arrival in clock.drain():
+                        current.released[s].append((i, arrival))
+                        current.results.append((s, i))
+                    last = True
+                _send(pipes, current, batch)
+                sent = True
+            if previous is not None:  # while the shards take the next batch
+                _results(monitor, previous, sides, offsets, ledger_order, rejects)
+            if not sent:  # that reply brought the last round's sides
+                break
+            previous = current
+        for pipe in pipes:
+            pipe.send(None)
+        merged = {}
+        for pipe in pipes:
+            tally, ledgers, mine = pipe.recv()
+            monitor.tally.add(tally)
+            merged.update(ledgers)
+            persons += mine
+        monitor.ledgers = {key: merged[key] for key in ledger_order}
+    finally:
+        for pipe in pipes:
+            pipe.close()
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+    elapsed = time.perf_counter() - started
+    if progress is not None:
+        progress.done(monitor.tally.read)
+    return elapsed, persons, ended_early
+
+
+def _results(monitor: Monitor, done: _Round, sides: list[deque[tuple]],  # type: ignore[type-arg]
+             offsets: dict[int, str],
+             ledger_order: list[str], rejects: IO[str] | None) -> None:
+    """A round's results in order: each released event's person side through the unit stage."""
+    for result in done.results:
+        if isinstance(result, Rejection):
+            rejection: Rejection | None = result
+        else:
+            shard, index = result
+            side = _unwire(sides[shard].popleft())
+            if side.new_ledger is not None:
+                ledger_order.append(side.new_ledger)
+            rejection = monitor.unit_side(side, offsets.pop(index)).rejection
+        if rejection is not None and rejects is not None:
+            rejects.write(rejection.model_dump_json() + "\n")
+
+
+def _send(pipes: list[Connection], released: _Round, batch: list[list[Line]]) -> None:
+    for shard, pipe in enumerate(pipes):
+        pipe.send((released.released[shard], batch[shard]))
+
+
+def _batches(path: Path, monitor: Monitor, shards: int, now: dt.datetime, offsets: dict[int, str]
+             ) -> Iterator[tuple[list[list[Line]], InputEndedEarly | None]]:
+    """The file's lines in batches, each split by shard; empty ones after the last."""
+    index = 0
+    numbered = numbered_lines(path)
+    more = True
+    while more:
+        batch: list[list[Line]] = [[] for _ in range(shards)]
+        ended = None
+        try:
+            for lineno, line in numbered:
+                offset = offsets[index] = f"{path.name}:{lineno}"
+                batch[shard_of(line, index, shards, now, monitor)].append((index, line, offset))
+                index += 1
+                if index % BATCH == 0:
+                    break
+            else:
+                more = False
+        except InputEndedEarly as exc:
+            ended, more = exc, False
+        yield batch, ended
+    while True:
+        yield [[] for _ in range(shards)], None
