@@ -5,9 +5,11 @@ that day by the programme's declared rule (over their own outcomes in the days b
 by D; of them, the `neighbours` with the nearest history at day resolution (each matched outcome summed over
 the 7, 8-30, 31-90 and 91-window days before D) are the references. Follow-up starts on D for both arms; a
 reference who is enrolled later is censored on their own enrolment day, and anyone's follow-up ends on the
-last day their outcomes are known (data's end; a member who moved or died: the day before).
+last day their outcomes are known (data's end; a member who moved or died: the day before). Those enrolled
+later are mostly those whose outcomes rose, so each reference-day carries an inverse-probability-of-
+censoring weight (censoring.py).
 
-What the member would have had without the programme is, per 30-day bin since D, the references' rate in
+What the member would have had without the programme is, per 30-day bin since D, the references' weighted rate in
 that bin (events over days at risk, so that censored references count as long as they are followed) times
 the member's days at risk in it, plus a linear correction for what is left of the difference in history
 (fitted over all trials' references: the bias correction of matching estimators, Abadie & Imbens 2011).
