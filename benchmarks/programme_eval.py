@@ -82,11 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--side-seeds", type=int, default=20, help="seeds of the rows beside the acceptance settings")
     ap.add_argument("--out", default="BENCHMARKS.md", help="the file whose programme-eval section is replaced")
+    ap.add_argument("--only", action="append", default=[], metavar="TEXT",
+                    help="run only the settings whose name contains TEXT (repeatable; e.g. 'rate ratio 1,', "
+                         "'hr, rate ratio 0.8'); the table is then printed, BENCHMARKS.md left as it is")
     args = ap.parse_args(argv)
     jobs = [(s, seed, "eligible", True) for s in SETTINGS for seed in range(args.seeds)]
     side = range(args.side_seeds)
     jobs += [(Setting(k, 1.0), seed, "eligible", False) for k in ("care", "hr") for seed in side]
     jobs += [(Setting(k, 1.0), seed, "never_eligible", True) for k in ("care", "hr") for seed in side]
+    if args.only:
+        jobs = [j for j in jobs if any(o in _label(j[0].name, j[2], j[3]) + "," for o in args.only)]
     t0 = time.perf_counter()
     results: list[tuple[Setting, str, bool, SeedResult]] = []
     with ProcessPoolExecutor(args.workers) as pool:
@@ -96,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"programme-eval: {k}/{len(jobs)} seeds, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     text = table(results, args.seeds, args.side_seeds, time.perf_counter() - t0, args.workers)
     print(text)
-    _write(args.out, text)
+    if not args.only:
+        _write(args.out, text)
     return 0
 
 
@@ -139,6 +145,11 @@ def _accepted(truth: float, cover: float, bias: float, signif: float, placebo: f
     return ok and abs(bias) <= 0.15 * abs(truth)
 
 
+def _label(name: str, references: str, declared: bool) -> str:
+    return name + ("" if declared else ", no rule declared") + (
+        "" if references == "eligible" else ", references never eligible (wrong on purpose)")
+
+
 def table(results: list[tuple[Setting, str, bool, SeedResult]], seeds: int, side_seeds: int, seconds: float,
           workers: int) -> str:
     rows = []
@@ -146,8 +157,7 @@ def table(results: list[tuple[Setting, str, bool, SeedResult]], seeds: int, side
     for setting, references, declared, res in results:
         groups.setdefault((setting.name, references, declared), []).append(res)
     for (name, references, declared), rs in groups.items():
-        label = name + ("" if declared else ", no rule declared") + (
-            "" if references == "eligible" else ", references never eligible (wrong on purpose)")
+        label = _label(name, references, declared)
         by_measure: dict[str, list[Outcome]] = {}
         for r in rs:
             for o in r.outcomes:

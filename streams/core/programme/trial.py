@@ -5,9 +5,11 @@ that day by the programme's declared rule (over their own outcomes in the days b
 by D; of them, the `neighbours` with the nearest history at day resolution (each matched outcome summed over
 the 7, 8-30, 31-90 and 91-window days before D) are the references. Follow-up starts on D for both arms; a
 reference who is enrolled later is censored on their own enrolment day, and anyone's follow-up ends on the
-last day their outcomes are known (data's end; a member who moved or died: the day before).
+last day their outcomes are known (data's end; a member who moved or died: the day before). Those enrolled
+later are mostly those whose outcomes rose, so each reference-day carries an inverse-probability-of-
+censoring weight (censoring.py).
 
-What the member would have had without the programme is, per 30-day bin since D, the references' rate in
+What the member would have had without the programme is, per 30-day bin since D, the references' weighted rate in
 that bin (events over days at risk, so that censored references count as long as they are followed) times
 the member's days at risk in it, plus a linear correction for what is left of the difference in history
 (fitted over all trials' references: the bias correction of matching estimators, Abadie & Imbens 2011).
@@ -15,7 +17,8 @@ The estimate is the sum over members of what they had minus that; relative: had 
 
 The 95% interval is a percentile bootstrap over persons (Poisson weights, one per person whatever arm or
 trial they are in): a reference used in several trials, or a member who was a reference before enrolment,
-moves as one, and overdispersion within a person is carried along (matches and correction held fixed).
+moves as one, and overdispersion within a person is carried along (matches held fixed, the correction
+refitted in every replicate: correction.py).
 
 Because no rule can be checked to hold, every estimate comes with its diagnostics (`Diagnostics`): a placebo
 (the same estimator at pseudo-enrolments of eligible persons never enrolled: it must find about 0), the
@@ -30,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from streams.core.programme.censoring import censoring_weights
+from streams.core.programme.correction import pairs, replicate_slopes, slopes
 from streams.core.programme.days import DayTable
 
 DAYS_PER_MONTH = 30.4375
@@ -68,6 +73,8 @@ class TrialConfig:
     seed: int = 15
     bin_days: int = 30
     ridge: float = 1e-2
+    censoring_weights: bool = True  # weight references' days against informative censoring (censoring.py)
+    max_weight: float = 10.0  # cap of a reference-day's censoring weight
     min_usable_share: float = 0.8  # of members with a reference, below which the effect is not reliable
     max_balance: float = 0.25  # |standardised difference| of the before-level above which it is not reliable
 
@@ -119,12 +126,25 @@ class Trials:
     e_start: np.ndarray
     e_stop: np.ndarray
     e_x: np.ndarray  # (entries, features) the reference's history
+    e_first: np.ndarray  # per entry: where its days start in the flat day arrays below (entry order)
+    d_row: np.ndarray  # per reference-day of every entry: the reference's row, the day, and its weight
+    d_day: np.ndarray
+    d_w: np.ndarray
     enrolled: int  # members with a follow-up day (usable or not)
     weights: np.ndarray | None = None  # the bootstrap's Poisson weights, drawn once (`bootstrap_weights`)
 
     @property
     def usable_share(self) -> float:
         return len(self.members) / self.enrolled if self.enrolled else 0.0
+
+    def entry_sums(self, measure: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry: the reference's weighted events of `measure` and weighted days at risk."""
+        c = self.table.cum[measure]
+        k = np.clip(self.d_day - self.table.day0, 0, self.table.days - 1)
+        daily = c[self.d_row, k + 1] - c[self.d_row, k]
+        if not len(self.e_first):
+            return np.zeros(0), np.zeros(0)
+        return np.add.reduceat(self.d_w * daily, self.e_first), np.add.reduceat(self.d_w, self.e_first)
 
     def bootstrap_weights(self) -> np.ndarray:
         """One Poisson(1) weight per bootstrap replicate and person, from the configured seed: the same for
@@ -174,6 +194,7 @@ def build(table: DayTable, design: Design, enrolments: Sequence[Enrolment], cfg:
     xs: list[np.ndarray] = []
     xr: list[np.ndarray] = []
     entries: list[tuple[np.ndarray, ...]] = []
+    spans: list[tuple[np.ndarray, ...]] = []  # per trial: its references' rows, first and stop days
     enrolled = 0
     by_day: dict[int, list[Enrolment]] = {}
     for e in enrolments:
@@ -217,6 +238,7 @@ def build(table: DayTable, design: Design, enrolments: Sequence[Enrolment], cfg:
             xs.append(mx[jj])
             xr.append(cx[chosen].mean(axis=0))
             ref_stop = np.minimum(np.minimum(table.end[r] + 1, table.enrol[r]), e.stop)
+            spans.append((r, np.full(len(r), e.day), ref_stop))
             for b in range(math.ceil((e.stop - e.day) / cfg.bin_days)):
                 a = e.day + b * cfg.bin_days
                 at_risk = ref_stop > a
@@ -230,11 +252,24 @@ def build(table: DayTable, design: Design, enrolments: Sequence[Enrolment], cfg:
     def cat(k: int) -> np.ndarray:
         return np.concatenate([en[k] for en in entries]) if entries else np.zeros(0, dtype=np.int64)
 
-    trials = Trials(table, design, cfg, members, refs,
-                    np.array(xs) if xs else np.zeros((0, f)), np.array(xr) if xr else np.zeros((0, f)),
-                    cat(0), cat(1), cat(2), cat(3), cat(4),
-                    np.concatenate([en[5] for en in entries]) if entries else np.zeros((0, f)), enrolled)
-    return trials
+    e_trial, e_row, e_start, e_stop = cat(0), cat(2), cat(3), cat(4)
+    length = e_stop - e_start
+    e_first = np.cumsum(length) - length
+    entry = np.repeat(np.arange(len(length)), length)
+    d_row = e_row[entry]
+    d_day = e_start[entry] + np.arange(len(entry)) - e_first[entry]
+    d_w = np.ones(len(entry))
+    if cfg.censoring_weights and spans:
+        rows, start, stop = (np.concatenate([sp[k] for sp in spans]) for k in range(3))
+        day0 = np.array([m.day for m in members], dtype=np.int64)
+        d_w = censoring_weights(table, design.match_on, [(c.measure, c.at_least, c.days) for c in design.rule],
+                                rows, start, stop, table.enrol[rows], d_row, d_day, day0[e_trial][entry],
+                                cfg.max_weight)
+    return Trials(table, design, cfg, members, refs,
+                  np.array(xs) if xs else np.zeros((0, f)), np.array(xr) if xr else np.zeros((0, f)),
+                  e_trial, cat(1), e_row, e_start, e_stop,
+                  np.concatenate([en[5] for en in entries]) if entries else np.zeros((0, f)),
+                  e_first, d_row, d_day, d_w, enrolled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,18 +317,18 @@ def fit(trials: Trials, measure: str, groups: Mapping[str, Sequence[tuple[int, i
     out: dict[str, TrialEffect | None] = {g: None for g in groups}
     if not n or not keep.any():
         return out
-    c = tb.cum[measure]
-    y_e = c[trials.e_row, np.clip(trials.e_stop - tb.day0, 0, tb.days)] \
-        - c[trials.e_row, np.clip(trials.e_start - tb.day0, 0, tb.days)]
-    t_e = (trials.e_stop - trials.e_start).astype(float)
+    y_e, t_e = trials.entry_sums(measure)
     # the (trial, bin) groups of entries, in entry order
     key = trials.e_trial * 100_000 + trials.e_bin
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
     g_trial, g_bin = trials.e_trial[starts], trials.e_bin[starts]
     lookup = {(int(t), int(b)): k for k, (t, b) in enumerate(zip(g_trial, g_bin, strict=True))}
     # the bias correction: within trials, the references' rate on their history, weighted by days at risk
-    beta = _correction(trials, y_e, t_e, cfg.ridge)
-    corr = (trials.x - trials.x_refs) @ beta if len(beta) else np.zeros(n)
+    weights = trials.bootstrap_weights()
+    pr = pairs(trials.e_trial, trials.e_row, trials.e_x, y_e, t_e, tb.persons)
+    diff = trials.x - trials.x_refs
+    corr = diff @ slopes(pr, cfg.ridge)
+    corr_b = replicate_slopes(pr, weights[:, pr.row], cfg.ridge) @ diff.T  # (replicates, trials)
     # member bins: days at risk per group, and which entries' rate stands for them (carried forward)
     mb_trial: list[int] = []
     mb_src: list[int | None] = []
@@ -316,7 +351,6 @@ def fit(trials: Trials, measure: str, groups: Mapping[str, Sequence[tuple[int, i
             had[g][i] = _sum_over(tb, measure, e.row, e.day, e.stop, spans) if days[g][i] else 0.0
     mbt = np.array(mb_trial)
     mbs = np.array(mb_src)
-    weights = trials.bootstrap_weights()
     w_e = weights[:, trials.e_row]
     num = np.add.reduceat(w_e * y_e.astype(np.float32), starts, axis=1).astype(np.float64)
     den = np.add.reduceat(w_e * t_e.astype(np.float32), starts, axis=1).astype(np.float64)
@@ -335,7 +369,7 @@ def fit(trials: Trials, measure: str, groups: Mapping[str, Sequence[tuple[int, i
         first_bin = np.flatnonzero(np.r_[True, mbt[1:] != mbt[:-1]])
         would_b = np.zeros((cfg.bootstrap, n))
         would_b[:, mbt[first_bin]] = np.add.reduceat(lam[:, mbs] * mt, first_bin, axis=1)
-        would_b += corr * days[g]
+        would_b += corr_b * days[g]
         used = (d > 0)
         pm = d.sum() / DAYS_PER_MONTH
         y, cf = float((had[g] * used).sum()), float((would_i * used).sum())
@@ -370,30 +404,3 @@ def _figure(value: float, samples: np.ndarray) -> Figure:
     lo, hi = np.quantile(samples, [0.025, 0.975])
     return Figure(float(value), float(lo), float(hi))
 
-
-def _correction(trials: Trials, y_e: np.ndarray, t_e: np.ndarray, ridge: float) -> np.ndarray:
-    """Slopes of the references' rate (per day, over their whole follow-up in the trial) on their history,
-    within trials, weighted by days at risk."""
-    n, f = len(trials.members), trials.x.shape[1]
-    if not len(y_e) or f == 0:
-        return np.zeros(f)
-    pair = trials.e_trial * (trials.table.persons + 1) + trials.e_row
-    uniq, inv = np.unique(pair, return_inverse=True)
-    y = np.bincount(inv, weights=y_e)
-    t = np.bincount(inv, weights=t_e)
-    first = np.zeros(len(uniq), dtype=np.int64)
-    first[inv[::-1]] = np.arange(len(inv))[::-1]
-    x = trials.e_x[first]
-    tr = trials.e_trial[first]
-    rate = y / np.maximum(t, 1.0)
-    wsum = np.bincount(tr, weights=t, minlength=n)
-    xm = np.stack([np.bincount(tr, weights=t * x[:, j], minlength=n) for j in range(f)], axis=1) \
-        / np.maximum(wsum, 1e-9)[:, None]
-    rm = np.bincount(tr, weights=t * rate, minlength=n) / np.maximum(wsum, 1e-9)
-    xc, rc = x - xm[tr], rate - rm[tr]
-    sd = np.sqrt((t[:, None] * xc ** 2).sum(axis=0) / max(t.sum(), 1e-9))
-    sd[sd <= 0] = 1.0
-    xs = xc / sd
-    a = (xs * t[:, None]).T @ xs + ridge * t.sum() * np.eye(f)
-    b = (xs * t[:, None]).T @ rc
-    return np.asarray(np.linalg.solve(a, b) / sd)
