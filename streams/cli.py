@@ -99,10 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     gp.set_defaults(func=cmd_grafana)
 
     rep = sub.add_parser("report", help="a programme's quarterly report for a steering group (one HTML file)")
-    rep.add_argument("--events", type=Path, required=True, help="events, JSON lines (.jsonl or .jsonl.gz)")
+    source = rep.add_mutually_exclusive_group(required=True)
+    source.add_argument("--figures", type=Path,
+                        help="the figures `replay --programmes-out` wrote: renders them, replays nothing")
+    source.add_argument("--from-topic", action="store_true",
+                        help="the figures the worker published (its programme-figures topic): replays nothing")
+    source.add_argument("--events", type=Path,
+                        help="events, JSON lines (.jsonl or .jsonl.gz): replayed to compute the figures (slow; "
+                        "the only way to draw each member's before/after dots or to change the options below)")
     rep.add_argument("--programme", required=True, help="the `program` of the programme's enrolment events")
     rep.add_argument("--quarter", required=True, help="the quarter, e.g. 2025Q3 (data up to its end)")
     rep.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    rep.add_argument("--bootstrap", help="--from-topic: Kafka (default: the configured bootstrap servers)")
     rep.add_argument("--kind", choices=["care", "hr"],
                      help="default: the configured programme's, else inferred from the members' events")
     rep.add_argument("--window-months", type=int,

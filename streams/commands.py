@@ -7,8 +7,12 @@ import argparse
 import json
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from streams.settings import Settings
+
+if TYPE_CHECKING:
+    from streams.core.programme.surveys import Survey
 
 
 def _monitor(settings: Settings):  # type: ignore[no-untyped-def]
@@ -202,14 +206,28 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from streams.core.programme.money import CostTable, ProgrammeCost
     from streams.core.pseudonym import Pseudonymiser
-    from streams.report.quarterly import read_survey, write_report
+    from streams.report.quarterly import check_request, read_survey, write_report
 
-    if not args.events.exists():
-        print(f"report: no such file: {args.events}", file=sys.stderr)
-        return 2
-    if args.demo_key:
-        settings = settings.model_copy(update={"allow_demo_key": True})
     try:
+        # before any work: a malformed quarter or a programme not configured is one line, not an empty report
+        check_request(settings.monitor, args.programme, args.quarter)
+        if args.events is None:
+            recompute = [flag for flag, value in (("--kind", args.kind), ("--window-months", args.window_months),
+                                                  ("--after-months", args.after_months),
+                                                  ("--cost-table", args.cost_table),
+                                                  ("--programme-cost", args.programme_cost),
+                                                  ("--demo-key", args.demo_key or None)) if value is not None]
+            if recompute:
+                print(f"report: {', '.join(recompute)} change what is computed: give --events to compute the "
+                      "figures again (the stored ones were computed with the worker's configuration)",
+                      file=sys.stderr)
+                return 2
+            return _report_from_stored(args, settings, [read_survey(path) for path in args.survey])
+        if not args.events.exists():
+            print(f"report: no such file: {args.events}", file=sys.stderr)
+            return 2
+        if args.demo_key:
+            settings = settings.model_copy(update={"allow_demo_key": True})
         costs = CostTable.model_validate_json(args.cost_table.read_text()) if args.cost_table else None
         programme_cost = (ProgrammeCost.model_validate_json(args.programme_cost.read_text()) if args.programme_cost
                           else None)
@@ -221,4 +239,22 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, ValueError) as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _report_from_stored(args: argparse.Namespace, settings: Settings, surveys: list[Survey]) -> int:
+    from streams.report.quarterly import write_stored_report
+    from streams.report.stored import pick, read_figures_file, read_figures_topic
+
+    if args.figures is not None:
+        if not args.figures.exists():
+            print(f"report: no such file: {args.figures}", file=sys.stderr)
+            return 2
+        stored, where = read_figures_file(args.figures), str(args.figures)
+    else:
+        bootstrap = args.bootstrap or settings.bootstrap_servers
+        topic = settings.topics.programme_figures or settings.topics.beside_flags("programme-figures")
+        stored, where = read_figures_topic(bootstrap, topic, settings.kafka), f"the topic {topic}"
+    document = pick(stored, args.programme, args.quarter, where)
+    write_stored_report(document, args.out, surveys=surveys, min_group=settings.monitor.min_group_size)
     return 0

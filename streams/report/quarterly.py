@@ -29,6 +29,7 @@ from streams.core.pseudonym import Pseudonymiser
 from streams.files.replay import replay
 from streams.progress import Progress
 from streams.report.charts import LABELS, draw_charts
+from streams.report.stored import results_of
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,11 @@ def render(r: ProgrammeResults) -> str:
                   "förbinder samma person. Fallet efter är inte hela effekten: se referensen.",
                   f"Each dot is one person ({LABELS[primary][1]} per month) before and after enrolment; the line "
                   "joins the same person. The fall after is not all effect: see the reference.")
+    elif not r.paired:  # rendered from published figures, which never carry a member's own levels
+        p.caption("Prickarna per person ritas bara av en rapport från händelserna (--events): publicerade "
+                  "siffror bär aldrig en enskild persons nivåer.",
+                  "The dots per person are drawn only by a report from the events (--events): published "
+                  "figures never carry one person's levels.")
     p.add("</div><div>")
     if "effects" in charts:
         p.add(charts["effects"])
@@ -339,6 +345,10 @@ def write_report(events: Path, programme: str, quarter: str, out: Path, *, confi
     if done.rejected:
         err.write(f"report: {done.rejected:,} lines rejected (outcome-monitor replay --rejects-out says why)\n")
     configured = config.programme(programme)
+    if configured is None and not any(ledger.episodes(programme) for ledger in ledgers.values()):
+        seen = sorted({row[0] for ledger in ledgers.values() for row in ledger.enrolments.values()})
+        raise ValueError(f"no enrolment of {programme!r} in {events}; the programmes enrolled in there: "
+                         f"{', '.join(seen) or 'none'}")
     changes: dict[str, Any] = {"name": programme}
     if kind or configured is None:
         changes["kind"] = ProgrammeKind(kind) if kind else infer_kind(ledgers, programme)
@@ -356,6 +366,20 @@ def write_report(events: Path, programme: str, quarter: str, out: Path, *, confi
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(results), encoding="utf-8")
     err.write(f"report: wrote {out}\n")
+    return results
+
+
+def write_stored_report(document: Mapping[str, Any], out: Path, *,
+                        surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]] = (),
+                        min_group: int = 11, err: IO[str] | None = None) -> ProgrammeResults:
+    """The report of figures already computed (`replay --programmes-out`, the programme-figures topic):
+    rendered as they are, with survey files' answers beside them; nothing replayed."""
+    results = results_of(document)
+    if surveys:
+        results = with_surveys(results, surveys, min_group)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(results), encoding="utf-8")
+    (err or sys.stderr).write(f"report: wrote {out}\n")
     return results
 
 

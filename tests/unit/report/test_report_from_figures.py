@@ -1,0 +1,117 @@
+"""`report` from figures already computed (`replay --programmes-out`, the worker's topic): what the file
+holds is what the page shows, nothing is replayed, and a wrong request is one line before any work."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from streams.cli import main
+from streams.core.config import MonitorConfig
+from streams.core.monitor import Monitor
+from streams.core.pseudonym import Pseudonymiser
+from streams.files.replay import run
+from streams.progress import working
+from streams.simulators.programme_scenarios import SCENARIOS, write
+from streams.simulators.programme_scenarios import run as simulate
+
+PROGRAMME = "health-support"
+CONFIG = {"programmes": [{"name": PROGRAMME, "kind": "hr"}]}
+
+
+def _figures_in(html: str) -> dict[str, object]:
+    block = re.search(r'<script type="application/json" id="figures">(.*?)</script>', html, re.S)
+    assert block is not None
+    return json.loads(block.group(1).replace("<\\/", "</"))
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, str]:
+    """The HR scenario's events, and the figures `replay --programmes-out` wrote of them, with its output."""
+    tmp = tmp_path_factory.mktemp("hr")
+    events, figures = tmp / "hr.jsonl", tmp / "figures.json"
+    write(simulate(SCENARIOS["hr"]), str(events))
+    monitor = Monitor(MonitorConfig.model_validate(CONFIG), Pseudonymiser(b"a test key, not the demo key, 32+ b"))
+    out, err = io.StringIO(), io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert run(monitor, events, None, None, None, programmes_out=figures) == 0
+    return events, figures, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTCOME_MONITOR_MONITOR", json.dumps(CONFIG))
+
+
+def test_replay_says_while_it_computes_programme_figures_and_counts_their_time(
+        replayed: tuple[Path, Path, str, str]) -> None:
+    _, _, summary, progress = replayed
+    assert f"programme figures 1/1 ({PROGRAMME}, 2025Q3) ..." in progress
+    assert re.search(r"programme figures 1/1 .*: done in \d+\.\d s", progress)
+    elapsed = float(re.search(r"elapsed\s+([\d.]+) s", summary).group(1))  # type: ignore[union-attr]
+    figures_s = float(re.search(r"of which programme figures\s+([\d.]+) s", summary).group(1))  # type: ignore[union-attr]
+    read = int(re.search(r"events read\s+(\d+)", summary).group(1))  # type: ignore[union-attr]
+    rate = int(re.search(r"\(([\d,]+) events/s\)", summary).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert 0 < figures_s < elapsed and rate == pytest.approx(read / elapsed, abs=1)
+
+
+def test_the_report_renders_the_stored_figures_as_they_are_without_replaying(
+        replayed: tuple[Path, Path, str, str], configured: None, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _, figures, _, _ = replayed
+    out = tmp_path / "r.html"
+    assert main(["report", "--figures", str(figures), "--programme", PROGRAMME, "--quarter", "2025q3",
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "replaying" not in err and "wrote" in err
+    html = out.read_text(encoding="utf-8")
+    stored = json.loads(figures.read_text())[f"{PROGRAMME}/2025Q3"]
+    assert _figures_in(html) == {**stored, "paired": {}}
+    assert "published figures never carry one person's levels" in html  # why there are no dots
+    assert html.count("data:image/png;base64,") >= 2
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--programme", "hälsostöd", "--quarter", "2025Q3"],
+     f"report: no programme 'hälsostöd' is configured; the configured ones: {PROGRAMME}"),
+    (["--programme", PROGRAMME, "--quarter", "2025-07"], "report: not a quarter like 2025Q3: '2025-07'"),
+    (["--programme", PROGRAMME, "--quarter", "2025Q2"], "holds 'health-support' for 2025Q3, not for 2025Q2"),
+    (["--programme", PROGRAMME, "--quarter", "2025Q3", "--window-months", "3"],
+     "report: --window-months change what is computed: give --events"),
+])
+def test_a_wrong_request_is_one_line_and_writes_nothing(
+        replayed: tuple[Path, Path, str, str], configured: None, tmp_path: Path, argv: list[str], says: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _, figures, _, _ = replayed
+    out = tmp_path / "r.html"
+    assert main(["report", "--figures", str(figures), "--out", str(out), *argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_programme_with_no_enrolment_in_the_events_is_an_error_not_an_empty_report(
+        replayed: tuple[Path, Path, str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    events, _, _, _ = replayed
+    out = tmp_path / "r.html"
+    assert main(["report", "--events", str(events), "--programme", "health-suport", "--quarter", "2025Q3",
+                 "--out", str(out), "--demo-key"]) == 2
+    err = capsys.readouterr().err
+    assert "no enrolment of 'health-suport'" in err and err.rstrip().endswith("enrolled in there: health-support")
+    assert not out.exists()
+
+
+def test_a_long_step_says_it_is_still_working() -> None:
+    out = io.StringIO()
+    with working("figures", out, every_s=0.001):
+        while out.getvalue().count("\n") < 3:  # the start line and two beats, however long that takes
+            pass
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "figures ..." and re.fullmatch(r"figures: \d+ s", lines[1])
+    assert re.fullmatch(r"figures: done in \d+\.\d s", lines[-1])
