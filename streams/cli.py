@@ -8,6 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
 from streams.commands import (
     cmd_flags,
     cmd_grafana,
@@ -19,6 +22,7 @@ from streams.commands import (
     cmd_up,
     cmd_worker,
 )
+from streams.config_help import explain, explain_unreadable
 from streams.settings import DemoKeyRefused, Settings
 
 
@@ -138,7 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    try:
+        settings = Settings()
+    except (ValidationError, SettingsError) as exc:
+        # one line per mistake (the key, what is allowed), never a traceback
+        lines = explain(exc) if isinstance(exc, ValidationError) else [explain_unreadable(exc)]
+        print("\n".join(lines), file=sys.stderr)
+        return 2
     try:
         return int(args.func(args, settings))
     except DemoKeyRefused as exc:

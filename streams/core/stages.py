@@ -212,6 +212,7 @@ class PersonStage:
         self.config = config
         self.tracker = PersonTracker(config)
         self._timezone = config.timezone
+        self._consent = config.consent_in_effect().programmes
 
     def step(self, state: PersonState, admitted: Admitted, counts: Counts) -> PersonStep:
         """One admitted person event against the person's state (keyed by `admitted.subject`)."""
@@ -257,7 +258,7 @@ class PersonStage:
                 if update is None:
                     update = updates[event.unit_id] = UnitUpdate(event.unit_id, subject, seq)
                 update.presence.append((subject, fact.day))
-            if isinstance(event, Enrollment) and event.program in self.config.consent.programmes:
+            if isinstance(event, Enrollment) and event.program in self._consent:
                 consent.append(ConsentChange(subject, event.program, event.status == "joined", fact.t,
                                              event.event_id))
         ordered = list(updates.values()) if len(updates) < 2 else [updates[u] for u in sorted(updates)]
