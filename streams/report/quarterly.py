@@ -21,7 +21,7 @@ from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.money import CostTable, ProgrammeCost
 from streams.core.programme.months import quarter_months
 from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
-from streams.core.programme.results import QUARTER, ProgrammeResults, with_surveys
+from streams.core.programme.results import QUARTER, ProgrammeResults, SurveyResult, with_surveys
 from streams.core.programme.stage import ProgrammeStage
 from streams.core.programme.surveys import SurveyStore
 from streams.core.programme_config import ProgrammeConfig
@@ -61,14 +61,16 @@ def infer_kind(ledgers: Mapping[str, PersonLedger], program: str) -> ProgrammeKi
     return ProgrammeKind.HR if hr > care else ProgrammeKind.CARE
 
 
-def _num(x: float | None, digits: int = 0, pct: bool = False) -> str:
+def _num(x: float | None, digits: int = 0, pct: bool = False, signed: bool = True) -> str:
+    """`pct`: a change in percent, signed (+12 %); with `signed` False a share (72 %)."""
     if x is None:
         return "–"
     value = 100 * x if pct else x
     if round(value, digits) == 0:
         value = 0.0  # no "-0"
     # thousands apart by a non-breaking space, so that a number never breaks over two lines
-    text = f"{value:+.{digits}f}\u00a0%" if pct else f"{value:,.{digits}f}".replace(",", "\u00a0")
+    sign = "+" if signed else ""
+    text = f"{value:{sign}.{digits}f}\u00a0%" if pct else f"{value:,.{digits}f}".replace(",", "\u00a0")
     return text.replace("-", "−")
 
 
@@ -79,12 +81,14 @@ class _Page:
         self.figures = figures
         self.parts: list[str] = []
 
-    def fig(self, path: str, digits: int = 0, pct: bool = False) -> str:
+    def fig(self, path: str, digits: int = 0, pct: bool = False, signed: bool = True) -> str:
+        """data-pct: 0 a number, 1 a signed change in percent, 2 a share in percent."""
         value: Any = self.figures
         for key in path.split("."):
             value = value[int(key)] if isinstance(value, list) else value[key]
+        mode = 0 if not pct else 1 if signed else 2
         return (f'<span class="fig" data-key="{html.escape(path)}" data-digits="{digits}" '
-                f'data-pct="{int(pct)}">{_num(value, digits, pct)}</span>')
+                f'data-pct="{mode}">{_num(value, digits, pct, signed)}</span>')
 
     def add(self, s: str) -> None:
         self.parts.append(s)
@@ -175,6 +179,27 @@ def _diagnostics(p: _Page, r: ProgrammeResults) -> None:
               "Placebo: the same estimate at pretended enrolments of persons who met the criteria the same day but "
               f"were not enrolled; it must show about 0. Before: per 30-day block before enrolment, "
               f"{LABELS[d.measure][1]} per person. When the placebo does not hold 0, the headline shows no effect.")
+
+
+def _survey_table(p: _Page, s: SurveyResult, j: int) -> None:
+    """Per period: respondents, the median level and the share at or above each level (ordinal: no mean)."""
+    levels = s.scale[1:]
+    p.add("<table><tr><th>period</th><th>n</th><th>median</th>"
+          + "".join(f"<th>≥ {html.escape(level)}</th>" for level in levels) + "</tr>")
+    for i, (period, d) in enumerate(zip(s.periods, s.distributions, strict=True)):
+        if d is None:
+            p.add(f"<tr><td>{html.escape(period)}</td><td colspan='{len(levels) + 2}'>≤ 10 svar: visas inte / "
+                  "answers: not shown</td></tr>")
+            continue
+        k = f"surveys.{j}.distributions.{i}"
+        p.add(f"<tr><td>{html.escape(period)}</td><td>{p.fig(k + '.n')}</td><td>{html.escape(d.median)}</td>"
+              + "".join(f"<td>{p.fig(f'{k}.at_or_above.{lvl}', 0, True, signed=False)}</td>"
+                        for lvl in range(1, len(s.scale))) + "</tr>")
+    p.add("</table>")
+    p.caption("Andel svar på varje nivå eller högre, och mediannivån, per kvartal (en person räknas en gång per "
+              "kvartal, med sitt senaste svar).",
+              "Share of answers at each level or above, and the median level, per quarter (a person counts once "
+              "a quarter, with their latest answer).")
 
 
 def render(r: ProgrammeResults) -> str:
@@ -310,6 +335,7 @@ def render(r: ProgrammeResults) -> str:
             p.add(f"<h3>{html.escape(s.question)}</h3>")
             if f"survey{j}" in charts:
                 p.add(charts[f"survey{j}"])
+            _survey_table(p, s, j)
             if s.comparison is not None:
                 kk = f"surveys.{j}.comparison"
                 p.add(f"<p>P({html.escape(s.periods[-1])} &gt; {html.escape(s.periods[0])}) = "
