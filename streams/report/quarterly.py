@@ -28,7 +28,7 @@ from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
 from streams.files.replay import replay
 from streams.progress import Progress
-from streams.report.charts import LABELS, draw_charts
+from streams.report.charts import LABELS, draw_charts, no_data
 from streams.report.stored import results_of
 
 
@@ -181,6 +181,14 @@ def _diagnostics(p: _Page, r: ProgrammeResults) -> None:
               f"{LABELS[d.measure][1]} per person. When the placebo does not hold 0, the headline shows no effect.")
 
 
+def _too_few(r: ProgrammeResults, group: str) -> str:
+    """Why a figure is not shown: no one at all ("0"), or 1 to 10 persons (not shown, they could be told)."""
+    known = r.inputs.active_in_quarter if group == QUARTER else r.inputs.enrolled_to_date
+    if known == 0:
+        return "0 personer / persons"
+    return "≤ 10 personer: visas inte / ≤ 10 persons: not shown"
+
+
 def _survey_table(p: _Page, s: SurveyResult, j: int) -> None:
     """Per period: respondents, the median level and the share at or above each level (ordinal: no mean)."""
     levels = s.scale[1:]
@@ -219,8 +227,7 @@ def render(r: ProgrammeResults) -> str:
     p.add('<h2>I korthet / In short</h2><div class="cards">')
     diag = r.diagnostics
     if e.suppressed:
-        p.add("<div class='card'>För få personer för att visa effekten (≤ 10) / Too few persons to show an effect"
-              " (≤ 10)</div>")
+        p.add(f"<div class='card'>{_too_few(r, ALL)}</div>")
     elif diag is not None and not diag.reliable:
         # a biased comparison's interval is as narrow as a good one's: no number in the headline then
         p.add("<div class='card unreliable'><b>Effekten är inte tillförlitlig / The effect is not reliable</b>"
@@ -292,7 +299,12 @@ def render(r: ProgrammeResults) -> str:
             k = f"effects.{m}.{g}"
             name = f"{LABELS[m][0]} / {LABELS[m][1]}" + (" — kvartalet / the quarter" if g == QUARTER else "")
             if groups[g].suppressed:
-                p.add(f"<tr><td>{name}</td><td colspan='8'>≤ 10 personer / persons: visas inte / not shown</td></tr>")
+                p.add(f"<tr><td>{name}</td><td colspan='8'>{_too_few(r, g)}</td></tr>")
+                continue
+            if no_data(groups[g]):
+                p.add(f"<tr><td>{name}</td><td colspan='8'>inga data: ingen händelse av det här slaget hos "
+                      "deltagarna eller referenserna / no data: no event of this kind among the members or "
+                      "their references</td></tr>")
                 continue
             d = 0 if m == COST_SEK else 2
             p.add(f"<tr><td>{name}</td><td>{p.fig(k + '.persons')}</td><td>{p.fig(k + '.before', d)}</td>"
@@ -313,7 +325,8 @@ def render(r: ProgrammeResults) -> str:
     for i, row in enumerate(r.money):
         k = f"money.{i}"
         if row.net_sek is None:
-            p.add(f"<tr><td>{html.escape(row.group)}</td><td colspan='6'>≤ 10 personer / persons</td></tr>")
+            p.add(f"<tr><td>{html.escape(row.group)}</td><td colspan='6'>"
+                  f"{_too_few(r, QUARTER if row.group == QUARTER else ALL)}</td></tr>")
             continue
         p.add(f"<tr><td>{html.escape(row.group)}</td><td>{p.fig(k + '.persons')}</td>"
               f"<td>{p.fig(k + '.avoided_sek.value')}</td>"

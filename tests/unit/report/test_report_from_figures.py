@@ -3,10 +3,12 @@ holds is what the page shows, nothing is replayed, and a wrong request is one li
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,9 @@ from streams.core.monitor import Monitor
 from streams.core.pseudonym import Pseudonymiser
 from streams.files.replay import run
 from streams.progress import working
+from streams.report.charts import figures, forest_rows
+from streams.report.quarterly import _num, render
+from streams.report.stored import results_of
 from streams.simulators.programme_scenarios import SCENARIOS, write
 from streams.simulators.programme_scenarios import run as simulate
 
@@ -115,3 +120,71 @@ def test_a_long_step_says_it_is_still_working() -> None:
     lines = out.getvalue().splitlines()
     assert lines[0] == "figures ..." and re.fullmatch(r"figures: \d+ s", lines[1])
     assert re.fullmatch(r"figures: done in \d+\.\d s", lines[-1])
+
+
+# -- what the page shows -----------------------------------------------------------------------------------
+
+def _stored(replayed: tuple[Path, Path, str, str]) -> dict[str, Any]:
+    return copy.deepcopy(json.loads(replayed[1].read_text())[f"{PROGRAMME}/2025Q3"])
+
+
+def test_numbers_never_break_at_the_thousands_separator_and_a_share_has_no_sign() -> None:
+    assert _num(1234567.0) == "1\u00a0234\u00a0567" and _num(-1234.5, 1) == "−1\u00a0234.5"
+    assert _num(-0.1234, 0, True) == "−12\u00a0%" and _num(0.72, 0, True, signed=False) == "72\u00a0%"
+    assert _num(-0.0001, 0, True) == "+0\u00a0%"  # no "-0"
+
+
+def test_chart_labels_are_in_swedish_and_english(replayed: tuple[Path, Path, str, str]) -> None:
+    r = results_of(_stored(replayed))
+    drawn = figures(r)
+    assert {"effects", "money"} <= set(drawn)
+    for fig in drawn.values():
+        for ax in fig.axes:
+            for label in [ax.get_xlabel(), ax.get_ylabel(), *(t.get_text() for t in ax.get_yticklabels())]:
+                if label and not re.fullmatch(r"[−+\-\d.,\s%]+", label):  # not a tick's number
+                    assert " / " in label, label
+    [effects] = drawn["effects"].axes
+    assert "sjukdagar / sick-leave days" in [t.get_text() for t in effects.get_yticklabels()]
+
+
+def test_a_measure_without_any_event_is_no_data_not_a_measured_zero(replayed: tuple[Path, Path, str, str]) -> None:
+    doc = _stored(replayed)
+    zero = {"value": 0.0, "low": 0.0, "high": 0.0}
+    doc["effects"]["long_days"]["all"].update(before=0.0, after=0.0, reference_before=0.0, counterfactual=zero,
+                                              effect=zero, relative=zero, total=zero, naive=zero)
+    r = results_of(doc)
+    html = render(r)
+    assert "no data: no event of this kind among the members or their references" in html
+    labels = [t.get_text() for t in figures(r)["effects"].axes[0].get_yticklabels()]
+    assert not any("long-term" in label for label in labels) and len(labels) == 3  # no dot at 0 for it
+
+
+def test_one_very_uncertain_outcome_does_not_squash_the_forest_plot(replayed: tuple[Path, Path, str, str]) -> None:
+    doc = _stored(replayed)
+    doc["effects"]["long_days"]["all"]["relative"] = {"value": 0.5, "low": -0.6, "high": 9.0}
+    [ax] = figures(results_of(doc))["effects"].axes
+    left, right = ax.get_xlim()
+    assert right < 300 and left >= -110  # the others' intervals keep their width
+    assert any(t.get_text() == "+900 %" for t in ax.texts)  # the cut end is written beside its arrow
+    rows, (lo, hi) = forest_rows([(-20.0, -40.0, -5.0), (10.0, -60.0, 900.0), (0.0, -10.0, 12.0)])
+    assert rows[1].cut_high and not rows[1].cut_low and rows[1].high == hi < 100
+    assert not any(r.cut_low or r.cut_high for r in (rows[0], rows[2])) and lo < -40
+    [alone], _ = forest_rows([(10.0, -60.0, 900.0)])
+    assert not alone.cut_high  # one outcome: its own axis
+
+
+def test_not_shown_only_for_1_to_10_persons_and_0_for_none(replayed: tuple[Path, Path, str, str]) -> None:
+    doc = _stored(replayed)
+    for measure in doc["effects"]:
+        doc["effects"][measure]["quarter"] = {"measure": measure, "group": "quarter", "suppressed": True}
+    few = render(results_of({**doc, "inputs": {**doc["inputs"], "active_in_quarter": None}}))
+    none = render(results_of({**doc, "inputs": {**doc["inputs"], "active_in_quarter": 0}}))
+    quarter_rows = len(doc["effects"])
+    assert few.count("≤ 10 persons: not shown") >= quarter_rows and "0 personer / persons" not in few
+    assert none.count("0 personer / persons") >= quarter_rows and "≤ 10 persons: not shown" not in none
+
+
+def test_the_cost_footnote_names_configuration_keys_not_source_files(replayed: tuple[Path, Path, str, str]) -> None:
+    html = render(results_of(_stored(replayed)))
+    note = re.search(r'<p class="note">(.*?)</p>', html, re.S)
+    assert note is not None and "`cost_table`" in note.group(1) and ".py" not in note.group(1)
