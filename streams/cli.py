@@ -111,9 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--events", type=Path,
                         help="events, JSON lines (.jsonl or .jsonl.gz): replayed to compute the figures (slow; "
                         "the only way to draw each member's before/after dots or to change the options below)")
-    rep.add_argument("--programme", required=True, help="the `program` of the programme's enrolment events")
+    rep.add_argument("--programme", required=True, action="append",
+                     help="the `program` of the programme's enrolment events; with stored figures it may be "
+                     "repeated (one report each, in one run)")
     rep.add_argument("--quarter", required=True, help="the quarter, e.g. 2025Q3 (data up to its end)")
-    rep.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    rep.add_argument("--out", type=Path, required=True,
+                     help="the HTML file to write; for several programmes a directory (<programme>-<quarter>.html)")
     rep.add_argument("--bootstrap", help="--from-topic: Kafka (default: the configured bootstrap servers)")
     rep.add_argument("--kind", choices=["care", "hr"],
                      help="default: the configured programme's, else inferred from the members' events")

@@ -210,7 +210,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         # before any work: a malformed quarter or a programme not configured is one line, not an empty report
-        check_request(settings.monitor, args.programme, args.quarter)
+        for programme in args.programme:
+            check_request(settings.monitor, programme, args.quarter)
         if args.events is None:
             recompute = [flag for flag, value in (("--kind", args.kind), ("--window-months", args.window_months),
                                                   ("--after-months", args.after_months),
@@ -223,6 +224,11 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
                       file=sys.stderr)
                 return 2
             return _report_from_stored(args, settings, [read_survey(path) for path in args.survey])
+        if len(args.programme) > 1:
+            print("report: one --programme with --events (each replays them); several with --figures or "
+                  "--from-topic", file=sys.stderr)
+            return 2
+        [programme] = args.programme
         if not args.events.exists():
             print(f"report: no such file: {args.events}", file=sys.stderr)
             return 2
@@ -232,7 +238,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         programme_cost = (ProgrammeCost.model_validate_json(args.programme_cost.read_text()) if args.programme_cost
                           else None)
         surveys = [read_survey(path) for path in args.survey]
-        write_report(args.events, args.programme, args.quarter, args.out, config=settings.monitor,
+        write_report(args.events, programme, args.quarter, args.out, config=settings.monitor,
                      pseudonymise=Pseudonymiser(settings.pseudonym_key_bytes()), kind=args.kind,
                      window_months=args.window_months, after_months=args.after_months, costs=costs,
                      programme_cost=programme_cost, surveys=surveys)
@@ -255,6 +261,13 @@ def _report_from_stored(args: argparse.Namespace, settings: Settings, surveys: l
         bootstrap = args.bootstrap or settings.bootstrap_servers
         topic = settings.topics.programme_figures or settings.topics.beside_flags("programme-figures")
         stored, where = read_figures_topic(bootstrap, topic, settings.kafka), f"the topic {topic}"
-    document = pick(stored, args.programme, args.quarter, where)
-    write_stored_report(document, args.out, surveys=surveys, min_group=settings.monitor.min_group_size)
+    documents = [pick(stored, programme, args.quarter, where) for programme in args.programme]
+    several = len(documents) > 1
+    if several and args.out.suffix.lower() in (".html", ".htm"):
+        print(f"report: several programmes are several files: --out names their directory, not {args.out}",
+              file=sys.stderr)
+        return 2
+    for programme, document in zip(args.programme, documents, strict=True):
+        out = args.out / f"{programme}-{args.quarter.upper()}.html" if several else args.out
+        write_stored_report(document, out, surveys=surveys, min_group=settings.monitor.min_group_size)
     return 0

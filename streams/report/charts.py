@@ -29,9 +29,6 @@ LABELS: dict[str, tuple[str, str]] = {  # measure -> (Swedish, English)
 def png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
@@ -87,16 +84,20 @@ def draw_charts(r: ProgrammeResults) -> dict[str, str]:
 
 def figures(r: ProgrammeResults) -> dict[str, Any]:
     """The matplotlib figures of the report, by name (`draw_charts` embeds them)."""
-    import matplotlib
+    # matplotlib's object API, without pyplot: no backend or global figure registry to load (a report from
+    # stored figures is mostly this import), and nothing to close
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def subplots(width: float, height: float) -> tuple[Any, Any]:
+        fig = Figure(figsize=(width, height))
+        return fig, fig.subplots()
 
     out: dict[str, Any] = {}
     primary = OUTCOMES[ProgrammeKind(r.kind)][0]
     pairs = r.paired.get(primary)
     if pairs:
-        fig, ax = plt.subplots(figsize=(5.2, 3.6))
+        fig, ax = subplots(5.2, 3.6)
         for b, a in pairs:
             ax.plot([0, 1], [b, a], color="#9aa7b8", lw=0.6, alpha=0.6)
         ax.scatter([0] * len(pairs), [p[0] for p in pairs], s=10, color="#4a6fa5", zorder=3)
@@ -114,7 +115,7 @@ def figures(r: ProgrammeResults) -> dict[str, Any]:
             assert e.relative is not None
             intervals.append((100 * e.relative.value, 100 * e.relative.low, 100 * e.relative.high))
         rows, (left, right) = forest_rows(intervals)
-        fig, ax = plt.subplots(figsize=(6.4, 0.7 + 0.6 * len(rows)))
+        fig, ax = subplots(6.4, 0.7 + 0.6 * len(rows))
         for y, ((_, e), row) in enumerate(zip(measured, rows, strict=True)):
             ax.errorbar([row.value], [y], xerr=[[row.value - row.low], [row.high - row.value]], fmt="o",
                         color="#d1495b", capsize=0 if (row.cut_low or row.cut_high) else 4)
@@ -137,7 +138,7 @@ def figures(r: ProgrammeResults) -> dict[str, Any]:
         out["effects"] = fig
     money = [m for m in r.money if m.net_sek is not None]
     if money:
-        fig, ax = plt.subplots(figsize=(6.4, 3.2))
+        fig, ax = subplots(6.4, 3.2)
         xs = range(len(money))
         ax.bar([x - 0.2 for x in xs], [m.avoided_sek.value / 1e6 for m in money if m.avoided_sek], width=0.4,
                color="#4a6fa5", label="undviken kostnad / avoided cost",
@@ -155,8 +156,8 @@ def figures(r: ProgrammeResults) -> dict[str, Any]:
         dists = [(p, d) for p, d in zip(s.periods, s.distributions, strict=True) if d is not None]
         if not dists:
             continue
-        fig, ax = plt.subplots(figsize=(6.4, 0.6 + 0.5 * len(dists)))
-        colours = plt.get_cmap("RdYlGn")([i / max(1, len(s.scale) - 1) for i in range(len(s.scale))])
+        fig, ax = subplots(6.4, 0.6 + 0.5 * len(dists))
+        colours = colormaps["RdYlGn"]([i / max(1, len(s.scale) - 1) for i in range(len(s.scale))])
         for y, (_, d) in enumerate(dists):
             left_share = 0.0
             for lvl, share in enumerate(d.shares):

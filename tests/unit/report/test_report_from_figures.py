@@ -188,3 +188,25 @@ def test_the_cost_footnote_names_configuration_keys_not_source_files(replayed: t
     html = render(results_of(_stored(replayed)))
     note = re.search(r'<p class="note">(.*?)</p>', html, re.S)
     assert note is not None and "`cost_table`" in note.group(1) and ".py" not in note.group(1)
+
+
+def test_several_programmes_are_rendered_in_one_run_into_a_directory(
+        replayed: tuple[Path, Path, str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    events, figures_file, _, _ = replayed
+    two = tmp_path / "two.json"
+    stored = json.loads(figures_file.read_text())
+    two.write_text(json.dumps({**stored, "Hälsostöd/2025Q3": {**stored[f"{PROGRAMME}/2025Q3"],
+                                                               "programme": "Hälsostöd"}}))
+    out = tmp_path / "reports"
+    argv = ["report", "--figures", str(two), "--quarter", "2025Q3", "--programme", PROGRAMME,
+            "--programme", "Hälsostöd"]
+    assert main([*argv, "--out", str(out)]) == 0
+    pages = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
+    assert set(pages) == {f"{PROGRAMME}-2025Q3.html", "Hälsostöd-2025Q3.html"}
+    assert "<h1>Hälsostöd — 2025Q3</h1>" in pages["Hälsostöd-2025Q3.html"]
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "one.html")]) == 2
+    assert "--out names their directory" in capsys.readouterr().err
+    assert main(["report", "--events", str(events), "--quarter", "2025Q3", "--programme", PROGRAMME,
+                 "--programme", "x", "--out", str(out), "--demo-key"]) == 2
+    assert "one --programme with --events" in capsys.readouterr().err
