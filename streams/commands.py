@@ -206,7 +206,7 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from streams.core.programme.money import CostTable, ProgrammeCost
     from streams.core.pseudonym import Pseudonymiser
-    from streams.report.quarterly import check_request, read_survey, write_report
+    from streams.report.make import check_request, read_survey, write_report
 
     try:
         # before any work: a malformed quarter or a programme not configured is one line, not an empty report
@@ -249,7 +249,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report_from_stored(args: argparse.Namespace, settings: Settings, surveys: list[Survey]) -> int:
-    from streams.report.quarterly import write_stored_report
+    from streams.report.make import write_stored_report
     from streams.report.stored import pick, read_figures_file, read_figures_topic
 
     if args.figures is not None:

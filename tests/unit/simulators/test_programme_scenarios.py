@@ -26,7 +26,8 @@ from streams.core.programme.trial import Criterion
 from streams.core.programme_config import Criterion as CriterionConfig
 from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
-from streams.report.quarterly import _num, render, replayed, write_report
+from streams.report.make import replayed, write_report
+from streams.report.quarterly import _num, render
 from streams.simulators.programme_scenarios import (
     SCENARIOS,
     SURVEY_INSTRUMENT,
