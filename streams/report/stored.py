@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from streams.core.programme.results import ProgrammeResults
+from streams.files.topic_records import records_to_end
 from streams.kafka_access import KafkaAccess
 
 _RESULTS = TypeAdapter(ProgrammeResults)
@@ -32,32 +33,20 @@ def read_figures_file(path: Path) -> dict[str, dict[str, Any]]:
 
 def read_figures_topic(bootstrap: str, topic: str, access: KafkaAccess | None = None) -> dict[str, dict[str, Any]]:
     """The last record of each key of the worker's programme-figures topic (compacted)."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             client_id="outcome-monitor-report", **(access or KafkaAccess()).kafka_python())
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not tps:
-            raise ValueError(f"no topic {topic!r} on {bootstrap}: is a worker with programmes running there?")
-        consumer.assign(tps)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(tps)
-        last: dict[str, dict[str, Any]] = {}
-        while any(consumer.position(tp) < ends[tp] for tp in tps):
-            for records in consumer.poll(timeout_ms=1000).values():
-                for rec in records:
-                    if rec.key is None or rec.value is None:
-                        continue
-                    try:
-                        doc = json.loads(rec.value)
-                    except ValueError:
-                        continue  # not figures (written there by another program)
-                    if isinstance(doc, dict):
-                        last[rec.key.decode("utf-8", "replace")] = doc
-        return last
-    finally:
-        consumer.close()
+    last: dict[str, dict[str, Any]] = {}
+    for rec in records_to_end(bootstrap, topic, access, client_id="outcome-monitor-report"):
+        if rec.key is None or rec.value is None:
+            continue
+        try:
+            doc = json.loads(rec.value)
+        except ValueError:
+            continue  # not figures (written there by another program)
+        if isinstance(doc, dict):
+            last[rec.key.decode("utf-8", "replace")] = doc
+    if not last:
+        raise ValueError(f"no figures on the topic {topic!r} at {bootstrap}: is a worker with programmes "
+                         "running there, and has a month of data been completed?")
+    return last
 
 
 def pick(figures: Mapping[str, dict[str, Any]], programme: str, quarter: str, where: str) -> dict[str, Any]:

@@ -250,6 +250,11 @@ def test_survey_answers_in_the_events_are_reported_by_quarter_beside_those_of_a_
     assert from_file.periods == ("1 baseline", "2 follow-up") and from_file.comparison is not None
     html = care.html.read_text(encoding="utf-8")
     assert html.count(f"<h3>{SURVEY_QUESTION}</h3>") == 2 and html.count("data:image/png;base64,") >= 5
+    # the share at or above each level but the lowest, per quarter shown (an ordinal scale: no mean)
+    levels = len(events.scale)
+    assert html.count("<th>≥ ") == (levels - 1) + (len(from_file.scale) - 1)
+    assert len(re.findall(r'data-key="surveys\.0\.distributions\.\d\.at_or_above\.\d"', html)) == \
+        (levels - 1) * sum(d is not None for d in events.distributions)
 
 
 def test_per_organisation_effects_partition_the_programme_s(care: Done) -> None:
