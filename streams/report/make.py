@@ -127,6 +127,16 @@ def check_request(config: MonitorConfig, programme: str, quarter: str) -> None:
 def read_survey(path: Path) -> tuple[OrdinalScale, list[SurveyAnswer]]:
     """A survey file: {"scale": {"name": ..., "levels": [...]}, "answers": [{"instrument", "question",
     "level", "period", ...}]}."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    scale = OrdinalScale(data["scale"]["name"], tuple(data["scale"]["levels"]))
-    return scale, [SurveyAnswer(**a) for a in data["answers"]]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        scale = OrdinalScale(data["scale"]["name"], tuple(data["scale"]["levels"]))
+        answers = [SurveyAnswer(**a) for a in data["answers"]]
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ValueError(f"{path} is not a survey file ({type(exc).__name__}: {exc}); expected "
+                         '{"scale": {"name", "levels"}, "answers": [{"instrument", "question", "level", '
+                         '"period"}, ...]}') from exc
+    unknown = sorted({a.level for a in answers} - set(scale.levels))
+    if unknown:
+        raise ValueError(f"{path}: answers not on the scale {scale.name}: {', '.join(unknown)}; its levels: "
+                         + ", ".join(scale.levels))
+    return scale, answers

@@ -210,3 +210,19 @@ def test_several_programmes_are_rendered_in_one_run_into_a_directory(
     assert main(["report", "--events", str(events), "--quarter", "2025Q3", "--programme", PROGRAMME,
                  "--programme", "x", "--out", str(out), "--demo-key"]) == 2
     assert "one --programme with --events" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ('{"answers": []}', "is not a survey file (KeyError: 'scale')"),
+    ('{"scale": {"name": "s", "levels": ["no", "yes"]}, "answers": [{"instrument": "i", "question": "q", '
+     '"level": "maybe", "period": "1"}]}', "answers not on the scale s: maybe; its levels: no, yes"),
+    ("not json", "is not a survey file (JSONDecodeError"),
+])
+def test_a_wrong_survey_file_is_one_line(replayed: tuple[Path, Path, str, str], tmp_path: Path, content: str,
+                                         says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    survey = tmp_path / "survey.json"
+    survey.write_text(content)
+    assert main(["report", "--figures", str(replayed[1]), "--programme", PROGRAMME, "--quarter", "2025Q3",
+                 "--survey", str(survey), "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1 and not (tmp_path / "r.html").exists()
