@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install sample demo test test-unit lint schemas bench soak drift-eval programme-eval kafka-start kafka-stop clean
+.PHONY: install sample demo test test-unit lint schemas bench soak drift-eval programme-eval report-bench kafka-start kafka-stop clean
 
 install: $(STAMP)
 
@@ -60,6 +60,10 @@ drift-eval: install
 ## The programme estimator over >= 50 seeds per setting of a randomly drawn scenario family: BENCHMARKS.md.
 programme-eval: install
 	$(BIN)/python -m benchmarks.programme_eval --seeds 50
+
+## Three steering-group reports rendered from stored figures, against the < 5 s target: BENCHMARKS.md.
+report-bench: install
+	$(BIN)/python -m benchmarks.report_render
 
 kafka-start:
 	bash scripts/kafka.sh start

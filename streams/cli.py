@@ -8,6 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
 from streams.commands import (
     cmd_flags,
     cmd_grafana,
@@ -19,6 +22,7 @@ from streams.commands import (
     cmd_up,
     cmd_worker,
 )
+from streams.config_help import explain, explain_unreadable
 from streams.settings import DemoKeyRefused, Settings
 
 
@@ -99,10 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
     gp.set_defaults(func=cmd_grafana)
 
     rep = sub.add_parser("report", help="a programme's quarterly report for a steering group (one HTML file)")
-    rep.add_argument("--events", type=Path, required=True, help="events, JSON lines (.jsonl or .jsonl.gz)")
-    rep.add_argument("--programme", required=True, help="the `program` of the programme's enrolment events")
+    source = rep.add_mutually_exclusive_group(required=True)
+    source.add_argument("--figures", type=Path,
+                        help="the figures `replay --programmes-out` wrote: renders them, replays nothing")
+    source.add_argument("--from-topic", action="store_true",
+                        help="the figures the worker published (its programme-figures topic): replays nothing")
+    source.add_argument("--events", type=Path,
+                        help="events, JSON lines (.jsonl or .jsonl.gz): replayed to compute the figures (slow; "
+                        "the only way to draw each member's before/after dots or to change the options below)")
+    rep.add_argument("--programme", required=True, action="append",
+                     help="the `program` of the programme's enrolment events; with stored figures it may be "
+                     "repeated (one report each, in one run)")
     rep.add_argument("--quarter", required=True, help="the quarter, e.g. 2025Q3 (data up to its end)")
-    rep.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    rep.add_argument("--out", type=Path, required=True,
+                     help="the HTML file to write; for several programmes a directory (<programme>-<quarter>.html)")
+    rep.add_argument("--bootstrap", help="--from-topic: Kafka (default: the configured bootstrap servers)")
     rep.add_argument("--kind", choices=["care", "hr"],
                      help="default: the configured programme's, else inferred from the members' events")
     rep.add_argument("--window-months", type=int,
@@ -130,7 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    try:
+        settings = Settings()
+    except (ValidationError, SettingsError) as exc:
+        # one line per mistake (the key, what is allowed), never a traceback
+        lines = explain(exc) if isinstance(exc, ValidationError) else [explain_unreadable(exc)]
+        print("\n".join(lines), file=sys.stderr)
+        return 2
     try:
         return int(args.func(args, settings))
     except DemoKeyRefused as exc:

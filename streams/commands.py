@@ -7,8 +7,12 @@ import argparse
 import json
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from streams.settings import Settings
+
+if TYPE_CHECKING:
+    from streams.core.programme.surveys import Survey
 
 
 def _monitor(settings: Settings):  # type: ignore[no-untyped-def]
@@ -202,23 +206,68 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from streams.core.programme.money import CostTable, ProgrammeCost
     from streams.core.pseudonym import Pseudonymiser
-    from streams.report.quarterly import read_survey, write_report
+    from streams.report.make import check_request, read_survey, write_report
 
-    if not args.events.exists():
-        print(f"report: no such file: {args.events}", file=sys.stderr)
-        return 2
-    if args.demo_key:
-        settings = settings.model_copy(update={"allow_demo_key": True})
     try:
+        # before any work: a malformed quarter or a programme not configured is one line, not an empty report
+        for programme in args.programme:
+            check_request(settings.monitor, programme, args.quarter)
+        if args.events is None:
+            recompute = [flag for flag, value in (("--kind", args.kind), ("--window-months", args.window_months),
+                                                  ("--after-months", args.after_months),
+                                                  ("--cost-table", args.cost_table),
+                                                  ("--programme-cost", args.programme_cost),
+                                                  ("--demo-key", args.demo_key or None)) if value is not None]
+            if recompute:
+                print(f"report: {', '.join(recompute)} change what is computed: give --events to compute the "
+                      "figures again (the stored ones were computed with the worker's configuration)",
+                      file=sys.stderr)
+                return 2
+            return _report_from_stored(args, settings, [read_survey(path) for path in args.survey])
+        if len(args.programme) > 1:
+            print("report: one --programme with --events (each replays them); several with --figures or "
+                  "--from-topic", file=sys.stderr)
+            return 2
+        [programme] = args.programme
+        if not args.events.exists():
+            print(f"report: no such file: {args.events}", file=sys.stderr)
+            return 2
+        if args.demo_key:
+            settings = settings.model_copy(update={"allow_demo_key": True})
         costs = CostTable.model_validate_json(args.cost_table.read_text()) if args.cost_table else None
         programme_cost = (ProgrammeCost.model_validate_json(args.programme_cost.read_text()) if args.programme_cost
                           else None)
         surveys = [read_survey(path) for path in args.survey]
-        write_report(args.events, args.programme, args.quarter, args.out, config=settings.monitor,
+        write_report(args.events, programme, args.quarter, args.out, config=settings.monitor,
                      pseudonymise=Pseudonymiser(settings.pseudonym_key_bytes()), kind=args.kind,
                      window_months=args.window_months, after_months=args.after_months, costs=costs,
                      programme_cost=programme_cost, surveys=surveys)
     except (OSError, ValueError) as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _report_from_stored(args: argparse.Namespace, settings: Settings, surveys: list[Survey]) -> int:
+    from streams.report.make import write_stored_report
+    from streams.report.stored import pick, read_figures_file, read_figures_topic
+
+    if args.figures is not None:
+        if not args.figures.exists():
+            print(f"report: no such file: {args.figures}", file=sys.stderr)
+            return 2
+        stored, where = read_figures_file(args.figures), str(args.figures)
+    else:
+        bootstrap = args.bootstrap or settings.bootstrap_servers
+        topic = settings.topics.programme_figures or settings.topics.beside_flags("programme-figures")
+        stored, where = read_figures_topic(bootstrap, topic, settings.kafka), f"the topic {topic}"
+    documents = [pick(stored, programme, args.quarter, where) for programme in args.programme]
+    several = len(documents) > 1
+    if several and args.out.suffix.lower() in (".html", ".htm"):
+        print(f"report: several programmes are several files: --out names their directory, not {args.out}",
+              file=sys.stderr)
+        return 2
+    for programme, document in zip(args.programme, documents, strict=True):
+        out = args.out / f"{programme}-{args.quarter.upper()}.html" if several else args.out
+        write_stored_report(document, out, surveys=surveys, min_group=settings.monitor.min_group_size)
     return 0

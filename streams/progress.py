@@ -3,7 +3,10 @@ and the worker's backlog (`BacklogReport`)."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
 
@@ -27,6 +30,34 @@ class Progress:
         if elapsed >= self.every_s:
             self.out.write(f"{self.label}: finished {done:,} events in {elapsed:.1f} s\n")
             self.out.flush()
+
+
+@contextmanager
+def working(label: str, out: IO[str] | None, every_s: float = 2.0) -> Iterator[None]:
+    """For a step with nothing to count (an estimate): a line when it starts, one every `every_s` seconds
+    while it runs (from a thread, so the step itself is untouched), and one with its time when it ends."""
+    if out is None:
+        yield
+        return
+    started = time.monotonic()
+    out.write(f"{label} ...\n")
+    out.flush()
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every_s):
+            out.write(f"{label}: {time.monotonic() - started:.0f} s\n")
+            out.flush()
+
+    thread = threading.Thread(target=beat, name="progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+    out.write(f"{label}: done in {time.monotonic() - started:.1f} s\n")
+    out.flush()
 
 
 class BacklogReport:

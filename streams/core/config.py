@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from streams.core.programme_config import CostTable, ProgrammeConfig, SickLeaveCost
+from streams.core.programme_config import CostTable, ProgrammeConfig, ProgrammeKind, SickLeaveCost
 from streams.models.vocab import UnitOutcome
 
 
@@ -167,6 +167,28 @@ class MonitorConfig(_Frozen):
         if len(set(names)) != len(names):
             raise ValueError(f"programme names must be unique: {sorted(names)}")
         return programmes
+
+    @field_validator("programmes")
+    @classmethod
+    def _one_consent_programme(cls, programmes: tuple[ProgrammeConfig, ...]) -> tuple[ProgrammeConfig, ...]:
+        declared = [p for p in programmes if p.gives_consent]
+        if len(declared) > 1:
+            raise ValueError("gives_consent: at most one programme is the consent programme; declared by "
+                             + ", ".join(p.name for p in declared))
+        if declared and declared[0].kind is not ProgrammeKind.HR:
+            raise ValueError(f"gives_consent: only an hr programme gives consent to HR, not {declared[0].name!r} "
+                             "(care flags' consent: consent.care_programmes)")
+        return programmes
+
+    def consent_in_effect(self) -> ConsentConfig:
+        """The consent programmes: a programme that declares `gives_consent` is the HR one, beside those set
+        in `consent.hr_programmes`; the default "health-support" only while neither says otherwise (configs
+        that rely on the name keep working)."""
+        declared = tuple(p.name for p in self.programmes if p.gives_consent)
+        if not declared:
+            return self.consent
+        kept = self.consent.hr_programmes if "hr_programmes" in self.consent.model_fields_set else ()
+        return self.consent.model_copy(update={"hr_programmes": tuple(dict.fromkeys((*kept, *declared)))})
 
     @field_validator("survey_scales")
     @classmethod

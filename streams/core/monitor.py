@@ -18,9 +18,18 @@ from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeFigures, ProgrammeStage
-from streams.core.programme.surveys import SurveyStore
+from streams.core.programme.surveys import Folded, SurveyStore
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.stages import Admit, Destination, PersonStage, UnitStage, UnitUpdate, route, staffing_update
+from streams.core.stages import (
+    Admit,
+    Destination,
+    PersonStage,
+    UnitStage,
+    UnitUpdate,
+    route,
+    staffing_update,
+    survey_counted,
+)
 from streams.core.stream_clock import StreamClock
 from streams.core.timebase import epoch
 from streams.core.unit.indicators import UnitIndicators, unit_indicators
@@ -97,6 +106,7 @@ class PersonSide:
     unit_updates: list[UnitUpdate] = field(default_factory=list)
     staffing: bool = False  # a staffing report: the unit stage decides whether it is taken
     survey: SurveyResponse | None = None
+    survey_times: tuple[int, int] = (0, 0)  # the survey answer's occurred_at and arrival, epoch seconds
     new_ledger: str | None = None
 
 
@@ -179,12 +189,12 @@ class Monitor:
         destination, key = route(admitted)
         if destination is Destination.SURVEY:
             occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
-            self.counts.accepted(event.event_type, occurred, admitted.arrival)
             if not self.keep_ledgers:  # dropped when no programme is followed
+                self.counts.accepted(event.event_type, occurred, admitted.arrival)
                 return PersonSide()
             survey = admitted.pseudonymised()
             assert isinstance(survey, SurveyResponse)
-            return PersonSide(survey=survey)
+            return PersonSide(survey=survey, survey_times=(occurred, admitted.arrival))
         if destination is Destination.STAFFING:
             assert isinstance(event, Staffing)
             return PersonSide(unit_updates=[staffing_update(event, admitted.arrival, self.config.timezone)],
@@ -207,8 +217,11 @@ class Monitor:
     def unit_side(self, side: PersonSide, source_offset: str | None) -> StepResult:
         """The rest of an event's way: its unit updates through the unit and organisation stages, in the
         order of the events (what `replay --jobs` runs in its one main process)."""
-        if side.survey is not None:
-            self.programme_stage.survey_step(self.surveys, side.survey)
+        if side.survey is not None:  # counted here, where the one store says what the answer did
+            folded = self.programme_stage.survey_step(self.surveys, side.survey)
+            occurred, arrival = side.survey_times
+            rejection = survey_counted(folded, side.survey, occurred, arrival, source_offset, self.counts)
+            return StepResult(rejection=rejection, duplicate=folded is Folded.DUPLICATE)
         duplicates = self.tally.duplicates
         flags = list(side.flags)
         rejection = side.rejection

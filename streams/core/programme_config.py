@@ -68,13 +68,14 @@ class CostTable(_Frozen):
 class ProgrammeCost(_Frozen):
     """What the programme itself costs per month: a fixed part (the team) and a part per enrolled person."""
 
-    version: str = "1"
-    source: str = "The programme's budget (to be stated by the programme owner)."
-    fixed_per_month_sek: float = Field(default=0.0, ge=0)
-    per_enrolled_month_sek: float = Field(default=0.0, ge=0)
+    version: str = Field(default="1", description="Printed beside every SEK of the report.")
+    source: str = Field(default="The programme's budget (to be stated by the programme owner).",
+                        description="Where the figures come from; printed beside every SEK of the report.")
+    fixed_per_month_sek: float = Field(default=0.0, ge=0, description="The team's cost a month, SEK.")
+    per_enrolled_month_sek: float = Field(default=0.0, ge=0, description="Per enrolled person and month, SEK.")
     start_month: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$",
                                     description="First month the programme costs (default: its first enrolment).")
-    contract_years: int = Field(default=3, ge=1)
+    contract_years: int = Field(default=3, ge=1, description="Years of the contract (net per contract year).")
 
     def month_cost(self, enrolled: int) -> float:
         return self.fixed_per_month_sek + self.per_enrolled_month_sek * enrolled
@@ -88,16 +89,18 @@ class Criterion(_Frozen):
     """One way to be eligible: `measure` summed over the `days` days before the date is at least `at_least`
     (e.g. admissions >= 2 in 60 days)."""
 
-    measure: EligibilityMeasure
-    at_least: float = Field(gt=0)
-    days: int = Field(ge=1, le=365)
+    measure: EligibilityMeasure = Field(description="The outcome counted (admissions: unplanned ones).")
+    at_least: float = Field(gt=0, description="Eligible when the sum over the days is at least this.")
+    days: int = Field(ge=1, le=365, description="The days before the date that are summed.")
 
 
 class ProgrammeConfig(_Frozen):
     """A programme followed for its outcomes: members are those with an `enrollment` of this `program`."""
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$",
-                      description="The `program` of the programme's enrolment events.")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[^\W_][\w .-]*$",
+                      description="The `program` of the programme's enrolment events.",
+                      json_schema_extra={"allowed": "1-64 letters (å, ä, ö too), digits, spaces, '.', '_' and "
+                                                    "'-', beginning with a letter or a digit"})
     kind: ProgrammeKind = Field(description="care: inpatient days, ED visits, unplanned home care; hr: sick "
                                 "days, occasions, short and long absence.")
     window_months: int = Field(default=6, ge=1, le=24, description="Months before enrolment (the before-level).")
@@ -106,6 +109,10 @@ class ProgrammeConfig(_Frozen):
     cost: ProgrammeCost = Field(default_factory=ProgrammeCost, description="What the programme costs a month.")
     surveys: tuple[str, ...] = Field(default=(), description="Survey instruments reported with the programme: "
                                      "per question, answers by quarter (`survey_response` events).")
+    gives_consent: bool = Field(
+        default=False, description="Joining this HR programme is an employee's consent to their person-level "
+        "flags reaching an HR partner (leaving it withdraws it). At most one programme declares it; when none "
+        "does, the consent programmes are `consent.hr_programmes` (default: \"health-support\").")
     eligible_if: tuple[Criterion, ...] = Field(
         default=(), description="Who the programme is for, as its team decides: eligible on a date when any of "
         "these holds over the person's own outcomes before it. Each enrolment is compared with persons of the "

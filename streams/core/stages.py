@@ -22,6 +22,7 @@ from streams.core.lateness import too_late
 from streams.core.person.facts import fact_of
 from streams.core.person.redelivery import mark_taken, source_place, taken_before
 from streams.core.person.tracker import Outcome, PersonState, PersonTracker, Retracted
+from streams.core.programme.surveys import Folded
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
 from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, UpdateOutcome, group_by_unit
@@ -148,6 +149,23 @@ def route(admitted: Admitted) -> Route:
     return Route(Destination.PERSON, admitted.subject or "")
 
 
+def survey_counted(folded: Folded, event: SurveyResponse, occurred: int, arrival: int, source_offset: str | None,
+                   counts: Counts) -> Rejection | None:
+    """Count what folding a survey answer into the programmes' store did, as a person event's step counts
+    the same: accepted, a duplicate (a re-send), or a conflicting duplicate, rejected (neither answer of a
+    void id is used). Replay and the programmes agent count with this."""
+    if folded is Folded.ADDED:
+        counts.accepted(event.event_type, occurred, arrival)
+        return None
+    if folded is Folded.DUPLICATE:
+        counts.duplicate()
+        return None
+    counts.rejected(RejectReason.CONFLICTING_DUPLICATE.value)
+    return Rejection(reason=RejectReason.CONFLICTING_DUPLICATE, event_id=event.event_id, source_offset=source_offset,
+                     field="event_id", message="this event_id came before with another answer; neither answer is "
+                     "used (a corrected answer needs a new event_id)")
+
+
 class StaffingReport(NamedTuple):
     t: int  # epoch seconds of occurred_at
     event_id: str
@@ -212,6 +230,7 @@ class PersonStage:
         self.config = config
         self.tracker = PersonTracker(config)
         self._timezone = config.timezone
+        self._consent = config.consent_in_effect().programmes
 
     def step(self, state: PersonState, admitted: Admitted, counts: Counts) -> PersonStep:
         """One admitted person event against the person's state (keyed by `admitted.subject`)."""
@@ -257,7 +276,7 @@ class PersonStage:
                 if update is None:
                     update = updates[event.unit_id] = UnitUpdate(event.unit_id, subject, seq)
                 update.presence.append((subject, fact.day))
-            if isinstance(event, Enrollment) and event.program in self.config.consent.programmes:
+            if isinstance(event, Enrollment) and event.program in self._consent:
                 consent.append(ConsentChange(subject, event.program, event.status == "joined", fact.t,
                                              event.event_id))
         ordered = list(updates.values()) if len(updates) < 2 else [updates[u] for u in sorted(updates)]

@@ -8,6 +8,7 @@ from typing import IO
 
 from kafka import KafkaConsumer, TopicPartition
 
+from streams.files.topic_records import records_to_end
 from streams.kafka_access import KafkaAccess
 
 
@@ -89,24 +90,11 @@ def show(bootstrap: str, topic: str, follow: bool, as_json: bool, out: IO[str] =
 
 def final_flags(bootstrap: str, topic: str, access: KafkaAccess | None = None) -> list[dict[str, object]]:
     """The flag store's view: the last record per flag_id, withdrawn ones left out."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             client_id="outcome-monitor-flags", **(access or KafkaAccess()).kafka_python())
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(tps)
-        last: dict[str, dict[str, object]] = {}
-        while any(consumer.position(tp) < ends[tp] for tp in tps):
-            for records in consumer.poll(timeout_ms=1000).values():
-                for rec in records:
-                    try:
-                        doc = json.loads(rec.value)
-                        last[str(doc["flag_id"])] = doc
-                    except (ValueError, KeyError, TypeError):
-                        continue  # not a flag (written there by another program): not ours to show
-        return [f for f in last.values() if f.get("status") == "raised"]
-    finally:
-        consumer.close()
+    last: dict[str, dict[str, object]] = {}
+    for rec in records_to_end(bootstrap, topic, access, client_id="outcome-monitor-flags"):
+        try:
+            doc = json.loads(rec.value)
+            last[str(doc["flag_id"])] = doc
+        except (ValueError, KeyError, TypeError):
+            continue  # not a flag (written there by another program): not ours to show
+    return [f for f in last.values() if f.get("status") == "raised"]

@@ -17,7 +17,7 @@ from streams.core.org.levels import relative_levels
 from streams.core.person.tracker import Retracted
 from streams.core.timebase import day_to_date, from_epoch, local_day
 from streams.models.events import Event
-from streams.progress import Progress
+from streams.progress import Progress, working
 
 BOM = b"\xef\xbb\xbf"
 
@@ -123,13 +123,22 @@ def person_indicators(monitor: Monitor) -> list[dict[str, object]]:
     return persons
 
 
-def programme_figures_document(monitor: Monitor) -> dict[str, object]:
+def programme_figures_document(monitor: Monitor, progress: IO[str] | None = None) -> dict[str, object]:
     """Each configured programme's figures for the quarter of the last complete month, by `programme/quarter`
-    (what the worker publishes to its programme-figures topic under the same keys)."""
-    return {f.key: f.results.published() for f in monitor.programme_figures()}
+    (what the worker publishes to its programme-figures topic under the same keys); a programme's estimate
+    can take a while, so with `progress` a line says which one is being computed, every few seconds."""
+    quarter = monitor.programme_stage.quarter(monitor.ledgers)
+    programmes = monitor.config.programmes
+    document: dict[str, object] = {}
+    for i, programme in enumerate(programmes, 1):
+        with working(f"replay: programme figures {i}/{len(programmes)} ({programme.name}, {quarter})", progress):
+            document.update({f.key: f.results.published()
+                             for f in monitor.programme_figures(quarter, only=programme.name)})
+    return document
 
 
-def summary_text(monitor: Monitor, elapsed: float) -> str:
+def summary_text(monitor: Monitor, elapsed: float, figures_s: float | None = None) -> str:
+    """`elapsed` is the whole run, the programme figures (`figures_s` of it) included."""
     t = monitor.tally
     rate = t.read / elapsed if elapsed > 0 else 0.0
     lines = [
@@ -151,6 +160,8 @@ def summary_text(monitor: Monitor, elapsed: float) -> str:
         lines.append(f"  {rule:<26}{open_now:>4} open  (raised {t.flags_raised[rule]}, "
                      f"withdrawn {sum(n for _, n in withdrawn)}{why})")
     lines.append(f"elapsed          {elapsed:>10.2f} s   ({rate:,.0f} events/s)")
+    if figures_s is not None:
+        lines.append(f"  of which programme figures {figures_s:>6.2f} s")
     return "\n".join(lines)
 
 
@@ -181,9 +192,13 @@ def run(monitor: Monitor, events: Path, flags_out: Path | None, rejects_out: Pat
             write_flags(monitor, fh)
     if indicators_out is not None:
         indicators_out.write_text(json.dumps(indicators_document(monitor, persons), indent=2) + "\n")
+    figures_s = None
     if programmes_out is not None:
-        programmes_out.write_text(json.dumps(programme_figures_document(monitor), indent=2) + "\n")
-    print(summary_text(monitor, elapsed))
+        started = time.perf_counter()
+        document = programme_figures_document(monitor, None if quiet else sys.stderr)
+        programmes_out.write_text(json.dumps(document, indent=2) + "\n")
+        figures_s = time.perf_counter() - started
+    print(summary_text(monitor, elapsed + (figures_s or 0.0), figures_s))
     if ended_early is not None:
         print(f"replay: {ended_early}; the results above are of those lines only", file=sys.stderr)
         return 1

@@ -7,67 +7,24 @@ from __future__ import annotations
 
 import html
 import json
-import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from streams.core.config import MonitorConfig
-from streams.core.monitor import Monitor
 from streams.core.programme.cohort import COST_SEK, OUTCOMES, ProgrammeKind
 from streams.core.programme.estimate import ALL
-from streams.core.programme.ledger import PersonLedger
-from streams.core.programme.money import CostTable, ProgrammeCost
-from streams.core.programme.months import quarter_months
-from streams.core.programme.ordinal import OrdinalScale, SurveyAnswer
-from streams.core.programme.results import QUARTER, ProgrammeResults, with_surveys
-from streams.core.programme.stage import ProgrammeStage
-from streams.core.programme.surveys import SurveyStore
-from streams.core.programme_config import ProgrammeConfig
-from streams.core.pseudonym import Pseudonymiser
-from streams.files.replay import replay
-from streams.progress import Progress
-from streams.report.charts import LABELS, draw_charts
+from streams.core.programme.results import QUARTER, ProgrammeResults, SurveyResult
+from streams.report.charts import LABELS, draw_charts, no_data
 
 
-@dataclass(frozen=True)
-class Replayed:
-    """What `replay` over a file keeps for the programmes (the worker keeps the same live): every person event
-    the pipeline accepts in its person's ledger, by pseudonym; every survey answer admitted; and the number
-    of lines rejected (`replay` says why)."""
-
-    ledgers: dict[str, PersonLedger]
-    surveys: SurveyStore
-    rejected: int
-
-
-def replayed(events: Path, config: MonitorConfig, pseudonymise: Pseudonymiser,
-             progress: Progress | None = None) -> Replayed:
-    monitor = Monitor(config, pseudonymise, keep_ledgers=True)
-    replay(monitor, events, progress=progress)
-    return Replayed(monitor.ledgers, monitor.surveys, sum(monitor.tally.rejected.values()))
-
-
-def infer_kind(ledgers: Mapping[str, PersonLedger], program: str) -> ProgrammeKind:
-    """HR when the programme's members have more sick-leave facts than care facts, else care."""
-    hr = care = 0
-    for ledger in ledgers.values():
-        if ledger.episodes(program):
-            for totals in ledger.months().values():
-                hr += int(totals.get("sick_days") > 0)
-                care += int(any(v > 0 for k, v in totals.values.items() if not k.startswith(("sick", "short", "long"))))
-    return ProgrammeKind.HR if hr > care else ProgrammeKind.CARE
-
-
-def _num(x: float | None, digits: int = 0, pct: bool = False) -> str:
+def _num(x: float | None, digits: int = 0, pct: bool = False, signed: bool = True) -> str:
+    """`pct`: a change in percent, signed (+12 %); with `signed` False a share (72 %)."""
     if x is None:
         return "–"
     value = 100 * x if pct else x
     if round(value, digits) == 0:
         value = 0.0  # no "-0"
     # thousands apart by a non-breaking space, so that a number never breaks over two lines
-    text = f"{value:+.{digits}f}\u00a0%" if pct else f"{value:,.{digits}f}".replace(",", "\u00a0")
+    sign = "+" if signed else ""
+    text = f"{value:{sign}.{digits}f}\u00a0%" if pct else f"{value:,.{digits}f}".replace(",", "\u00a0")
     return text.replace("-", "−")
 
 
@@ -78,12 +35,14 @@ class _Page:
         self.figures = figures
         self.parts: list[str] = []
 
-    def fig(self, path: str, digits: int = 0, pct: bool = False) -> str:
+    def fig(self, path: str, digits: int = 0, pct: bool = False, signed: bool = True) -> str:
+        """data-pct: 0 a number, 1 a signed change in percent, 2 a share in percent."""
         value: Any = self.figures
         for key in path.split("."):
             value = value[int(key)] if isinstance(value, list) else value[key]
+        mode = 0 if not pct else 1 if signed else 2
         return (f'<span class="fig" data-key="{html.escape(path)}" data-digits="{digits}" '
-                f'data-pct="{int(pct)}">{_num(value, digits, pct)}</span>')
+                f'data-pct="{mode}">{_num(value, digits, pct, signed)}</span>')
 
     def add(self, s: str) -> None:
         self.parts.append(s)
@@ -176,6 +135,35 @@ def _diagnostics(p: _Page, r: ProgrammeResults) -> None:
               f"{LABELS[d.measure][1]} per person. When the placebo does not hold 0, the headline shows no effect.")
 
 
+def _too_few(r: ProgrammeResults, group: str) -> str:
+    """Why a figure is not shown: no one at all ("0"), or 1 to 10 persons (not shown, they could be told)."""
+    known = r.inputs.active_in_quarter if group == QUARTER else r.inputs.enrolled_to_date
+    if known == 0:
+        return "0 personer / persons"
+    return "≤ 10 personer: visas inte / ≤ 10 persons: not shown"
+
+
+def _survey_table(p: _Page, s: SurveyResult, j: int) -> None:
+    """Per period: respondents, the median level and the share at or above each level (ordinal: no mean)."""
+    levels = s.scale[1:]
+    p.add("<table><tr><th>period</th><th>n</th><th>median</th>"
+          + "".join(f"<th>≥ {html.escape(level)}</th>" for level in levels) + "</tr>")
+    for i, (period, d) in enumerate(zip(s.periods, s.distributions, strict=True)):
+        if d is None:
+            p.add(f"<tr><td>{html.escape(period)}</td><td colspan='{len(levels) + 2}'>≤ 10 svar: visas inte / "
+                  "answers: not shown</td></tr>")
+            continue
+        k = f"surveys.{j}.distributions.{i}"
+        p.add(f"<tr><td>{html.escape(period)}</td><td>{p.fig(k + '.n')}</td><td>{html.escape(d.median)}</td>"
+              + "".join(f"<td>{p.fig(f'{k}.at_or_above.{lvl}', 0, True, signed=False)}</td>"
+                        for lvl in range(1, len(s.scale))) + "</tr>")
+    p.add("</table>")
+    p.caption("Andel svar på varje nivå eller högre, och mediannivån, per kvartal (en person räknas en gång per "
+              "kvartal, med sitt senaste svar).",
+              "Share of answers at each level or above, and the median level, per quarter (a person counts once "
+              "a quarter, with their latest answer).")
+
+
 def render(r: ProgrammeResults) -> str:
     """The report as one HTML page."""
     figures = r.figures()
@@ -193,8 +181,7 @@ def render(r: ProgrammeResults) -> str:
     p.add('<h2>I korthet / In short</h2><div class="cards">')
     diag = r.diagnostics
     if e.suppressed:
-        p.add("<div class='card'>För få personer för att visa effekten (≤ 10) / Too few persons to show an effect"
-              " (≤ 10)</div>")
+        p.add(f"<div class='card'>{_too_few(r, ALL)}</div>")
     elif diag is not None and not diag.reliable:
         # a biased comparison's interval is as narrow as a good one's: no number in the headline then
         p.add("<div class='card unreliable'><b>Effekten är inte tillförlitlig / The effect is not reliable</b>"
@@ -245,6 +232,11 @@ def render(r: ProgrammeResults) -> str:
                   "förbinder samma person. Fallet efter är inte hela effekten: se referensen.",
                   f"Each dot is one person ({LABELS[primary][1]} per month) before and after enrolment; the line "
                   "joins the same person. The fall after is not all effect: see the reference.")
+    elif not r.paired:  # rendered from published figures, which never carry a member's own levels
+        p.caption("Prickarna per person ritas bara av en rapport från händelserna (--events): publicerade "
+                  "siffror bär aldrig en enskild persons nivåer.",
+                  "The dots per person are drawn only by a report from the events (--events): published "
+                  "figures never carry one person's levels.")
     p.add("</div><div>")
     if "effects" in charts:
         p.add(charts["effects"])
@@ -261,7 +253,12 @@ def render(r: ProgrammeResults) -> str:
             k = f"effects.{m}.{g}"
             name = f"{LABELS[m][0]} / {LABELS[m][1]}" + (" — kvartalet / the quarter" if g == QUARTER else "")
             if groups[g].suppressed:
-                p.add(f"<tr><td>{name}</td><td colspan='8'>≤ 10 personer / persons: visas inte / not shown</td></tr>")
+                p.add(f"<tr><td>{name}</td><td colspan='8'>{_too_few(r, g)}</td></tr>")
+                continue
+            if no_data(groups[g]):
+                p.add(f"<tr><td>{name}</td><td colspan='8'>inga data: ingen händelse av det här slaget hos "
+                      "deltagarna eller referenserna / no data: no event of this kind among the members or "
+                      "their references</td></tr>")
                 continue
             d = 0 if m == COST_SEK else 2
             p.add(f"<tr><td>{name}</td><td>{p.fig(k + '.persons')}</td><td>{p.fig(k + '.before', d)}</td>"
@@ -282,7 +279,8 @@ def render(r: ProgrammeResults) -> str:
     for i, row in enumerate(r.money):
         k = f"money.{i}"
         if row.net_sek is None:
-            p.add(f"<tr><td>{html.escape(row.group)}</td><td colspan='6'>≤ 10 personer / persons</td></tr>")
+            p.add(f"<tr><td>{html.escape(row.group)}</td><td colspan='6'>"
+                  f"{_too_few(r, QUARTER if row.group == QUARTER else ALL)}</td></tr>")
             continue
         p.add(f"<tr><td>{html.escape(row.group)}</td><td>{p.fig(k + '.persons')}</td>"
               f"<td>{p.fig(k + '.avoided_sek.value')}</td>"
@@ -304,6 +302,7 @@ def render(r: ProgrammeResults) -> str:
             p.add(f"<h3>{html.escape(s.question)}</h3>")
             if f"survey{j}" in charts:
                 p.add(charts[f"survey{j}"])
+            _survey_table(p, s, j)
             if s.comparison is not None:
                 kk = f"surveys.{j}.comparison"
                 p.add(f"<p>P({html.escape(s.periods[-1])} &gt; {html.escape(s.periods[0])}) = "
@@ -319,58 +318,3 @@ def render(r: ProgrammeResults) -> str:
     return (f'<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>{html.escape(r.programme)} '
             f"{html.escape(r.quarter)}</title><style>{CSS}</style></head><body>{''.join(p.parts)}"
             f'<script type="application/json" id="figures">{data}</script></body></html>')
-
-
-def write_report(events: Path, programme: str, quarter: str, out: Path, *, config: MonitorConfig,
-                 pseudonymise: Pseudonymiser, kind: str | None = None, window_months: int | None = None,
-                 after_months: int | None = None, costs: CostTable | None = None,
-                 programme_cost: ProgrammeCost | None = None,
-                 surveys: Sequence[tuple[OrdinalScale, Sequence[SurveyAnswer]]] = (),
-                 err: IO[str] | None = None) -> ProgrammeResults:
-    """Replay the events, compute the programme's figures and write the report; returns the figures. The
-    programme is the configured one of that name (`MonitorConfig.programmes`, what the worker publishes),
-    with what is given here instead; one not configured needs no configuration (kind inferred, 6 months).
-    Survey answers: those of the events for the programme's instruments (`ProgrammeConfig.surveys`), then
-    those of `surveys` (files). Progress on `err` (default: standard error)."""
-    err = err or sys.stderr
-    check_request(config, programme, quarter)
-    done = replayed(events, config, pseudonymise, Progress("report: replaying", err))
-    ledgers = done.ledgers
-    if done.rejected:
-        err.write(f"report: {done.rejected:,} lines rejected (outcome-monitor replay --rejects-out says why)\n")
-    configured = config.programme(programme)
-    changes: dict[str, Any] = {"name": programme}
-    if kind or configured is None:
-        changes["kind"] = ProgrammeKind(kind) if kind else infer_kind(ledgers, programme)
-    for key, value in (("window_months", window_months), ("after_months", after_months), ("cost", programme_cost)):
-        if value is not None:
-            changes[key] = value
-    spec = (configured.model_copy(update=changes) if configured is not None
-            else ProgrammeConfig.model_validate(changes))
-    config = config.model_copy(update={"programmes": (spec,), "cost_table": costs or config.costs()})
-    err.write(f"report: {len(ledgers):,} persons; estimating {spec.name} ({spec.kind.value}) for {quarter}\n")
-    [figures] = ProgrammeStage(config).figures(ledgers, quarter, surveys=done.surveys)
-    results = figures.results
-    if surveys:
-        results = with_surveys(results, surveys, config.min_group_size)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(results), encoding="utf-8")
-    err.write(f"report: wrote {out}\n")
-    return results
-
-
-def check_request(config: MonitorConfig, programme: str, quarter: str) -> None:
-    """Before any work: the quarter is one like 2025Q3, and the programme is a configured one when any is
-    configured (an unknown name would give an empty report after a whole replay)."""
-    quarter_months(quarter)  # ValueError: not a quarter like 2025Q3
-    names = [p.name for p in config.programmes]
-    if names and programme not in names:
-        raise ValueError(f"no programme {programme!r} is configured; the configured ones: {', '.join(names)}")
-
-
-def read_survey(path: Path) -> tuple[OrdinalScale, list[SurveyAnswer]]:
-    """A survey file: {"scale": {"name": ..., "levels": [...]}, "answers": [{"instrument", "question",
-    "level", "period", ...}]}."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    scale = OrdinalScale(data["scale"]["name"], tuple(data["scale"]["levels"]))
-    return scale, [SurveyAnswer(**a) for a in data["answers"]]

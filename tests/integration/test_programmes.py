@@ -3,8 +3,8 @@ by 30% under a falling trend and asks its patients how safe they feel, a follow-
 enrols people at their peak, an HR health-support contract with a known saving; two organisations are each
 responsible for half the units. A third-party client publishes it with every codec before the worker
 starts. The worker, killed once half-way, publishes the same figures as replay (programme-figures topic
-and /metrics), and the steering group's report written from the same events shows exactly the numbers the
-worker's /metrics shows."""
+and /metrics), and the steering group's reports, rendered in one run from that topic (nothing replayed),
+show exactly the numbers the worker's /metrics shows."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from streams.cli import main
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.programme.ledger import INPATIENT_DAYS, SICK_DAYS
@@ -29,10 +30,9 @@ from streams.files.replay import open_lines
 from streams.observe.dashboards import all_dashboards
 from streams.observe.metric_names import MetricName
 from streams.observe.programme_metrics import SeriesKey, metric_values
-from streams.report.quarterly import write_report
 from streams.simulators.programme_scenarios import SCENARIOS, SURVEY_INSTRUMENT, SURVEY_SCALES, run
 from tests.integration.backfill import CODECS, history_records, publish_confluent
-from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, read_topic, wait_drained
+from tests.integration.live import BOOTSTRAP, PSEUDONYM_KEY, Namespace, Worker, read_topic, wait_drained
 from tests.integration.prom import Prometheus, empty_panels
 
 IDS = ("person_id", "unit_id", "event_id", "stay_id", "retracts")
@@ -111,7 +111,7 @@ def _html_figures(path: Path) -> dict[str, Any]:
 
 def test_the_worker_publishes_replays_programme_figures_and_the_report_shows_the_workers_metrics(
         stream: Path, ns: Namespace, workers: list[Worker], tmp_path: Path,
-        prometheus_for: list[Prometheus]) -> None:
+        prometheus_for: list[Prometheus], monkeypatch: pytest.MonkeyPatch) -> None:
     expected = _replayed(stream)
     assert sorted(k.split("/")[0] for k in expected) == sorted(sc.program for sc in SCENARIOS.values())
     care = expected[next(k for k in expected if k.startswith("mobile-care-team/"))]
@@ -167,12 +167,18 @@ def test_the_worker_publishes_replays_programme_figures_and_the_report_shows_the
     scraped = _scraped(second)
     assert scraped == pytest.approx(want, rel=1e-9, abs=1e-9)
 
-    # the report a steering group gets, written from the same events, shows exactly those numbers
+    # the reports a steering group gets, rendered in one run from the worker's topic (nothing replayed), show
+    # exactly those numbers
+    [quarter] = set(latest.values())
+    monkeypatch.setenv("OUTCOME_MONITOR_MONITOR", CONFIG.model_dump_json())
+    monkeypatch.setenv("OUTCOME_MONITOR_TOPICS__PROGRAMME_FIGURES", f"{ns.name}.outcome.programme-figures")
+    assert main(["report", "--from-topic", "--bootstrap", BOOTSTRAP, "--quarter", quarter, "--out",
+                 str(tmp_path / "reports"), *(a for programme in latest for a in ("--programme", programme))]) == 0
     for key in expected:
-        programme, quarter = key.split("/")
-        html = tmp_path / f"{programme}.html"
-        write_report(stream, programme, quarter, html, config=CONFIG, pseudonymise=KEY)
-        shown = metric_values(_html_figures(html))
+        programme = key.split("/")[0]
+        shown_figures = _html_figures(tmp_path / "reports" / f"{programme}-{quarter}.html")
+        assert shown_figures == {**expected[key], "paired": {}}, key
+        shown = metric_values(shown_figures)
         assert shown == pytest.approx({k: v for k, v in scraped.items() if dict(k[1])["programme"] == programme},
                                       rel=1e-9, abs=1e-9)
         assert shown, programme

@@ -72,11 +72,11 @@ class Ingest:
             out.outbox(p.names.person_events, "staffing", p.partitions).add(key, encode(update))
             return
         subject = key
-        if destination is Destination.SURVEY:
+        if destination is Destination.SURVEY and not p.programme_stage.enabled:
+            # dropped when no programme is followed; otherwise counted where the store is (agents/stages/programmes.py)
             occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
             batch.counts.accepted(event.event_type, occurred, admitted.arrival)
-            if not p.programme_stage.enabled:  # agents/stages/programmes.py; dropped when no programme is followed
-                return
+            return
         envelope = encode(PersonEnvelope(subject, admitted.arrival, record.where,
                                          msgspec.Raw(admitted.pseudonymised().model_dump_json().encode()), time.time()))
         if destination is Destination.SURVEY:

@@ -15,18 +15,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from streams.agents.runtime.codec import dumps, loads_dict
-from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, Outputs, WorkerContext
+from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, WorkerContext
 from streams.agents.runtime.messages import PersonEnvelope, PersonEventBatch, read_internal
+from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeFigures
 from streams.core.programme.surveys import SURVEYS_KEY, SurveyStore
+from streams.core.stages import survey_counted
 from streams.models.events import EVENT_ADAPTER, Staffing, SurveyResponse
 from streams.models.rejections import Rejection
 
@@ -37,7 +39,8 @@ log = logging.getLogger(__name__)
 class ProgrammeBatch:
     states: BatchStates[PersonLedger]
     surveys: BatchStates[SurveyStore]  # the one store, under SURVEYS_KEY
-    out: Outputs = field(default_factory=Outputs)
+    out: Outputs
+    counts: MetricCounts  # survey answers: accepted, duplicate or conflicting here, where their store is
 
 
 class Programmes:
@@ -47,7 +50,9 @@ class Programmes:
         self.computing = False
 
     def begin(self) -> ProgrammeBatch:
-        return ProgrammeBatch(BatchStates(self.p.programme_cache), BatchStates(self.p.survey_cache))
+        out = Outputs()
+        return ProgrammeBatch(BatchStates(self.p.programme_cache), BatchStates(self.p.survey_cache), out,
+                              MetricCounts(self.p.metrics, out))
 
     def items(self, record: InputRecord) -> list[Item[PersonEnvelope]] | Rejection:
         packed = read_internal(PersonEventBatch, record)
@@ -62,8 +67,13 @@ class Programmes:
         if isinstance(event, Staffing):  # never sent here; a unit's report has no ledger
             return
         if isinstance(event, SurveyResponse):  # from the door (agents/stages/ingest.py), deduplicated by event_id
-            if self.stage.survey_step(batch.surveys.get(SURVEYS_KEY), event):
+            folded = self.stage.survey_step(batch.surveys.get(SURVEYS_KEY), event)
+            if folded.changed:
                 batch.surveys.mark_changed(SURVEYS_KEY)
+            rejection = survey_counted(folded, event, int(event.occurred_at.timestamp()), env.arrival,
+                                       env.source_offset, batch.counts)
+            if rejection is not None:
+                batch.out.rejections.append((rejection, item.raw))
             return
         if self.stage.step(batch.states.get(env.pseudonym), event):
             batch.states.mark_changed(env.pseudonym)

@@ -29,7 +29,7 @@ def load_accounts(path: str | None) -> Accounts:
 
 
 def register(p: WorkerContext) -> InboxView:
-    consent = p.config.consent
+    consent = p.config.consent_in_effect()
     board = FlagBoard(ConsentPolicy(frozenset(consent.hr_programmes), frozenset(consent.care_programmes)))
     notifier = Notifier(p.settings.notify)
     started = dt.datetime.now(dt.UTC)

@@ -43,6 +43,8 @@ class Distribution:
     counts: tuple[int, ...]
     shares: tuple[float, ...]
     median: str  # the lowest level at which half the answers are reached
+    #: per level, the share of answers at that level or above (the first is 1): "safe or better: 72%"
+    at_or_above: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,8 @@ def distribution(scale: OrdinalScale, levels: Sequence[str], min_group_size: int
         if 2 * cum >= n:
             median = scale.levels[k]
             break
-    return Distribution(n, c, tuple(ck / n for ck in c), median)
+    above = tuple(sum(c[k:]) / n for k in range(len(c)))
+    return Distribution(n, c, tuple(ck / n for ck in c), median, above)
 
 
 def share_at_or_above(scale: OrdinalScale, levels: Sequence[str], level: str) -> float:

@@ -21,7 +21,7 @@ from streams.core.programme.estimate import EstimatorConfig
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.months import quarter_months, quarter_of
 from streams.core.programme.results import ProgrammeResults, programme_results, with_surveys
-from streams.core.programme.surveys import SurveyStore
+from streams.core.programme.surveys import Folded, SurveyStore
 from streams.core.programme.trial import Criterion
 from streams.models.events import PersonEvent, SurveyResponse
 
@@ -63,8 +63,8 @@ class ProgrammeStage:
         """An accepted, pseudonymised person event into its person's ledger; True when it changed it."""
         return ledger.add(event, self.config.timezone)
 
-    def survey_step(self, store: SurveyStore, event: SurveyResponse) -> bool:
-        """An admitted, pseudonymised survey answer into the store; True when it changed it."""
+    def survey_step(self, store: SurveyStore, event: SurveyResponse) -> Folded:
+        """An admitted, pseudonymised survey answer into the store; what it did (`.changed`: the store)."""
         return store.add(event, self.config.timezone)
 
     def quarter(self, ledgers: Mapping[str, PersonLedger]) -> str | None:

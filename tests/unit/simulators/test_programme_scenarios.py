@@ -26,7 +26,8 @@ from streams.core.programme.trial import Criterion
 from streams.core.programme_config import Criterion as CriterionConfig
 from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
-from streams.report.quarterly import _num, render, replayed, write_report
+from streams.report.make import replayed, write_report
+from streams.report.quarterly import _num, render
 from streams.simulators.programme_scenarios import (
     SCENARIOS,
     SURVEY_INSTRUMENT,
@@ -175,7 +176,7 @@ def test_the_report_shows_exactly_the_computed_numbers(name: str, request: pytes
     assert len(spans) > 30
     for path, digits, pct, text in spans:
         value = _lookup(figures, path)
-        assert text == _num(value, int(digits), pct == "1"), path  # type: ignore[arg-type]
+        assert text == _num(value, int(digits), pct != "0", signed=pct != "2"), path  # type: ignore[arg-type]
     e = done.results.effects[SICK_DAYS if sc.kind == "hr" else INPATIENT_DAYS][ALL]
     assert e.relative is not None and _num(round(e.relative.value, 4), 0, True) in html
     assert html.count("data:image/png;base64,") >= 3  # charts drawn by matplotlib, embedded
@@ -249,6 +250,11 @@ def test_survey_answers_in_the_events_are_reported_by_quarter_beside_those_of_a_
     assert from_file.periods == ("1 baseline", "2 follow-up") and from_file.comparison is not None
     html = care.html.read_text(encoding="utf-8")
     assert html.count(f"<h3>{SURVEY_QUESTION}</h3>") == 2 and html.count("data:image/png;base64,") >= 5
+    # the share at or above each level but the lowest, per quarter shown (an ordinal scale: no mean)
+    levels = len(events.scale)
+    assert html.count("<th>≥ ") == (levels - 1) + (len(from_file.scale) - 1)
+    assert len(re.findall(r'data-key="surveys\.0\.distributions\.\d\.at_or_above\.\d"', html)) == \
+        (levels - 1) * sum(d is not None for d in events.distributions)
 
 
 def test_per_organisation_effects_partition_the_programme_s(care: Done) -> None:

@@ -28,11 +28,12 @@ from streams.core.programme.ledger import ED_VISITS, HOME_CARE_UNPLANNED, Episod
 from streams.core.programme.money import CostTable
 from streams.core.programme.months import month_of, parse_month
 from streams.core.programme.stage import ProgrammeStage
-from streams.core.programme.surveys import SURVEYS_KEY, SurveyStore, step
+from streams.core.programme.surveys import SURVEYS_KEY, Folded, SurveyStore, step
 from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, Admitted
 from streams.models.events import EVENT_ADAPTER, PersonEvent, SurveyResponse
+from streams.observe.metrics import Metrics
 from tests.helpers import KEY, NOW
 
 ORG_A, ORG_B = "212000-0142", "212000-1355"
@@ -197,19 +198,24 @@ def test_surveys_through_replay_give_each_question_s_distributions_by_quarter_in
                      for k in range(13)]
     lines = sorted(_survey_lines() + person_events, key=lambda line: json.loads(line)["occurred_at"])
     m = _replayed(lines)
-    assert m.tally.rejected == {} and m.tally.by_type["survey_response"] == len(_survey_lines())
-    assert len(m.surveys.answers) == 12 + 13 + 3 + 2  # the re-send and the second version of a5 add nothing
+    # the re-send is a duplicate; the second version of a5 voids the id: rejected, and neither is used
+    assert m.tally.rejected == {"conflicting_duplicate": 1} and m.tally.duplicates == 1
+    assert m.tally.by_type["survey_response"] == len(_survey_lines()) - 2
+    assert len(m.surveys.answers) == 12 + 13 + 3 + 2 and m.surveys.answers["a5"] is None
     [figures] = m.programme_figures("2025Q1")
     q1, q2 = figures.results.surveys
     assert (q1.instrument, q1.question, q1.scale) == ("patient-safety", "q1", SCALES["safety-5"])
     assert q1.periods == ("2024Q4", "2025Q1")  # 2025Q2 is after the figures' quarter
     first, last = q1.distributions
-    assert first is not None and last is not None and (first.n, last.n) == (12, 13)
-    assert sum(first.counts[:3]) == 12 and sum(last.counts[2:]) == 13
+    assert first is not None and last is not None and (first.n, last.n) == (11, 13)  # a5 is void
+    assert sum(first.counts[:3]) == 11 and sum(last.counts[2:]) == 13
+    # ordinal: the share at or above each level, never a mean of levels
+    assert first.at_or_above[0] == 1.0 and last.at_or_above[2] == 1.0 and first.at_or_above[3] == 0.0
     assert q1.comparison is not None and q1.comparison.superiority.low > 0.5  # later answers are higher
     assert (q2.question, q2.scale, q2.distributions) == ("q2", ("no", "yes"), (None,))  # 1 answer: suppressed
     document = figures.results.figures()
     assert document["surveys"][0]["distributions"][1]["n"] == 13
+    assert document["surveys"][0]["distributions"][1]["at_or_above"] == [round(x, 4) for x in last.at_or_above]
     assert "pat-" not in json.dumps(document) and "pat-" not in json.dumps(m.surveys.to_dict())
     # no programme names the instrument: no survey figures
     plain = ProgrammeStage(CONFIG.model_copy(update={"programmes": (ProgrammeConfig(name="team", kind="care"),)}))
@@ -219,16 +225,17 @@ def test_surveys_through_replay_give_each_question_s_distributions_by_quarter_in
 def test_the_survey_store_is_a_state_in_state_out_step_that_round_trips() -> None:
     admit = Admit(CONFIG, Pseudonymiser(KEY))
     state: dict[str, Any] | None = None
-    changed = []
+    folded = []
     for line in _survey_lines():
         admitted = admit.decode(line, NOW, None, _NoCounts())
         assert isinstance(admitted, SurveyResponse)
-        state, ch = step(state, admitted)
+        state, did = step(state, admitted)
         state = json.loads(json.dumps(state))
-        changed.append(ch)
+        folded.append(did)
     assert state is not None and state["schema"] == 1
-    # the re-send, and the second version of a5: of two, the smaller is kept, whichever came first
-    assert changed.count(False) == 2 and state["answers"]["a5"][3] == "fairly"
+    # the re-send is a duplicate; the second version of a5 voids the id (neither is used), whichever came first
+    assert folded.count(Folded.DUPLICATE) == 1 and folded.count(Folded.CONFLICTING) == 1
+    assert state["answers"]["a5"] is None
     assert SurveyStore.from_dict(state).to_dict() == state
     with pytest.raises(ValueError, match="schema"):
         SurveyStore.from_dict({**state, "schema": 99})
@@ -253,7 +260,8 @@ def _agent() -> tuple[Programmes, SimpleNamespace]:
     p = SimpleNamespace(
         programme_stage=stage,
         programme_cache=StateCache(table, lambda raw: PersonLedger.from_dict(loads_dict(raw)), stage.fresh),
-        survey_cache=StateCache(table, lambda raw: SurveyStore.from_dict(loads_dict(raw)), lambda _: SurveyStore()))
+        survey_cache=StateCache(table, lambda raw: SurveyStore.from_dict(loads_dict(raw)), lambda _: SurveyStore()),
+        metrics=Metrics())
     return Programmes(p), p  # type: ignore[arg-type]
 
 
@@ -267,7 +275,8 @@ def _envelope(admitted: Admitted) -> PersonEnvelope:
 def test_the_programmes_agent_folds_survey_answers_into_the_same_store_as_replay_in_any_order(seed: int) -> None:
     lines = [ev("enrollment", dt.date(2024, 11, 1), "j1", program="team").model_dump_json(), *_survey_lines()]
     replayed = _replayed(lines)
-    assert len(replayed.ledgers) == 1 and replayed.tally.rejected == {}  # answers are never too late
+    # answers are never too late; the second version of a5 is the one conflicting duplicate
+    assert len(replayed.ledgers) == 1 and replayed.tally.rejected == {"conflicting_duplicate": 1}
     admit = Admit(CONFIG, Pseudonymiser(KEY))
     envelopes = []
     for line in lines:
@@ -278,6 +287,7 @@ def test_the_programmes_agent_folds_survey_answers_into_the_same_store_as_replay
     rng.shuffle(envelopes)
     work, p = _agent()
     k = 0
+    letters = []
     while k < len(envelopes):  # batches of any size, each written as the stage agent writes it
         chunk = envelopes[k:k + rng.randint(1, 7)]
         batch = work.begin()
@@ -285,7 +295,12 @@ def test_the_programmes_agent_folds_survey_answers_into_the_same_store_as_replay
             work.apply(batch, Item(InputRecord("om.programme-events", 0, k + i, 0, (), b""), env,
                                    raw=bytes(env.event)))
         work.write(batch)
+        work.done(batch)
+        letters += [r.reason.value for r, _ in batch.out.rejections]
         k += len(chunk)
+    # whichever version of a5 came first: one of them is the dead letter, and the re-send a duplicate
+    assert letters == ["conflicting_duplicate"]
+    assert p.metrics.events_duplicate._value.get() == 1
     ledgers, stored = decode_stored(p.programme_cache.stored_values())  # what the figures are computed from
     assert stored.to_dict() == json.loads(json.dumps(replayed.surveys.to_dict()))
     assert SURVEYS_KEY not in ledgers and list(ledgers) == list(replayed.ledgers)
@@ -310,3 +325,21 @@ def test_a_person_counts_once_per_question_and_quarter_and_a_tiny_pilot_quarter_
     assert [d.n for d in survey.distributions[2:] if d is not None] == [12, 12]
     assert survey.comparison is not None and (survey.comparison.n_x, survey.comparison.n_y) == (12, 12)
     assert survey.comparison.superiority.low > 0.5  # 2025Q2 against 2025Q1, the first quarter shown
+
+
+def test_a_person_answering_twice_in_a_quarter_counts_with_the_latest_answer_even_the_same_day() -> None:
+    """A follow-up answer is what the person says now: the latest by occurred_at, not by event id or day."""
+    levels = SCALES["safety-5"]
+    others = [answer(f"o{i}", dt.date(2025, 1, 2 + i), levels[2]) for i in range(11)]
+    morning = json.loads(answer("z-first", dt.date(2025, 2, 3), levels[0], person="pat-1"))
+    morning["occurred_at"] = "2025-02-03T09:00:00+01:00"
+    evening = json.loads(answer("a-later", dt.date(2025, 2, 3), levels[4], person="pat-1"))
+    evening["occurred_at"] = "2025-02-03T17:00:00+01:00"
+    enrol = ev("enrollment", dt.date(2024, 6, 1), "j1", program="team").model_dump_json()
+    for order in ([morning, evening], [evening, morning]):
+        m = _replayed([enrol, *others, *(json.dumps(a) for a in order),
+                       ev("emergency_visit", dt.date(2025, 3, 31), "e-last").model_dump_json()])
+        [figures] = m.programme_figures("2025Q1")
+        [survey] = [s for s in figures.results.surveys if s.question == "q1"]
+        [d] = survey.distributions
+        assert d is not None and d.n == 12 and d.counts == (0, 0, 11, 0, 1), order
