@@ -10,8 +10,7 @@
 
 `reliable` is False, with the reasons in words, when the placebo's interval excludes 0, when fewer than
 `min_usable_share` of the members have a reference, or when the before-levels differ by more than
-`max_balance` standard deviations (`max_balance_adjusted` when a placebo holds 0): then the report's
-headline says the effect is not reliable.
+`max_balance` standard deviations: then the report's headline says the effect is not reliable.
 """
 
 from __future__ import annotations
@@ -88,10 +87,9 @@ def diagnose(trials: Trials, measure: str, min_group: int = 11) -> Diagnostics:
     if trials.enrolled and trials.usable_share < cfg.min_usable_share:
         reasons.append(f"only {trials.usable_share:.0%} of the members have a reference (an eligible person of "
                        "their unit on their enrolment day)")
-    if balance is not None and abs(balance) > (cfg.max_balance if placebo is None else cfg.max_balance_adjusted):
-        # with a placebo, the bias correction answers for moderate differences in the history and the
-        # placebo tells whether it did; beyond max_balance_adjusted the correction extrapolates, and a
-        # placebo among persons as unlike the members can miss it
+    if balance is not None and abs(balance) > cfg.max_balance and placebo is None:
+        # only without a placebo: the bias correction answers for differences in the history, and the
+        # placebo tells whether it did
         reasons.append(f"members and references differed before enrolment (standardised difference "
                        f"{balance:+.2f})")
     rule = " or ".join(c.text() for c in design.rule) if design.rule else None

@@ -77,9 +77,6 @@ class TrialConfig:
     max_weight: float = 10.0  # cap of a reference-day's censoring weight
     min_usable_share: float = 0.8  # of members with a reference, below which the effect is not reliable
     max_balance: float = 0.25  # |standardised difference| of the before-level above which it is not reliable
-    # ... even with a placebo that holds 0: beyond half a standard deviation a regression adjustment
-    # extrapolates (Rubin 2001, "Using propensity scores to help design observational studies", B < 0.5)
-    max_balance_adjusted: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
