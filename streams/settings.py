@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         description="A dead letter keeps the original whole up to this many bytes; a larger one as its first "
                     "this many bytes, its size and its SHA-256 (a letter always fits the producer's "
                     "max_request_size and the broker's max.message.bytes, ~1 MB).")
+    state_write_interval_s: float = Field(
+        default=2.0, ge=0,
+        description="The person, unit and organisation stages write each state their batches changed at "
+                    "most once per this many seconds (0: after every batch), and their input positions "
+                    "with them; outputs are sent after every batch all the same. Fewer changelog records "
+                    "against more records read again after a crash.")
     stalled_after_s: float = Field(
         default=120.0, gt=0,
         description="/health says degraded when an agent's position on a partition has not moved for this "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,13 +199,26 @@ class WorkerContext:
         return sorted(tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic)
 
     def stage_agent(self, name: str, topic: str, work: Any, batch: int, within: float, *,
-                    positions: Any = None, partitions: int | None = None) -> StageAgent[Any, Any]:
-        """Register the faust agent that runs `work` over `topic`, and its catch-up timer."""
+                    positions: Any = None, partitions: int | None = None,
+                    held: Sequence[StateCache[Any]] = ()) -> StageAgent[Any, Any]:
+        """Register the faust agent that runs `work` over `topic`, and its catch-up timer. The states of
+        the caches `held` are written once per `state_write_interval_s` (and its timer registered)."""
         n = partitions if partitions is not None else self.partitions
+        interval = self.settings.state_write_interval_s if held else 0.0
         stage = StageAgent(name=name, topic=topic, work=work, reader=self.reader,
                            positions=Positions(positions if positions is not None else self.positions, topic, n),
-                           flush=self.flush, dead_letter=self.dead_letter, ready=self.ready, batch=batch)
+                           flush=self.flush, dead_letter=self.dead_letter, ready=self.ready, batch=batch,
+                           caches=held, write_interval_s=interval)
         self.stages[name] = stage
+
+        if interval > 0:
+            @self.app.timer(interval=interval / 2, name=f"{name}-write-states")
+            async def write_states() -> None:
+                try:
+                    async with stage.lock:
+                        await stage.write_held_if_due()
+                except Exception:  # noqa: BLE001 - tried again at the next tick; a batch writes them too
+                    log.warning("%s: writing the held states failed; trying again", name, exc_info=True)
 
         @self.app.agent(self.topic(topic), name=name, concurrency=1)
         async def run(stream: Any) -> None:

@@ -13,7 +13,12 @@ its outputs and states leave). The agent itself only moves batches:
    claims more than the restored states hold; outputs sent again are recognised downstream (event ids,
    per-person sequence numbers, absolute day values, flag ids). The flush of one batch runs while the
    next batch is worked on (at most one flush outstanding; positions written in batch order), so the
-   wait for the changelog's acknowledgements is not added to every hop's latency.
+   wait for the changelog's acknowledgements is not added to every hop's latency. An agent given a write
+   interval (the person, unit and organisation stages) holds the states its batches changed, and the
+   positions with them, for up to that interval and writes each changed state once: a person with ten
+   events in two seconds is one changelog record, not ten. Outputs are not held: each batch's are sent
+   as before. If a batch fails while states are held, they are discarded (the failed batch may have
+   changed them half-way) and the records since the last write are read again from the broker.
 3. **A defect in one item never stops the rest.** If applying an item raises, the batch is split in halves
    and each half run on its own, down to the one item that fails: it goes to the dead-letter topic
    (`processing_failed`, with the exception's type, never its values) and everything else is processed.
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -38,6 +44,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from streams.agents.runtime.broker_reader import BrokerReader
 from streams.agents.runtime.positions import Positions
 from streams.agents.runtime.records import InputRecord, from_faust
+from streams.agents.runtime.state_cache import StateCache
 from streams.models.rejections import Rejection, RejectReason
 
 log = logging.getLogger(__name__)
@@ -99,9 +106,14 @@ class AgentStats:
     partitions: dict[int, PartitionProgress] = field(default_factory=dict)
 
 
+class _StatesHeld(Exception):
+    """A batch failed while states changed by earlier batches were held unwritten."""
+
+
 class StageAgent(Generic[B, I]):
     def __init__(self, *, name: str, topic: str, work: Work[B, I], positions: Positions, reader: BrokerReader,
-                 flush: Any, dead_letter: Any, ready: Any, batch: int) -> None:
+                 flush: Any, dead_letter: Any, ready: Any, batch: int,
+                 caches: Sequence[StateCache[Any]] = (), write_interval_s: float = 0.0) -> None:
         self.name, self.topic, self.work, self.batch = name, topic, work, batch
         self.positions, self.reader = positions, reader
         self._flush, self._dead_letter, self._ready = flush, dead_letter, ready
@@ -110,28 +122,81 @@ class StageAgent(Generic[B, I]):
         self._delivered = False
         self._ahead: dict[int, int] = {}  # positions processed whose states are not yet acknowledged
         self._durable: asyncio.Future[None] | None = None  # the last batch's flush and position write
+        # What is held until the next write of states: the positions and finished batches since the last.
+        self.caches, self.write_interval_s = list(caches), write_interval_s if caches else 0.0
+        for cache in self.caches:
+            cache.deferred = self.write_interval_s > 0
+        self._held_last: dict[int, int] = {}
+        self._held_finished: list[B] = []
+        self._held_since: float | None = None
+        self._handed: dict[int, int] = {}  # positions handed to the durable chain, not yet written
+        self._strict = False  # inside a failed batch's halves: every half's states written at once
 
     def _position(self, partition: int) -> int | None:
         ahead = self._ahead.get(partition)
         return ahead if ahead is not None else self.positions.get(partition)
 
     async def settle(self) -> None:
-        """Until the positions of every batch processed are written (before partitions are taken away)."""
+        """Until the states held and the positions of every batch processed are written (before
+        partitions are taken away)."""
         try:
+            await self._write_held()
             if self._durable is not None:
                 await self._durable
         finally:
             self._durable = None
+            self._drop_held()
             self._ahead.clear()
+            self._handed.clear()
+
+    async def write_held_if_due(self) -> None:
+        """Write the states held once the oldest has waited the write interval (the agent's timer)."""
+        since = self._held_since
+        if since is not None and time.monotonic() - since >= self.write_interval_s:
+            await self._write_held()
 
     async def _advance(self, last: dict[int, int], finished: list[B]) -> None:
-        """Move the positions to `last` once the states written so far are acknowledged, in batch order;
-        waits for the previous batch's flush, so at most one is outstanding."""
+        """Hold `last` and the finished batches with the states they changed; write them once the write
+        interval has passed since the oldest was held (at once, without an interval)."""
         self._ahead.update(last)
+        self._held_last.update(last)
+        self._held_finished += finished
+        now = time.monotonic()
+        if self._held_since is None:
+            self._held_since = now
+        if self.write_interval_s <= 0 or now - self._held_since >= self.write_interval_s:
+            await self._write_held()
+
+    async def _write_held(self) -> None:
+        """Write the states held, then move the positions held once they are acknowledged, in batch
+        order; waits for the previous write's flush, so at most one is outstanding."""
+        last, finished = self._held_last, self._held_finished
+        self._held_last, self._held_finished, self._held_since = {}, [], None
+        if not last and not finished:
+            return
+        for cache in self.caches:
+            cache.persist()
+        self._handed.update(last)
         previous = self._durable
         self._durable = asyncio.ensure_future(self._make_durable(previous, last, finished))
         if previous is not None:
             await previous
+
+    def _drop_held(self) -> None:
+        """Forget the states held and their positions: their records are read again from the positions
+        written (a position handed to the durable chain stays)."""
+        for cache in self.caches:
+            cache.discard()
+        for p in self._held_last:
+            handed = self._handed.get(p)
+            if handed is None:
+                self._ahead.pop(p, None)
+            else:
+                self._ahead[p] = handed
+        self._held_last, self._held_finished, self._held_since = {}, [], None
+
+    def _holding_states(self) -> bool:
+        return any(cache.holding for cache in self.caches)
 
     async def _make_durable(self, previous: asyncio.Future[None] | None, last: dict[int, int],
                             finished: list[B]) -> None:
@@ -146,6 +211,8 @@ class StageAgent(Generic[B, I]):
                 progress.failures, progress.failure, progress.failed_at = 0, None, None
             if self._ahead.get(p) == position:
                 del self._ahead[p]
+            if self._handed.get(p) == position:
+                del self._handed[p]
         for batch in finished:
             self.work.done(batch)
 
@@ -252,6 +319,7 @@ class StageAgent(Generic[B, I]):
                 progress.failures += 1
                 progress.failure, progress.failed_at = type(exc).__name__, self._position(p)
             self.stats.failed_attempts += 1
+            self._drop_held()  # the failed batch may have changed held states half-way
             raise
 
     async def _process_in_order(self, records: list[InputRecord]) -> None:
@@ -269,7 +337,17 @@ class StageAgent(Generic[B, I]):
                         item.index = i
                 items += found
         finished: list[B] = []
-        await self._run(items, finished)
+        self._strict = False
+        try:
+            await self._run(items, finished)
+        except _StatesHeld:
+            # Discard what earlier batches changed (the failed batch may have changed it half-way) and
+            # take their records again from the positions written, this time with nothing held.
+            self._drop_held()
+            await self._process_in_order(records)
+            return
+        finally:
+            self._strict = False
         last: dict[int, int] = {}
         for r in todo:
             last[r.partition] = r.offset + 1
@@ -286,7 +364,11 @@ class StageAgent(Generic[B, I]):
             self.work.close(batch)
         except Exception as exc:  # noqa: BLE001 - a defect in one item must not stop the others
             # The batch's states were taken out of the decoded cache, so the halves start again from the
-            # table, which still holds the states as they were before this batch.
+            # table, which still holds the states as they were before this batch, unless states of
+            # earlier batches are held unwritten: then those batches are taken again first.
+            if not self._strict and self._holding_states():
+                raise _StatesHeld from exc
+            self._strict = True
             if len(items) == 1:
                 await self._reject(items[0], exc)
                 return
@@ -299,6 +381,9 @@ class StageAgent(Generic[B, I]):
             if isinstance(outcome, BaseException):
                 raise outcome
         self.work.write(batch)
+        if self._strict:  # a half of a failed batch: its states written before the next half reads them
+            for cache in self.caches:
+                cache.persist()
         finished.append(batch)
 
     async def _reject(self, item: Item[I], exc: Exception) -> None:

@@ -1,8 +1,12 @@
-"""Decoded table values kept between batches, so a hot key is not parsed from JSON on every batch.
+"""Decoded table values kept between batches, so a hot key is not parsed from JSON on every batch, and
+the states changed since the last write, so a hot key is written once per write interval, not per batch.
 
 The table (and its changelog) stays the truth: a cached object is used only while the table still
 holds the very bytes object this worker wrote with it. A batch takes its states out of the cache and
 puts them back only after writing them, so a batch that fails half-way leaves nothing stale behind.
+A state changed but not yet written (`stage`, in a cache whose agent writes at an interval) is the one
+exception: the agent that owns the cache discards every such state when a batch fails
+(`agents/runtime/stage_agent.py`), and reads their records again from its positions.
 """
 
 from __future__ import annotations
@@ -24,8 +28,17 @@ class StateCache(Generic[S]):
                  max_entries: int = 200_000) -> None:
         self.table, self.decode, self.fresh, self.max_entries = table, decode, fresh, max_entries
         self._entries: dict[str, tuple[bytes, S]] = {}
+        # Set by the agent that owns the cache when it writes states at an interval: a changed state is
+        # then held here until the agent's next `persist` (its positions do not move before that).
+        self.deferred = False
+        self._pending: dict[str, S] = {}
+        self._encode: Callable[[S], bytes] | None = None
 
     def take(self, key: str) -> S:
+        held = self._pending.get(key)
+        if held is not None:  # changed by a batch before, not written yet: the newest there is
+            self._entries.pop(key, None)
+            return held
         raw = self.table.get(key.encode())
         entry = self._entries.pop(key, None)
         if entry is not None and raw is not None and entry[0] is raw:
@@ -91,8 +104,38 @@ class StateCache(Generic[S]):
             return None
         return json.loads(raw[len(CHUNKED):])  # type: ignore[no-any-return]
 
+    def stage(self, key: str, state: S, encode: Callable[[S], bytes]) -> None:
+        """A batch changed this state: written now, or, in a deferred cache, at the next `persist`."""
+        if not self.deferred:
+            self.put(key, state, encode(state))
+            return
+        self._pending[key] = state
+        self._encode = encode
+        self._entries.pop(key, None)  # the object is not what the table's bytes say until written
+
+    def persist(self) -> int:
+        """Write every state changed since the last write; returns how many."""
+        pending, self._pending = self._pending, {}
+        encode = self._encode
+        for key, state in pending.items():
+            assert encode is not None
+            self.put(key, state, encode(state))
+        return len(pending)
+
+    @property
+    def holding(self) -> bool:
+        """States changed and not yet written."""
+        return bool(self._pending)
+
+    def discard(self) -> None:
+        """Forget the states not yet written: a failed batch may have changed them half-way; the table
+        holds them as they were at the last write."""
+        self._pending.clear()
+
     def keep(self, key: str, state: S) -> None:
         """The batch did not change this state: keep the object, write nothing."""
+        if key in self._pending:
+            return
         raw = self.table.get(key.encode())
         if raw is not None:
             self._remember(key, raw, state)
@@ -132,11 +175,12 @@ class BatchStates(Generic[S]):
         self.changed.add(key)
 
     def write(self, encode: Callable[[S], bytes]) -> dict[str, S]:
-        """Write the changed states; returns them."""
+        """Write the changed states (or hold them, in a deferred cache, for the agent's next write);
+        returns them."""
         written: dict[str, S] = {}
         for key, state in self.states.items():
             if key in self.changed:
-                self.cache.put(key, state, encode(state))
+                self.cache.stage(key, state, encode)
                 written[key] = state
             else:
                 self.cache.keep(key, state)

@@ -62,4 +62,5 @@ class Organisation:
 
 def register(p: WorkerContext) -> Any:
     return p.stage_agent("organisation", p.names.day_summaries, Organisation(p), BATCH_MESSAGES, WITHIN_S,
-                         positions=p.org_positions, partitions=1)
+                         positions=p.org_positions, partitions=1,
+                         held=[p.org_cache])

@@ -76,4 +76,5 @@ class Units:
 
 def register(p: WorkerContext) -> Any:
     return p.stage_agent("units", p.names.unit_updates, Units(p), UNITS_BATCH_MESSAGES, UNITS_WITHIN_S,
-                         positions=p.org_positions, partitions=UNIT_PARTITIONS)
+                         positions=p.org_positions, partitions=UNIT_PARTITIONS,
+                         held=[p.unit_cache])
