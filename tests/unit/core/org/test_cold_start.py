@@ -46,9 +46,9 @@ def test_a_cold_start_workplace_history_with_no_change_raises_no_unit_flag_of_an
 
 
 def test_a_doubling_of_inpatient_days_in_the_first_monitored_year_is_flagged_as_its_stays_go_on() -> None:
-    """Unplanned admissions of a unit of 1,241 persons double 5 weeks after its warm-up (the year of
-    look-back and 26 weeks): its bed-days count from each admission, and the drift flag comes within
-    weeks, no other unit flagged for inpatient days."""
+    """Unplanned admissions of the persons in the care of a unit of 1,241 double 5 weeks after its warm-up
+    (the year of look-back and 26 weeks): its bed-days count from each admission, and the drift flag comes
+    within weeks, no other unit flagged for inpatient days."""
     rng = np.random.default_rng([18, 11])
     world = draw_world(rng, (548, 800))
     onset = 365 + 7 * 27 + int(rng.integers(0, 26 * 7))
