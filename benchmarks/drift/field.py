@@ -128,7 +128,8 @@ def field_table(c: FieldCounts) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "Realised care doublings (unit 0's count against the rest's rate, half a year after the onset "
               "over half a year before; median and range over the seeds): " + ", ".join(
-                  f"{o} {statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f})" for o, r in sorted(c.realised.items()))]
+                  f"{o} {statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f})"
+                  for o, r in sorted(c.realised.items()))]
     return "\n".join(lines)
 
 
