@@ -26,7 +26,7 @@ the simulated events with the monitor's own occasion rule, so that every detecto
 on the very same series; river's ADWIN and PageHinkley get the same weekly signal (observed vs expected
 from the rest of the organisation, standardised) as the baselines a user might pick instead. They are
 drift detectors only: they have no level test.
-Run: python -m benchmarks.drift_eval [--seeds 20] [--parts drift level care] [--cache DIR]
+Run: python -m benchmarks.drift_eval [--seeds 20] [--first-seed 1] [--parts drift level care] [--cache DIR]
 (progress on stderr; --seeds 5 by default for a quick look, `make drift-eval` runs 20)
 """
 
@@ -46,6 +46,8 @@ from benchmarks.drift.workplaces import SIZES
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seeds", type=int, default=5, help="seeds per size (the table in BENCHMARKS.md: 20)")
+    ap.add_argument("--first-seed", type=int, default=1,
+                    help="seeds first-seed .. first-seed + seeds - 1 (another set of seeds to confirm on)")
     ap.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     ap.add_argument("--care-sizes", type=int, nargs="*", default=list(CARE_SIZES))
     ap.add_argument("--parts", nargs="*", choices=PARTS, default=list(PARTS),

@@ -115,7 +115,7 @@ def care_part(args: argparse.Namespace) -> str:
     counts = CareCounts()
     progress = Progress("care", len(args.care_sizes) * args.seeds * (1 + len(CARE_OUTCOMES)))
     for size in args.care_sizes:
-        for seed in range(1, args.seeds + 1):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for step in (None, *CARE_OUTCOMES):
                 counts.add(size, step, *care_series(size, step, seed, args.cache))
                 progress.step(f"{size} persons seed {seed} doubling {step or 'none'}")

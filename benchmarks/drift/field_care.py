@@ -16,13 +16,15 @@ READMISSION_DAYS = 30
 NEVER = -10_000  # a day before any simulated (the burn-in's days are negative: -1 is one of them)
 
 
-def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int, str] | None
-               ) -> list[DaySummary]:
-    """Unit-days of care units of about `sizes` persons in care; `step`: (unit, first day, outcome) whose
-    rate doubles (ED visits, or unplanned admissions for inpatient days)."""
+def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int, str] | None,
+               doubling: tuple[float, float] = (2.0, 1.0)) -> list[DaySummary]:
+    """Unit-days of care units of about `sizes` persons in care; `step`: (unit, first day, outcome) that
+    doubles: ED visits (their rate), or inpatient days, the bed-days of unplanned stays per person in care
+    (`doubling`: its admissions' and its stays' factors, `inpatient_doubling`)."""
     import numpy as np
 
     assert isinstance(rng, np.random.Generator)
+    more_admissions, longer_stays = doubling
     units = len(sizes)
     unit_of = np.repeat(np.arange(units), sizes)
     p = unit_of.size
@@ -63,12 +65,17 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
         personal = risk * common * np.where(spell_end > t, world.spell_factor, 1.0)
         ed_mult = np.ones(p)
         adm_mult = np.ones(p)
+        length_mult = np.ones(p)
         if step is not None and t >= step[1]:
             target = unit_of == step[0]
             if step[2] == "ed_visits":
                 ed_mult = np.where(target, 2.0, 1.0)
             else:
-                adm_mult = np.where(target, 2.0, 1.0)
+                # The unit's own persons (in its care) are admitted unplanned more often, readmitted more
+                # often, and stay longer: a change of the unit, not of who comes into its care.
+                in_care = target & (seen_last >= t - POPULATION_WINDOW_DAYS + 1)
+                adm_mult = np.where(in_care, more_admissions, 1.0)
+                length_mult = np.where(target, longer_stays, 1.0)
         events = np.zeros(p, dtype=bool)
         visits = rng.poisson(ed_rate[frail] * personal * ed_mult)
         events |= visits > 0
@@ -80,7 +87,7 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
             last_discharge[out], counted[out] = t, False
         if out.size:
             events[out] = True
-            again = out[rng.random(out.size) < readmit_p[frail[out]]]
+            again = out[rng.random(out.size) < readmit_p[frail[out]] * adm_mult[out]]
             scheduled[again] = t + rng.integers(3, 26, again.size)
         free = stay_end < t
         rate = adm_rate[frail] * personal
@@ -93,7 +100,12 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
                 np.add.at(readm, (unit_of[index], last_discharge[index]), 1)
             counted[index] = True
             f = frail[admitted]
-            stay_end[admitted] = t + rng.integers(stay_lo[f], stay_hi[f])
+            length = rng.integers(stay_lo[f], stay_hi[f])
+            longer = unplanned[admitted] & (length_mult[admitted] != 1.0)
+            if longer.any():  # (no draw otherwise: the runs share their history up to the onset)
+                stretched = length * length_mult[admitted] + rng.random(admitted.size)
+                length = np.where(longer, np.floor(stretched).astype(int), length)
+            stay_end[admitted] = t + length
             adm_day[admitted] = t
             adm_seen[admitted] = observed & unplanned[admitted]
             # The monitor's beds of unplanned stays: one from an admission it saw to the stay's discharge.
@@ -126,3 +138,16 @@ def care_units(rng: object, world: World, sizes: list[int], step: tuple[int, int
                                        float(dis[u, t]), float(ipd[u, t]), float(change[u, t]),
                                        float(beds[u, t])))
     return sorted(rows, key=lambda s: (s.day, s.unit_id))
+
+
+def inpatient_doubling(rng: object) -> tuple[float, float]:
+    """How a unit's inpatient days double, drawn per run: unplanned admissions and readmissions of the
+    persons in its care x a, its unplanned stays x 2 / a in length, a = 2^u with u uniform in 0-1 (all
+    from more admissions, all from longer stays, or any mix). Doubling the admission hazard of everyone
+    instead brings persons into the care population with their stays (a rate per person in care that rose
+    only 1.2-1.9x): a smaller change than the doubling of inpatient days it stands for."""
+    import numpy as np
+
+    assert isinstance(rng, np.random.Generator)
+    a = float(2.0 ** rng.uniform(0.0, 1.0))
+    return a, 2.0 / a

@@ -32,7 +32,7 @@ def drift_part(args: argparse.Namespace, level: LevelCounts | None) -> str:
     progress = Progress("drift", len(args.sizes) * args.seeds * (1 + len(STEPS)))
     onset = Scenario().start.toordinal() + ONSET_DAY
     for size in args.sizes:
-        for seed in range(1, args.seeds + 1):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for step in (None, *STEPS):
                 rows = series(size, step, seed, args.cache)
                 target = "hr-unit-00"

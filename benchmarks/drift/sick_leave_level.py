@@ -67,12 +67,12 @@ def level_part(args: argparse.Namespace, level: LevelCounts) -> str:
     if not level.peer_units:  # the drift part did not run: the runs without a change, here
         progress = Progress("level (no change)", len(args.sizes) * args.seeds)
         for size in args.sizes:
-            for seed in range(1, args.seeds + 1):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 level.add_peers(size, series(size, None, seed, args.cache), mix_of(size, seed, args.cache))
                 progress.step(f"size {size} seed {seed}")
     progress = Progress("level", len(args.sizes) * args.seeds * len(LEVELS))
     for size in args.sizes:
-        for seed in range(1, args.seeds + 1):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for high in LEVELS:
                 level.add_high(size, high, series(size, high, seed, args.cache, onset=0))
                 progress.step(f"size {size} seed {seed} at {high:g}x from the start")

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 
 import numpy as np
+import pytest
 from prometheus_client import generate_latest
 
 from benchmarks.drift.detectors import flags_of
@@ -45,10 +46,13 @@ def test_a_cold_start_workplace_history_with_no_change_raises_no_unit_flag_of_an
     assert flags_of(workplaces(rng, world, sizes, None), DriftConfig()) == []
 
 
-def test_a_doubling_of_inpatient_days_in_the_first_monitored_year_is_flagged_as_its_stays_go_on() -> None:
-    """Unplanned admissions of a unit of 1,241 persons double 5 weeks after its warm-up (the year of
-    look-back and 26 weeks): its bed-days count from each admission, and the drift flag comes within
-    weeks, no other unit flagged for inpatient days."""
+@pytest.mark.parametrize("doubling", [(2.0, 1.0), (1.0, 2.0)], ids=["twice the admissions", "stays twice as long"])
+def test_a_doubling_of_inpatient_days_in_the_first_monitored_year_is_flagged_as_its_stays_go_on(
+        doubling: tuple[float, float]) -> None:
+    """The inpatient days of a unit of 1,241 persons double 5 weeks after its warm-up (the year of look-back
+    and 26 weeks), by twice the unplanned admissions of the persons in its care or by stays twice as long:
+    its bed-days count from each admission, and the drift flag comes within weeks, no other unit flagged
+    for inpatient days."""
     rng = np.random.default_rng([18, 11])
     world = draw_world(rng, (548, 800))
     onset = 365 + 7 * 27 + int(rng.integers(0, 26 * 7))
@@ -56,7 +60,7 @@ def test_a_doubling_of_inpatient_days_in_the_first_monitored_year_is_flagged_as_
     k = int(rng.integers(5, 11))
     sizes = [int(rng.integers(600, 1301))] + [int(rng.integers(150, 1301)) for _ in range(k - 1)]
     assert sizes[0] == 1241
-    flags = flags_of(care_units(rng, world, sizes, (0, onset, "inpatient_days")), DriftConfig())
+    flags = flags_of(care_units(rng, world, sizes, (0, onset, "inpatient_days"), doubling), DriftConfig())
     found = [d - world.start - onset for u, rule, d in flags
              if u == "care-unit-00" and rule == "unit_inpatient_days_drift" and d >= world.start + onset]
     assert found and min(found) <= 45
