@@ -67,8 +67,21 @@ def sick_leave() -> dict[str, Any]:
         table("Sick-leave cost this month (SEK)",
               f'{M.UNIT_SICK_LEAVE_COST_SEK}{{period="month_to_date", {UNIT}}}', "currencySEK"),
         table("Employees per unit", f'{M.UNIT_GROUP_SIZE}{{kind="employees", {UNIT}}}'),
+        table("Monitoring state per unit", _state('outcome="sick_leave"', "unit, state"),
+              description=STATE_HELP),
     ], variables=[unit_variable(M.UNIT_GROUP_SIZE)], annotations=[drift],
         description="Unit-level sick leave with uncertainty; no figure identifies a person.")
+
+
+STATE_HELP = ("building_up: the look-back is not yet covered since the history began (a care unit's 365 "
+              "days of persons in care; readmissions' 30-day follow-up): its weeks are incomplete, neither "
+              "learned from nor tested, and no unit flag can be raised. warming_up: complete weeks are "
+              "learning the unit's usual level. monitored: drift and level flags can be raised.")
+
+
+def _state(outcomes: str, by: str) -> str:
+    """The one state each unit outcome is in (the gauge is 1 for it, 0 for the others)."""
+    return f"max by ({by}) ({M.UNIT_MONITORING_STATE}{{{outcomes}, {UNIT}}}) == 1"
 
 
 def care() -> dict[str, Any]:
@@ -83,6 +96,8 @@ def care() -> dict[str, Any]:
                    with_band(M.UNIT_UNPLANNED_HOME_CARE_RATIO, UNIT, "{{unit}}"), "percentunit",
                    band=True),
         table("Persons per care unit (last 365 days)", f'{M.UNIT_GROUP_SIZE}{{kind="persons", {UNIT}}}'),
+        table("Monitoring state per unit and outcome", _state('outcome!="sick_leave"', "unit, outcome, state"),
+              description=STATE_HELP),
     ], variables=[unit_variable(M.UNIT_GROUP_SIZE)],
         description="Nära vård: region and municipality outcomes for the same people, by unit.")
 
