@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from streams.core.programme.trial import Enrolment, Figure, Trials, build, candidates, eligible, fit
+from streams.core.programme.trial import Enrolment, Figure, Trials, build, candidates, eligible
+from streams.core.programme.trial_effect import fit
 
 BLOCKS = 6  # 30-day blocks before enrolment shown
 PSEUDO_PER_MEMBER = 2  # more pseudo-members than members: a placebo that can see a bias of the design

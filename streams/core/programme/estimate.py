@@ -30,11 +30,10 @@ from streams.core.programme.trial import (
     Enrolment,
     Figure,
     TrialConfig,
-    TrialEffect,
     Trials,
     build,
-    fit,
 )
+from streams.core.programme.trial_effect import TrialEffect, fit
 
 __all__ = ["ALL", "Effect", "EstimatorConfig", "Figure", "estimate", "paired_levels", "trials_of"]
 

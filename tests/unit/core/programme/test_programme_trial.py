@@ -17,7 +17,8 @@ from streams.core.programme.correction import Pairs, replicate_slopes, slopes
 from streams.core.programme.days import NEVER, DayTable
 from streams.core.programme.month_totals import ED_VISITS
 from streams.core.programme.months import month_of_day
-from streams.core.programme.trial import Design, Enrolment, TrialConfig, build, fit
+from streams.core.programme.trial import Design, Enrolment, TrialConfig, build
+from streams.core.programme.trial_effect import fit
 
 DAY0, DAYS, D = 739_000, 220, 739_100  # the trial's day: day 100 of the table
 FOLLOW = 90
