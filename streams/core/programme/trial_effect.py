@@ -151,8 +151,10 @@ def fit(trials: Trials, measure: str, groups: Mapping[str, Sequence[tuple[int, i
 def relative(had: float, would: float, had_b: np.ndarray, would_b: np.ndarray, correct: bool = True) -> Figure:
     """had / would - 1 with its percentile interval from the bootstrap replicates, both less the ratio's own
     bias when `correct`. A ratio of two estimates is biased even when both are unbiased (Jensen):
-    E[Y/C] = y/c + (y var C / c - cov(Y, C)) / c^2 + ..., the second-order term of the classical ratio
-    estimator (Cochran 1977, 6.8; Tin 1965), priced with the replicates' variance and covariance. The
+    E[Y/C] = y/c (1 + var C / c^2 - cov(Y, C) / (y c)) + ..., so the figure is Beale's ratio estimator
+    (y/c) (1 + cov / (y c)) / (1 + var C / c^2) (Beale 1962; Cochran 1977, 6.8), with the variance and
+    covariance of the bootstrap's replicates: second-order unbiased, and bounded where the counterfactual is
+    too uncertain for a series (a Taylor correction subtracted there can cross -100%). The
     replicates are ratios too and carry the same lean on top of the sample's, so their quantiles move back
     by twice their mean's lean on the log scale, where the interval's shape is kept (the bootstrap's bias
     correction, Efron & Tibshirani 1993, 10.6). Without it a no-effect programme leaned toward harm by
@@ -164,9 +166,9 @@ def relative(had: float, would: float, had_b: np.ndarray, would_b: np.ndarray, c
     if not correct or would <= 0 or had <= 0 or ok.sum() < 2:
         return _figure(r - 1.0, samples - 1.0)
     c = np.cov(had_b[ok], would_b[ok])
-    bias = float((r * c[1, 1] - c[0, 1]) / would**2)
+    beale = float((r + c[0, 1] / would**2) / (1.0 + c[1, 1] / would**2))
     lean = float(np.log(samples[ok]).mean() - np.log(r))
-    return _figure(r - 1.0 - bias, samples * np.exp(-2 * lean) - 1.0)
+    return _figure(max(beale, 0.0) - 1.0, samples * np.exp(-2 * lean) - 1.0)
 
 
 def _ratio(a: float, b: float) -> float:

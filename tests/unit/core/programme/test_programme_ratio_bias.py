@@ -33,8 +33,9 @@ def test_a_noisy_counterfactual_makes_no_effect_look_harmful_and_the_correction_
         yb, cb = replicates(rng, y, c, cv_had, cv_would)
         plain.append(relative(y, c, yb, cb, correct=False))
         corrected.append(relative(y, c, yb, cb))
-    assert np.mean([f.value for f in plain]) > 0.045  # about cv_would^2 = 0.0625 toward harm
-    assert abs(np.mean([f.value for f in corrected])) < 0.015
+    lean_plain = np.mean([f.value for f in plain])
+    assert lean_plain > 0.045  # about cv_would^2 = 0.0625 toward harm
+    assert abs(np.mean([f.value for f in corrected])) < lean_plain / 4  # what is left is of a higher order
     # the plain intervals miss mostly on the side of harm; the corrected ones less often there, not more overall
     harm_plain, harm = np.mean([f.low > 0 for f in plain]), np.mean([f.low > 0 for f in corrected])
     assert harm_plain > 0.045 and harm < 0.04
@@ -53,3 +54,14 @@ def test_a_replicate_moving_had_and_would_together_is_not_a_bias() -> None:
     only that, had / would constant across replicates, leaves the ratio unbiased."""
     scale = np.linspace(0.8, 1.2, 101)
     assert abs(relative(120.0, 100.0, 120.0 * scale, 100.0 * scale).value - 0.2) < 1e-12
+
+
+def test_a_counterfactual_too_uncertain_for_a_series_gives_a_figure_within_its_range() -> None:
+    """References with almost none of the outcome: the counterfactual's replicates spread over orders of
+    magnitude. A subtracted second-order term would cross -100%; the figure stays a relative effect."""
+    rng = np.random.default_rng(5)
+    would_b = rng.gamma(0.3, 2.0 / 0.3, 400)
+    had_b = 100.0 * rng.gamma(50, 1 / 50, 400)
+    f = relative(100.0, 2.0, had_b, would_b)
+    assert -1.0 <= f.low <= f.value <= f.high
+    assert f.value > 0  # still a large harm: 100 against about 2
