@@ -31,7 +31,8 @@ from streams.observe.metrics import Metrics
 from streams.settings import Settings
 
 
-def topic_specs(settings: Settings) -> list[TopicSpec]:
+def topic_specs(settings: Settings, org_partitions: int | None = None) -> list[TopicSpec]:
+    """`org_partitions`: of day-summaries (`organisation_partitions`; None: as many as the input topics)."""
     names, n = TopicNames.of(settings), settings.topics.partitions
     return [
         TopicSpec(names.events, n),
@@ -42,7 +43,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(names.flags, n, {"cleanup.policy": "compact"}),
         TopicSpec(names.person_events, n),
         TopicSpec(names.unit_updates, UNIT_PARTITIONS),
-        TopicSpec(names.day_summaries, 1),
+        TopicSpec(names.day_summaries, org_partitions or n),
         # Flag handling: every action and every audit entry is kept (no deletion by time or size);
         # consent and sealed identities by key, the last record of a key being its state.
         TopicSpec(names.flag_actions, n, {"retention.ms": "-1", "retention.bytes": "-1"}),
@@ -84,7 +85,19 @@ DELIVERY_OPTIONS: dict[str, Any] = {
 }
 
 
-def build_app(settings: Settings, metrics: Metrics) -> Any:
+def organisation_partitions(settings: Settings) -> int:
+    """The partitions of day-summaries and of the organisation table: as many as the input topics in a new
+    deployment; an existing deployment keeps what it has (one, before peer groups): Kafka hashes a key
+    over the partition count, so more partitions would move the groups' states away from their keys."""
+    from streams.agents.runtime.topics import kept_partitions
+
+    n = settings.topics.partitions
+    kept = kept_partitions(settings.bootstrap_servers, TopicNames.of(settings).day_summaries, (1, n),
+                           settings.kafka)
+    return n if kept is None else kept
+
+
+def build_app(settings: Settings, metrics: Metrics, org_partitions: int | None = None) -> Any:
     names = TopicNames.of(settings)
     app = MonitorApp(
         settings.app_id,
@@ -115,7 +128,7 @@ def build_app(settings: Settings, metrics: Metrics) -> Any:
     )
     key_file = settings.inbox.reveal_key_file
     vault = IdentityVault(Path(key_file).read_bytes()) if key_file else None  # "": none (docker-compose)
-    pipeline = WorkerContext(app, settings, metrics, names, vault=vault)
+    pipeline = WorkerContext(app, settings, metrics, names, vault=vault, org_partitions=org_partitions)
     for stage in (ingest, persons, units, organisation, programmes, flag_store, pages, inbox):
         stage.register(pipeline)  # type: ignore[attr-defined]
     app.on_partitions_revoked.connect(pipeline.on_revoked)

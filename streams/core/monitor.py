@@ -14,6 +14,7 @@ from typing import cast
 
 from streams.core.config import MonitorConfig
 from streams.core.org.drift import OrgDrift
+from streams.core.org.groups import DEFAULT_GROUP, by_group
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.programme.ledger import PersonLedger
@@ -122,7 +123,8 @@ class Monitor:
         self.org_drift = OrgDrift(config)
         self.persons: dict[str, PersonState] = {}
         self.units: dict[str, UnitState] = {}
-        self.org = OrgState()
+        #: one organisation state per peer group (core/org/groups.py), by its key
+        self.groups: dict[str, OrgState] = {}
         self.programme_stage = ProgrammeStage(config)
         self.keep_ledgers = keep_ledgers or self.programme_stage.enabled
         self.ledgers: dict[str, PersonLedger] = {}  # programme ledgers, by pseudonym (none if no programme)
@@ -243,8 +245,25 @@ class Monitor:
             state = self.units[update.unit_id] = UnitState(update.unit_id)
         step = self.unit_stage.step(state, update, self.counts, source_offset)
         if step.summaries:
-            flags += self.org_drift.apply(self.org, step.summaries)
+            for group, summaries in by_group(step.summaries).items():
+                flags += self.org_drift.apply(self.group(group), summaries)
         return step.rejection
+
+    def group(self, key: str) -> OrgState:
+        """A peer group's organisation state (a new one for a group not met before)."""
+        state = self.groups.get(key)
+        if state is None:
+            state = self.groups[key] = OrgState()
+        return state
+
+    @property
+    def org(self) -> OrgState:
+        """The default peer group's state: every unit's when no event names an organisation."""
+        return self.group(DEFAULT_GROUP)
+
+    @org.setter
+    def org(self, state: OrgState) -> None:
+        self.groups[DEFAULT_GROUP] = state
 
     def _record(self, flags: list[Flag]) -> None:
         self.flag_stream += flags

@@ -185,6 +185,7 @@ class UnitUpdate:
     presence: list[tuple[str, int]] = field(default_factory=list)
     staffing: StaffingReport | None = None
     source_offset: str | None = None  # the record it came from (named in a rejection), between stages
+    organisation: str | None = None  # the organisation the event names, for the unit it names
 
 
 @dataclass(slots=True)
@@ -276,6 +277,11 @@ class PersonStage:
                 if update is None:
                     update = updates[event.unit_id] = UnitUpdate(event.unit_id, subject, seq)
                 update.presence.append((subject, fact.day))
+            if event.organisation is not None:  # the unit learns its organisation (its peer group)
+                update = updates.get(event.unit_id)
+                if update is None:
+                    update = updates[event.unit_id] = UnitUpdate(event.unit_id, subject, seq)
+                update.organisation = event.organisation
             if isinstance(event, Enrollment) and event.program in self._consent:
                 consent.append(ConsentChange(subject, event.program, event.status == "joined", fact.t,
                                              event.event_id))
@@ -323,7 +329,8 @@ class PersonStage:
 def staffing_update(event: Staffing, arrival: int, tz: str) -> UnitUpdate:
     day = local_day(event.occurred_at, tz)
     return UnitUpdate(event.unit_id, staffing=StaffingReport(epoch(event.occurred_at), event.event_id, day,
-                                                             event.headcount, arrival))
+                                                             event.headcount, arrival),
+                      organisation=event.organisation)
 
 
 class UnitStage:
@@ -362,6 +369,8 @@ class UnitStage:
                 if d > latest_day:
                     latest_day = d
             state.mark_applied(source, update.seq, latest_day)
+        if update.organisation is not None and state.organisation is None:
+            state.organisation = update.organisation
         if update.staffing is not None:
             t, event_id, day, headcount, arrival = update.staffing
             outcome, out = self.tracker.add_staffing(state, t, event_id, day, headcount, arrival)

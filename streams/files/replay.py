@@ -91,7 +91,8 @@ def write_flags(monitor: Monitor, out: IO[str]) -> int:
 
 def indicators_document(monitor: Monitor, persons: list[dict[str, object]] | None = None) -> dict[str, object]:
     """`persons`: the persons' part when it was made elsewhere (`replay --jobs`: by each shard)."""
-    relative = {r.unit_id: r for r in relative_levels(monitor.org, monitor.config.min_group_size)}
+    relative = {r.unit_id: r for group in monitor.groups.values()
+                for r in relative_levels(group, monitor.config.min_group_size)}
     units = []
     for ind in monitor.unit_indicators():
         doc = ind.as_dict()

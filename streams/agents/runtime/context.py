@@ -45,15 +45,15 @@ from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ORG_KEY = "org"
 #: Changelogs are compacted (faust's default), but Kafka compacts only closed segments (1 GiB by default):
 #: unit and organisation states are rewritten every batch, so without small segments a restart would
 #: replay hundreds of MB of old versions (seen in the soak: 0.9 GB after 30 minutes).
 CHANGELOG_CONFIG = {"segment.bytes": str(16 * 1024 * 1024), "segment.ms": str(10 * 60 * 1000),
                     "min.cleanable.dirty.ratio": "0.1"}
-#: Units and the organisation are each worked on in one place (one partition): the figures of the whole
-#: organisation then never depend on how far one partition of units has got ahead of another (in a
-#: backfill that can be months of event time), only on what the persons stage has sent.
+#: Units are worked on in one place (one partition): the figures of an organisation then never depend on
+#: how far one partition of units has got ahead of another (in a backfill that can be months of event
+#: time), only on what the persons stage has sent. The organisations (peer groups, core/org/groups.py)
+#: spread over the partitions of day-summaries: each is worked on whole in one of them.
 UNIT_PARTITIONS = 1
 #: Agents reading batch messages take up to this many at once (each holds up to an ingest batch's
 #: events for one partition), or what has come within WITHIN_S seconds.
@@ -107,22 +107,28 @@ class WorkerContext:
     # Programme figures computed since Prometheus last asked (agents/stages/programmes.py), by programme.
     programmes_to_publish: dict[str, dict[str, Any]] = field(default_factory=dict)
     unit_labels: UnitLabels = field(init=False)
+    # Partitions of day-summaries and of the organisation table: the input topics' count in a new
+    # deployment, and what an existing day-summaries topic has (`organisation_partitions`).
+    org_partitions: int | None = None
 
     def __post_init__(self) -> None:
         n, names, app = self.partitions, self.names, self.app
+        if self.org_partitions is None:
+            self.org_partitions = n
+        org_n = self.org_partitions
         self.unit_labels = UnitLabels(self.config)
         for name, partitions in ((names.events, n), (names.rejected, n), (names.flags, n), (names.person_events, n),
-                                 (names.unit_updates, UNIT_PARTITIONS), (names.day_summaries, 1),
+                                 (names.unit_updates, UNIT_PARTITIONS), (names.day_summaries, org_n),
                                  (names.programme_events, 1)):
             self.topics[name] = app.topic(name, key_type=bytes, value_type=bytes, partitions=partitions,
                                           key_serializer="raw", value_serializer="raw")
         self.persons = self._table("persons", n)
         self.units = self._table("units", UNIT_PARTITIONS)
-        self.org = self._table("org", 1)
+        self.org = self._table("org", org_n)
         self.flags = self._table("flags", n)
         # where each agent stands on each input partition (streams/agents/runtime/positions.py)
         self.positions = self._table("positions", n)
-        self.org_positions = self._table("org-positions", 1)
+        self.org_positions = self._table("org-positions", 1)  # the units' (and the one organisation's, before)
         # programme ledgers, by pseudonym, in one partition: a programme's figures need every person
         self.programme_ledgers = self._table("programme-ledgers", 1)
         self.programme_positions = self._table("programme-positions", 1)
@@ -137,7 +143,7 @@ class WorkerContext:
         self.unit_cache: StateCache[UnitState] = StateCache(
             self.units, lambda raw: UnitState.from_dict(loads_dict(raw)), UnitState)
         self.org_cache: StateCache[OrgState] = StateCache(
-            self.org, lambda raw: OrgState.from_dict(loads_dict(raw)), lambda _: OrgState())
+            self.org, lambda raw: OrgState.from_dict(loads_dict(raw)), lambda _: OrgState(), partitions=org_n)
         self.programme_stage = ProgrammeStage(self.config)
         self.programme_cache: StateCache[PersonLedger] = StateCache(
             self.programme_ledgers, lambda raw: PersonLedger.from_dict(loads_dict(raw)), self.programme_stage.fresh,
@@ -164,6 +170,12 @@ class WorkerContext:
         except (ValueError, KeyError, TypeError):
             log.warning("the units table holds an unreadable state")
             return None
+
+    @property
+    def org_positions_table(self) -> Any:
+        """Where the organisation stage keeps its positions: with the input topics' partition count, the
+        positions table; with one partition (a deployment from before peer groups), where it kept them then."""
+        return self.org_positions if self.org_partitions == 1 else self.positions
 
     @property
     def config(self) -> MonitorConfig:

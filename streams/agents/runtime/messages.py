@@ -55,7 +55,7 @@ class UnitUpdateBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class DaySummaryBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Changed unit-days for the organisation stage (one partition)."""
+    """Changed unit-days for the organisation stage, of the peer groups of one partition."""
 
     summaries: list[DaySummary]
 

@@ -7,4 +7,8 @@ from aiokafka.partitioner import murmur2
 
 
 def partition_of(key: str, partitions: int) -> int:
-    return int((murmur2(key.encode()) & 0x7FFFFFFF) % partitions)
+    return partition_of_bytes(key.encode(), partitions)
+
+
+def partition_of_bytes(key: bytes, partitions: int) -> int:
+    return int((murmur2(key) & 0x7FFFFFFF) % partitions)

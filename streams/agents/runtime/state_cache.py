@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
+
+from streams.agents.runtime.partitioning import partition_of, partition_of_bytes
 
 S = TypeVar("S")
 
@@ -25,8 +28,10 @@ CHUNKED = b"\x00chunked:"  # a chunked value's header: this, then {"gen": g, "n"
 
 class StateCache(Generic[S]):
     def __init__(self, table: Any, decode: Callable[[bytes], S], fresh: Callable[[str], S],
-                 max_entries: int = 200_000) -> None:
+                 max_entries: int = 200_000, partitions: int = 1) -> None:
+        """`partitions`: the table's; a large value's chunks go to the partition of its key."""
         self.table, self.decode, self.fresh, self.max_entries = table, decode, fresh, max_entries
+        self.partitions = partitions
         self._entries: dict[str, tuple[bytes, S]] = {}
         # Set by the agent that owns the cache when it writes states at an interval: a changed state is
         # then held here until the agent's next `persist` (its positions do not move before that).
@@ -74,7 +79,7 @@ class StateCache(Generic[S]):
         gen = old["gen"] + 1 if old else 1
         n = -(-len(raw) // CHUNK_BYTES)
         for i in range(n):
-            self.table[_chunk_key(key, gen, i)] = raw[i * CHUNK_BYTES:(i + 1) * CHUNK_BYTES]
+            self.table[_chunk_key(self.partitions, key, gen, i)] = raw[i * CHUNK_BYTES:(i + 1) * CHUNK_BYTES]
         self._drop(key, gen, n)  # what a worker killed before its header may have left of this generation
         if old:
             self._drop(key, old["gen"] - 1)
@@ -88,15 +93,15 @@ class StateCache(Generic[S]):
 
     def _drop(self, key: str, gen: int, first: int = 0) -> None:
         i = first
-        while self.table.get(_chunk_key(key, gen, i)) is not None:
-            del self.table[_chunk_key(key, gen, i)]
+        while self.table.get(_chunk_key(self.partitions, key, gen, i)) is not None:
+            del self.table[_chunk_key(self.partitions, key, gen, i)]
             i += 1
 
     def _assembled(self, key: str, raw: bytes) -> bytes:
         header = self._header(raw)
         if header is None:
             return raw
-        return b"".join(self.table[_chunk_key(key, header["gen"], i)] for i in range(header["n"]))
+        return b"".join(self.table[_chunk_key(self.partitions, key, header["gen"], i)] for i in range(header["n"]))
 
     @staticmethod
     def _header(raw: bytes | None) -> dict[str, int] | None:
@@ -151,8 +156,19 @@ class StateCache(Generic[S]):
 CHUNK_MARK = b"\x1fchunk\x1f"  # in every chunk's key, never in a state's
 
 
-def _chunk_key(key: str, gen: int, i: int) -> bytes:
-    return key.encode() + CHUNK_MARK + f"{gen}\x1f{i}".encode()
+@lru_cache(maxsize=1024)
+def _chunk_key(partitions: int, key: str, gen: int, i: int) -> bytes:
+    """A chunk's key. In a table of several partitions it hashes to its state's key's partition (the
+    worker that owns the state recovers its chunks), with a salt found as a position key's is."""
+    plain = key.encode() + CHUNK_MARK + f"{gen}\x1f{i}".encode()
+    if partitions == 1:
+        return plain
+    home = partition_of(key, partitions)
+    for salt in range(1_000_000):
+        salted = plain + f"\x1f{salt}".encode()
+        if partition_of_bytes(salted, partitions) == home:
+            return salted
+    raise RuntimeError(f"no chunk key hashes to partition {home} of {partitions}")  # pragma: no cover
 
 
 class BatchStates(Generic[S]):

@@ -53,3 +53,21 @@ def ensure_topics(bootstrap: str, specs: list[TopicSpec], access: KafkaAccess | 
     if created:
         log.info("created topics: %s", ", ".join(created))
     return created
+
+
+def kept_partitions(bootstrap: str, name: str, allowed: tuple[int, ...], access: KafkaAccess | None = None,
+                    timeout_ms: int = 30_000) -> int | None:
+    """The partition count of an existing topic whose count a deployment keeps (None: no such topic yet);
+    refuse one with a count not in `allowed`."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="outcome-monitor-admin",
+                             request_timeout_ms=timeout_ms, **(access or KafkaAccess()).kafka_python())
+    try:
+        if name not in set(admin.list_topics()):
+            return None
+        described = admin.describe_topics([name])
+    finally:
+        admin.close()
+    count = len(described[0]["partitions"])
+    if count not in allowed:
+        raise TopicMismatch(f"{name} has {count} partitions, expected one of {', '.join(map(str, allowed))}")
+    return count

@@ -1,5 +1,6 @@
-"""The whole organisation: weekly drift of each unit against the rest (the common trend removed).
-State: the `org` table, one key."""
+"""The organisations: weekly drift of each unit against its peers (the common trend removed).
+State: the `org` table, one key per peer group (core/org/groups.py), spread over the partitions of
+day-summaries; a batch writes the groups it changed."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.runtime.codec import dumps
-from streams.agents.runtime.context import BATCH_MESSAGES, ORG_KEY, WITHIN_S, Outputs, WorkerContext
+from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, Outputs, WorkerContext
 from streams.agents.runtime.messages import DaySummaryBatch, read_internal
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.org.drift import OrgDrift
+from streams.core.org.groups import by_group
 from streams.core.org.state import OrgState
 from streams.core.unit.tracker import DaySummary
 from streams.models.rejections import Rejection
@@ -29,6 +31,8 @@ class OrgBatch:
 class Organisation:
     def __init__(self, p: WorkerContext) -> None:
         self.p, self.drift = p, OrgDrift(p.config)
+        # summaries that came too late for drift, per group held here: the gauge is their sum
+        self.late: dict[str, int] = {}
 
     def begin(self) -> OrgBatch:
         return OrgBatch(BatchStates(self.p.org_cache))
@@ -43,9 +47,9 @@ class Organisation:
         batch.summaries.append(item.value)
 
     def close(self, batch: OrgBatch) -> None:
-        state = batch.states.get(ORG_KEY)
-        batch.out.flags += self.drift.apply(state, batch.summaries)
-        batch.states.mark_changed(ORG_KEY)
+        for group, summaries in by_group(batch.summaries).items():
+            batch.out.flags += self.drift.apply(batch.states.get(group), summaries)
+            batch.states.mark_changed(group)
 
     async def send(self, batch: OrgBatch) -> list[Any]:
         return await self.p.send_outputs(batch.out)
@@ -55,12 +59,14 @@ class Organisation:
 
     def done(self, batch: OrgBatch) -> None:
         batch.out.count()
-        for state in batch.written.values():
-            self.p.metrics.drift_late.set(state.late_for_drift)
-            self.p.org_to_publish[ORG_KEY] = state
+        for group, state in batch.written.items():
+            self.late[group] = state.late_for_drift
+            self.p.org_to_publish[group] = state
+        if batch.written:
+            self.p.metrics.drift_late.set(sum(self.late.values()))
 
 
 def register(p: WorkerContext) -> Any:
     return p.stage_agent("organisation", p.names.day_summaries, Organisation(p), BATCH_MESSAGES, WITHIN_S,
-                         positions=p.org_positions, partitions=1,
+                         positions=p.org_positions_table, partitions=p.org_partitions,
                          held=[p.org_cache])

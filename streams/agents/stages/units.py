@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.agents.runtime.codec import dumps
-from streams.agents.runtime.context import ORG_KEY, UNIT_PARTITIONS, WorkerContext
+from streams.agents.runtime.context import UNIT_PARTITIONS, WorkerContext
 from streams.agents.runtime.messages import UnitUpdateBatch, encode, read_internal
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_agent import Item
 from streams.agents.runtime.state_cache import BatchStates
+from streams.core.org.groups import group_of
 from streams.core.stages import UnitStage, UnitUpdate
 from streams.core.unit.tracker import DaySummary, UnitState
 from streams.models.rejections import Rejection
@@ -59,9 +60,10 @@ class Units:
             batch.summaries[(s.unit_id, s.day)] = s
 
     def close(self, batch: UnitsBatch) -> None:
-        org = batch.out.outbox(self.p.names.day_summaries, "summaries", 1)  # one organisation, one partition
+        # each to its peer group's partition, under the group's key (the organisation table's key)
+        org = batch.out.outbox(self.p.names.day_summaries, "summaries", self.p.org_partitions or 1)
         for s in batch.summaries.values():
-            org.add(ORG_KEY, encode(s))
+            org.add(group_of(s.organisation), encode(s))
 
     async def send(self, batch: UnitsBatch) -> list[Any]:
         return await self.p.send_outputs(batch.out)

@@ -49,6 +49,7 @@ class DaySummary:
     inpatient_days: float = 0.0
     care_change: float = 0.0
     beds_change: float = 0.0
+    organisation: str | None = None  # the unit's organisation: its peer group (core/org/groups.py)
 
     def figures(self) -> DayFigures:
         return (self.sick_days, self.occasions, self.headcount, self.ed_visits, self.readmissions,
@@ -95,6 +96,9 @@ class UnitState:
     # unit (every batch that touches it, in the worker) hands this dict to the encoder as it is instead
     # of building a list and two ints per person (version 1 stored [seq, day]).
     last_seq: dict[str, int] = field(default_factory=dict)
+    # The organisation the unit's events first named (None: none yet): its peer group. A unit belongs to one
+    # organisation; another named later is not followed (docs/limitations.md).
+    organisation: str | None = None
     # Lower bounds of the keys of `days` and `sent` and of the days in `last_seq` and `population` (None:
     # not known yet, as after loading), so that forgetting what a day's advance makes too old takes the few
     # entries that expire instead of a scan of everything kept (a unit keeps `retention_days` of days).
@@ -113,6 +117,7 @@ class UnitState:
             "population": self.population,
             "sent": {str(d): list(v) for d, v in self.sent.items()},
             "last_seq": self.last_seq,
+            **({"organisation": self.organisation} if self.organisation is not None else {}),
         }
 
     @classmethod
@@ -139,6 +144,7 @@ class UnitState:
             population={one(str(k)): one(int(v)) for k, v in d["population"].items()},
             sent={int(k): day_figures(v) for k, v in d["sent"].items()},
             last_seq={one(str(k)): one(packed(v)) for k, v in d["last_seq"].items()},
+            organisation=str(d["organisation"]) if d.get("organisation") is not None else None,
         )
 
     def applied_seq(self, source: str) -> int:
@@ -245,9 +251,10 @@ class UnitTracker:
         out = []
         for d in sorted(candidates):
             metrics = state.days.get(d, {})
+            care = [round(metrics.get(m, 0.0), 6) for m in CARE_SUMMARY_METRICS]
             summary = DaySummary(state.unit_id, d, round(metrics.get(UnitMetric.SICK_DAYS, 0.0), 6),
                                  round(metrics.get(UnitMetric.OCCASIONS, 0.0), 6), state.headcount_on(d),
-                                 *(round(metrics.get(m, 0.0), 6) for m in CARE_SUMMARY_METRICS))
+                                 care[0], care[1], care[2], care[3], care[4], care[5], state.organisation)
             figures = summary.figures()
             if d not in state.sent and summary.headcount <= 0 and not any(figures[3:]):
                 continue

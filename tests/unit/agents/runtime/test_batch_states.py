@@ -54,3 +54,22 @@ def test_a_state_larger_than_a_kafka_record_is_written_in_chunks_and_read_back_w
     # Only the chunks of the last two generations are kept; a small value again leaves none.
     write({"series": "small"})
     assert set(table) == {b"org"} and fresh.take("org") == {"series": "small"}
+
+
+def test_in_a_table_of_several_partitions_a_large_states_chunks_go_to_its_keys_partition() -> None:
+    """The worker that owns a peer group's partition recovers only that partition: its chunks too."""
+    from streams.agents.runtime.partitioning import partition_of, partition_of_bytes
+
+    table: dict[bytes, bytes] = {}
+    cache: StateCache[dict[str, str]] = StateCache(table, json.loads, lambda _: {}, partitions=8)
+    big = {"series": "x" * (3 * CHUNK_BYTES)}
+    for key in ("org", "org/212000-0142", "org/212000-1355"):
+        cache.put(key, big, json.dumps(big).encode())
+        home = partition_of(key, 8)
+        chunks = [k for k in table if k.startswith(key.encode() + b"\x1fchunk")]
+        assert len(chunks) == 4 and {partition_of_bytes(k, 8) for k in chunks} == {home}
+        assert StateCache(table, json.loads, lambda _: {}, partitions=8).take(key) == big
+    # One partition (a deployment from before peer groups): chunk keys as that release wrote them.
+    one: dict[bytes, bytes] = {}
+    StateCache(one, json.loads, lambda _: {}).put("org", big, json.dumps(big).encode())
+    assert b"org\x1fchunk\x1f1\x1f0" in one

@@ -92,3 +92,14 @@ def test_what_the_previous_release_wrote_on_the_internal_topics_is_read_the_same
     old_days = b'{"summaries":[{"unit_id":"u-1","day":20000,"sick_days":1.5,"occasions":1.0,"headcount":30}]}'
     assert read_internal(DaySummaryBatch, _record(old_days)) == DaySummaryBatch(
         [DaySummary("u-1", 20000, 1.5, 1.0, 30)])
+
+
+def test_a_day_summary_names_its_units_organisation_and_one_of_the_previous_release_reads_as_the_default() -> None:
+    named = DaySummary("u-1", 20000, 1.5, 1.0, 30, organisation="212000-0142")
+    read = read_internal(DaySummaryBatch, _record(_through("summaries", [encode(named)])))
+    assert isinstance(read, DaySummaryBatch) and read.summaries == [named]
+    previous = b'{"summaries":[{"unit_id":"u-1","day":20000,"sick_days":1.5,"occasions":1.0,"headcount":30}]}'
+    read = read_internal(DaySummaryBatch, _record(previous))
+    assert isinstance(read, DaySummaryBatch) and read.summaries[0].organisation is None
+    update = UnitUpdate("u-1", "p_abc", 4, [("sick_days", 20000, 1.0)], organisation="212000-0142")
+    assert read_internal(UnitUpdateBatch, _record(_through("updates", [encode(update)]))) == UnitUpdateBatch([update])

@@ -14,12 +14,15 @@ import json
 import math
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from river.drift import PageHinkley as RiverPageHinkley
 
 from streams.core.config import DriftConfig, MonitorConfig
+from streams.core.monitor import Monitor
 from streams.core.org.detectors import DETECTORS, PageHinkley, detector_from_dict
+from streams.core.org.drift import OrgDrift
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import STATE_VERSION, PersonState
 from streams.core.unit.tracker import UnitState
@@ -118,10 +121,10 @@ def _without_id(flag_json: str) -> str:
     return _undated(json.dumps(d))
 
 
-def test_states_written_by_person_state_version_3_load_and_carry_on_as_if_never_stored() -> None:
-    """tests/golden/states-v3.json.gz: the states after two thirds of the same stream, written by commit
-    dd15086 (person state 3, every fact with all its fields). Today's code loads them and ends where a
-    run that never stored anything ends: the same flags, the same unit indicators."""
+def resumed_from_v3(org_drift: OrgDrift | None = None) -> tuple[Monitor, MonitorConfig, list[str], dict[str, Any]]:
+    """A monitor that ran the first part of the stream of tests/golden/states-v3.json.gz, took the states
+    stored then (`org_drift`: its organisation stage, if given) and ran the rest; its config, the stream
+    and the stored states."""
     doc = json.loads(gzip.decompress(V3.read_bytes()))
     # The states were written before the monitor knew where its history begins: the run is replayed as
     # it ran then, the history taken as complete (no cold start).
@@ -131,15 +134,25 @@ def test_states_written_by_person_state_version_3_load_and_carry_on_as_if_never_
                   drift_factor=3.0, malformed_lines=5)
     stream = [line for _, line in generate(sc)]
     split, states = doc["split"], doc["states"]
-    assert {v["version"] for v in states["persons"].values()} == {3}
     m = monitor(config)
     for line in stream[:split]:
         m.process(line, NOW)
     m.persons = {k: PersonState.from_dict(v) for k, v in states["persons"].items()}
     m.units = {k: UnitState.from_dict(v) for k, v in states["units"].items()}
     m.org = OrgState.from_dict(states["org"])
+    if org_drift is not None:
+        m.org_drift = org_drift
     for line in stream[split:]:
         m.process(line, NOW)
+    return m, config, stream, states
+
+
+def test_states_written_by_person_state_version_3_load_and_carry_on_as_if_never_stored() -> None:
+    """tests/golden/states-v3.json.gz: the states after two thirds of the same stream, written by commit
+    dd15086 (person state 3, every fact with all its fields). Today's code loads them and ends where a
+    run that never stored anything ends: the same flags, the same unit indicators."""
+    m, config, stream, states = resumed_from_v3()
+    assert {v["version"] for v in states["persons"].values()} == {3}
     fresh = monitor(config)
     for line in stream:
         fresh.process(line, NOW)
