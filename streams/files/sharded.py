@@ -66,7 +66,7 @@ def shard_of(line: bytes, index: int, shards: int, now: dt.datetime, monitor: Mo
 
 def _wire(side: PersonSide) -> tuple:  # type: ignore[type-arg]
     """A person side as plain tuples: a dataclass's pickle costs several times as much to load."""
-    updates = [(u.unit_id, u.source, u.seq, u.deltas, u.presence, u.staffing, u.source_offset)
+    updates = [(u.unit_id, u.source, u.seq, u.deltas, u.presence, u.staffing, u.source_offset, u.organisation)
                for u in side.unit_updates]
     return (side.rejection, side.duplicate, side.flags, updates, side.staffing, side.survey, side.new_ledger)
 

@@ -35,7 +35,7 @@ def test_the_sample_in_two_shards_gives_the_recorded_outputs_of_one_process(tmp_
     assert {name: hashlib.sha256(outputs[name]).hexdigest() for name in expected} == expected
 
 
-def _shuffled_history(seed: int) -> list[str]:
+def _shuffled_history(seed: int, organisations: bool = False) -> list[str]:
     """A simulated history as a careless source sends it: events out of order within the allowed lateness,
     some days late, some retracted (before or after they come), person ids spelt with JSON escapes (the
     same person either way), a stray line a year ahead, duplicates and malformed lines."""
@@ -46,6 +46,12 @@ def _shuffled_history(seed: int) -> list[str]:
     out: list[str] = []
     for n, line in enumerate(lines):
         doc = json.loads(line) if line.startswith("{") else None
+        if organisations and isinstance(doc, dict) and isinstance(doc.get("unit_id"), str):
+            # the units in peer groups: a workplace and a care unit in each of two organisations, the rest in none
+            group = {"hr-unit-00": 0, "care-unit-00": 0, "hr-unit-01": 1, "care-unit-01": 1}.get(doc["unit_id"])
+            if group is not None:
+                doc["organisation"] = ("212000-0142", "212000-1355")[group]
+                line = json.dumps(doc, separators=(",", ":"))
         if isinstance(doc, dict) and isinstance(doc.get("person_id"), str):
             if rng.random() < 0.03:  # retracted: the retraction comes a little before or after it
                 retraction = json.dumps({
@@ -82,10 +88,10 @@ def _summary(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 def test_a_shuffled_history_with_retractions_in_three_shards_equals_one_process(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for seed in (3, 4):  # two histories: a difference in either fails
+    for seed in (3, 4):  # two histories: a difference in either fails; the second's units in peer groups
         events = tmp_path / f"history-{seed}.jsonl.gz"
         with gzip.open(events, "wt") as fh:
-            fh.write("\n".join(_shuffled_history(seed)) + "\n")
+            fh.write("\n".join(_shuffled_history(seed, organisations=seed == 4)) + "\n")
         one = _replay(events, tmp_path / f"one-{seed}", 1)
         summary = _summary(capsys)
         three = _replay(events, tmp_path / f"three-{seed}", 3)
