@@ -48,6 +48,7 @@ schemas: install
 ## Benchmarks (not part of the tests): writes BENCHMARKS.md. Needs the local Kafka for the live part.
 bench: install
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.org_scale_report
 
 ## 30 minutes of live simulator plus a backfill, the worker killed every 3 minutes (a benchmark, not a test).
 soak: install

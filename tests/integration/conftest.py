@@ -62,6 +62,27 @@ def small_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_scenario(tmp_path_factory.mktemp("streams") / "small.jsonl", scenario)
 
 
+#: Made-up organisationsnummer; `small_stream`'s units spread over them in `organisations_stream`.
+ORGANISATIONS = ("212000-0142", "212000-1355", "212000-0076")
+
+
+@pytest.fixture(scope="session")
+def organisations_stream(small_stream: Path) -> Path:
+    """`small_stream` with its units in three organisations (peer groups): hr-unit-00..02 of the first, the
+    other workplaces of the second, the care units of the third; every event of a unit names it."""
+    out = []
+    for line in small_stream.read_text().splitlines():
+        doc = json.loads(line) if line.startswith("{") else None
+        if isinstance(doc, dict) and isinstance(doc.get("unit_id"), str):
+            unit = doc["unit_id"]
+            doc["organisation"] = ORGANISATIONS[2 if unit.startswith("care") else 0 if unit < "hr-unit-03" else 1]
+            line = json.dumps(doc)
+        out.append(line)
+    path = small_stream.with_name("organisations.jsonl")
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
 @pytest.fixture(scope="session")
 def big_stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """>= 50k events for the crash test."""

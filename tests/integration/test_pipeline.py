@@ -16,10 +16,13 @@ from pathlib import Path
 import pytest
 
 from streams.agents.runtime.dead_letters import KEEP_BYTES
+from streams.agents.runtime.partitioning import partition_of
+from streams.core.org.groups import group_of
 from streams.core.personnummer import redact
 from streams.files.replay import write_flags
 from tests.hostile_corpus import corpus, with_corpus
 from tests.integration.conftest import (
+    ORGANISATIONS,
     halves,
     indicators_from_states,
     replay_flags,
@@ -169,16 +172,20 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(
 
 
 def test_two_workers_in_one_group_give_the_same_flags_as_one(
-    ns: Namespace, workers: list[Worker], tmp_path: Path, small_stream: Path
+    ns: Namespace, workers: list[Worker], tmp_path: Path, organisations_stream: Path
 ) -> None:
+    """Its units in three organisations: each a peer group of its own, in a partition of its own."""
     first, second = Worker(ns, tmp_path, "w1").start(), Worker(ns, tmp_path, "w2").start()
     workers += [first, second]
     first.wait_ready()
     second.wait_ready()
-    publish_file(ns, small_stream)
+    publish_file(ns, organisations_stream)
     wait_drained(ns, workers)
-    assert final_flags(ns) == replay_flags(replayed(small_stream))
+    assert final_flags(ns) == replay_flags(replayed(organisations_stream))
     assert first.consumed() > 0 and second.consumed() > 0  # both did part of the work
+    groups = {key for key, _ in read_topic(f"{ns.name}-org-changelog") if key is not None and b"\x1f" not in key}
+    assert groups == {group_of(o).encode() for o in ORGANISATIONS}
+    assert len({partition_of(g.decode(), ns.partitions) for g in groups}) == 3
 
 
 def test_the_worker_survives_a_broker_restart_without_losing_events(
