@@ -34,7 +34,7 @@ def table(runs: list[dict[str, float]]) -> list[str]:
              "|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         lines.append(f"| {r['units']:,} | {r['organisations']} | {r.get('batch_events', 1000):,} | {r['events']:,} | "
-                     f"{r['replay_s']:.0f} | {r['events'] / r['replay_s']:,.0f} | {r['bytes_per_event']:,.0f} B | "
+                     f"{r['replay_s']:.1f} | {r['events'] / r['replay_s']:,.0f} | {r['bytes_per_event']:,.0f} B | "
                      f"{r['largest_state'] / 1e6:.2f} MB | {r['rss_mb']:,.0f} MB |")
     return lines
 
