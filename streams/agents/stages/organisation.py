@@ -31,7 +31,8 @@ class OrgBatch:
 class Organisation:
     def __init__(self, p: WorkerContext) -> None:
         self.p, self.drift = p, OrgDrift(p.config)
-        # summaries that came too late for drift, per group held here: the gauge is their sum
+        # summaries that came too late for drift, per group written here: the gauge is their sum (a group
+        # that a rebalance moves to another worker stays in it until this worker restarts)
         self.late: dict[str, int] = {}
 
     def begin(self) -> OrgBatch:
