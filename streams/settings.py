@@ -94,7 +94,7 @@ class Settings(BaseSettings):
                     "max_request_size and the broker's max.message.bytes, ~1 MB).")
     state_write_interval_s: float = Field(
         default=2.0, ge=0,
-        description="The person, unit and organisation stages write each state their batches changed at "
+        description="The person and unit stages write each state their batches changed at "
                     "most once per this many seconds (0: after every batch), and their input positions "
                     "with them; outputs are sent after every batch all the same. Fewer changelog records "
                     "against more records read again after a crash.")

@@ -69,5 +69,8 @@ class Organisation:
 
 def register(p: WorkerContext) -> Any:
     return p.stage_agent("organisation", p.names.day_summaries, Organisation(p), BATCH_MESSAGES, WITHIN_S,
-                         positions=p.org_positions_table, partitions=p.org_partitions,
-                         held=[p.org_cache])
+                         positions=p.org_positions_table, partitions=p.org_partitions)
+    # Not held (written after every batch, unlike persons and units): a flag this stage raises on what a
+    # batch held so far, and withdraws once later days come, must be known to the state a restart resumes
+    # from; taken again with other batch boundaries, the records might never raise it, and a flag sent
+    # would then never be withdrawn.
