@@ -161,7 +161,11 @@ class WorkerContext:
                               use_partitioner=True, extra_topic_configs=CHANGELOG_CONFIG)
 
     def unit_state(self, unit_id: str) -> UnitState | None:
-        """A unit's state as its table holds it on this worker (None: not here, or not readable)."""
+        """A unit's state on this worker: as its units stage holds it until written, else as its table
+        holds it (None: not here, or not readable)."""
+        held = self.unit_cache.held(unit_id)
+        if held is not None:
+            return held
         raw = self.units.get(unit_id.encode())
         if raw is None:
             return None

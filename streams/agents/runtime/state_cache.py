@@ -127,6 +127,10 @@ class StateCache(Generic[S]):
             self.put(key, state, encode(state))
         return len(pending)
 
+    def held(self, key: str) -> S | None:
+        """The state of `key` changed and not yet written, if it is: newer than the table's."""
+        return self._pending.get(key)
+
     @property
     def holding(self) -> bool:
         """States changed and not yet written."""
