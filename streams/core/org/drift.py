@@ -22,9 +22,9 @@ from streams.core.org.detectors import check_kind, make_detector
 from streams.core.org.evidence import UnitWeek
 from streams.core.org.level_step import UnitLevelStep, funnel_dispersion
 from streams.core.org.outcomes import OutcomeSpec, WeekTotals, outcome_specs
-from streams.core.org.state import OrgState, UnitDrift
+from streams.core.org.state import BEDS_CHANGE, CARE_CHANGE, OrgState, UnitDrift
 from streams.core.org.unit_step import UnitDriftStep, pooled_dispersion
-from streams.core.org.weeks import CarePopulations, week_totals
+from streams.core.org.weeks import CarePopulations, amend_running, week_totals
 from streams.core.timebase import week_days, week_of
 from streams.core.unit.tracker import DaySummary
 from streams.models.flags import DriftEvidence, Flag, FlagStatus, WithdrawnBecause
@@ -115,7 +115,7 @@ class PeerGroupDrift:
         state.recent_flags = {fid: f for fid, f in previous.items() if not redone(f)}
         state.snapshots = {w: snap for w, snap in state.snapshots.items() if w < start}
         after: dict[str, Flag] = {}
-        populations = CarePopulations(state)
+        populations = CarePopulations(state, week_days(start - self.max_lag)[0], week_days(last_complete)[-1])
         for week in range(start, last_complete + 1):
             if (week - state.origin_week) % SNAPSHOT_EVERY_WEEKS == 0:
                 state.snapshots[week] = {o: {u: s.to_dict() for u, s in units.items()}
@@ -148,7 +148,11 @@ class PeerGroupDrift:
                     state.late_for_drift += 1
                     continue
                 restart = True
-            state.series.setdefault(s.unit_id, {})[s.day] = s.figures()
+            series = state.series.setdefault(s.unit_id, {})
+            figures = s.figures()
+            if state.running:
+                amend_running(state, s.unit_id, s.day, series.get(s.day), figures)
+            series[s.day] = figures
             if s.day < state.forgotten_before:
                 state.forgotten_before = -1
             dirty = week if dirty is None else min(dirty, week)
@@ -229,8 +233,8 @@ class PeerGroupDrift:
         # A week evaluated late (readmissions) reads its own week's days.
         first_day = week_days(keep_from - self.max_lag)[0]
         if first_day != state.forgotten_before:  # else forgotten up to it, and nothing older came since
+            _forget_days(state, first_day, state.forgotten_before)
             state.forgotten_before = first_day
-            _forget_days(state, first_day)
         state.recent_flags = {fid: f for fid, f in state.recent_flags.items()
                               if self._evaluated_in(f) >= keep_from}
 
@@ -242,13 +246,25 @@ class PeerGroupDrift:
         return week_of(evidence.window_end.toordinal()) + lag
 
 
-def _forget_days(state: OrgState, first_day: int) -> None:
+def _forget_days(state: OrgState, first_day: int, held_from: int) -> None:
     """The series' days before `first_day` go; a care unit's population and bed changes on them go to its
-    bases."""
+    bases. `held_from`: the day before which they were forgotten last, nothing older having come since
+    (-1: not known), so that a week's advance looks up its week's days instead of passing over every day
+    kept."""
     for unit_id, series in state.series.items():
-        if series and min(series) < first_day:
-            for index, bases in ((7, state.care_base), (8, state.beds_base)):
-                gone = sum(v[index] for d, v in series.items() if d < first_day)
-                if gone or unit_id in bases:
-                    bases[unit_id] = bases.get(unit_id, 0.0) + gone
-            state.series[unit_id] = {d: v for d, v in series.items() if d >= first_day}
+        if held_from >= 0 and first_day - held_from <= len(series):
+            gone_days = [d for d in range(held_from, first_day) if d in series]
+        else:
+            gone_days = [d for d in series if d < first_day]
+        if not gone_days:
+            continue
+        for index, bases in ((CARE_CHANGE, state.care_base), (BEDS_CHANGE, state.beds_base)):
+            gone = sum(series[d][index] for d in gone_days)  # counts: in any order, the same sum
+            if gone or unit_id in bases:
+                bases[unit_id] = bases.get(unit_id, 0.0) + gone
+            # A running sum up to a day now forgotten no longer holds; one up to a later day does.
+            known = state.running.get((index, unit_id))
+            if known is not None and known[0] < first_day - 1:
+                del state.running[(index, unit_id)]
+        for d in gone_days:
+            del series[d]

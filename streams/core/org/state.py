@@ -16,6 +16,10 @@ from streams.models.vocab import UnitOutcome
 
 STATE_VERSION = 4  # 3: the first day each unit reported (the cold start); 4: beds of unplanned stays
 
+#: Where a unit-day's `DayFigures` hold its changes: to its care population, to the beds of its unplanned stays.
+CARE_CHANGE, BEDS_CHANGE = 7, 8
+CHANGE_INDICES = (CARE_CHANGE, BEDS_CHANGE)
+
 Week = tuple[int, float, float, float]  # (week, observed, expected at the peers' rate e0, exposure)
 
 
@@ -111,6 +115,9 @@ class OrgState:
     # loading): while evaluation's horizon stays there, nothing older can be in them, and forgetting
     # skips its pass over every unit's series. Not part of the state.
     forgotten_before: int = field(default=-1, repr=False, compare=False)
+    # Per (change index, unit): a day and the running sum of that change up to it, base included, as the
+    # last evaluation left it and amended since (weeks.py: `RunningSums`). Not part of the state.
+    running: dict[tuple[int, str], tuple[int, float]] = field(default_factory=dict, repr=False, compare=False)
 
     def units(self, outcome: UnitOutcome) -> dict[str, UnitDrift]:
         """The units' states for one outcome."""

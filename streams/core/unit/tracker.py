@@ -160,13 +160,10 @@ class UnitState:
     # -- reading ----------------------------------------------------------------------------------
 
     def headcount_on(self, day: int) -> int:
-        """The headcount in force on `day`: the last staffing report dated on or before it."""
-        hc = 0
-        for s in self.staffing:
-            if s.day > day:
-                break
-            hc = s.headcount
-        return hc
+        """The headcount in force on `day`: the last staffing report dated on or before it (the reports are
+        in time order, so in day order too; a unit keeps `retention_days` of them)."""
+        i = bisect.bisect_right(self.staffing, day, key=_staffed_day)
+        return self.staffing[i - 1].headcount if i else 0
 
     def headcounts(self, first: int, last: int) -> list[int]:
         out, i, hc = [], 0, 0
@@ -289,6 +286,10 @@ class UnitTracker:
         if len(state.population) > 64 and _floor(floors, _POPULATION, state.population.values()) <= pop_cutoff:
             state.population = {p: d for p, d in state.population.items() if d > pop_cutoff}
             floors[_POPULATION] = min(state.population.values(), default=None)
+
+
+def _staffed_day(s: Staffed) -> int:
+    return s.day
 
 
 def _lowered(state: UnitState, which: int, day: int) -> None:
