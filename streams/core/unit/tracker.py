@@ -49,7 +49,8 @@ class DaySummary:
     inpatient_days: float = 0.0
     care_change: float = 0.0
     beds_change: float = 0.0
-    organisation: str | None = None  # the unit's organisation: its peer group (core/org/groups.py)
+    # the unit's organisation: its peer group (core/org/groups.py); named, never placed
+    organisation: str | None = field(default=None, kw_only=True)
 
     def figures(self) -> DayFigures:
         return (self.sick_days, self.occasions, self.headcount, self.ed_visits, self.readmissions,
@@ -251,7 +252,7 @@ class UnitTracker:
             care = [round(metrics.get(m, 0.0), 6) for m in CARE_SUMMARY_METRICS]
             summary = DaySummary(state.unit_id, d, round(metrics.get(UnitMetric.SICK_DAYS, 0.0), 6),
                                  round(metrics.get(UnitMetric.OCCASIONS, 0.0), 6), state.headcount_on(d),
-                                 care[0], care[1], care[2], care[3], care[4], care[5], state.organisation)
+                                 *care, organisation=state.organisation)
             figures = summary.figures()
             if d not in state.sent and summary.headcount <= 0 and not any(figures[3:]):
                 continue
