@@ -277,11 +277,15 @@ class PersonStage:
                 if update is None:
                     update = updates[event.unit_id] = UnitUpdate(event.unit_id, subject, seq)
                 update.presence.append((subject, fact.day))
-            if event.organisation is not None:  # the unit learns its organisation (its peer group)
+            # The unit learns its organisation (its peer group) from what it is sent anyway: it keeps the
+            # first one named, and its days reach the organisation stage only through contributions,
+            # presence or staffing reports, so an update that told it the organisation alone (a sick-leave
+            # report that changes none of its days yet) would be an update to apply and, in the worker, a
+            # record to send for nothing.
+            if event.organisation is not None:
                 update = updates.get(event.unit_id)
-                if update is None:
-                    update = updates[event.unit_id] = UnitUpdate(event.unit_id, subject, seq)
-                update.organisation = event.organisation
+                if update is not None:
+                    update.organisation = event.organisation
             if isinstance(event, Enrollment) and event.program in self._consent:
                 consent.append(ConsentChange(subject, event.program, event.status == "joined", fact.t,
                                              event.event_id))

@@ -8,11 +8,13 @@ import json
 
 from streams.core.org.groups import DEFAULT_GROUP, by_group, group_of
 from streams.core.org.levels import relative_levels
+from streams.core.timebase import epoch
 from streams.core.unit.tracker import DaySummary
 from streams.models.flags import Flag
+from streams.models.rejections import Rejection
 from streams.models.vocab import Rule
 from streams.simulators.simulation import Scenario, generate
-from tests.helpers import run
+from tests.helpers import NOW, monitor, run, sick
 
 NORTH, SOUTH = "212000-0142", "212000-1355"  # two municipalities' organisationsnummer
 
@@ -80,3 +82,20 @@ def test_the_peers_decide_the_level_ratios() -> None:
     grouped = {r.unit_id: r.ratio for g in both.groups.values() for r in relative_levels(g, 1)}
     alone = {r.unit_id: r.ratio for r in relative_levels(plain.org, 1)}
     assert set(grouped) == set(alone) and grouped != alone
+
+
+def test_a_report_that_changes_none_of_its_units_days_sends_the_unit_nothing_though_it_names_an_organisation() -> None:
+    m = monitor()
+
+    def unit_updates(line: str) -> list[tuple[str, str | None]]:
+        event = m.admit.decode(line, NOW, None, m.counts)
+        assert not isinstance(event, Rejection)
+        side = m.person_side(event, epoch(event.occurred_at), None)
+        m.unit_side(side, None)
+        return [(u.unit_id, u.organisation) for u in side.unit_updates]
+
+    assert unit_updates(sick(0, unit_id="w1", organisation=NORTH)) == [("w1", NORTH)]
+    # The same day reported again: nothing of the unit's changes, so nothing goes to it.
+    assert unit_updates(sick(0, unit_id="w1", organisation=NORTH, hour=12)) == []
+    assert unit_updates(sick(3, unit_id="w1", organisation=NORTH)) == [("w1", NORTH)]
+    assert m.units["w1"].organisation == NORTH
