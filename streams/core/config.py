@@ -100,8 +100,10 @@ class DriftConfig(_Frozen):
         "look-back is covered, and its weeks are neither learned from nor tested (the boards show them as "
         "building up). None: each unit's history begins with the first day it reported.")
     refold_weeks: int = Field(
-        default=115, ge=1,
-        description="How far back (in weeks of event time) late unit data may still revise drift. A "
+        default=115, ge=8,
+        description="How far back (in weeks of event time) late unit data may still revise drift, at least "
+        "8: the detectors keep a snapshot to return to every 8 weeks, and a late week needs one inside the "
+        "window. A "
         "backfill sent by several producers can arrive in any order between persons (one producer's "
         "records land after another's whole history): this covers a backfill of up to two years.",
     )

@@ -63,3 +63,14 @@ def test_care_populations_carried_over_equal_those_summed_afresh_after_a_restart
                 assert kept.on(unit, day) == summed.on(unit, day)
                 assert kept.beds.on(unit, day) == summed.beds.on(unit, day)
     assert carried.care is not None and carried.care.care_base  # days were forgotten into the bases
+
+
+def test_a_refold_window_shorter_than_the_detectors_snapshot_spacing_is_refused_at_start() -> None:
+    """With fewer than 8 weeks, forgetting could leave no snapshot inside the window and a late week would
+    crash the organisation stage; the configuration says so instead, naming the key."""
+    import pydantic
+    import pytest
+
+    with pytest.raises(pydantic.ValidationError, match="refold_weeks"):
+        DriftConfig(refold_weeks=7)
+    assert DriftConfig(refold_weeks=8).refold_weeks == 8
