@@ -60,7 +60,7 @@ drift-eval: install
 
 ## The programme estimator over >= 50 seeds per setting of a randomly drawn scenario family: BENCHMARKS.md.
 programme-eval: install
-	$(BIN)/python -m benchmarks.programme_eval --seeds 50
+	$(BIN)/python -m benchmarks.programme_eval --seeds 200
 
 ## Three steering-group reports rendered from stored figures, against the < 5 s target: BENCHMARKS.md.
 report-bench: install
