@@ -98,8 +98,8 @@ def section(m: dict[str, object], command: str) -> str:
              "Each report is `outcome-monitor report --figures FILE` in a fresh process (Python's start and "
              "matplotlib's import included) on the figures `replay --programmes-out` wrote; beside it, the "
              "replay a report ran before (`--events`, still there for other options).", "",
-             "The cores are shared with other work: CPU seconds (of the report's process) are the figure "
-             "that does not depend on it.", "",
+             f"Load average {os.getloadavg()[0]:.1f} when the section was written; CPU seconds (of the "
+             "report's process) are the figure that does not depend on other work on the machine.", "",
              "| programme | report from stored figures, s (CPU s) | replay of its events, s |", "|---|---|---|"]
     for key, (w, c) in sorted(renders.items()):
         lines.append(f"| {key} | {w:.2f} ({c:.2f}) | {replays.get(key.split('/')[0], float('nan')):.1f} |")
@@ -107,7 +107,7 @@ def section(m: dict[str, object], command: str) -> str:
               f"| **three reports in one run** (`--programme` three times) | **{one_wall:.2f} ({one_cpu:.2f})** | |",
               "", f"Target: the reports of three programmes from stored figures in under {TARGET_S:g} s: "
               + ("**met**" if one_cpu < TARGET_S else "**not met**") + " in CPU time, "
-              + ("met" if one_wall < TARGET_S else "not met") + " in wall time on this shared machine "
+              + ("met" if one_wall < TARGET_S else "not met") + " in wall time "
               "(one run: Python's start and the imports, about a second of CPU, are paid once).", END]
     return "\n".join(lines) + "\n"
 
