@@ -12,6 +12,7 @@ from streams.core.personnummer import (
     contains_personal_identity_number,
     has_candidate,
     has_escape,
+    might_have_candidate,
     is_personal_identity_number,
     redact,
 )
@@ -207,11 +208,17 @@ def _personal_identity_number_in(raw: bytes | str, event: Event) -> str | None:
     digits placed like one (nearly all) are passed by one search over the raw bytes, unless they hold a
     JSON `\\u` escape (digits may be written with them: "\\u0038112189876" is read as 8112189876).
     `person_id` is also checked strictly: a value that is a number in full is one, whatever its year."""
-    if not has_escape(raw) and not has_candidate(_without_organisation(raw, event)):
+    escaped = has_escape(raw)
+    read = raw if escaped else _without_organisation(raw, event)
+    if not escaped and not might_have_candidate(read):
         return None
+    # The fields first, then the exact search over the line: both must find one (unless escaped), and the
+    # fields' verdicts are cached per value, which the line's search cannot be (an all-digit person id
+    # brings every line of its person here).
+    fields = event.__dict__  # not getattr: a field of another event type would go through pydantic's slow miss
     for name in IDENTIFIER_FIELDS:
-        value = getattr(event, name, None)
+        value = fields.get(name)
         if isinstance(value, str) and (contains_personal_identity_number(value) or (
                 name == "person_id" and is_personal_identity_number(value))):
-            return name
+            return name if escaped or has_candidate(read) else None
     return None

@@ -16,6 +16,7 @@ single token of letters and digits, so the token rule alone keeps them out.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 
@@ -109,6 +110,14 @@ _SHAPES = bytes.maketrans(b"0123456789-+ ", b"0000000000111")
 _TEN_DIGITS, _SIX_SEP_FOUR = b"0" * 10, b"0" * 6 + b"1" + b"0" * 3
 
 
+def might_have_candidate(value: str | bytes) -> bool:
+    """`has_candidate`'s cheap first look alone: False only where `has_candidate` is False."""
+    if isinstance(value, bytes):
+        shapes = value.translate(_SHAPES)
+        return _TEN_DIGITS in shapes or _SIX_SEP_FOUR in shapes
+    return _QUICK.search(value) is not None
+
+
 def has_candidate(value: str | bytes) -> bool:
     """Some run of digits is shaped like a personnummer and placed like one, as written (JSON escapes
     included; see `_ECHOED`): a quick test before the exact ones, never missing what they would find."""
@@ -120,6 +129,13 @@ def has_candidate(value: str | bytes) -> bool:
     return _QUICK.search(value) is not None and _ECHOED.search(value) is not None
 
 
+#: Verdicts kept per id string: a person's id comes again with each of their events, and the full check
+#: (stdnum's date and Luhn checks) costs more than decoding the event. Bounded, so that a stream of new ids
+#: holds no more than this many.
+VERDICTS_CACHED = 16_384
+
+
+@functools.lru_cache(maxsize=VERDICTS_CACHED)
 def is_personal_identity_number(value: str) -> bool:
     """The whole value is a personnummer or samordningsnummer (surrounding spaces ignored), in any written
     form: the strict check, with no plausibility of the year (what `person_id` must never be)."""
@@ -136,7 +152,14 @@ def contains_personal_identity_number(value: str) -> bool:
     of a UUID."""
     if _QUICK.search(value) is None:  # nearly every identifier: no ten digits at all
         return False
-    return any(plausible_birth_year(m[1]) and _is_number(m[1], m[2], m[3]) for m in _CANDIDATE.finditer(value))
+    return _contains(value, time.gmtime().tm_year)
+
+
+@functools.lru_cache(maxsize=VERDICTS_CACHED)
+def _contains(value: str, this_year: int) -> bool:
+    """`contains_personal_identity_number` in a given year (the plausible birth years move with it)."""
+    return any(plausible_birth_year(m[1], this_year) and _is_number(m[1], m[2], m[3])
+               for m in _CANDIDATE.finditer(value))
 
 
 def redact(text: str) -> str:
