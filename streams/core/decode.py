@@ -12,8 +12,8 @@ from streams.core.personnummer import (
     contains_personal_identity_number,
     has_candidate,
     has_escape,
-    might_have_candidate,
     is_personal_identity_number,
+    might_have_candidate,
     redact,
 )
 from streams.models.events import EVENT_ADAPTER, Event

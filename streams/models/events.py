@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -44,6 +45,9 @@ Label = Annotated[str, Field(min_length=1, max_length=128, pattern=_PRINTABLE)]
 ORGANISATION_NUMBER_ERROR = "organisation_number"
 
 
+# Cached (a raised error is not, and is raised again): an organisation comes again with most of its events,
+# and the check is the costliest part of validating an event that names one (~2x the rest, stdnum's Luhn).
+@functools.lru_cache(maxsize=4096)
 def _organisation_number(value: str) -> str:
     """A Swedish organisationsnummer, written NNNNNN-NNNN. The third digit is 2 or more for a legal person
     (a personnummer's is a month's first digit, 0 or 1); the last is a Luhn check digit over all ten."""

@@ -11,13 +11,14 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic_core import PydanticCustomError
 from stdnum import luhn
 
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, Admitted
-from streams.models.events import Enrollment, EventKind, SurveyResponse
+from streams.models.events import Enrollment, EventKind, SurveyResponse, _organisation_number
 from streams.models.rejections import Rejection, RejectReason
 from streams.models.vocab import PERSON_EVENT_KINDS, PROGRAMME_EVENT_KINDS
 from tests.helpers import KEY, NOW, at, event
@@ -246,3 +247,25 @@ def test_the_readme_s_example_lines_are_admitted() -> None:
     assert len(lines) == 3
     for line in lines:
         assert isinstance(door(line, MonitorConfig(survey_scales=scales)), Admitted), line
+
+
+def _read_organisation(value: str) -> str | tuple[str, str]:
+    try:
+        return _organisation_number(value)
+    except PydanticCustomError as exc:
+        return exc.type, exc.message()
+
+
+@STRICT
+@given(value=st.one_of(organisation_numbers, st.from_regex(r"\A[0-9]{6}-?[0-9]{4}\Z"),
+                       organisation_numbers.map(lambda org: f"{org[:6]}-{org[6:]}")))
+def test_an_organisation_number_read_from_the_cache_is_read_as_afresh(value: str) -> None:
+    """The check is cached per string (its errors are raised again, each time): asked twice, the same answer
+    as the check not cached."""
+    fresh = _organisation_number.__wrapped__
+    try:
+        expected: str | tuple[str, str] = fresh(value)
+    except PydanticCustomError as exc:
+        expected = exc.type, exc.message()
+    assert _read_organisation(value) == expected
+    assert _read_organisation(value) == expected
