@@ -130,15 +130,20 @@ def has_candidate(value: str | bytes) -> bool:
 
 
 #: Verdicts kept per id string: a person's id comes again with each of their events, and the full check
-#: (stdnum's date and Luhn checks) costs more than decoding the event. Bounded, so that a stream of new ids
-#: holds no more than this many.
+#: (stdnum's date and Luhn checks) costs more than decoding the event. Bounded in number, and only for
+#: values as long as the contract's identifiers at most (free text, such as a note, is checked afresh).
 VERDICTS_CACHED = 16_384
+CACHED_LENGTH = 128
 
 
-@functools.lru_cache(maxsize=VERDICTS_CACHED)
 def is_personal_identity_number(value: str) -> bool:
     """The whole value is a personnummer or samordningsnummer (surrounding spaces ignored), in any written
     form: the strict check, with no plausibility of the year (what `person_id` must never be)."""
+    return _is_whole_number(value) if len(value) <= CACHED_LENGTH else _is_whole_number.__wrapped__(value)
+
+
+@functools.lru_cache(maxsize=VERDICTS_CACHED)
+def _is_whole_number(value: str) -> bool:
     m = _WHOLE.fullmatch(value.strip())
     return m is not None and _is_number(m[1], m[2], m[3])
 
@@ -152,7 +157,8 @@ def contains_personal_identity_number(value: str) -> bool:
     of a UUID."""
     if _QUICK.search(value) is None:  # nearly every identifier: no ten digits at all
         return False
-    return _contains(value, time.gmtime().tm_year)
+    year = time.gmtime().tm_year
+    return _contains(value, year) if len(value) <= CACHED_LENGTH else _contains.__wrapped__(value, year)
 
 
 @functools.lru_cache(maxsize=VERDICTS_CACHED)

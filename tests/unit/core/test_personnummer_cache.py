@@ -50,6 +50,7 @@ def numbers(draw: st.DrawFn) -> str:
 
 ids = st.one_of(
     st.text(max_size=30),
+    st.builds(lambda a, n, b: a + n + b, st.text(min_size=120, max_size=130), numbers(), st.text(max_size=4)),
     numbers(),
     st.builds(lambda a, n, b: a + n + b, st.text(max_size=6), numbers(), st.text(max_size=6)),
     st.text(alphabet="0123456789-+ ", min_size=8, max_size=16),
@@ -60,7 +61,7 @@ ids = st.one_of(
 @given(st.lists(ids, min_size=1, max_size=5))
 def test_cached_verdicts_are_the_verdicts_computed_afresh(values: list[str]) -> None:
     for value in values + values:  # the second time, from the cache
-        assert is_personal_identity_number(value) is is_personal_identity_number.__wrapped__(value)
+        assert is_personal_identity_number(value) is personnummer._is_whole_number.__wrapped__(value)
         assert contains_personal_identity_number(value) is _uncached_contains(value)
 
 
@@ -72,7 +73,7 @@ def _line_first(raw: str | bytes, event: object) -> str | None:
                  "question", "scale", "answer"):
         value = getattr(event, name, None)
         if isinstance(value, str) and (_uncached_contains(value) or (
-                name == "person_id" and is_personal_identity_number.__wrapped__(value))):
+                name == "person_id" and personnummer._is_whole_number.__wrapped__(value))):
             return name
     return None
 
@@ -92,3 +93,16 @@ def test_the_fields_first_find_what_the_line_first_found(person: str, event_id: 
         return
     for line in (raw, raw.encode()):
         assert _personal_identity_number_in(line, event) == _line_first(line, event)
+
+
+def test_only_values_as_long_as_an_identifier_are_kept() -> None:
+    """Free text (a note) is checked afresh: the caches hold no more than identifiers' lengths."""
+    note = "x" * personnummer.CACHED_LENGTH + " 811218-9876 and 19811218-9876"
+    held = personnummer._contains.cache_info().currsize, personnummer._is_whole_number.cache_info().currsize
+    assert contains_personal_identity_number(note) and not is_personal_identity_number(note)
+    assert (personnummer._contains.cache_info().currsize,
+            personnummer._is_whole_number.cache_info().currsize) == held
+    short = "pnr-811218-9876"
+    assert contains_personal_identity_number(short)
+    assert personnummer._contains.cache_info().currsize in (held[0], held[0] + 1)  # held before, or now
+    assert personnummer._contains(short, dt.datetime.now(dt.UTC).year) is True
