@@ -22,7 +22,7 @@ from benchmarks.live_throughput import live_run  # noqa: E402
 from benchmarks.person_memory import bench_memory, memory_in_fresh_process, worker_memory_run  # noqa: E402
 from benchmarks.profile_notes import PROFILE_NOTES  # noqa: E402
 from benchmarks.publish import publish_lines  # noqa: E402
-from benchmarks.replay_jobs import bench_jobs  # noqa: E402
+from benchmarks.replay_jobs import bench_jobs, parallel_ceiling  # noqa: E402
 from benchmarks.replay_profile import BEFORE, BEFORE_HOT_PATH, profile_replay  # noqa: E402
 from benchmarks.replay_speed import KEY, bench_history, bench_replay, bench_reversed, simulated_lines  # noqa: E402
 from benchmarks.report import Baselines, verdict, write_report  # noqa: E402
@@ -33,7 +33,7 @@ from streams.simulators.simulation import Scenario, generate  # noqa: E402
 # runs from it (`from benchmarks.__main__ import publish_lines, live_run, latency_run, ...`).
 __all__ = [
     "BEFORE", "BEFORE_HOT_PATH", "KEY", "PROFILE_NOTES", "ROOT", "bare_consume", "bench_jobs", "bench_memory",
-    "bench_history", "bench_replay",
+    "bench_history", "bench_replay", "parallel_ceiling",
     "bench_reversed", "latency_in_fresh_process", "latency_run", "live_run", "machine",
     "main", "memory_in_fresh_process", "process_rss", "profile_replay", "publish_lines", "rss_bytes", "say",
     "scale_out", "verdict", "worker_memory_run", "write_report",
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     replay["small"] = small
     replay["history"] = bench_history(args.events // 8)
     replay["jobs"] = bench_jobs(simulated_lines(args.events // 4))
+    replay["ceiling"] = parallel_ceiling(2)
     reversed_run = bench_reversed(1_000)
     memory = [memory_in_fresh_process(int(n)) for n in args.persons.split(",")]
     live: list[dict[str, object]] = []

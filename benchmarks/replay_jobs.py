@@ -42,6 +42,37 @@ def bench_jobs(lines: list[bytes], jobs: tuple[int, ...] = (1, 2), runs: int = 2
     return best
 
 
+def _spin(loops: int) -> float:
+    """A fixed amount of pure-Python work: its CPU seconds."""
+    started = time.process_time()
+    total = 0
+    for i in range(loops):
+        total += i
+    return time.process_time() - started
+
+
+def parallel_ceiling(processes: int = 2, loops: int = 30_000_000, runs: int = 3) -> dict[str, float]:
+    """What the machine itself gives N busy processes: the same pure-Python loop once alone and then in N
+    processes at once, each in a fresh process (best of `runs`). `ceiling` is N times the lone loop's wall
+    time over the N loops' wall time: 2.0 on two free cores, less where the cores are shared or are
+    hardware threads of one core. A speed-up of `replay --jobs N` is measured against it."""
+    import multiprocessing as mp
+
+    context = mp.get_context("spawn")
+    alone, together = [], []
+    with context.Pool(processes) as pool:
+        pool.map(_spin, [1000] * processes)  # the workers started before the clock
+        for _ in range(runs):
+            started = time.perf_counter()
+            pool.apply(_spin, (loops,))
+            alone.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            pool.map(_spin, [loops] * processes, chunksize=1)
+            together.append(time.perf_counter() - started)
+    return {"processes": processes, "alone_s": min(alone), "together_s": min(together),
+            "ceiling": processes * min(alone) / min(together), "load": os.getloadavg()[0]}
+
+
 def main(argv: list[str]) -> int:
     from streams.cli import main as cli
 

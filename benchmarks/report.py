@@ -80,9 +80,16 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
                          f"{float(str(x['shards_cpu_s'])):.1f} | {cpu:.1f} | {one / float(str(x['wall_s'])):.2f}x | "
                          f"{runs} | {float(str(x['load'])):.1f} |")
         two = next((x for x in jobs if x["jobs"] == 2), None)
+        ceiling: dict[str, float] | None = r.get("ceiling")  # type: ignore[assignment]
+        if ceiling is not None:
+            lines += ["", f"The machine's own ceiling for 2 busy processes, measured beside it "
+                      "(`replay_jobs.parallel_ceiling`: one pure-Python loop alone, then two at once): "
+                      f"**{ceiling['ceiling']:.2f}x** ({ceiling['alone_s']:.2f} s alone, {ceiling['together_s']:.2f} s "
+                      f"for two; load {ceiling['load']:.1f}). 2.0x means two free cores."]
         if two is not None:
-            met = one / float(str(two["wall_s"])) >= 1.7
-            lines += ["", f"Target: at least 1.7x with 2 processes. {verdict(met)}", ""]
+            speed = one / float(str(two["wall_s"]))
+            share = f" ({speed / ceiling['ceiling']:.0%} of what the machine gives two processes)" if ceiling else ""
+            lines += ["", f"Target: at least 1.7x with 2 processes: {speed:.2f}x{share}. {verdict(speed >= 1.7)}", ""]
     bare_eps = bare.consumer["eps"] if bare.consumer else None
     faust_eps, settings_eps, mended_eps = (bare.faust.get(v) for v in ("", "settings", "mended"))
     if live:
