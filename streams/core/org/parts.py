@@ -197,3 +197,16 @@ def _assembled(parts: dict[str, Any]) -> OrgState:
         state.monitors[outcome] = {u: UnitDrift.from_dict(s) for u, s in units.items()}
     state.changed = {}
     return state
+
+
+class OrgParts:
+    """The organisation state's parts, for a table that writes them as deltas (agents/runtime/parted_state.py)."""
+
+    def parts(self, state: OrgState) -> dict[str, Any]:
+        return to_parts(state)
+
+    def changes(self, state: OrgState) -> tuple[dict[str, Any], list[str]] | None:
+        return take_changes(state)
+
+    def assemble(self, parts: dict[str, Any]) -> OrgState:
+        return from_parts(parts)
