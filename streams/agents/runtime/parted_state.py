@@ -51,8 +51,9 @@ class PartedCache(StateCache[S], Generic[S]):
         """`decode`: a value stored whole (by the release before)."""
         super().__init__(table, decode, fresh, max_entries, partitions)
         self.codec = codec
-        # Keys whose segments before their base this worker has deleted: their next header says so.
-        self._swept: set[str] = set()
+        # Per key, the base before which this worker has deleted every segment (the next header says so;
+        # another worker may have written the key since, with another base).
+        self._swept: dict[str, int] = {}
 
     def _decoded(self, key: str, raw: bytes) -> S:
         header = parted_header(raw)
@@ -88,7 +89,7 @@ class PartedCache(StateCache[S], Generic[S]):
             legacy = whole["gen"] if whole else (header or {}).get("legacy")
             if legacy is not None:
                 new["legacy"] = legacy
-        if header is not None and key in self._swept:  # nothing before the base written last is left
+        if header is not None and self._swept.get(key) == header["base"]:  # nothing is left before it
             new["from"] = header["base"]
             new.pop("legacy", None)
         self._write_segment(key, seq, blob)
@@ -103,12 +104,12 @@ class PartedCache(StateCache[S], Generic[S]):
 
     def _sweep(self, key: str, header: dict[str, Any]) -> None:
         """After a new base's header: the segments before it, and chunks of a value stored whole, go."""
-        self._swept.discard(key)
+        self._swept.pop(key, None)
         for seq in range(header["from"], header["base"]):
             self._drop_segment(key, seq)
         if "legacy" in header:
             self._drop_chunks(key, {"gen": header["legacy"]})
-        self._swept.add(key)
+        self._swept[key] = header["base"]
 
     def _write_segment(self, key: str, seq: int, blob: bytes) -> None:
         n = -(-len(blob) // CHUNK_BYTES)

@@ -198,3 +198,26 @@ def test_a_segment_taken_again_smaller_than_the_one_killed_part_way_reads_as_wri
     toy().write_state(KEY, {"a": "z" * 150}, dumps)  # the same segment number, 2 chunks
     assert toy().take(KEY) == {"a": "z" * 150}
     assert len([k for k in table if SEGMENT_MARK + b"2\x1f" in k]) == 2
+
+
+def test_segments_left_by_another_worker_killed_while_deleting_them_are_deleted_later() -> None:
+    """A rebalance gives a group to another worker and back: what this worker deleted before says nothing
+    of what the other one left."""
+    table = Table()
+    a = PartedCache(table, _Whole(), json.loads, lambda _: {})
+    b = PartedCache(table, _Whole(), json.loads, lambda _: {})
+    for n in range(3):  # a base, a delta, a base (the first two segments deleted)
+        a.write_state(KEY, {"n": n}, dumps)
+    assert segments(table) == {3}
+    b.write_state(KEY, {"n": 3}, dumps)  # a delta
+    table.budget = 3  # a base: its segment, its header, one deletion, then killed
+    with pytest.raises(Killed):
+        b.write_state(KEY, {"n": 4}, dumps)
+    table.budget = None
+    assert segments(table) == {4, 5}
+    for n in range(5, 8):
+        a.write_state(KEY, {"n": n}, dumps)
+    header = parted_header(table[KEY.encode()])
+    assert header is not None and header["base"] > 5
+    assert segments(table) == set(range(header["base"], header["last"] + 1))
+    assert PartedCache(table, _Whole(), json.loads, lambda _: {}).take(KEY) == {"n": 7}
