@@ -2,7 +2,8 @@
 state (which grows with the group's units and the weeks kept).
 
 Parts: `h` the header (clocks, evaluated week, the monitored outcomes), `f` the recent flags,
-`u/<unit>` a unit's clocks and bases, `s/<block>/<unit>` a unit's days of one block of `BLOCK_DAYS`,
+`u/<unit>` a unit's clocks and bases, `s/<day>/<unit>` a unit-day's figures (a part per day, not per block
+of days: with many units a batch brings a day or two of each, and a block would be written again for each),
 `m/<outcome>` the units' monitors of one outcome (all change when a week is evaluated), `w/<week>` a
 snapshot; the care units' own group has the same parts under `c/`. The stage marks the parts it changes
 (`OrgState.touch`); `take_changes` hands them over. Values are JSON-able, and `from_parts(to_parts(s))`
@@ -17,12 +18,11 @@ from streams.core.org.state import STATE_VERSION, OrgState, UnitDrift, _trimmed
 from streams.core.unit.tracker import day_figures
 from streams.models.flags import Flag
 
-BLOCK_DAYS = 28
 HEADER, FLAGS, CARE = "h", "f", "c/"
 
 
 def series_part(unit_id: str, day: int) -> str:
-    return f"s/{day // BLOCK_DAYS}/{unit_id}"
+    return f"s/{day}/{unit_id}"
 
 
 def unit_part(unit_id: str) -> str:
@@ -85,8 +85,9 @@ def part(state: OrgState, name: str) -> Any:
     """One part's value; None: the state has no such part (any more)."""
     kind, _, rest = name.partition("/")
     if kind == "s":
-        block, _, unit_id = rest.partition("/")
-        return _block(state, unit_id, int(block))
+        day, _, unit_id = rest.partition("/")
+        figures = state.series.get(unit_id, {}).get(int(day))
+        return _trimmed(figures) if figures is not None else None
     if kind == "u":
         return _unit(state, rest)
     if kind == "m":
@@ -113,11 +114,8 @@ def _all_parts(state: OrgState, prefix: str, out: dict[str, Any]) -> None:
     for unit_id in _units(state):
         out[prefix + unit_part(unit_id)] = _unit(state, unit_id)
     for unit_id, series in state.series.items():
-        blocks: dict[int, dict[str, list[float]]] = {}
-        for day in sorted(series):
-            blocks.setdefault(day // BLOCK_DAYS, {})[str(day)] = _trimmed(series[day])
-        for block, days in blocks.items():
-            out[f"{prefix}s/{block}/{unit_id}"] = days
+        for day, figures in series.items():
+            out[f"{prefix}s/{day}/{unit_id}"] = _trimmed(figures)
     for outcome, units in state.monitors.items():
         out[prefix + monitors_part(outcome)] = {u: s.to_dict() for u, s in units.items()}
     for week, snapshot in state.snapshots.items():
@@ -154,15 +152,6 @@ def _unit(state: OrgState, unit_id: str) -> dict[str, Any] | None:
     return d or None
 
 
-def _block(state: OrgState, unit_id: str, block: int) -> dict[str, list[float]] | None:
-    series = state.series.get(unit_id)
-    if not series:
-        return None
-    first = block * BLOCK_DAYS
-    days = {str(d): _trimmed(series[d]) for d in range(first, first + BLOCK_DAYS) if d in series}
-    return days or None
-
-
 def _assembled(parts: dict[str, Any]) -> OrgState:
     header = parts[HEADER]
     if header.get("version") != STATE_VERSION:
@@ -172,7 +161,7 @@ def _assembled(parts: dict[str, Any]) -> OrgState:
                      dirty_week=int(header["dirty_week"]), restart=bool(header["restart"]),
                      beds_from=int(header["beds_from"]))
     state.recent_flags = {f.flag_id: f for f in (Flag.model_validate(d) for d in parts.get(FLAGS, []))}
-    blocks: list[tuple[str, dict[str, list[float]]]] = []
+    days: list[tuple[str, str, list[float]]] = []
     for name, value in parts.items():
         kind, _, rest = name.partition("/")
         if kind == "u":
@@ -187,11 +176,12 @@ def _assembled(parts: dict[str, Any]) -> OrgState:
             if "b" in value:
                 state.beds_base[rest] = float(value["b"])
         elif kind == "s":
-            blocks.append((rest.partition("/")[2], value))
+            day, _, unit_id = rest.partition("/")
+            days.append((unit_id, day, value))
         elif kind == "w":
             state.snapshots[int(rest)] = value
-    for unit_id, days in blocks:
-        state.series[unit_id].update({int(d): day_figures(v) for d, v in days.items()})
+    for unit_id, day, figures in days:
+        state.series[unit_id][int(day)] = day_figures(figures)
     for outcome in header["outcomes"]:
         units = parts.get(monitors_part(outcome), {})
         state.monitors[outcome] = {u: UnitDrift.from_dict(s) for u, s in units.items()}
