@@ -25,12 +25,14 @@ from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.dead_letters import DeadLetters
 from streams.agents.runtime.heap_trim import HeapTrim, malloc_trim
 from streams.agents.runtime.outputs import Outputs
+from streams.agents.runtime.parted_state import PartedCache
 from streams.agents.runtime.positions import Positions
 from streams.agents.runtime.stage_agent import CATCH_UP_S, StageAgent
 from streams.agents.runtime.state_cache import StateCache
 from streams.core.config import MonitorConfig
 from streams.core.disclosure import UnitLabels
 from streams.core.identity_vault import IdentityVault
+from streams.core.org.parts import OrgParts
 from streams.core.org.state import OrgState
 from streams.core.person.tracker import PersonState
 from streams.core.programme.ledger import PersonLedger
@@ -142,8 +144,10 @@ class WorkerContext:
             max_entries=self.settings.decoded_person_states)
         self.unit_cache: StateCache[UnitState] = StateCache(
             self.units, lambda raw: UnitState.from_dict(loads_dict(raw)), UnitState)
-        self.org_cache: StateCache[OrgState] = StateCache(
-            self.org, lambda raw: OrgState.from_dict(loads_dict(raw)), lambda _: OrgState(), partitions=org_n)
+        # written as deltas: a batch writes the parts of a group's state it changed, not the whole state
+        self.org_cache: StateCache[OrgState] = PartedCache(
+            self.org, OrgParts(), lambda raw: OrgState.from_dict(loads_dict(raw)), lambda _: OrgState(),
+            partitions=org_n)
         self.programme_stage = ProgrammeStage(self.config)
         self.programme_cache: StateCache[PersonLedger] = StateCache(
             self.programme_ledgers, lambda raw: PersonLedger.from_dict(loads_dict(raw)), self.programme_stage.fresh,

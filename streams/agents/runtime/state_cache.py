@@ -48,7 +48,10 @@ class StateCache(Generic[S]):
         entry = self._entries.pop(key, None)
         if entry is not None and raw is not None and entry[0] is raw:
             return entry[1]
-        return self.decode(self._assembled(key, raw)) if raw else self.fresh(key)
+        return self._decoded(key, raw) if raw else self.fresh(key)
+
+    def _decoded(self, key: str, raw: bytes) -> S:
+        return self.decode(self._assembled(key, raw))
 
     def stored_values(self) -> list[tuple[str, bytes]]:
         """Every key and its value as written (chunks assembled): immutable bytes, to decode elsewhere."""
@@ -112,7 +115,7 @@ class StateCache(Generic[S]):
     def stage(self, key: str, state: S, encode: Callable[[S], bytes]) -> None:
         """A batch changed this state: written now, or, in a deferred cache, at the next `persist`."""
         if not self.deferred:
-            self.put(key, state, encode(state))
+            self.write_state(key, state, encode)
             return
         self._pending[key] = state
         self._encode = encode
@@ -124,8 +127,12 @@ class StateCache(Generic[S]):
         encode = self._encode
         for key, state in pending.items():
             assert encode is not None
-            self.put(key, state, encode(state))
+            self.write_state(key, state, encode)
         return len(pending)
+
+    def write_state(self, key: str, state: S, encode: Callable[[S], bytes]) -> None:
+        """Write one state to the table: encoded whole (chunked if large)."""
+        self.put(key, state, encode(state))
 
     def held(self, key: str) -> S | None:
         """The state of `key` changed and not yet written, if it is: newer than the table's."""
@@ -160,11 +167,17 @@ class StateCache(Generic[S]):
 CHUNK_MARK = b"\x1fchunk\x1f"  # in every chunk's key, never in a state's
 
 
-@lru_cache(maxsize=1024)
 def _chunk_key(partitions: int, key: str, gen: int, i: int) -> bytes:
-    """A chunk's key. In a table of several partitions it hashes to its state's key's partition (the
-    worker that owns the state recovers its chunks), with a salt found as a position key's is."""
-    plain = key.encode() + CHUNK_MARK + f"{gen}\x1f{i}".encode()
+    """A chunk's key."""
+    return salted_key(partitions, key, CHUNK_MARK + f"{gen}\x1f{i}".encode())
+
+
+@lru_cache(maxsize=1024)
+def salted_key(partitions: int, key: str, suffix: bytes) -> bytes:
+    """A key of a record that belongs with `key`'s (a chunk, a part): `key` and `suffix`. In a table of
+    several partitions it hashes to `key`'s partition (the worker that owns the state recovers it), with a
+    salt found as a position key's is."""
+    plain = key.encode() + suffix
     if partitions == 1:
         return plain
     home = partition_of(key, partitions)

@@ -1,6 +1,6 @@
 """The organisations: weekly drift of each unit against its peers (the common trend removed).
 State: the `org` table, one key per peer group (core/org/groups.py), spread over the partitions of
-day-summaries; a batch writes the groups it changed."""
+day-summaries; a batch writes the groups it changed, each as the parts it changed (runtime/parted_state.py)."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from streams.core.org.detectors import check_kind, make_detector
 from streams.core.org.evidence import UnitWeek
 from streams.core.org.level_step import UnitLevelStep, funnel_dispersion
 from streams.core.org.outcomes import OutcomeSpec, WeekTotals, outcome_specs
+from streams.core.org.parts import FLAGS, monitors_part, series_part, snapshot_part, unit_part
 from streams.core.org.state import BEDS_CHANGE, CARE_CHANGE, OrgState, UnitDrift
 from streams.core.org.unit_step import UnitDriftStep, pooled_dispersion
 from streams.core.org.weeks import CarePopulations, amend_running, week_totals
@@ -91,6 +92,9 @@ class PeerGroupDrift:
         state.restart = state.restart or restart
         last_complete = week_of(state.evaluation_day(7 * self.drift.refold_weeks)) - 1
         previous = state.recent_flags
+        # What an evaluation may change, for the parts written after it (parts.py): every outcome's monitors,
+        # the snapshots made and those dropped, the recent flags.
+        snapshots_before, outcomes_before = list(state.snapshots), list(state.monitors)
         if state.restart or state.evaluated_week < 0:
             start = week_of(min(min(series) for series in state.series.values() if series))
             if start > last_complete:
@@ -120,11 +124,18 @@ class PeerGroupDrift:
             if (week - state.origin_week) % SNAPSHOT_EVERY_WEEKS == 0:
                 state.snapshots[week] = {o: {u: s.to_dict() for u, s in units.items()}
                                          for o, units in state.monitors.items()}
+                state.touch(snapshot_part(week))
             for flag in self._evaluate_week(state, week, populations):
                 after[flag.flag_id] = flag
         state.evaluated_week = last_complete
         state.recent_flags.update(after)
         self._forget(state)
+        for outcome in (*outcomes_before, *state.monitors):
+            state.touch(monitors_part(outcome))
+        for week in snapshots_before:
+            if week not in state.snapshots:
+                state.touch(snapshot_part(week))
+        state.touch(FLAGS)
 
         changes = [f for fid, f in after.items() if before.get(fid) != f]
         changes += [f.model_copy(update={"status": FlagStatus.WITHDRAWN,
@@ -153,6 +164,9 @@ class PeerGroupDrift:
             if state.running:
                 amend_running(state, s.unit_id, s.day, series.get(s.day), figures)
             series[s.day] = figures
+            if state.changed is not None:  # written as parts (a replay's state is not)
+                state.touch(series_part(s.unit_id, s.day))
+                state.touch(unit_part(s.unit_id))
             if s.day < state.forgotten_before:
                 state.forgotten_before = -1
             dirty = week if dirty is None else min(dirty, week)
@@ -268,3 +282,5 @@ def _forget_days(state: OrgState, first_day: int, held_from: int) -> None:
                 del state.running[(index, unit_id)]
         for d in gone_days:
             del series[d]
+            state.touch(series_part(unit_id, d))
+        state.touch(unit_part(unit_id))

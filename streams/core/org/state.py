@@ -118,6 +118,14 @@ class OrgState:
     # Per (change index, unit): a day and the running sum of that change up to it, base included, as the
     # last evaluation left it and amended since (weeks.py: `RunningSums`). Not part of the state.
     running: dict[tuple[int, str], tuple[int, float]] = field(default_factory=dict, repr=False, compare=False)
+    # The names of the parts (parts.py) changed since the state was last written as parts, in the order
+    # first changed; None: every part (a state new, or read whole). Not part of the state.
+    changed: dict[str, None] | None = field(default=None, repr=False, compare=False)
+
+    def touch(self, part: str) -> None:
+        """A part of the state changed (parts.py names them): written with the next delta."""
+        if self.changed is not None:
+            self.changed[part] = None
 
     def units(self, outcome: UnitOutcome) -> dict[str, UnitDrift]:
         """The units' states for one outcome."""

@@ -11,10 +11,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from streams.agents.runtime.codec import loads_dict
-from streams.agents.runtime.state_cache import StateCache
+from streams.agents.runtime.parted_state import PartedCache, parted_header
 from streams.agents.stages.organisation import Organisation
 from streams.core.config import DriftConfig, MonitorConfig
 from streams.core.org.drift import OrgDrift
+from streams.core.org.parts import OrgParts
 from streams.core.org.state import OrgState
 from streams.core.unit.tracker import DaySummary
 from streams.models.flags import Flag
@@ -47,8 +48,8 @@ def test_the_stage_reads_the_previous_releases_one_state_as_the_default_groups_a
     table: dict[bytes, bytes] = {b"org": json.dumps(states["org"]).encode()}
     gauge: list[float] = []
     p: Any = SimpleNamespace(config=config, org_to_publish={},
-                             org_cache=StateCache(table, lambda raw: OrgState.from_dict(loads_dict(raw)),
-                                                  lambda _: OrgState(), partitions=8),
+                             org_cache=PartedCache(table, OrgParts(), lambda raw: OrgState.from_dict(loads_dict(raw)),
+                                                   lambda _: OrgState(), partitions=8),
                              metrics=SimpleNamespace(drift_late=SimpleNamespace(set=gauge.append)))
     stage = Organisation(p)
     live: list[Flag] = []
@@ -60,7 +61,10 @@ def test_the_stage_reads_the_previous_releases_one_state_as_the_default_groups_a
         stage.done(batch)
         live += batch.out.flags
     assert [f.model_dump_json() for f in live] == [f.model_dump_json() for f in replayed]
-    assert set(table) == {b"org"}  # written back where it was: the default group's key
-    assert loads_dict(table[b"org"]) == json.loads(json.dumps(m.org.to_dict()))  # and as replay's
+    # Written back where it was, the default group's key (its parts with it), and as replay's.
+    assert parted_header(table[b"org"]) is not None and all(k.startswith(b"org\x1f") for k in set(table) - {b"org"})
+    restarted = PartedCache(table, OrgParts(), lambda raw: OrgState.from_dict(loads_dict(raw)), lambda _: OrgState(),
+                            partitions=8)
+    assert restarted.take("org").to_dict() == m.org.to_dict()
     assert m.org.evaluated_week > OrgState.from_dict(states["org"]).evaluated_week  # weeks went on
     assert set(p.org_to_publish) == {"org"}
