@@ -13,6 +13,7 @@ shards work on one batch, this process takes the units and organisation of the o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import multiprocessing as mp
@@ -64,16 +65,26 @@ def shard_of(line: bytes, index: int, shards: int, now: dt.datetime, monitor: Mo
     return zlib.crc32(person_id.encode("utf-8", "surrogatepass")) % shards
 
 
+#: The fields in the order a wired tuple holds them: taken from the classes, so that a field added to
+#: either travels too (one left out shifted the next into its place: a survey answer's times were lost).
+_SIDE_FIELDS = tuple(f.name for f in dataclasses.fields(PersonSide))
+_UPDATE_FIELDS = tuple(f.name for f in dataclasses.fields(UnitUpdate))
+
+
 def _wire(side: PersonSide) -> tuple:  # type: ignore[type-arg]
     """A person side as plain tuples: a dataclass's pickle costs several times as much to load."""
-    updates = [(u.unit_id, u.source, u.seq, u.deltas, u.presence, u.staffing, u.source_offset, u.organisation)
-               for u in side.unit_updates]
-    return (side.rejection, side.duplicate, side.flags, updates, side.staffing, side.survey, side.new_ledger)
+    return tuple([_wired_update(u) for u in side.unit_updates] if name == "unit_updates" else getattr(side, name)
+                 for name in _SIDE_FIELDS)
+
+
+def _wired_update(update: UnitUpdate) -> tuple:  # type: ignore[type-arg]
+    return tuple(getattr(update, name) for name in _UPDATE_FIELDS)
 
 
 def _unwire(wire: tuple) -> PersonSide:  # type: ignore[type-arg]
-    rejection, duplicate, flags, updates, staffing, survey, new_ledger = wire
-    return PersonSide(rejection, duplicate, flags, [UnitUpdate(*u) for u in updates], staffing, survey, new_ledger)
+    side = PersonSide(*wire)
+    side.unit_updates = [UnitUpdate(*u) for u in side.unit_updates]  # type: ignore[arg-type, misc]
+    return side
 
 
 def _received(conn: Connection) -> Any:

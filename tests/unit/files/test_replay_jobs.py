@@ -100,3 +100,33 @@ def test_a_shuffled_history_with_retractions_in_three_shards_equals_one_process(
         assert "too_late" in rejected and one["flags.jsonl"], rejected
         for name in OUTPUTS:
             assert three[name] == one[name], f"{name} differs for seed {seed}"
+
+
+def test_a_programme_with_survey_answers_in_two_shards_gives_the_figures_of_one_process(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Enrolments make programme ledgers in the shards (their order must survive the merge) and survey
+    # answers go to the programmes' one store in the main process with their times.
+    import dataclasses
+
+    from streams.core.monitor import Monitor
+    from streams.core.pseudonym import Pseudonymiser
+    from streams.files.replay import run
+    from streams.simulators.programme_scenarios import SCENARIOS, write
+    from streams.simulators.programme_scenarios import run as simulate
+    from tests.unit.simulators.test_programme_scenarios import _config
+
+    scenario = dataclasses.replace(SCENARIOS["care"], units=2, persons_per_unit=120, enrol_probability=0.05)
+    simulated = simulate(scenario, surveys=True)
+    assert simulated.enrolled and simulated.survey_answers
+    events = tmp_path / "care.jsonl"
+    write(simulated, str(events))
+    figures: dict[int, bytes] = {}
+    for jobs in (1, 2):
+        monitor = Monitor(_config("care"), Pseudonymiser(b"a test key, not the demo key, 32+ b"))
+        out = tmp_path / f"figures-{jobs}.json"
+        assert run(monitor, events, None, None, None, quiet=True, programmes_out=out, jobs=jobs) == 0
+        figures[jobs] = out.read_bytes()
+    document = json.loads(figures[1])
+    assert "enrolled" in figures[1].decode() and "at_or_above" in figures[1].decode(), list(document)
+    assert figures[2] == figures[1]
+    capsys.readouterr()
