@@ -17,12 +17,15 @@ import dataclasses
 import datetime as dt
 import gc
 import multiprocessing as mp
+import queue
 import re
+import threading
 import time
 import zlib
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -71,14 +74,15 @@ _SIDE_FIELDS = tuple(f.name for f in dataclasses.fields(PersonSide))
 _UPDATE_FIELDS = tuple(f.name for f in dataclasses.fields(UnitUpdate))
 
 
+_side_values, _update_values = attrgetter(*_SIDE_FIELDS), attrgetter(*_UPDATE_FIELDS)
+_UPDATES_AT = _SIDE_FIELDS.index("unit_updates")
+
+
 def _wire(side: PersonSide) -> tuple:  # type: ignore[type-arg]
     """A person side as plain tuples: a dataclass's pickle costs several times as much to load."""
-    return tuple([_wired_update(u) for u in side.unit_updates] if name == "unit_updates" else getattr(side, name)
-                 for name in _SIDE_FIELDS)
-
-
-def _wired_update(update: UnitUpdate) -> tuple:  # type: ignore[type-arg]
-    return tuple(getattr(update, name) for name in _UPDATE_FIELDS)
+    wire = list(_side_values(side))
+    wire[_UPDATES_AT] = [_update_values(u) for u in side.unit_updates]
+    return tuple(wire)
 
 
 def _unwire(wire: tuple) -> PersonSide:  # type: ignore[type-arg]
@@ -155,15 +159,30 @@ def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] 
     ledger_order: list[str] = []
     persons: list[dict[str, object]] = []
     lines = _batches(path, monitor, jobs, now, offsets)
+    senders = [_Sender(pipe) for pipe in pipes]
+    rounds: dict[int, _Round] = {}
+    ended_early = None
+    end: int | None = None  # the first batch with no lines: the input ended before it
+
+    def send(k: int, released: _Round) -> None:
+        """Message k: the events round k-2 released, and batch k's lines (the shards decode a batch
+        ahead, so that they never wait for this process's clock)."""
+        nonlocal ended_early, end
+        batch, ended = next(lines)
+        ended_early = ended_early or ended
+        if end is None and not any(batch):
+            end = k
+        for shard, sender in enumerate(senders):
+            sender.put((released.released[shard], batch[shard]))
+
     try:
-        batch, ended_early = next(lines)
-        _send(pipes, _Round(jobs), batch)
-        previous: _Round | None = None
-        last = False
+        send(0, _Round(jobs))
+        send(1, _Round(jobs))
+        k = 0
         while True:
+            # The reply to message k: round k-2's person sides and batch k's verdicts.
             replies = [_received(pipe) for pipe in pipes]
-            sides = [deque(reply[0]) for reply in replies]
-            current = _Round(jobs)
+            current = rounds[k] = _Round(jobs)
             decoded = sorted(((i, v, w) for w, reply in enumerate(replies) for i, v in reply[1]),
                              key=lambda d: d[0])
             for index, verdict, shard in decoded:
@@ -176,26 +195,23 @@ def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] 
                 for (i, s), arrival in clock.offer(occurred, (index, shard), event_id):
                     current.released[s].append((i, arrival))
                     current.results.append((s, i))
+            if k == end:  # the end of the input: what the clock still holds is released
+                for (i, s), arrival in clock.drain():
+                    current.released[s].append((i, arrival))
+                    current.results.append((s, i))
             if progress is not None:
                 progress.tick(monitor.tally.read)
-            sent = False
-            if not last:
-                batch, ended = next(lines)
-                ended_early = ended_early or ended
-                if not any(batch):  # the end of the input: what the clock still holds is released
-                    for (i, s), arrival in clock.drain():
-                        current.released[s].append((i, arrival))
-                        current.results.append((s, i))
-                    last = True
-                _send(pipes, current, batch)
-                sent = True
-            if previous is not None:  # while the shards take the next batch
-                _results(monitor, previous, sides, offsets, ledger_order, rejects)
-            if not sent:  # that reply brought the last round's sides
+            if end is None or k <= end:
+                send(k + 2, current)
+            if k >= 2:  # while the shards take the next messages
+                _results(monitor, rounds.pop(k - 2), [deque(reply[0]) for reply in replies], offsets,
+                         ledger_order, rejects)
+            if end is not None and k == end + 2:  # that reply brought the last round's sides
                 break
-            previous = current
-        for pipe in pipes:
-            pipe.send(None)
+            k += 1
+        for sender in senders:
+            sender.put(None)
+            sender.join()
         merged = {}
         for pipe in pipes:
             tally, ledgers, mine = pipe.recv()
@@ -233,9 +249,32 @@ def _results(monitor: Monitor, done: _Round, sides: list[deque[tuple]],  # type:
             rejects.write(rejection.model_dump_json() + "\n")
 
 
-def _send(pipes: list[Connection], released: _Round, batch: list[list[Line]]) -> None:
-    for shard, pipe in enumerate(pipes):
-        pipe.send((released.released[shard], batch[shard]))
+class _Sender:
+    """Sends a shard its messages from a thread of its own, so that this process can read the shard's
+    replies while a message is still going out: with two messages in flight, a shard may be writing a
+    reply while this process writes it the next message, and each write can wait for the other side."""
+
+    def __init__(self, pipe: Connection) -> None:
+        self.pipe = pipe
+        self.queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def put(self, message: object) -> None:
+        self.queue.put(message)
+
+    def _run(self) -> None:
+        while True:
+            message = self.queue.get()
+            try:
+                self.pipe.send(message)
+            except OSError:  # the shard is gone: its replies say why (or stop coming)
+                return
+            if message is None:
+                return
+
+    def join(self) -> None:
+        self.thread.join()
 
 
 def _batches(path: Path, monitor: Monitor, shards: int, now: dt.datetime, offsets: dict[int, str]
