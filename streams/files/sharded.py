@@ -7,8 +7,9 @@ The pipeline is `Monitor`'s, split where persons meet (docs/operations.md, Repla
   `StreamClock` as `replay`), so each event's arrival, and with it its lateness, is the one the whole file
   gives it before any shard judges it; and then `Monitor.unit_side` (units, organisation, flags recorded,
   rejections written) for every event in the order a single process takes them.
-So every output is that of one process, byte for byte. Lines go to their shard in batches; while the
-shards work on one batch, this process takes the units and organisation of the one before.
+So every output is that of one process, byte for byte. Lines go to their shard in batches, two messages
+in flight: a shard decodes a batch ahead, so it is not idle while this process runs the clock, reads the
+next lines and takes the units and organisation of the batch before.
 """
 
 from __future__ import annotations
