@@ -115,7 +115,7 @@ def _all_parts(state: OrgState, prefix: str, out: dict[str, Any]) -> None:
         out[prefix + unit_part(unit_id)] = _unit(state, unit_id)
     for unit_id, series in state.series.items():
         for day, figures in series.items():
-            out[f"{prefix}s/{day}/{unit_id}"] = _trimmed(figures)
+            out[prefix + series_part(unit_id, day)] = _trimmed(figures)
     for outcome, units in state.monitors.items():
         out[prefix + monitors_part(outcome)] = {u: s.to_dict() for u, s in units.items()}
     for week, snapshot in state.snapshots.items():
