@@ -80,19 +80,35 @@ class MetricCounts:
 
     def __init__(self, metrics: Metrics, out: Outputs) -> None:
         self.metrics, self.out = metrics, out
+        # event type -> (when each accepted event occurred, how many of them came late): counted at once,
+        # one label lookup per type and batch (a lookup per event was ~4% of a busy worker's time)
+        self._accepted: dict[str, tuple[list[int], list[int]]] | None = None
 
     def accepted(self, event_type: str, occurred: int, arrival: int) -> None:
-        # Only locals in the closure: one that held `self` would tie the batch's outputs into a reference
-        # cycle (outputs -> counts -> closure -> self -> outputs) that only the cyclic GC frees.
-        metrics, late_s = self.metrics, self.LATE_S
+        tally = self._accepted
+        if tally is None:
+            tally = self._accepted = {}
+            # Only locals in the closure: one that held `self` would tie the batch's outputs into a reference
+            # cycle (outputs -> counts -> closure -> self -> outputs) that only the cyclic GC frees.
+            metrics = self.metrics
 
-        def count() -> None:
-            metrics.events_consumed.labels(event_type).inc()
-            metrics.event_age.labels(event_type).observe(max(0.0, time.time() - occurred))
-            if arrival - occurred > late_s:
-                metrics.events_late.labels(event_type).inc()
+            def count() -> None:
+                now = time.time()
+                for kind, (occurred_at, late) in tally.items():
+                    metrics.events_consumed.labels(kind).inc(len(occurred_at))
+                    age = metrics.event_age.labels(kind)
+                    for t in occurred_at:
+                        age.observe(max(0.0, now - t))
+                    if late[0]:
+                        metrics.events_late.labels(kind).inc(late[0])
 
-        self.out.counts.append(count)
+            self.out.counts.append(count)
+        entry = tally.get(event_type)
+        if entry is None:
+            entry = tally[event_type] = ([], [0])
+        entry[0].append(occurred)
+        if arrival - occurred > self.LATE_S:
+            entry[1][0] += 1
 
     def rejected(self, reason: str) -> None:
         pass

@@ -73,3 +73,21 @@ def test_a_unit_keeps_one_string_per_person_whether_live_or_restored() -> None:
     for unit in (state, restored):
         (in_population,), (in_last_seq,) = unit.population, unit.last_seq
         assert in_population is in_last_seq
+
+
+def test_a_batchs_accepted_events_are_counted_once_it_is_through_by_type_late_and_age() -> None:
+    metrics = Metrics()
+    out = Outputs()
+    counts = MetricCounts(metrics, out)
+    day = 86_400
+    counts.accepted("sick_leave", 1_700_000_000, 1_700_000_100)
+    counts.accepted("sick_leave", 1_700_000_000, 1_700_000_000 + 2 * day)  # came two days late
+    counts.accepted("ed_visit", 1_700_000_000, 1_700_000_050)
+    assert metrics.events_consumed.labels("sick_leave")._value.get() == 0  # not before the batch is through
+    out.count()
+    assert metrics.events_consumed.labels("sick_leave")._value.get() == 2
+    assert metrics.events_consumed.labels("ed_visit")._value.get() == 1
+    assert metrics.events_late.labels("sick_leave")._value.get() == 1
+    assert metrics.events_late.labels("ed_visit")._value.get() == 0
+    ages = {s.name: s.value for s in metrics.event_age.collect()[0].samples if s.labels.get("type") == "sick_leave"}
+    assert ages["outcome_event_age_seconds_count"] == 2
