@@ -96,7 +96,7 @@ class PeerGroupDrift:
         # the snapshots made and those dropped, the recent flags.
         snapshots_before, outcomes_before = list(state.snapshots), list(state.monitors)
         if state.restart or state.evaluated_week < 0:
-            start = week_of(min(min(series) for series in state.series.values() if series))
+            start = week_of(state.earliest_held())
             if start > last_complete:
                 return []
             state.monitors, state.snapshots, state.evaluated_week = {}, {}, -1
@@ -164,6 +164,7 @@ class PeerGroupDrift:
             if state.running:
                 amend_running(state, s.unit_id, s.day, series.get(s.day), figures)
             series[s.day] = figures
+            state.hold(s.day)
             if state.changed is not None:  # written as parts (a replay's state is not)
                 state.touch(series_part(s.unit_id, s.day))
                 state.touch(unit_part(s.unit_id))
@@ -171,7 +172,7 @@ class PeerGroupDrift:
                 state.forgotten_before = -1
             dirty = week if dirty is None else min(dirty, week)
             state.clock_day = max(state.clock_day, s.day)
-            state.unit_days[s.unit_id] = max(state.unit_days.get(s.unit_id, s.day), s.day)
+            state.reached(s.unit_id, s.day)
             state.first_days[s.unit_id] = min(state.first_days.get(s.unit_id, s.day), s.day)
         return dirty, restart
 
@@ -280,6 +281,7 @@ def _forget_days(state: OrgState, first_day: int, held_from: int) -> None:
             known = state.running.get((index, unit_id))
             if known is not None and known[0] < first_day - 1:
                 del state.running[(index, unit_id)]
+        state.held_from = None  # the earliest day held may be among those gone
         for d in gone_days:
             del series[d]
             state.touch(series_part(unit_id, d))

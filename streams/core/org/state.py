@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streams.core.org.detectors import DriftDetector, detector_from_dict
+from streams.core.org.latest_days import LatestDays
 from streams.core.unit.tracker import DayFigures, day_figures
 from streams.models.flags import Flag
 from streams.models.vocab import UnitOutcome
@@ -121,6 +122,12 @@ class OrgState:
     # The names of the parts (parts.py) changed since the state was last written as parts, in the order
     # first changed; None: every part (a state new, or read whole). Not part of the state.
     changed: dict[str, None] | None = field(default=None, repr=False, compare=False)
+    # `unit_days` counted per day, in order (latest_days.py), built when first asked for and kept up by
+    # `reached`: evaluation_day without a pass over every unit. Not part of the state.
+    latest: LatestDays | None = field(default=None, repr=False, compare=False)
+    # The earliest day the series hold (None: not known, found when asked for, `earliest_held`). Not part
+    # of the state.
+    held_from: int | None = field(default=None, repr=False, compare=False)
 
     def touch(self, part: str) -> None:
         """A part of the state changed (parts.py names them): written with the next delta."""
@@ -189,8 +196,28 @@ class OrgState:
             state.restart = True
         return state
 
+    def reached(self, unit_id: str, day: int) -> None:
+        """The unit reported `day`: its latest day (`unit_days`) moves up to it if it is later."""
+        old = self.unit_days.get(unit_id)
+        if old is None or day > old:
+            self.unit_days[unit_id] = day
+            if self.latest is not None:
+                self.latest.move(old, day)
+
     def evaluation_day(self, horizon_days: int) -> int:
         """The slowest unit's latest day, among the units heard from within `horizon_days` of the latest
         day of all (a unit silent for longer, e.g. closed, does not hold the others back)."""
-        active = [d for d in self.unit_days.values() if d >= self.clock_day - horizon_days]
-        return min(active, default=self.clock_day)
+        if self.latest is None:
+            self.latest = LatestDays(self.unit_days.values())
+        return self.latest.first_from(self.clock_day - horizon_days, self.clock_day)
+
+    def hold(self, day: int) -> None:
+        """A day was written to the series: the earliest held follows it, if known."""
+        if self.held_from is not None and day < self.held_from:
+            self.held_from = day
+
+    def earliest_held(self) -> int:
+        """The earliest day in any unit's series (there must be one)."""
+        if self.held_from is None:
+            self.held_from = min(min(series) for series in self.series.values() if series)
+        return self.held_from
