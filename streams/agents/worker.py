@@ -5,7 +5,8 @@
     persons (and ingest, for survey answers) ──▶ programme-events ──programmes──▶ outcome.programme-figures
     (only with programmes configured)
 
-Every agent is a `StageAgent` (stage_agent.py): it processes each input offset once, in order, whatever
+The ingest agent reads care.events in bulk with a consumer of its own (bulk_input.py); faust delivers the
+internal topics. Every agent is a `StageAgent` (stage_agent.py): it processes each input offset once, in order, whatever
 faust delivers, sends the results and waits for the broker to acknowledge them, then writes its states,
 then its positions. Outputs of a batch whose states did not survive a crash are sent again and recognised
 downstream (event ids at the person stage, per-person sequence numbers at the unit stage, absolute day

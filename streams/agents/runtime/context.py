@@ -21,6 +21,7 @@ from typing import Any
 import faust
 
 from streams.agents.runtime.broker_reader import BrokerReader
+from streams.agents.runtime.bulk_input import BulkInput, started_consumer
 from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.dead_letters import DeadLetters
 from streams.agents.runtime.heap_trim import HeapTrim, malloc_trim
@@ -112,6 +113,9 @@ class WorkerContext:
     # Partitions of day-summaries and of the organisation table: the input topics' count in a new
     # deployment, and what an existing day-summaries topic has (`organisation_partitions`).
     org_partitions: int | None = None
+    # Topics read in bulk (`bulk_input.py`) and the topic whose assignment each follows; their readers.
+    bulk_follows: dict[str, str] = field(default_factory=dict)
+    bulk_inputs: dict[str, BulkInput] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n, names, app = self.partitions, self.names, self.app
@@ -216,13 +220,22 @@ class WorkerContext:
         return bool(recovery.completed.is_set() and not self.app.rebalancing and not self.app.in_recovery)
 
     def assigned(self, topic: str) -> list[int]:
+        """The partitions of `topic` this worker works on: those faust assigns it, or for a topic read in
+        bulk, those faust assigns it of the topic it follows (`stage_agent`'s `follows`)."""
+        topic = self.bulk_follows.get(topic, topic)
         return sorted(tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic)
+
+    def generation(self) -> int:
+        """faust's consumer generation: it changes at every rebalance."""
+        return int(self.app.consumer_generation_id)
 
     def stage_agent(self, name: str, topic: str, work: Any, batch: int, within: float, *,
                     positions: Any = None, partitions: int | None = None,
-                    held: Sequence[StateCache[Any]] = ()) -> StageAgent[Any, Any]:
+                    held: Sequence[StateCache[Any]] = (), follows: str | None = None) -> StageAgent[Any, Any]:
         """Register the faust agent that runs `work` over `topic`, and its catch-up timer. The states of
-        the caches `held` are written once per `state_write_interval_s` (and its timer registered)."""
+        the caches `held` are written once per `state_write_interval_s` (and its timer registered).
+        With `follows`, `topic` is read in bulk (`bulk_input.py`) instead, on the partitions faust assigns
+        this worker of the topic `follows` (which must have as many partitions)."""
         n = partitions if partitions is not None else self.partitions
         interval = self.settings.state_write_interval_s if held else 0.0
         stage = StageAgent(name=name, topic=topic, work=work, reader=self.reader,
@@ -234,11 +247,27 @@ class WorkerContext:
         if interval > 0:
             @self.app.timer(interval=interval / 2, name=f"{name}-write-states")
             async def write_states() -> None:
+                if stage.lock.locked():  # a batch under way writes them itself once they are due
+                    return
                 try:
                     async with stage.lock:
                         await stage.write_held_if_due()
                 except Exception:  # noqa: BLE001 - tried again at the next tick; a batch writes them too
                     log.warning("%s: writing the held states failed; trying again", name, exc_info=True)
+
+        if follows is not None:
+            self.bulk_follows[topic] = follows
+            settings = self.settings
+            bulk = BulkInput(stage, lambda: started_consumer(settings.bootstrap_servers,
+                                                             f"{settings.app_id}-{name}-input", settings.kafka),
+                             lambda: self.assigned(topic), self.ready, self.generation)
+            self.bulk_inputs[name] = bulk
+
+            @self.app.task
+            async def read_in_bulk() -> None:
+                await bulk.run()
+
+            return stage
 
         @self.app.agent(self.topic(topic), name=name, concurrency=1)
         async def run(stream: Any) -> None:

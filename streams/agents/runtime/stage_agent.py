@@ -218,17 +218,28 @@ class StageAgent(Generic[B, I]):
 
     # -- the faust side ------------------------------------------------------------------------------
     async def on_batch(self, events: Sequence[Any]) -> None:
-        records = [from_faust(e) for e in events]
+        await self.take([from_faust(e) for e in events])
+
+    async def take(self, records: list[InputRecord]) -> bool:
+        """Process records delivered by faust or read in bulk (`bulk_input.py`); False when the worker was
+        not ready, and the records were left unprocessed."""
         async with self.lock:
             if not self._ready():
                 # The positions are known only once the tables are recovered (a rebalance can hand over
                 # records fetched before it): read now, a missing position would mean "from the start".
                 # Left alone, the records stay beyond the position: the next delivery finds the hole, or
-                # the catch-up reads them once the worker is ready.
+                # the catch-up (or the bulk reader) reads them once the worker is ready.
                 self.stats.delivered_before_ready += 1
-                return
+                return False
             self._delivered = True
             await self._process(records)
+            return True
+
+    async def positions_now(self, partitions: Iterable[int]) -> dict[int, int | None]:
+        """The next offset to process on each partition (None: nothing processed yet), counting batches
+        processed whose states are not written yet."""
+        async with self.lock:
+            return {p: self._position(p) for p in partitions}
 
     async def catch_up(self, assigned: Iterable[int]) -> None:
         """When faust delivered nothing to this agent since the last check, read what the assigned
