@@ -135,15 +135,16 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from faust.worker import Worker
 
     from streams.agents.runtime.gc_tuning import tune_garbage_collector
-    from streams.agents.runtime.topics import ensure_topics
+    from streams.agents.runtime.topics import ensure_topics, once_the_broker_answers
     from streams.agents.worker import build_app, organisation_partitions, topic_specs
     from streams.observe.metrics import Metrics
 
     settings.pseudonym_key_bytes()  # refuse the demo key before anything starts
     settings.kafka.check()
-    org_partitions = organisation_partitions(settings)
-    ensure_topics(settings.bootstrap_servers, topic_specs(settings, org_partitions), settings.kafka,
-                  settings.topics.replication_factor)
+    org_partitions = once_the_broker_answers(lambda: organisation_partitions(settings), "worker start")
+    once_the_broker_answers(lambda: ensure_topics(settings.bootstrap_servers, topic_specs(settings, org_partitions),
+                                                  settings.kafka, settings.topics.replication_factor),
+                            "worker start")
     app = build_app(settings, Metrics(), org_partitions)
     # the broker reader assigns one partition per range it reads; aiokafka logs each change at INFO
     logging.getLogger("aiokafka.consumer.subscription_state").setLevel(logging.WARNING)

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import BrokerNotAvailableError, KafkaConnectionError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from streams.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+#: How long a worker starting while the broker does not answer (restarting, say) tries again before giving up.
+BROKER_WAIT_S = 120.0
+
+
+def once_the_broker_answers(call: Callable[[], T], what: str, wait_s: float = BROKER_WAIT_S) -> T:
+    """`call()`, tried again while the broker does not answer, for up to `wait_s` (a refusal, such as a
+    topic with another partition count, is raised at once)."""
+    deadline, delay = time.monotonic() + wait_s, 1.0
+    while True:
+        try:
+            return call()
+        except (BrokerNotAvailableError, KafkaConnectionError, KafkaTimeoutError) as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("%s: the broker does not answer (%s); trying again in %.0f s", what, type(exc).__name__,
+                        delay)
+            time.sleep(delay)
+            delay = min(10.0, delay * 2)
 
 
 @dataclass(frozen=True)
