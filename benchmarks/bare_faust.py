@@ -3,8 +3,9 @@
 The worker's agents are faust agents (the product's framework, README); this is the same framework with
 none of the monitor's work: one agent, `concurrency=1`, batches of the worker's ingest agent's size
 (`take_events` with its `BATCH` and `WITHIN_S`; the worker's ingest agent itself reads its input in bulk,
-agents/runtime/bulk_input.py), faust's defaults otherwise, an in-memory store, no tables, no outputs. `make bench` runs it on the very topic the worker and the bare aiokafka consumer
-read, in the same run, so section 2 can say how much of the gap to the bare consumer is the framework's
+agents/runtime/bulk_input.py), faust's defaults otherwise, an in-memory store, no tables, no outputs.
+`make bench` runs it on the very topic the worker and the bare aiokafka consumer read, in the same run,
+so section 2 can say how much of the gap to the bare consumer is the framework's
 and how much is ours.
 
 `python -m benchmarks.bare_faust TOPIC EVENTS RESULT_FILE BOOTSTRAP [mended|settings]` runs the agent until
