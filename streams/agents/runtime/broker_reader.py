@@ -22,6 +22,18 @@ from streams.kafka_access import KafkaAccess
 log = logging.getLogger(__name__)
 
 MAX_RECORDS = 5000
+#: How long a fetch waits for records when there are none (the broker answers as soon as records come).
+WAIT_MS = 100
+
+
+async def started_consumer(bootstrap: str, client_id: str, access: KafkaAccess, fetch_bytes: int) -> AIOKafkaConsumer:
+    """A consumer outside any group, assigned partitions by hand, never committing; it fetches up to
+    `fetch_bytes` ahead per partition. The broker reader's and the bulk input's (bulk_input.py)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=client_id, group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=WAIT_MS,
+                                max_partition_fetch_bytes=fetch_bytes, **access.aiokafka())
+    await consumer.start()
+    return consumer
 
 
 class BrokerReader:
@@ -39,12 +51,7 @@ class BrokerReader:
 
     async def _started(self) -> AIOKafkaConsumer:
         if self._consumer is None:
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                        group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                                        fetch_max_wait_ms=100, max_partition_fetch_bytes=4 * 1024 * 1024,
-                                        **self.access.aiokafka())
-            await consumer.start()
-            self._consumer = consumer
+            self._consumer = await started_consumer(self.bootstrap, self.client_id, self.access, 4 * 1024 * 1024)
         return self._consumer
 
     async def stop(self) -> None:

@@ -28,17 +28,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
+from streams.agents.runtime.broker_reader import WAIT_MS
 from streams.agents.runtime.records import from_aiokafka
 from streams.agents.runtime.stage_agent import StageAgent
-from streams.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
-#: How long a read waits for records when the owned partitions have none (the broker answers as soon
-#: as records come): the latency the bulk read adds at most to an event that arrives on an idle topic.
-WAIT_MS = 100
 #: Bytes fetched ahead per partition (the worker's faust consumer fetches 256 KiB).
 FETCH_BYTES = 1024 * 1024
 #: After a batch fails, the partitions are read again from the positions after this many seconds,
@@ -57,8 +54,6 @@ class BulkInput:
         self._owned, self._ready, self._generation = owned, ready, generation
         self._consumer: Any = None
         self._reading: tuple[tuple[int, ...], int] | None = None  # the partitions and generation read now
-        self.records_read = 0
-        self.seeks = 0
 
     async def run(self) -> None:
         """Read until cancelled (the worker stopping)."""
@@ -107,7 +102,6 @@ class BulkInput:
         if not self._ready() or (tuple(self._owned()), self._generation()) != self._reading:
             self._reading = None
             return
-        self.records_read += len(records)
         processed = await self.stage.take(records)
         if not processed:  # the agent did not take them (not ready once inside its lock): read again
             self._reading = None
@@ -123,7 +117,6 @@ class BulkInput:
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, position)
-        self.seeks += 1
         if partitions:
             log.info("%s: reading %s partitions %s in bulk from the agent's positions", self.stage.name,
                      self.topic, ",".join(map(str, partitions)))
@@ -133,11 +126,3 @@ class BulkInput:
             self._consumer = await self._open()
         return self._consumer
 
-
-async def started_consumer(bootstrap: str, client_id: str, access: KafkaAccess) -> AIOKafkaConsumer:
-    """The reader's consumer: outside any group, assigned partitions by hand, never committing."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=client_id, group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=WAIT_MS,
-                                max_partition_fetch_bytes=FETCH_BYTES, **access.aiokafka())
-    await consumer.start()
-    return consumer

@@ -20,8 +20,8 @@ from typing import Any
 
 import faust
 
-from streams.agents.runtime.broker_reader import BrokerReader
-from streams.agents.runtime.bulk_input import BulkInput, started_consumer
+from streams.agents.runtime.broker_reader import BrokerReader, started_consumer
+from streams.agents.runtime.bulk_input import FETCH_BYTES, BulkInput
 from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.dead_letters import DeadLetters
 from streams.agents.runtime.heap_trim import HeapTrim, malloc_trim
@@ -113,9 +113,8 @@ class WorkerContext:
     # Partitions of day-summaries and of the organisation table: the input topics' count in a new
     # deployment, and what an existing day-summaries topic has (`organisation_partitions`).
     org_partitions: int | None = None
-    # Topics read in bulk (`bulk_input.py`) and the topic whose assignment each follows; their readers.
+    # Topics read in bulk (`bulk_input.py`) and the topic whose assignment each follows.
     bulk_follows: dict[str, str] = field(default_factory=dict)
-    bulk_inputs: dict[str, BulkInput] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n, names, app = self.partitions, self.names, self.app
@@ -257,11 +256,10 @@ class WorkerContext:
 
         if follows is not None:
             self.bulk_follows[topic] = follows
-            settings = self.settings
-            bulk = BulkInput(stage, lambda: started_consumer(settings.bootstrap_servers,
-                                                             f"{settings.app_id}-{name}-input", settings.kafka),
+            settings, client_id = self.settings, f"{self.settings.app_id}-{name}-input"
+            bulk = BulkInput(stage, lambda: started_consumer(settings.bootstrap_servers, client_id, settings.kafka,
+                                                             FETCH_BYTES),
                              lambda: self.assigned(topic), self.ready, self.generation)
-            self.bulk_inputs[name] = bulk
 
             @self.app.task
             async def read_in_bulk() -> None:
