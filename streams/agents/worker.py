@@ -77,6 +77,13 @@ DELIVERY_OPTIONS: dict[str, Any] = {
     # (a busy worker spent a large share of its time writing small requests; p99 event->flag).
     "producer_linger": 0.01,
     "stream_publish_on_commit": False,
+    # faust commits the internal topics' offsets after its producer has flushed everything in flight
+    # (faust/transport/consumer.py, `_commit_offsets`). With ingest sending its next batch while the last
+    # one's are acknowledged, that flush took longer than faust's 2.8 s interval on a loaded machine, and
+    # faust warned "Timer commit is overlapping". Those offsets only say where faust starts delivering after
+    # a restart; what was processed is the agents' positions, so committing less often costs only records
+    # delivered again and skipped.
+    "broker_commit_interval": 10.0,
     # Bytes fetched ahead per partition (faust's default is 1 MiB; the worker reads ~40 partitions):
     # records waiting in fetch buffers were the largest share of a draining worker's memory. A larger
     # record (an internal batch, at most 512 KiB) is still returned whole by the broker (KIP-74).

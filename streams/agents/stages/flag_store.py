@@ -9,7 +9,7 @@ from typing import Any
 
 from streams.agents.runtime.context import WorkerContext
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.stage_work import Item
 from streams.models.rejections import Rejection, RejectReason
 
 BATCH = 500

@@ -16,7 +16,7 @@ from streams.agents.runtime.context import WorkerContext
 from streams.agents.runtime.messages import PersonEnvelope, encode
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.stage_work import Item
 from streams.core.arrival import arrival_of
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.stages import Admit, Destination, route, staffing_update
@@ -105,6 +105,7 @@ class Ingest:
 
 
 def register(p: WorkerContext) -> Any:
-    # read in bulk, on the partitions of person-events faust assigns this worker (agents/runtime/bulk_input.py)
+    # read in bulk, on the partitions of person-events faust assigns this worker (agents/runtime/bulk_input.py);
+    # stateless, so it works on the next batch while the broker acknowledges this one's outputs
     return p.stage_agent("ingest", p.names.events, Ingest(p), BATCH, WITHIN_S,
-                        follows=p.names.person_events)
+                        follows=p.names.person_events, acks_ahead=True)

@@ -11,7 +11,7 @@ from streams.agents.runtime.codec import dumps
 from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, Outputs, WorkerContext
 from streams.agents.runtime.messages import DaySummaryBatch, read_internal
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.stage_work import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.org.drift import OrgDrift
 from streams.core.org.groups import by_group

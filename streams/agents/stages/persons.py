@@ -22,7 +22,7 @@ from streams.agents.runtime.messages import (
 )
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.stage_work import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.person.tracker import PersonState
 from streams.core.stages import Admitted, PersonStage, UnitUpdate

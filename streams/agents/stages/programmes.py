@@ -23,7 +23,7 @@ from streams.agents.runtime.context import BATCH_MESSAGES, WITHIN_S, WorkerConte
 from streams.agents.runtime.messages import PersonEnvelope, PersonEventBatch, read_internal
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.stage_work import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.programme.ledger import PersonLedger
 from streams.core.programme.stage import ProgrammeFigures

@@ -11,7 +11,7 @@ from streams.agents.runtime.context import UNIT_PARTITIONS, WorkerContext
 from streams.agents.runtime.messages import UnitUpdateBatch, encode, read_internal
 from streams.agents.runtime.outputs import MetricCounts, Outputs
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.stage_work import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.org.groups import group_of
 from streams.core.stages import UnitStage, UnitUpdate

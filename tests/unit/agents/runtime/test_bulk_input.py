@@ -12,7 +12,7 @@ import pytest
 
 from streams.agents.runtime import bulk_input
 from streams.agents.runtime.bulk_input import BulkInput
-from tests.unit.agents.runtime.test_stage_agent import TOPIC, agent, rec
+from tests.unit.agents.runtime.test_stage_agent import TOPIC, Work, agent, rec
 
 Fetched = namedtuple("Fetched", "topic partition offset timestamp headers value")
 
@@ -144,3 +144,125 @@ def test_after_a_failed_batch_the_partitions_are_read_again_from_the_positions(
     assert work.applied == [f"0:{i}" for i in range(6)]  # each once, in order
     assert stage.stats.failed_attempts == 1
     assert consumer.seeks == [(0, 0), (0, 2)]  # read again from the position after the first batch
+
+
+class AcknowledgedLater(Work):
+    """The broker acknowledges each batch's outputs only when the test says so (`acks`, in send order);
+    a batch numbered in `refused` is refused."""
+
+    def __init__(self, log: Any) -> None:
+        super().__init__(log)
+        self.acks: list[asyncio.Future[None]] = []
+        self.refused: set[int] = set()
+
+    async def send(self, batch: list[str]) -> list[Any]:
+        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if len(self.acks) in self.refused:
+            ack.set_exception(RuntimeError("refused: message too large"))
+        self.acks.append(ack)
+        return [ack]
+
+
+def ahead(records: dict[int, list[Any]], batch: int) -> tuple[BulkInput, AcknowledgedLater, Consumer]:
+    bulk, work, _, consumer = reader(records, owned=[0], batch=batch)
+    bulk.stage.acks_ahead = True  # as the ingest stage is registered (no states)
+    later = bulk.stage.work = AcknowledgedLater(work.log)
+    return bulk, later, consumer
+
+
+async def until(condition: Any) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("not reached")
+
+
+def test_a_stage_without_states_works_on_the_next_batch_while_the_last_ones_acknowledgements_come() -> None:
+    records = {0: [rec(0, i) for i in range(6)]}
+    bulk, work, _ = ahead(records, batch=2)
+    stage = bulk.stage
+
+    async def go() -> None:
+        task = asyncio.ensure_future(bulk.run())
+        await until(lambda: work.applied == ["0:0", "0:1", "0:2", "0:3"])
+        # the second batch was worked on before the first was acknowledged; nothing is claimed yet
+        assert stage.positions.get(0) is None and len(work.acks) == 2
+        assert not any(ack.done() for ack in work.acks)
+        work.acks[0].set_result(None)
+        await until(lambda: stage.positions.get(0) == 2 and len(work.acks) == 3)
+        assert work.applied == [f"0:{i}" for i in range(6)]  # the third batch too, before the second's ack
+        work.acks[1].set_result(None)
+        await until(lambda: stage.positions.get(0) == 4)
+        work.acks[2].set_result(None)
+        await until(lambda: stage.positions.get(0) == 6)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    assert work.applied == [f"0:{i}" for i in range(6)]  # each once
+    assert stage.stats.failed_attempts == 0
+
+
+def test_a_refused_acknowledgement_with_no_batch_after_it_is_noticed_and_its_records_read_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last batch of a partition is refused and nothing follows it: the reader notices it at its next
+    read, counts it for /health, and reads the batch again from the position written."""
+    from streams.agents.runtime.health import FAILING_AFTER, StallWatch, problems
+
+    monkeypatch.setattr(bulk_input, "RETRY_S", 0.0)
+    records = {0: [rec(0, i) for i in range(4)]}
+    bulk, work, consumer = ahead(records, batch=2)
+    stage = bulk.stage
+    work.refused = {1, 2, 3}  # the second batch's outputs, and the two tries after it
+    found: list[Any] = []
+
+    async def go() -> None:
+        task = asyncio.ensure_future(bulk.run())
+        await until(lambda: len(work.acks) == 2)
+        work.acks[0].set_result(None)
+        await until(lambda: stage.stats.failed_attempts == FAILING_AFTER)
+        assert stage.positions.get(0) == 2  # the refused records are not claimed
+        found[:] = problems({"ingest": stage}, {"ingest": [0]}, StallWatch(60.0))
+        await until(lambda: len(work.acks) == 5)
+        work.acks[4].set_result(None)  # the broker takes them again
+        await until(lambda: stage.positions.get(0) == 4)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    assert [(x.stage, x.partition) for x in found] == [("ingest", 0)] and "failing" in found[0].why
+    assert work.applied == ["0:0", "0:1"] + ["0:2", "0:3"] * 4  # the refused batch worked on again each time
+    assert stage.stats.failed_attempts == 3 and consumer.seeks[-1] == (0, 2)
+    assert problems({"ingest": stage}, {"ingest": [0]}, StallWatch(60.0)) == []  # its position moved
+
+
+def test_a_refused_acknowledgement_fails_the_next_batch_and_nothing_after_the_positions_is_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk_input, "RETRY_S", 0.0)
+    records = {0: [rec(0, i) for i in range(6)]}
+    bulk, work, consumer = ahead(records, batch=2)
+    stage = bulk.stage
+    work.refused = {0}  # the first batch's outputs, once
+
+    def acknowledged() -> bool:  # the broker acknowledges whatever was sent, and the test waits for 6
+        for ack in work.acks:
+            if not ack.done():
+                ack.set_result(None)
+        return stage.positions.get(0) == 6
+
+    async def go() -> None:
+        task = asyncio.ensure_future(bulk.run())
+        await until(lambda: len(work.acks) == 2)  # the second batch sent before the first's refusal is seen
+        await until(acknowledged)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    # the first batch was refused while the second was worked on: both read again, in order
+    assert work.applied[:4] == ["0:0", "0:1", "0:2", "0:3"] and consumer.seeks[:2] == [(0, 0), (0, 0)]
+    assert work.applied[4:] == [f"0:{i}" for i in range(6)]
+    assert stage.stats.failed_attempts == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from streams.agents.runtime.health import StallWatch, problems
-from streams.agents.runtime.stage_agent import AgentStats
+from streams.agents.runtime.stage_work import AgentStats
 
 KEY = ("persons", 3)
 

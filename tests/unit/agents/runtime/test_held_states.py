@@ -10,7 +10,8 @@ from typing import Any
 
 from streams.agents.runtime.positions import Positions
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.stage_agent import Item, StageAgent
+from streams.agents.runtime.stage_agent import StageAgent
+from streams.agents.runtime.stage_work import Item
 from streams.agents.runtime.state_cache import BatchStates, StateCache
 from streams.models.rejections import Rejection
 
@@ -176,3 +177,32 @@ def test_a_refused_send_while_states_are_held_loses_nothing() -> None:
     asyncio.run(scenario())
     assert stored(table, "a") == list(range(6))
     assert stage.positions.get(0) == 6
+
+
+def test_while_a_writes_acknowledgements_are_awaited_the_stage_says_so_and_its_timer_can_wait() -> None:
+    """The write timer skips a tick while the broker has not acknowledged the last write (it would wait for
+    it), and the states stay held until the next tick or batch."""
+    records = [rec(i, f"a:{i}") for i in range(4)]
+    stage, _, table, _ = agent(records, interval=0.0)
+    acknowledged: asyncio.Event | None = None
+
+    async def slow_flush() -> None:
+        assert acknowledged is not None
+        await acknowledged.wait()
+
+    stage._flush = slow_flush
+
+    async def scenario() -> None:
+        nonlocal acknowledged
+        acknowledged = asyncio.Event()
+        assert not stage.writing()
+        await stage._process(records[:2])
+        await asyncio.sleep(0)
+        assert stage.writing() and stage.positions.get(0) is None  # written, not acknowledged
+        acknowledged.set()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert not stage.writing() and stage.positions.get(0) == 2
+
+    asyncio.run(scenario())
+    assert table.writes.count(b"a") == 1

@@ -9,7 +9,8 @@ from typing import Any
 
 from streams.agents.runtime.positions import Positions, position_key
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.stage_agent import Item, StageAgent
+from streams.agents.runtime.stage_agent import StageAgent
+from streams.agents.runtime.stage_work import Item
 from streams.models.rejections import Rejection
 
 TOPIC = "t.events"

@@ -17,7 +17,7 @@ import pytest
 from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.messages import PersonEnvelope
 from streams.agents.runtime.records import InputRecord
-from streams.agents.runtime.stage_agent import Item
+from streams.agents.runtime.stage_work import Item
 from streams.agents.runtime.state_cache import StateCache
 from streams.agents.stages.programmes import Programmes, decode_stored
 from streams.core.config import MonitorConfig
