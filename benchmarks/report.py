@@ -13,6 +13,10 @@ from benchmarks.profile_notes import PROFILE_NOTES
 from benchmarks.replay_profile import BEFORE, BEFORE_HOT_PATH, profile_replay
 from benchmarks.scale_out import scale_out
 
+#: Under sections 1 and 2: where the measurements made by hand are (a section of their own, kept by this report).
+BY_HAND = ("Measured by hand for issue 32, dated, beside the release before: [Measured by hand for issue 32]"
+           "(#measured-by-hand-for-issue-32-dated-make-bench-keeps-this-section) below.")
+
 
 class Baselines(NamedTuple):
     """Section 2's baselines of one run: the bare aiokafka consumer's drain (events/s, events, seconds)
@@ -92,6 +96,7 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
             lines += ["", f"Target: at least 1.7x with 2 processes: {speed:.2f}x{share}. {verdict(speed >= 1.7)}", ""]
     bare_eps = bare.consumer["eps"] if bare.consumer else None
     faust_eps, settings_eps, mended_eps = (bare.faust.get(v) for v in ("", "settings", "mended"))
+    lines += [BY_HAND, ""]
     if live:
         lines += ["## 2. Live throughput (real Kafka, events already in the topic, until all outputs are out)", "",
                   "| consumer | partitions | workers | events | events/s | vs bare consumer | vs bare faust agent |",
@@ -139,6 +144,7 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
                       + (f" With the worker's mending, faust alone reaches {mended_eps / bare_eps:.3f}x."
                          if mended_eps else ""), ""]
     if lat:
+        lines += [BY_HAND, ""]
         lines += ["## 3. Latency at a fixed publish rate", "",
                   f"{lat['events']:,} ED-visit events at {lat['rate']:.0f}/s for {lat['seconds']:.0f} s, "
                   f"{lat['flags']} flags.", "",
@@ -205,6 +211,8 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
               "Now (this run):", "", "```", profile_replay(50_000).rstrip(), "```", ""]
     text = "\n".join(lines)
     old = path.read_text() if path.exists() else ""
+    # from the soak section on, written by `make soak`, by hand (issue 32's dated measurements) and by the
+    # other benchmarks: kept
     soak = old[old.find("## Soak (`make soak`)"):] if "## Soak (`make soak`)" in old else ""
-    path.write_text(text + "\n" + soak)  # the soak section is written by `make soak`; kept
+    path.write_text(text + "\n" + soak)
     return text
