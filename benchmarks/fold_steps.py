@@ -10,9 +10,11 @@ lines (its outputs before and after a change to the tracker compared byte for by
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import gzip
 import json
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -91,7 +93,24 @@ def count_steps(lines: list[bytes]) -> dict[str, float]:
     finally:
         Folder.fold = fold  # type: ignore[method-assign]
     return {"events": len(lines), "accepted": monitor.tally.accepted, "fold_steps": steps,
-            "steps_per_event": steps / len(lines)}
+            "steps_per_event": steps / len(lines), "persons": len(monitor.persons),
+            "bytes_per_person": deep_size(list(monitor.persons.values())) / max(len(monitor.persons), 1)}
+
+
+def deep_size(root: object) -> int:
+    """Bytes of the objects reachable from `root`, each counted once (classes, functions and modules left
+    out): what the persons' states hold in memory at the end of replay, caches included."""
+    seen: set[int] = set()
+    todo = [root]
+    total = 0
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, type) or callable(obj) or type(obj).__name__ == "module":
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        todo.extend(gc.get_referents(obj))
+    return total
 
 
 def replay(lines: list[bytes]) -> Monitor:
