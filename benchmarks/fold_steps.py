@@ -140,10 +140,15 @@ if __name__ == "__main__":
     ap.add_argument("--late", type=float, default=0.0, help="share of person events arriving days late")
     ap.add_argument("--retract", type=float, default=0.0, help="share of person events retracted later")
     ap.add_argument("--conflict", type=float, default=0.0, help="share sent again with other content")
+    ap.add_argument("--read", type=Path, help="instead of simulating: the lines of this file (.jsonl or .jsonl.gz)")
     ap.add_argument("--write", type=Path, help="write the history here (.jsonl or .jsonl.gz) and stop")
     ap.add_argument("--cpu", type=int, default=0, help="also replay this many times for CPU per event")
     args = ap.parse_args()
-    lines = history(args.events, args.late, args.retract, args.conflict)
+    if args.read is not None:
+        with (gzip.open if args.read.suffix == ".gz" else open)(args.read, "rb") as fh:  # type: ignore[operator]
+            lines = fh.read().splitlines()
+    else:
+        lines = history(args.events, args.late, args.retract, args.conflict)
     if args.write is not None:
         opener = gzip.open if args.write.suffix == ".gz" else open
         with opener(args.write, "wb") as fh:  # type: ignore[operator]
