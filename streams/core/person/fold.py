@@ -7,6 +7,10 @@ the person is in) and the fact's contributions to unit figures are recorded; the
 may raise a flag. Everything concluded goes into an `Emits`: flags by id, contributions by (metric, unit,
 day). The tracker (`tracker.py`) replays the step over the not-yet-settled suffix whenever a late fact
 arrives, so that the result depends only on the facts.
+
+A fold is a value once made: a step is taken on a shallow copy (`PersonFold.copy`) and *replaces* each
+list, dict or occasion it changes instead of changing it, so the copy shares the rest with the fold it came
+from, and the tracker can keep the fold after each pending fact and start again from any of them.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ class Emits:
 
 @dataclass(slots=True)
 class Occasion:
-    """A run of sick days; a sick day within `occasion_gap_days` of the last one continues it."""
+    """A run of sick days; a sick day within `occasion_gap_days` of the last one continues it. Never
+    changed once in a fold (folds share it): a step puts a new one in its place."""
 
     start_day: int
     last_day: int
@@ -112,23 +117,17 @@ class PersonFold:
     in_care: dict[str, int] | None = None
 
     def next_episode(self, rule: str) -> str:
-        """The anchor of the flag id of a new episode of `rule` (and count it)."""
+        """The anchor of the flag id of a new episode of `rule` (and count it, in a dict of this fold's own)."""
         counts = self.episodes
         n = counts.get(rule, 0)
-        counts[rule] = n + 1
+        self.episodes = {**counts, rule: n + 1}
         return f"episode:{n}" if "legacy" not in counts else f"episode:legacy:{n}"
 
     def copy(self) -> PersonFold:
-        return PersonFold(
-            [Occasion(o.start_day, o.last_day, o.days, o.start_event_id, o.unit_id, o.last_extent,
-                      list(o.day_events)) for o in self.occasions],
-            list(self.ed_visits),
-            self.last_t,
-            dict(self.rules),
-            dict(self.episodes),
-            dict(self.stays) if self.stays else None,
-            dict(self.in_care) if self.in_care else None,
-        )
+        """A fold to take a step on: it shares every list, dict and occasion with this one, which a step
+        replaces rather than changes (`Folder.fold`)."""
+        return PersonFold(self.occasions, self.ed_visits, self.last_t, self.rules, self.episodes, self.stays,
+                          self.in_care)
 
     def to_dict(self, codecs: Mapping[str, RuleStateCodec]) -> dict[str, object]:
         """Only what differs from a new fold (most people have one or two events: their state is small).
@@ -223,13 +222,13 @@ class PersonFacts:
         elif kind == EventKind.EMERGENCY_VISIT:
             out.contribute(UnitMetric.ED_VISITS, f.unit_id, f.day, 1.0)
             # in time order (the fold runs in event time): the ones out of the window are at the front
-            cut = bisect.bisect_right(s.ed_visits, (f.t - self._ed_window_s, "\U0010ffff"))
-            if cut:
-                del s.ed_visits[:cut]
-            s.ed_visits.append((f.t, f.event_id))
+            visits = s.ed_visits
+            cut = bisect.bisect_right(visits, (f.t - self._ed_window_s, "\U0010ffff"))
+            s.ed_visits = visits[cut:] + [(f.t, f.event_id)]  # (lists of their exact size: folds are kept)
         elif kind == EventKind.ADMISSION:
             out.contribute(UnitMetric.ADMISSIONS, f.unit_id, f.day, 1.0)
-            # A stay with no discharge for a year is taken for one whose discharge was never sent.
+            # A stay with no discharge for a year is taken for one whose discharge was never sent. (A dict
+            # of this fold's own: changed below.)
             s.stays = {k: v for k, v in (s.stays or {}).items() if v[0] > f.day - MAX_STAY_DAYS}
             again = s.stays.get(f.ref)
             if again is not None and not again[1] and again[2]:  # the stay admitted anew: one bed, not two
@@ -252,9 +251,11 @@ class PersonFacts:
         """A discharge ends its stay: the stay's inpatient days (discharge day - admission day, a stay
         within one day counting as one) go to the discharging unit on the discharge day. A discharge whose
         admission was never seen adds no days: they are unknown, not zero."""
-        stay = s.stays.pop(f.ref, None) if s.stays else None
-        if s.stays is not None and not s.stays:
-            s.stays = None
+        stays = s.stays or {}
+        stay = stays.get(f.ref)
+        if stay is not None:
+            stays = {k: v for k, v in stays.items() if k != f.ref}
+        s.stays = stays or None
         if stay is None:
             return
         days = float(max(1, f.day - stay[0]))
@@ -287,45 +288,52 @@ class PersonFacts:
             contrib[key] = contrib.get(key, 0.0) + 1.0
             key = (UnitMetric.CARE_POPULATION_CHANGE, unit_id, new_end + 1)
             contrib[key] = contrib.get(key, 0.0) - 1.0
-        # Units whose care the person has left are forgotten (their leaving has been counted). The dict is
-        # this fold's own (`copy` copies it), so the usual case (none left) updates it in place.
-        if in_care is None:
-            s.in_care = {unit_id: new_end}
-        elif (end is not None and len(in_care) == 1) or all(e >= day for e in in_care.values()):
-            in_care[unit_id] = new_end  # (the one unit is this one: kept, or left and back, the same)
+        # Units whose care the person has left are forgotten (their leaving has been counted). A new dict:
+        # folds share theirs.
+        if in_care is None or (end is not None and len(in_care) == 1):
+            s.in_care = {unit_id: new_end}  # (the one unit is this one: kept, or left and back, the same)
+        elif all(e >= day for e in in_care.values()):
+            s.in_care = {**in_care, unit_id: new_end}
         else:
-            s.in_care = {u: e for u, e in in_care.items() if e >= day}
-            s.in_care[unit_id] = new_end
+            kept = {u: e for u, e in in_care.items() if e >= day}
+            kept[unit_id] = new_end
+            s.in_care = kept
 
     def _day_cost(self, day_number: int, extent: float) -> float:
         short = day_number <= self.config.cost.short_term_days
         return (self._short_day_sek if short else self._long_day_sek) * extent
 
     def _sick_day(self, s: PersonFold, f: Fact, out: Emits) -> Seen | None:
-        cur = s.occasions[-1] if s.occasions else None
+        """The occasion a sick day changes is replaced by a new one (folds share occasions)."""
+        occasions = s.occasions
+        cur = occasions[-1] if occasions else None
         if cur is not None and f.day == cur.last_day:
             # A second report of the same day counts once, with the largest extent reported.
             if f.value > cur.last_extent:
                 extra = f.value - cur.last_extent
-                cur.last_extent = f.value
+                s.occasions = occasions[:-1] + [Occasion(cur.start_day, cur.last_day, cur.days, cur.start_event_id,
+                                                         cur.unit_id, f.value, cur.day_events)]
                 out.contribute(UnitMetric.SICK_DAYS, cur.unit_id, f.day, extra)
                 out.contribute(UnitMetric.SICK_COST_SEK, cur.unit_id, f.day, self._day_cost(cur.days, extra))
             return None
         new = not (cur is not None and f.day - cur.last_day <= self._gap)
         if new:
-            if cur is not None:
-                cur.day_events = []
             occ = Occasion(f.day, f.day, 1, f.event_id, f.unit_id, f.value, [(f.day, f.event_id)])
-            s.occasions.append(occ)
+            if cur is None:
+                s.occasions = [occ]
+            elif cur.day_events:  # the evidence of an occasion that has ended is no longer needed
+                s.occasions = occasions[:-1] + [Occasion(cur.start_day, cur.last_day, cur.days, cur.start_event_id,
+                                                         cur.unit_id, cur.last_extent), occ]
+            else:
+                s.occasions = occasions + [occ]
             out.contribute(UnitMetric.OCCASIONS, occ.unit_id, f.day, 1.0)
         else:
             assert cur is not None
-            occ = cur
-            occ.days += 1
-            occ.last_day = f.day
-            occ.last_extent = f.value
-            if occ.day_events and len(occ.day_events) < self.config.rules.long_sick_leave_days:
-                occ.day_events.append((f.day, f.event_id))
+            day_events = cur.day_events
+            if day_events and len(day_events) < self.config.rules.long_sick_leave_days:
+                day_events = day_events + [(f.day, f.event_id)]
+            occ = Occasion(cur.start_day, f.day, cur.days + 1, cur.start_event_id, cur.unit_id, f.value, day_events)
+            s.occasions = occasions[:-1] + [occ]
         out.contribute(UnitMetric.SICK_DAYS, occ.unit_id, f.day, f.value)
         out.contribute(UnitMetric.SICK_COST_SEK, occ.unit_id, f.day, self._day_cost(occ.days, f.value))
         self._forget_occasions(s, f.day)

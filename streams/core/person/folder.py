@@ -23,17 +23,28 @@ class Folder:
                            for kind in EventKind}
 
     def fold(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> None:
-        """Fold `f` into `s` (mutated); what it concludes goes into `out`."""
+        """Fold `f` into `s`; what it concludes goes into `out`. `s`'s fields are set to new values, and
+        the lists, dicts and occasions they held are left as they were: `s` is a copy of a fold
+        (`PersonFold.copy`, `step`) that shares them."""
         seen = self.facts.keep(s, f, out)
         if seen is None:
             return
-        states = s.rules
+        states, own = s.rules, False
         for rule, name, initial in self._rules_for[f.kind]:
             state = states.get(name, initial)
             after = rule.update(state, s, seen, subject, out)
-            if after is state:
+            if after is state or (after == initial and name not in states):
                 continue
+            if not own:  # the first rule state changed: a dict of this fold's own
+                states, own = dict(states), True
+                s.rules = states
             if after == initial:
-                states.pop(name, None)
+                del states[name]
             else:
                 states[name] = after
+
+    def step(self, s: PersonFold, f: Fact, subject: str, out: Emits) -> PersonFold:
+        """The fold after `f`, `s` unchanged (it may be kept: the tracker keeps one after each pending fact)."""
+        after = s.copy()
+        self.fold(after, f, subject, out)
+        return after
