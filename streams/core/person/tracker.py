@@ -1,12 +1,13 @@
 """One person's tracker: duplicates, lateness, and results that do not depend on arrival order.
 
 The state is a *settled checkpoint* (the fold over every fact older than the horizon) plus the *pending*
-facts inside the allowed lateness. Each accepted fact is inserted in event-time order and the fold is
-replayed from the checkpoint; what it concludes is compared with what was concluded before, and only the
-difference goes out: new or revised flags, withdrawn flags, and deltas to unit figures. Summed over a
-stream, the output equals the fold over the facts sorted by event time, however they arrived within
-the bound. The lateness clock is the person's latest arrival time, so the decision whether a fact is too
-late does not depend on other people's traffic or on partitioning.
+facts inside the allowed lateness, with the fold after each pending fact kept (a cache). Each accepted
+fact is inserted in event-time order and the fold is replayed from the kept fold before it; what it
+concludes is compared with what was concluded before, and only the difference goes out: new or revised
+flags, withdrawn flags, and deltas to unit figures. Summed over a stream, the output equals the fold over
+the facts sorted by event time, however they arrived within the bound. The lateness clock is the person's
+latest arrival time, so the decision whether a fact is too late does not depend on other people's traffic
+or on partitioning.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class PersonState:
     """What a Faust table keeps per person (keyed by pseudonym). Versioned, JSON-serialisable.
 
     Durable: the checkpoint, the pending facts, the ids seen, the clock and the sequence number. The
-    fold over the pending facts (`current`) is a cache rebuilt from those on first use, so it is never
+    folds after each pending fact (`folds`) are a cache rebuilt from those on first use, so they are never
     serialised and can never disagree with them.
     """
 
@@ -69,7 +70,10 @@ class PersonState:
     # per source stream, the highest place of a record taken (core/person/redelivery.py); optional in
     # a stored state, so states written before it read as having taken nothing
     taken: dict[str, int] = field(default_factory=dict)
-    current: PersonFold | None = None
+    # folds[j]: the fold over the checkpoint and pending[:j + 1], for the first len(folds) pending facts
+    # (None: none yet). Folds are values (fold.py), so one kept here is never changed: settling k facts
+    # takes folds[k - 1] as the checkpoint, and a late fact at index i is folded from folds[i - 1].
+    folds: list[PersonFold] | None = None
     # Late facts inserted but not folded again yet (`PersonTracker.fold_late`): the lowest index inserted
     # at, and the pending facts as they were before the first. Never serialised: they are folded in
     # before a state is written.
@@ -149,9 +153,9 @@ class PersonTracker:
         elif not pending or fact > pending[-1]:
             # In event-time order (the usual case): one step, and what it concludes is the change.
             folded = self.fold_late(state, subject) if state.late_from is not None else None
-            current = state.current if state.current is not None else self._cache(state, subject)
+            folds = self._folds(state, len(pending), subject)
             step = Emits()
-            self.folder.fold(current, fact, subject, step)
+            folds.append(self.folder.step(folds[-1] if folds else state.checkpoint, fact, subject, step))
             pending.append(fact)
             contrib = step.contrib
             for v in contrib.values():
@@ -170,7 +174,8 @@ class PersonTracker:
                 state.late_from, state.before_late = i, list(state.pending)
             state.late_from = min(state.late_from, i)
             state.pending.insert(i, fact)
-            state.current = None
+            if state.folds is not None:
+                del state.folds[i:]
             result = Changes(Outcome.ACCEPTED)
         pending = state.pending
         if pending and pending[0].t < horizon:
@@ -240,41 +245,49 @@ class PersonTracker:
     def _difference(self, state: PersonState, i: int, before: list[Fact], subject: str, outcome: Outcome,
                     because: WithdrawnBecause) -> Changes:
         """What the pending facts from index `i` conclude now against what `before` (the pending facts
-        as they were, the same up to `i`) concluded; the fold is left up to date."""
-        fold, unused = state.checkpoint.copy(), Emits(discard=True)  # the prefix's conclusions went out before
-        for f in state.pending[:i]:
-            self.folder.fold(fold, f, subject, unused)
-        old_fold, old_tail = fold.copy(), Emits()
+        as they were, the same up to `i`) concluded, both folded from the kept fold before `i`; the kept
+        folds are left up to date."""
+        folds, step = self._folds(state, i, subject), self.folder.step
+        del folds[i:]
+        start = folds[-1] if folds else state.checkpoint
+        fold, old_tail = start, Emits()
         for f in before[i:]:
-            self.folder.fold(old_fold, f, subject, old_tail)
-        new_tail = Emits()
+            fold = step(fold, f, subject, old_tail)
+        fold, new_tail = start, Emits()
         for f in state.pending[i:]:
-            self.folder.fold(fold, f, subject, new_tail)
-        state.current = fold
+            fold = step(fold, f, subject, new_tail)
+            folds.append(fold)
         return Changes(outcome, _flag_changes(old_tail.flags, new_tail.flags, because),
                             _contrib_changes(old_tail.contrib, new_tail.contrib))
 
     def current(self, state: PersonState, subject: str) -> PersonFold:
-        """The fold over every accepted fact: what the person's indicators are read from."""
-        return self._cache(state, subject)
+        """The fold over every accepted fact: what the person's indicators are read from (not to be changed)."""
+        folds = self._folds(state, len(state.pending), subject)
+        return folds[-1] if folds else state.checkpoint
 
-    def _cache(self, state: PersonState, subject: str) -> PersonFold:
-        if state.current is None:
-            fold, unused = state.checkpoint.copy(), Emits(discard=True)
-            for f in state.pending:
-                self.folder.fold(fold, f, subject, unused)
-            state.current = fold
-        return state.current
+    def _folds(self, state: PersonState, n: int, subject: str) -> list[PersonFold]:
+        """The kept folds, built from the checkpoint up to the first `n` pending facts if they are not yet
+        (a state read from storage, or after a late fact). What the facts conclude went out before."""
+        folds = state.folds
+        if folds is None:
+            folds = state.folds = []
+        if len(folds) < n:
+            fold, unused, step = folds[-1] if folds else state.checkpoint, Emits(discard=True), self.folder.step
+            for f in state.pending[len(folds):n]:
+                fold = step(fold, f, subject, unused)
+                folds.append(fold)
+        return folds
 
     def _settle(self, state: PersonState, subject: str, horizon: int) -> None:
-        """Facts older than the horizon can no longer be preceded by a new one: fold them for good."""
-        k = 0
-        pending, checkpoint, step = state.pending, state.checkpoint, self.folder.fold
-        unused = Emits(discard=True)  # what settled facts conclude went out when they were taken
+        """Facts older than the horizon can no longer be preceded by a new one: the fold after the last of
+        them is the checkpoint now."""
+        k, pending = 0, state.pending
         while k < len(pending) and pending[k].t < horizon:
-            step(checkpoint, pending[k], subject, unused)
             k += 1
         if k:
+            folds = self._folds(state, k, subject)
+            state.checkpoint = folds[k - 1]
+            del folds[:k]
             del pending[:k]
 
     def _forget_ids(self, state: PersonState, horizon: int) -> None:
