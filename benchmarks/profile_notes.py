@@ -41,6 +41,12 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
    checkpoint, and ~0.9 more on average because ~10% of contacts arrive up to a day late and refold
    the person's 7-day tail), decode ~15% (pydantic `validate_json` alone ~1.5x `json.loads`), unit
    stage ~12%, the rest spread over the pipeline's small objects (results, updates, facts).
+   2026-12-05: the tracker keeps the fold after each pending fact (folds are values: a step replaces
+   what it changes, so a kept fold is never changed), so settling takes a kept fold as the checkpoint
+   and a late fact folds from the kept fold before it: fold steps per event 2.83 -> 1.20 on the
+   simulated year, 3.34 -> 1.61 with late arrivals, retractions and conflicting duplicates
+   (`python -m benchmarks.fold_steps`), outputs byte-identical; replay 15.8-16.1x -> 15.0-15.3x a bare
+   parse (quiet machine, alternating). The kept folds cost ~400 B each in a decoded state.
 
 4. **Pauses of the cyclic garbage collector, and memory held per person** (2026-12-01, the latency
    and memory targets). `gc.callbacks` on the worker at 1,000 events/s showed a full collection every
@@ -177,11 +183,9 @@ Replay (cProfile over 100k events) and the live worker (py-spy over 12 s while d
 
 Targets not met, and why:
 - **Replay at most 3x a bare parse** (~8 µs an event). The bare loop costs ~2.6 µs a line; pydantic's
-  validation ~4 µs by itself; a home-care contact's fold step ~3 µs, taken ~2.9 times; the rest is
-  spread thin over the pipeline in Python. What would take most next: settling without stepping the
-  checkpoint again (hand the current fold over when every pending fact settles, or keep a snapshot at
-  a day's boundary), a late fact that refolds from a snapshot near the tail instead of from the
-  checkpoint, decoding with msgspec into the core's own structs (pydantic kept for the contract and
+  validation ~4 µs by itself; a home-care contact's fold step ~3 µs, taken ~1.2 times since
+  2026-12-05 (was ~2.9); the rest is spread thin over the pipeline in Python. What would take most
+  next: decoding with msgspec into the core's own structs (pydantic kept for the contract and
   `schemas/`), and fewer result objects per event. Even all of it leaves pure Python near 10x; compiling
   the core as it is with mypyc gives 1.34x (item 9). 3x needs a different shape of the per-event path
   (events in columns, batched through compiled libraries), not a faster version of this one.

@@ -78,11 +78,10 @@ DELIVERY_OPTIONS: dict[str, Any] = {
     "producer_linger": 0.01,
     "stream_publish_on_commit": False,
     # faust commits the internal topics' offsets after its producer has flushed everything in flight
-    # (faust/transport/consumer.py, `_commit_offsets`). With ingest sending its next batch while the last
-    # one's are acknowledged, that flush took longer than faust's 2.8 s interval on a loaded machine, and
-    # faust warned "Timer commit is overlapping". Those offsets only say where faust starts delivering after
-    # a restart; what was processed is the agents' positions, so committing less often costs only records
-    # delivered again and skipped.
+    # (faust/transport/consumer.py, `_commit_offsets`). On a loaded machine that flush took longer than
+    # faust's 2.8 s interval, and faust warned "Timer commit is overlapping". Those offsets only say where
+    # faust starts delivering after a restart; what was processed is the agents' positions, so committing
+    # less often costs only records delivered again and skipped.
     "broker_commit_interval": 10.0,
     # Bytes fetched ahead per partition (faust's default is 1 MiB; the worker reads ~40 partitions):
     # records waiting in fetch buffers were the largest share of a draining worker's memory. A larger

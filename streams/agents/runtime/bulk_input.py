@@ -20,11 +20,12 @@ batch fails, the consumer is pointed at the positions again. A record read befor
 dropped, not processed. What the agent skips or fetches again is decided by its positions whatever
 this reader does, so no offset is ever trusted to it.
 
-**A refused batch.** The ingest agent works on the next batch while the broker acknowledges the last
-one's outputs (`acks_ahead` in `stage_agent.py`). Before each read this reader asks the agent whether an
-acknowledgement failed (`check_durable`): then the agent forgets what it processed after its positions,
-the failure is counted for /health, and the partitions are read again from the positions, as after a
-failed batch. So a refusal is noticed at the next read even when no record follows it.
+**A refused batch.** An agent that works on its next batch while the broker acknowledges the last one's
+outputs (`acks_ahead` in `stage_agent.py`; off for ingest, see `stages/ingest.py`) learns of a refusal only
+later. Before each read this reader asks the agent whether an acknowledgement failed (`check_durable`): then
+the agent forgets what it processed after its positions, the failure is counted for /health, and the
+partitions are read again from the positions, as after a failed batch. So a refusal is noticed at the next
+read even when no record follows it.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ its outputs and states leave). The agent itself only moves batches:
    per-person sequence numbers, absolute day values, flag ids). The flush of one batch runs while the
    next batch is worked on (at most one flush outstanding; positions written in batch order), so the
    wait for the changelog's acknowledgements is not added to every hop's latency. A stage without states
-   (`acks_ahead`: ingest) does not wait for its outputs' acknowledgements either: the next batch is worked
-   on while they come, and its positions move only once they have come. If one fails, everything after
+   may work ahead (`acks_ahead`; ingest could, and does not: `stages/ingest.py`): it does not wait for its
+   outputs' acknowledgements either, the next batch is worked on while they come, and its positions move
+   only once they have come. If one fails, everything after
    the positions written is forgotten and read again from them (`check_durable`, which the bulk reader
    calls at every read, so a failure is noticed even when no batch follows it). An agent given a write
    interval (the person, unit and organisation stages) holds the states its batches changed, and the
