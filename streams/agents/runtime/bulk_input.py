@@ -19,13 +19,6 @@ partitions owned change, or the worker becomes ready after a rebalance or a tabl
 batch fails, the consumer is pointed at the positions again. A record read before such a change is
 dropped, not processed. What the agent skips or fetches again is decided by its positions whatever
 this reader does, so no offset is ever trusted to it.
-
-**A refused batch.** An agent that works on its next batch while the broker acknowledges the last one's
-outputs (`acks_ahead` in `stage_agent.py`; off for ingest, see `stages/ingest.py`) learns of a refusal only
-later. Before each read this reader asks the agent whether an acknowledgement failed (`check_durable`): then
-the agent forgets what it processed after its positions, the failure is counted for /health, and the
-partitions are read again from the positions, as after a failed batch. So a refusal is noticed at the next
-read even when no record follows it.
 """
 
 from __future__ import annotations
@@ -92,9 +85,6 @@ class BulkInput:
             self._reading = None
             await asyncio.sleep(WAIT_MS / 1000)
             return
-        # Outputs the agent sent ahead of their acknowledgements, refused: it raises (run() reads again
-        # from its positions), whether or not another batch comes.
-        await self.stage.check_durable()
         wanted = (tuple(self._owned()), self._generation())
         if wanted != self._reading:
             await self._point_at_positions(wanted[0])

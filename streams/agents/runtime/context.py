@@ -230,21 +230,17 @@ class WorkerContext:
 
     def stage_agent(self, name: str, topic: str, work: Any, batch: int, within: float, *,
                     positions: Any = None, partitions: int | None = None,
-                    held: Sequence[StateCache[Any]] = (), follows: str | None = None,
-                    acks_ahead: bool = False) -> StageAgent[Any, Any]:
+                    held: Sequence[StateCache[Any]] = (), follows: str | None = None) -> StageAgent[Any, Any]:
         """Register the faust agent that runs `work` over `topic`, and its catch-up timer. The states of
         the caches `held` are written once per `state_write_interval_s` (and its timer registered).
         With `follows`, `topic` is read in bulk (`bulk_input.py`) instead, on the partitions faust assigns
-        this worker of the topic `follows` (which must have as many partitions); a stage without states
-        read so may work ahead of its outputs' acknowledgements (`acks_ahead`, see `StageAgent`)."""
-        if acks_ahead and follows is None:
-            raise ValueError("a stage works ahead of its acknowledgements only when its input is read in bulk")
+        this worker of the topic `follows` (which must have as many partitions)."""
         n = partitions if partitions is not None else self.partitions
         interval = self.settings.state_write_interval_s if held else 0.0
         stage = StageAgent(name=name, topic=topic, work=work, reader=self.reader,
                            positions=Positions(positions if positions is not None else self.positions, topic, n),
                            flush=self.flush, dead_letter=self.dead_letter, ready=self.ready, batch=batch,
-                           caches=held, write_interval_s=interval, acks_ahead=acks_ahead)
+                           caches=held, write_interval_s=interval)
         self.stages[name] = stage
 
         if interval > 0:

@@ -13,12 +13,7 @@ its outputs and states leave). The agent itself only moves batches:
    claims more than the restored states hold; outputs sent again are recognised downstream (event ids,
    per-person sequence numbers, absolute day values, flag ids). The flush of one batch runs while the
    next batch is worked on (at most one flush outstanding; positions written in batch order), so the
-   wait for the changelog's acknowledgements is not added to every hop's latency. A stage without states
-   may work ahead (`acks_ahead`; ingest could, and does not: `stages/ingest.py`): it does not wait for its
-   outputs' acknowledgements either, the next batch is worked on while they come, and its positions move
-   only once they have come. If one fails, everything after
-   the positions written is forgotten and read again from them (`check_durable`, which the bulk reader
-   calls at every read, so a failure is noticed even when no batch follows it). An agent given a write
+   wait for the changelog's acknowledgements is not added to every hop's latency. An agent given a write
    interval (the person, unit and organisation stages) holds the states its batches changed, and the
    positions with them, for up to that interval and writes each changed state once: a person with ten
    events in two seconds is one changelog record, not ten. Outputs are not held: each batch's are sent
@@ -40,7 +35,6 @@ its outputs and states leave). The agent itself only moves batches:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -49,7 +43,7 @@ from typing import Any, Generic, TypeVar
 from streams.agents.runtime.broker_reader import BrokerReader
 from streams.agents.runtime.positions import Positions
 from streams.agents.runtime.records import InputRecord, from_faust
-from streams.agents.runtime.stage_work import AgentStats, Item, PartitionProgress, Work, acknowledged, forget
+from streams.agents.runtime.stage_work import AgentStats, Item, PartitionProgress, Work, acknowledged
 from streams.agents.runtime.state_cache import StateCache
 from streams.models.rejections import Rejection, RejectReason
 
@@ -68,12 +62,8 @@ class _StatesHeld(Exception):
 class StageAgent(Generic[B, I]):
     def __init__(self, *, name: str, topic: str, work: Work[B, I], positions: Positions, reader: BrokerReader,
                  flush: Any, dead_letter: Any, ready: Any, batch: int,
-                 caches: Sequence[StateCache[Any]] = (), write_interval_s: float = 0.0,
-                 acks_ahead: bool = False) -> None:
-        if acks_ahead and caches:
-            raise ValueError("only a stage without states works ahead of its outputs' acknowledgements")
+                 caches: Sequence[StateCache[Any]] = (), write_interval_s: float = 0.0) -> None:
         self.name, self.topic, self.work, self.batch = name, topic, work, batch
-        self.acks_ahead = acks_ahead
         self.positions, self.reader = positions, reader
         self._flush, self._dead_letter, self._ready = flush, dead_letter, ready
         self.lock = asyncio.Lock()
@@ -87,7 +77,6 @@ class StageAgent(Generic[B, I]):
             cache.deferred = self.write_interval_s > 0
         self._held_last: dict[int, int] = {}
         self._held_finished: list[B] = []
-        self._held_acks: list[Any] = []  # with `acks_ahead`: the outputs' acknowledgements not yet awaited
         self._held_since: float | None = None
         self._handed: dict[int, int] = {}  # positions handed to the durable chain, not yet written
         self._strict = False  # inside a failed batch's halves: every half's states written at once
@@ -103,12 +92,6 @@ class StageAgent(Generic[B, I]):
             await self._write_held()
             if self._durable is not None:
                 await self._durable
-        except Exception:
-            if not self.acks_ahead:
-                raise
-            # nothing after the positions written is kept: whoever takes the partitions reads it again
-            log.warning("%s: outputs sent ahead were not acknowledged before a rebalance; their records are "
-                        "read again from the positions written", self.name, exc_info=True)
         finally:
             self._durable = None
             self._drop_held()
@@ -125,14 +108,12 @@ class StageAgent(Generic[B, I]):
         if since is not None and time.monotonic() - since >= self.write_interval_s:
             await self._write_held()
 
-    async def _advance(self, last: dict[int, int], finished: list[B], acks: Sequence[Any] = ()) -> None:
-        """Hold `last` and the finished batches with the states they changed (or the acknowledgements they
-        wait for); write them once the write interval has passed since the oldest was held (at once,
-        without an interval)."""
+    async def _advance(self, last: dict[int, int], finished: list[B]) -> None:
+        """Hold `last` and the finished batches with the states they changed; write them once the write
+        interval has passed since the oldest was held (at once, without an interval)."""
         self._ahead.update(last)
         self._held_last.update(last)
         self._held_finished += finished
-        self._held_acks += acks
         now = time.monotonic()
         if self._held_since is None:
             self._held_since = now
@@ -142,15 +123,15 @@ class StageAgent(Generic[B, I]):
     async def _write_held(self) -> None:
         """Write the states held, then move the positions held once they are acknowledged, in batch
         order; waits for the previous write's flush, so at most one is outstanding."""
-        last, finished, acks = self._held_last, self._held_finished, self._held_acks
-        self._held_last, self._held_finished, self._held_acks, self._held_since = {}, [], [], None
+        last, finished = self._held_last, self._held_finished
+        self._held_last, self._held_finished, self._held_since = {}, [], None
         if not last and not finished:
             return
         for cache in self.caches:
             cache.persist()
         self._handed.update(last)
         previous = self._durable
-        self._durable = asyncio.ensure_future(self._make_durable(previous, last, finished, acks))
+        self._durable = asyncio.ensure_future(self._make_durable(previous, last, finished))
         if previous is not None:
             await previous
 
@@ -165,23 +146,16 @@ class StageAgent(Generic[B, I]):
                 self._ahead.pop(p, None)
             else:
                 self._ahead[p] = handed
-        forget(self._held_acks)
-        self._held_last, self._held_finished, self._held_acks, self._held_since = {}, [], [], None
+        self._held_last, self._held_finished, self._held_since = {}, [], None
 
     def _holding_states(self) -> bool:
         return any(cache.holding for cache in self.caches)
 
     async def _make_durable(self, previous: asyncio.Future[None] | None, last: dict[int, int],
-                            finished: list[B], acks: list[Any]) -> None:
+                            finished: list[B]) -> None:
         if previous is not None:
-            try:
-                await previous
-            except BaseException:
-                forget(acks)
-                raise
-        await acknowledged(acks)  # outputs sent ahead (`acks_ahead`): acknowledged before the positions move
-        if not self.acks_ahead:
-            await self._flush()  # the states' changelog records are acknowledged before the positions move
+            await previous
+        await self._flush()  # the states' changelog records are acknowledged before the positions move
         for p, position in last.items():
             self.positions.set(p, position)
             progress = self._progress(p)
@@ -257,36 +231,6 @@ class StageAgent(Generic[B, I]):
         except Exception:  # noqa: BLE001 - a failed check is tried again at the next one
             log.warning("%s: catch-up check failed; trying again in %s s", self.name, CATCH_UP_S, exc_info=True)
 
-    async def check_durable(self) -> None:
-        """With `acks_ahead`: if the acknowledgements of outputs sent ahead failed, forget everything after
-        the positions written (read again from them) and raise the failure, counted for /health."""
-        async with self.lock:
-            failure = self._durable_failure()
-            if failure is not None:
-                partitions = set(self._handed) | set(self._held_last)
-                self._start_again_from_positions()
-                self._count_failure(partitions, failure)
-                raise failure
-
-    def _durable_failure(self) -> BaseException | None:
-        durable = self._durable
-        if not self.acks_ahead or durable is None or not durable.done() or durable.cancelled():
-            return None
-        return durable.exception()
-
-    async def _chain_ended(self) -> None:
-        """Until the batches handed to the durable chain are acknowledged or refused (their positions
-        written or not), so that what is read again starts where the positions really are."""
-        if self._durable is not None:
-            with contextlib.suppress(Exception):  # a refusal: counted and raised by the caller's failure
-                await self._durable
-
-    def _start_again_from_positions(self) -> None:
-        self._drop_held()
-        self._durable = None
-        self._ahead.clear()
-        self._handed.clear()
-
     # -- the core of it ------------------------------------------------------------------------------
     def _progress(self, partition: int) -> PartitionProgress:
         found = self.stats.partitions.get(partition)
@@ -334,19 +278,13 @@ class StageAgent(Generic[B, I]):
         except Exception as exc:
             # faust restarts the agent (or the catch-up tries again): counted, so /health can tell a
             # partition that fails every time (agents/runtime/health.py)
-            if self.acks_ahead:  # outputs sent ahead: nothing after the positions written is kept
-                await self._chain_ended()
-                self._start_again_from_positions()
-            self._count_failure({r.partition for r in records}, exc)
+            for p in sorted({r.partition for r in records}):
+                progress = self._progress(p)
+                progress.failures += 1
+                progress.failure, progress.failed_at = type(exc).__name__, self._position(p)
+            self.stats.failed_attempts += 1
             self._drop_held()  # the failed batch may have changed held states half-way
             raise
-
-    def _count_failure(self, partitions: Iterable[int], exc: BaseException) -> None:
-        for p in sorted(partitions):
-            progress = self._progress(p)
-            progress.failures += 1
-            progress.failure, progress.failed_at = type(exc).__name__, self._position(p)
-        self.stats.failed_attempts += 1
 
     async def _process_in_order(self, records: list[InputRecord]) -> None:
         todo = await self._in_order(records)
@@ -363,14 +301,10 @@ class StageAgent(Generic[B, I]):
                         item.index = i
                 items += found
         finished: list[B] = []
-        acks: list[Any] = []
         self._strict = False
         try:
-            await self._run(items, finished, acks)
-        except BaseException as exc:
-            forget(acks)
-            if not isinstance(exc, _StatesHeld):
-                raise
+            await self._run(items, finished)
+        except _StatesHeld:
             # Discard what earlier batches changed (the failed batch may have changed it half-way) and
             # take their records again from the positions written, this time with nothing held.
             self._drop_held()
@@ -383,11 +317,10 @@ class StageAgent(Generic[B, I]):
             last[r.partition] = r.offset + 1
             self._progress(r.partition).processed += 1
         self.stats.processed += len(todo)
-        await self._advance(last, finished, acks)
+        await self._advance(last, finished)
 
-    async def _run(self, items: list[Item[I]], finished: list[B], acks: list[Any]) -> None:
-        """Apply, send and write `items` as one batch; on a defect, each half on its own, down to the item.
-        The outputs' acknowledgements are awaited here, or with `acks_ahead` added to `acks`."""
+    async def _run(self, items: list[Item[I]], finished: list[B]) -> None:
+        """Apply, send and write `items` as one batch; on a defect, each half on its own, down to the item."""
         batch = self.work.begin()
         try:
             for item in items:
@@ -404,14 +337,10 @@ class StageAgent(Generic[B, I]):
                 await self._reject(items[0], exc)
                 return
             half = len(items) // 2
-            await self._run(items[:half], finished, acks)
-            await self._run(items[half:], finished, acks)
+            await self._run(items[:half], finished)
+            await self._run(items[half:], finished)
             return
-        sent = await self.work.send(batch)
-        if self.acks_ahead:
-            acks += sent
-        else:
-            await acknowledged(sent)
+        await acknowledged(await self.work.send(batch))
         self.work.write(batch)
         if self._strict:  # a half of a failed batch: its states written before the next half reads them
             for cache in self.caches:

@@ -73,10 +73,3 @@ async def acknowledged(acks: Sequence[Any]) -> None:
         for outcome in await asyncio.gather(*acks, return_exceptions=True):
             if isinstance(outcome, BaseException):
                 raise outcome
-
-
-def forget(acks: Sequence[Any]) -> None:
-    """Acknowledgements no one will await: their failures are retrieved, so asyncio does not log them."""
-    for ack in acks:
-        if isinstance(ack, asyncio.Future):
-            ack.add_done_callback(lambda f: f.cancelled() or f.exception())

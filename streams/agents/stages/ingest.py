@@ -105,9 +105,6 @@ class Ingest:
 
 
 def register(p: WorkerContext) -> Any:
-    # read in bulk, on the partitions of person-events faust assigns this worker (agents/runtime/bulk_input.py).
-    # Not `acks_ahead`: working on the next batch while the last one's outputs are acknowledged drained
-    # 1.2x faster, but the backlog then waits in the worker's memory instead of the broker (2.2 KB a person
-    # at 100,000 persons against 0.87; BENCHMARKS.md, "Ingest working ahead of its acknowledgements").
+    # read in bulk, on the partitions of person-events faust assigns this worker (agents/runtime/bulk_input.py)
     return p.stage_agent("ingest", p.names.events, Ingest(p), BATCH, WITHIN_S,
                         follows=p.names.person_events)
