@@ -20,15 +20,19 @@ import gc
 import multiprocessing as mp
 import queue
 import re
+import sys
 import threading
 import time
 import zlib
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext, ForkServerContext
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
+
+import msgspec
 
 from streams.core.decode import decode_event
 from streams.core.monitor import Monitor, PersonSide
@@ -78,18 +82,53 @@ _UPDATE_FIELDS = tuple(f.name for f in dataclasses.fields(UnitUpdate))
 _side_values, _update_values = attrgetter(*_SIDE_FIELDS), attrgetter(*_UPDATE_FIELDS)
 _UPDATES_AT = _SIDE_FIELDS.index("unit_updates")
 
+_updates_encoder = msgspec.msgpack.Encoder()
+_updates_decoder = msgspec.msgpack.Decoder(list[list[UnitUpdate]])
 
-def _wire(side: PersonSide) -> tuple:  # type: ignore[type-arg]
-    """A person side as plain tuples: a dataclass's pickle costs several times as much to load."""
-    wire = list(_side_values(side))
-    wire[_UPDATES_AT] = [_update_values(u) for u in side.unit_updates]
-    return tuple(wire)
+#: A batch's person sides: every side's unit updates as msgpack (decoded in C, straight into
+#: `UnitUpdate`s), and the few sides that hold more (a rejection, flags, a staffing report, a survey
+#: answer, a new ledger) whole, as tuples by their place in the batch.
+Sides = tuple[bytes, dict[int, tuple]]  # type: ignore[type-arg]
 
 
-def _unwire(wire: tuple) -> PersonSide:  # type: ignore[type-arg]
-    side = PersonSide(*wire)
-    side.unit_updates = [UnitUpdate(*u) for u in side.unit_updates]  # type: ignore[arg-type, misc]
-    return side
+def _plain(side: PersonSide) -> bool:
+    return (side.rejection is None and not side.duplicate and not side.flags and not side.staffing
+            and side.survey is None and side.new_ledger is None)
+
+
+def _wire(sides: list[PersonSide]) -> Sides:
+    """A batch's sides for the pipe (`Sides`). Pickled dataclasses cost several times as much to load, and
+    pickled tuples made the main process build every container again in Python."""
+    whole = {}
+    updates: list[list[UnitUpdate]] = []
+    for at, side in enumerate(sides):
+        if _plain(side):
+            updates.append(side.unit_updates)
+            continue
+        wire = list(_side_values(side))
+        wire[_UPDATES_AT] = [_update_values(u) for u in side.unit_updates]
+        whole[at] = tuple(wire)
+        updates.append([])
+    return _updates_encoder.encode(updates), whole
+
+
+def _unwire(wired: Sides) -> deque[PersonSide]:
+    updates, whole = wired
+    sides: deque[PersonSide] = deque()
+    gc.disable()  # as in `_received`: thousands of small containers at once
+    try:
+        decoded = _updates_decoder.decode(updates)
+    finally:
+        gc.enable()
+    for at, unit_updates in enumerate(decoded):
+        wire = whole.get(at)
+        if wire is None:
+            sides.append(PersonSide(unit_updates=unit_updates))
+            continue
+        side = PersonSide(*wire)
+        side.unit_updates = [UnitUpdate(*u) for u in side.unit_updates]  # type: ignore[arg-type, misc]
+        sides.append(side)
+    return sides
 
 
 def _received(conn: Connection) -> Any:
@@ -102,9 +141,13 @@ def _received(conn: Connection) -> Any:
         gc.enable()
 
 
-def _shard(conn: Connection, monitor: Monitor, now: dt.datetime) -> None:
+def _shard(conn: Connection, monitor: Monitor, now: dt.datetime, inherited: list[Connection]) -> None:
     """One shard's process: decode its lines, and take the events the clock releases through the person
-    stage, each at the arrival the clock gave it."""
+    stage, each at the arrival the clock gave it. `inherited`: the main process's ends of the pipes, which
+    a forked shard holds copies of; closed, so that a shard sees its pipe end when the main process dies."""
+    for end in inherited:
+        end.close()
+    gc.freeze()  # what a forked shard inherited: never garbage, never to be scanned again
     held: dict[int, tuple[Event, str, int]] = {}
     while True:
         message = _received(conn)
@@ -115,7 +158,7 @@ def _shard(conn: Connection, monitor: Monitor, now: dt.datetime) -> None:
         sides = []
         for index, arrival in released:
             event, offset, occurred = held.pop(index)
-            sides.append(_wire(monitor.person_side(event, arrival, offset, occurred)))
+            sides.append(monitor.person_side(event, arrival, offset, occurred))
         decoded: list[tuple[int, Decoded]] = []
         for index, raw, offset in lines:
             verdict = monitor.admit.decode(raw, now, offset, monitor.counts)
@@ -125,7 +168,7 @@ def _shard(conn: Connection, monitor: Monitor, now: dt.datetime) -> None:
             occurred = epoch(verdict.occurred_at)
             held[index] = (verdict, offset, occurred)
             decoded.append((index, (occurred, verdict.event_id)))
-        conn.send((sides, decoded))
+        conn.send((_wire(sides), decoded))
 
 
 class _Round:
@@ -138,22 +181,52 @@ class _Round:
         self.results: list[Rejection | tuple[int, int]] = []
 
 
+def _shard_context() -> ForkContext | ForkServerContext:
+    """How shards start. Forked from this process when it runs nothing but this thread: a shard then has
+    the program and its warmed caches at no cost (with `spawn`, each shard imported the program again and
+    warmed its own: ~0.8 s of CPU a shard, most of the gap to two cores' worth). A fork is only safe where
+    no other thread can hold a lock at that moment, so a process with threads (a program that embeds
+    `replay_sharded`) starts its shards from a server process that imported the program once."""
+    if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
+        return mp.get_context("fork")
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload(["streams.cli", __name__])  # a new process re-runs the main module
+    return context
+
+
 def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] | None = None,
                    progress: Progress | None = None
                    ) -> tuple[float, list[dict[str, object]], InputEndedEarly | None]:
     """`replay` over `jobs` shards: elapsed seconds, the persons' indicators, and whether the file ended
     early. `monitor` ends as `replay` leaves it, except that its persons stay in the shards."""
+    # What exists before the replay (the program, its caches, the monitor's configuration) is left out of
+    # the collector's scans while it runs, here and in the forked shards: most of what they allocate is
+    # thousands of short-lived containers a batch, and each collection of the old objects walked all of it.
+    gc.freeze()
+    try:
+        return _replay_sharded(monitor, path, jobs, rejects, progress)
+    finally:
+        gc.unfreeze()
+
+
+def _replay_sharded(monitor: Monitor, path: Path, jobs: int, rejects: IO[str] | None, progress: Progress | None
+                    ) -> tuple[float, list[dict[str, object]], InputEndedEarly | None]:
     now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
-    context = mp.get_context("spawn")  # a shard starts clean: nothing of this process's state is copied
-    pipes, processes = [], []
+    context = _shard_context()
+    forked = context.get_start_method() == "fork"
+    pipes: list[Connection] = []
+    processes = []
+    sys.stdout.flush()  # a forked shard would write out a copy of what waits in these buffers when it ends
+    sys.stderr.flush()
     for _ in range(jobs):
         mine, theirs = context.Pipe()
+        pipes.append(mine)
         persons_monitor = Monitor(monitor.config, monitor.admit.pseudonymise, keep_ledgers=monitor.keep_ledgers)
-        process = context.Process(target=_shard, args=(theirs, persons_monitor, now), daemon=True)
+        process = context.Process(target=_shard, args=(theirs, persons_monitor, now, pipes if forked else []),
+                                  daemon=True)
         process.start()
         theirs.close()
-        pipes.append(mine)
         processes.append(process)
     clock: StreamClock[tuple[int, int]] = StreamClock(monitor.config.max_ahead_s)
     offsets: dict[int, str] = {}
@@ -162,6 +235,7 @@ def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] 
     lines = _batches(path, monitor, jobs, now, offsets)
     senders = [_Sender(pipe) for pipe in pipes]
     rounds: dict[int, _Round] = {}
+    orders: dict[int, list[int]] = {}  # batch k's shards, line by line
     ended_early = None
     end: int | None = None  # the first batch with no lines: the input ended before it
 
@@ -169,7 +243,7 @@ def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] 
         """Message k: the events round k-2 released, and batch k's lines (the shards decode a batch
         ahead, so that they never wait for this process's clock)."""
         nonlocal ended_early, end
-        batch, ended = next(lines)
+        batch, orders[k], ended = next(lines)
         ended_early = ended_early or ended
         if end is None and not any(batch):
             end = k
@@ -184,9 +258,9 @@ def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] 
             # The reply to message k: round k-2's person sides and batch k's verdicts.
             replies = [_received(pipe) for pipe in pipes]
             current = rounds[k] = _Round(jobs)
-            decoded = sorted(((i, v, w) for w, reply in enumerate(replies) for i, v in reply[1]),
-                             key=lambda d: d[0])
-            for index, verdict, shard in decoded:
+            verdicts = [iter(reply[1]) for reply in replies]
+            for shard in orders.pop(k):  # the batch's lines in the file's order, by the shard each went to
+                index, verdict = next(verdicts[shard])
                 monitor.tally.read += 1
                 if isinstance(verdict, Rejection):
                     current.results.append(verdict)
@@ -205,7 +279,7 @@ def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] 
             if end is None or k <= end:
                 send(k + 2, current)
             if k >= 2:  # while the shards take the next messages
-                _results(monitor, rounds.pop(k - 2), [deque(reply[0]) for reply in replies], offsets,
+                _results(monitor, rounds.pop(k - 2), [_unwire(reply[0]) for reply in replies], offsets,
                          ledger_order, rejects)
             if end is not None and k == end + 2:  # that reply brought the last round's sides
                 break
@@ -233,7 +307,7 @@ def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] 
     return elapsed, persons, ended_early
 
 
-def _results(monitor: Monitor, done: _Round, sides: list[deque[tuple]],  # type: ignore[type-arg]
+def _results(monitor: Monitor, done: _Round, sides: list[deque[PersonSide]],
              offsets: dict[int, str],
              ledger_order: list[str], rejects: IO[str] | None) -> None:
     """A round's results in order: each released event's person side through the unit stage."""
@@ -242,7 +316,7 @@ def _results(monitor: Monitor, done: _Round, sides: list[deque[tuple]],  # type:
             rejection: Rejection | None = result
         else:
             shard, index = result
-            side = _unwire(sides[shard].popleft())
+            side = sides[shard].popleft()
             if side.new_ledger is not None:
                 ledger_order.append(side.new_ledger)
             rejection = monitor.unit_side(side, offsets.pop(index)).rejection
@@ -279,18 +353,22 @@ class _Sender:
 
 
 def _batches(path: Path, monitor: Monitor, shards: int, now: dt.datetime, offsets: dict[int, str]
-             ) -> Iterator[tuple[list[list[Line]], InputEndedEarly | None]]:
-    """The file's lines in batches, each split by shard; empty ones after the last."""
+             ) -> Iterator[tuple[list[list[Line]], list[int], InputEndedEarly | None]]:
+    """The file's lines in batches, each split by shard, with the shard of each line in the file's order;
+    empty ones after the last."""
     index = 0
     numbered = numbered_lines(path)
     more = True
     while more:
         batch: list[list[Line]] = [[] for _ in range(shards)]
+        order: list[int] = []
         ended = None
         try:
             for lineno, line in numbered:
                 offset = offsets[index] = f"{path.name}:{lineno}"
-                batch[shard_of(line, index, shards, now, monitor)].append((index, line, offset))
+                shard = shard_of(line, index, shards, now, monitor)
+                batch[shard].append((index, line, offset))
+                order.append(shard)
                 index += 1
                 if index % BATCH == 0:
                     break
@@ -298,6 +376,6 @@ def _batches(path: Path, monitor: Monitor, shards: int, now: dt.datetime, offset
                 more = False
         except InputEndedEarly as exc:
             ended, more = exc, False
-        yield batch, ended
+        yield batch, order, ended
     while True:
-        yield [[] for _ in range(shards)], None
+        yield [[] for _ in range(shards)], [], None

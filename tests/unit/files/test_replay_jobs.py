@@ -35,6 +35,27 @@ def test_the_sample_in_two_shards_gives_the_recorded_outputs_of_one_process(tmp_
     assert {name: hashlib.sha256(outputs[name]).hexdigest() for name in expected} == expected
 
 
+def test_a_program_with_threads_starts_its_shards_from_a_server_and_gets_the_same_outputs(tmp_path: Path) -> None:
+    # A process running only this thread forks its shards; one with another thread alive must not (a
+    # fork copies locks that thread may hold) and starts them from a forkserver instead.
+    import threading
+
+    from streams.files.sharded import _shard_context
+
+    assert _shard_context().get_start_method() == "fork"
+    expected = dict(reversed(line.split()) for line in GOLDEN.read_text().splitlines() if line.strip())
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert _shard_context().get_start_method() == "forkserver"
+        outputs = _replay(SAMPLE, tmp_path / "served", 2)
+    finally:
+        stop.set()
+        other.join()
+    assert {name: hashlib.sha256(outputs[name]).hexdigest() for name in expected} == expected
+
+
 def _shuffled_history(seed: int, organisations: bool = False) -> list[str]:
     """A simulated history as a careless source sends it: events out of order within the allowed lateness,
     some days late, some retracted (before or after they come), person ids spelt with JSON escapes (the
