@@ -14,6 +14,7 @@ next lines and takes the units and organisation of the batch before.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import gc
@@ -91,9 +92,14 @@ _updates_decoder = msgspec.msgpack.Decoder(list[list[UnitUpdate]])
 Sides = tuple[bytes, dict[int, tuple]]  # type: ignore[type-arg]
 
 
+#: Every field of a side but its unit updates, from the class (a field added later is compared too).
+_rest_values = attrgetter(*(name for name in _SIDE_FIELDS if name != "unit_updates"))
+_PLAIN_REST = _rest_values(PersonSide())
+
+
 def _plain(side: PersonSide) -> bool:
-    return (side.rejection is None and not side.duplicate and not side.flags and not side.staffing
-            and side.survey is None and side.new_ledger is None)
+    """Whether a side holds nothing but its unit updates (most do)."""
+    return bool(_rest_values(side) == _PLAIN_REST)
 
 
 def _wire(sides: list[PersonSide]) -> Sides:
@@ -202,11 +208,14 @@ def replay_sharded(monitor: Monitor, path: Path, jobs: int, *, rejects: IO[str] 
     # What exists before the replay (the program, its caches, the monitor's configuration) is left out of
     # the collector's scans while it runs, here and in the forked shards: most of what they allocate is
     # thousands of short-lived containers a batch, and each collection of the old objects walked all of it.
-    gc.freeze()
+    freeze = gc.get_freeze_count() == 0  # a caller's own freeze is left as it is
+    if freeze:
+        gc.freeze()
     try:
         return _replay_sharded(monitor, path, jobs, rejects, progress)
     finally:
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
 
 
 def _replay_sharded(monitor: Monitor, path: Path, jobs: int, rejects: IO[str] | None, progress: Progress | None
@@ -217,8 +226,10 @@ def _replay_sharded(monitor: Monitor, path: Path, jobs: int, rejects: IO[str] | 
     forked = context.get_start_method() == "fork"
     pipes: list[Connection] = []
     processes = []
-    sys.stdout.flush()  # a forked shard would write out a copy of what waits in these buffers when it ends
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # a forked shard would write out a copy of what waits in them
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):  # closed: nothing waits
+                stream.flush()
     for _ in range(jobs):
         mine, theirs = context.Pipe()
         pipes.append(mine)
@@ -294,6 +305,15 @@ def _replay_sharded(monitor: Monitor, path: Path, jobs: int, rejects: IO[str] | 
             merged.update(ledgers)
             persons += mine
         monitor.ledgers = {key: merged[key] for key in ledger_order}
+    except BaseException:
+        # Failing: the shards are stopped at once. A shard may be blocked writing its reply, and a
+        # sender thread writing it the next message, neither of which closing this end would wake.
+        for process in processes:
+            process.kill()
+        for sender in senders:  # each ends at its next write, now refused
+            sender.put(None)
+            sender.thread.join(timeout=10)
+        raise
     finally:
         for pipe in pipes:
             pipe.close()

@@ -56,6 +56,45 @@ def test_a_program_with_threads_starts_its_shards_from_a_server_and_gets_the_sam
     assert {name: hashlib.sha256(outputs[name]).hexdigest() for name in expected} == expected
 
 
+def test_a_replay_that_fails_stops_its_shards_and_leaves_the_callers_collector_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import multiprocessing
+    import threading
+
+    from streams.files import sharded
+
+    def failing(*args: object) -> None:
+        raise RuntimeError("the units failed")
+
+    monkeypatch.setattr(sharded, "_results", failing)
+    threads = threading.active_count()
+    gc.freeze()  # a program that froze its own objects before calling
+    frozen = gc.get_freeze_count()
+    try:
+        with pytest.raises(RuntimeError, match="the units failed"):
+            _replay(SAMPLE, tmp_path / "failed", 2)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    assert multiprocessing.active_children() == []
+    assert threading.active_count() == threads
+
+
+def test_a_replay_with_its_output_closed_still_runs_in_shards(tmp_path: Path) -> None:
+    # Python sets sys.stdout to None when its descriptor is closed; the shards' start must not need it.
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "streams.cli", "replay", str(SAMPLE), "--demo-key", "--quiet",
+                           "--jobs", "2", "--flags-out", str(tmp_path / "flags.jsonl")],
+                          preexec_fn=lambda: os.close(1), capture_output=False, stderr=subprocess.PIPE,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "flags.jsonl").read_text()
+
+
 def _shuffled_history(seed: int, organisations: bool = False) -> list[str]:
     """A simulated history as a careless source sends it: events out of order within the allowed lateness,
     some days late, some retracted (before or after they come), person ids spelt with JSON escapes (the
