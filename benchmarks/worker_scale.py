@@ -7,6 +7,10 @@ setting's median is compared (a shared machine moves single runs by 20-30%).
 
 A fixed number of events covers fewer days as the units grow (printed with each run): at 5,000 units
 150,000 events are about six days, so the organisation stage evaluates a week or two, not a year of them.
+They also meet more persons: each history's persons, and how many of its events are a person's first, are
+printed beside it (at 50 units ~1,800 persons, 0.012 first meetings an event; at 5,000 ~29,000 and 0.196),
+as are the persons' changelog records per event. `--decoded-person-states N` runs each setting again with
+the worker's cache of decoded person states (`decoded_person_states`, 5,000 by default) holding N.
 """
 
 from __future__ import annotations
@@ -35,10 +39,24 @@ def lines_of(units: int, organisations: int, events: int) -> tuple[list[bytes], 
         days = int(days * max(1.5, 1.1 * events / max(1, len(found))))
 
 
+def persons_met(lines: list[bytes]) -> tuple[int, float]:
+    """The persons the lines name, and the share of lines that name a person for the first time."""
+    seen: set[str] = set()
+    first = 0
+    for line in lines:
+        person = json.loads(line).get("person_id")
+        if isinstance(person, str) and person not in seen:
+            seen.add(person)
+            first += 1
+    return len(seen), first / max(1, len(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--events", type=int, default=150_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--decoded-person-states", type=int, default=None,
+                    help="also run each setting with the worker's decoded person cache this large")
     args = ap.parse_args(argv)
     from tests.integration.live import ensure_broker
 
@@ -46,21 +64,40 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path("/tmp/outcome-monitor-bench")
     workdir.mkdir(parents=True, exist_ok=True)
     inputs = {}
+    met = {}
     for units, organisations in GRID:
         inputs[units] = lines_of(units, organisations, args.events)
-        say(f"worker at scale: {units:,} units, {len(inputs[units][0]):,} events over {inputs[units][1]} days")
-    rates: dict[int, list[float]] = {units: [] for units, _ in GRID}
+        met[units] = persons_met(inputs[units][0])
+        say(f"worker at scale: {units:,} units, {len(inputs[units][0]):,} events over {inputs[units][1]} days, "
+            f"{met[units][0]:,} persons ({met[units][1]:.3f} first meetings an event)")
+    caches: tuple[int | None, ...] = (None,)
+    if args.decoded_person_states is not None:
+        caches = (None, args.decoded_person_states)
+    settings = [(units, organisations, cache) for units, organisations in GRID for cache in caches]
+    rates: dict[tuple[int, int | None], list[float]] = {(u, c): [] for u, _, c in settings}
+    person_records: dict[tuple[int, int | None], list[float]] = {(u, c): [] for u, _, c in settings}
     for r in range(args.rounds):
-        for units, organisations in GRID if r % 2 == 0 else tuple(reversed(GRID)):
+        for units, organisations, cache in settings if r % 2 == 0 else list(reversed(settings)):
+            if cache is None:
+                os.environ.pop("OUTCOME_MONITOR_DECODED_PERSON_STATES", None)
+            else:
+                os.environ["OUTCOME_MONITOR_DECODED_PERSON_STATES"] = str(cache)
             run = live_run(inputs[units][0], 8, 1, workdir)
-            rates[units].append(float(str(run["eps"])))
-            say(f"worker at scale: round {r + 1}, {units:,} units in {organisations}: {rates[units][-1]:,.0f} "
-                f"events/s (load {os.getloadavg()[0]:.2f})")
-    base = statistics.median(rates[GRID[0][0]])
+            os.environ.pop("OUTCOME_MONITOR_DECODED_PERSON_STATES", None)
+            rates[(units, cache)].append(float(str(run["eps"])))
+            written: dict[str, tuple[float, float | None]] = run["written"]  # type: ignore[assignment]
+            person_records[(units, cache)].append(written["persons"][0])
+            say(f"worker at scale: round {r + 1}, {units:,} units in {organisations}"
+                f"{'' if cache is None else f', {cache:,} decoded person states'}: {rates[(units, cache)][-1]:,.0f} "
+                f"events/s, {written['persons'][0]:.3f} person-state records an event "
+                f"(load {os.getloadavg()[0]:.2f})")
+    base = statistics.median(rates[(GRID[0][0], None)])
     result = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "events": args.events,
-              "runs": [{"units": u, "organisations": o, "days": inputs[u][1], "eps": rates[u],
-                        "median_eps": statistics.median(rates[u]),
-                        "vs_50_units": statistics.median(rates[u]) / base} for u, o in GRID]}
+              "runs": [{"units": u, "organisations": o, "decoded_person_states": c, "days": inputs[u][1],
+                        "persons": met[u][0], "first_meetings_per_event": met[u][1], "eps": rates[(u, c)],
+                        "person_records_per_event": person_records[(u, c)],
+                        "median_eps": statistics.median(rates[(u, c)]),
+                        "vs_50_units": statistics.median(rates[(u, c)]) / base} for u, o, c in settings]}
     print(json.dumps(result))
     return 0
 
