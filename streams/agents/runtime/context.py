@@ -25,6 +25,7 @@ from streams.agents.runtime.bulk_input import FETCH_BYTES, BulkInput
 from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.dead_letters import DeadLetters
 from streams.agents.runtime.heap_trim import HeapTrim, malloc_trim
+from streams.agents.runtime.output_producers import OutputProducers
 from streams.agents.runtime.outputs import Outputs
 from streams.agents.runtime.parted_state import PartedCache
 from streams.agents.runtime.positions import Positions
@@ -142,6 +143,14 @@ class WorkerContext:
             on_lost=lambda reason: self.metrics.dead_letters_lost.labels(reason).inc())
         self.reader = BrokerReader(self.settings.bootstrap_servers, f"{self.settings.app_id}-reader",
                                    self.settings.kafka)
+        # the stages' batch messages leave through producers of their own, one per internal topic
+        self.output_producers = OutputProducers.like_faust(app.conf, self.settings.bootstrap_servers,
+                                                           f"{self.settings.app_id}-outputs", self.settings.kafka)
+
+        async def stop_output_producers(*_: Any, **__: Any) -> None:
+            await self.output_producers.stop()
+
+        app.on_before_shutdown.connect(stop_output_producers)
         self.person_cache: StateCache[PersonState] = StateCache(
             self.persons, lambda raw: PersonState.from_dict(loads_dict(raw)), lambda _: PersonState(),
             max_entries=self.settings.decoded_person_states)
@@ -286,11 +295,12 @@ class WorkerContext:
         return stage
 
     async def send_outputs(self, out: Outputs) -> list[Any]:
-        """Send a batch's outputs; returns the futures of the broker's acknowledgements."""
+        """Send a batch's outputs; returns the futures of the broker's acknowledgements. Its batch messages go
+        through the producer of their topic (`output_producers.py`), the rest through faust's."""
         pending: list[Any] = []
         for (topic, _), outbox in out.outboxes.items():
             for partition, body in outbox.messages():
-                pending.append(await self.send(topic, None, body, partition=partition))
+                pending.append(await self.output_producers.send(topic, body, partition))
         for flag in out.flags:
             pending.append(await self.send(self.names.flags, flag.flag_id, flag.model_dump_json().encode()))
             if flag.status is FlagStatus.WITHDRAWN:
