@@ -48,7 +48,11 @@ class OutputProducers:
     def like_faust(cls, conf: Any, bootstrap: str, client_id: str, access: KafkaAccess) -> OutputProducers:
         async def make(topic: str) -> AIOKafkaProducer:
             producer = AIOKafkaProducer(**producer_settings(conf, bootstrap, f"{client_id}-{topic}", access))
-            await producer.start()
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()  # its client's connections, opened before the start failed
+                raise
             return producer
 
         return cls(make)
@@ -67,5 +71,7 @@ class OutputProducers:
     async def stop(self) -> None:
         """Send what the producers hold and close them."""
         producers, self._producers = list(self._producers.values()), {}
-        for producer in producers:
-            await producer.stop()
+        stopped = await asyncio.gather(*(producer.stop() for producer in producers), return_exceptions=True)
+        for outcome in stopped:  # every producer is stopped, then the first failure is raised
+            if isinstance(outcome, BaseException):
+                raise outcome
