@@ -315,6 +315,7 @@ class WorkerContext:
             out.counts.append(self.metrics.events_rejected.labels(rejection.reason.value,
                                                                   rejected_field(rejection, EVENT_FIELDS)).inc)
             pending.append(await self.dead_letters(rejection, original))
+        out.handed_over()
         return pending
 
     async def dead_letter(self, rejection: Rejection, original: bytes | None, item: int | None = None) -> Any:

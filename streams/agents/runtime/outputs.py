@@ -71,6 +71,12 @@ class Outputs:
         for c in self.counts:
             c()
 
+    def handed_over(self) -> None:
+        """Everything to send is with the producers now: forget it, keep the counts. A batch waits for
+        its positions to be written (a write interval, `stage_agent.py`) before it counts, and what it sent
+        would otherwise wait in memory with it."""
+        self.outboxes, self.flags, self.rejections, self.keyed = {}, [], [], []
+
 
 class MetricCounts:
     """The worker's `Counts` (core/stages.py): Prometheus metrics, applied once the batch is through.

@@ -46,6 +46,8 @@ class Parts(Protocol[S]):
 
 
 class PartedCache(StateCache[S], Generic[S]):
+    holds_encoded = False  # a held state is written as the parts that changed, from the object
+
     def __init__(self, table: Any, codec: Parts[S], decode: Callable[[bytes], S], fresh: Callable[[str], S],
                  max_entries: int = 200_000, partitions: int = 1) -> None:
         """`decode`: a value stored whole (by the release before)."""

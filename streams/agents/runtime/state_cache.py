@@ -7,6 +7,13 @@ puts them back only after writing them, so a batch that fails half-way leaves no
 A state changed but not yet written (`stage`, in a cache whose agent writes at an interval) is the one
 exception: the agent that owns the cache discards every such state when a batch fails
 (`agents/runtime/stage_agent.py`), and reads their records again from its positions.
+
+**Held states and memory.** The states kept decoded, held ones and cached ones together, are at most
+`max_entries`: past it, the cache forgets the oldest decoded copy of an unchanged state first, then keeps
+the oldest held state as its encoded bytes (what its write would send anyway, ~0.2 KB against ~2 KB
+decoded for a person). A backlog over many persons then holds a write interval's states in about a tenth
+of the memory, and a person met again in the interval is decoded from those bytes. Which states go out
+at the next write, and what they say, does not change.
 """
 
 from __future__ import annotations
@@ -27,6 +34,10 @@ CHUNKED = b"\x00chunked:"  # a chunked value's header: this, then {"gen": g, "n"
 
 
 class StateCache(Generic[S]):
+    #: Held states past `max_entries` may be kept as their whole encoding (a cache that writes states
+    #: some other way, as parts, keeps every held state decoded).
+    holds_encoded = True
+
     def __init__(self, table: Any, decode: Callable[[bytes], S], fresh: Callable[[str], S],
                  max_entries: int = 200_000, partitions: int = 1) -> None:
         """`partitions`: the table's; a large value's chunks go to the partition of its key."""
@@ -36,7 +47,8 @@ class StateCache(Generic[S]):
         # Set by the agent that owns the cache when it writes states at an interval: a changed state is
         # then held here until the agent's next `persist` (its positions do not move before that).
         self.deferred = False
-        self._pending: dict[str, S] = {}
+        self._pending: dict[str, S] = {}  # held decoded, oldest first
+        self._pending_raw: dict[str, bytes] = {}  # held as their encoded bytes (past max_entries)
         self._encode: Callable[[S], bytes] | None = None
 
     def take(self, key: str) -> S:
@@ -44,6 +56,9 @@ class StateCache(Generic[S]):
         if held is not None:  # changed by a batch before, not written yet: the newest there is
             self._entries.pop(key, None)
             return held
+        held_raw = self._pending_raw.get(key)
+        if held_raw is not None:  # held as bytes: stays held until the batch stages the state again
+            return self.decode(held_raw)
         raw = self.table.get(key.encode())
         entry = self._entries.pop(key, None)
         if entry is not None and raw is not None and entry[0] is raw:
@@ -63,15 +78,16 @@ class StateCache(Generic[S]):
                 out.append((key, self._assembled(key, raw)))
         return out
 
-    def put(self, key: str, state: S, raw: bytes) -> None:
-        """Write the new value (to the table and its changelog) and keep the object."""
+    def put(self, key: str, state: S | None, raw: bytes) -> None:
+        """Write the new value (to the table and its changelog) and keep the object (if given)."""
         if len(raw) > CHUNK_BYTES:
             stored = self._write_chunks(key, raw)
         else:
             stored = raw
             self._drop_chunks(key, self._header(self.table.get(key.encode())))
         self.table[key.encode()] = stored
-        self._remember(key, stored, state)
+        if state is not None:
+            self._remember(key, stored, state)
 
     # A large value goes out as chunks under keys of their own, a new generation each time, then the
     # header naming it: a worker that dies between the two recovers the previous header, whose chunks
@@ -117,18 +133,31 @@ class StateCache(Generic[S]):
         if not self.deferred:
             self.write_state(key, state, encode)
             return
+        self._pending.pop(key, None)  # to the end: the newest held
         self._pending[key] = state
+        self._pending_raw.pop(key, None)
         self._encode = encode
         self._entries.pop(key, None)  # the object is not what the table's bytes say until written
+        while len(self._pending) + len(self._entries) > self.max_entries:
+            if self._entries:
+                self._entries.pop(next(iter(self._entries)))
+            elif not self.holds_encoded:
+                break
+            else:  # the oldest held state: kept as the bytes its write will send
+                oldest = next(iter(self._pending))
+                self._pending_raw[oldest] = encode(self._pending.pop(oldest))
 
     def persist(self) -> int:
         """Write every state changed since the last write; returns how many."""
         pending, self._pending = self._pending, {}
+        pending_raw, self._pending_raw = self._pending_raw, {}
         encode = self._encode
         for key, state in pending.items():
             assert encode is not None
             self.write_state(key, state, encode)
-        return len(pending)
+        for key, raw in pending_raw.items():
+            self.put(key, None, raw)
+        return len(pending) + len(pending_raw)
 
     def write_state(self, key: str, state: S, encode: Callable[[S], bytes]) -> None:
         """Write one state to the table: encoded whole (chunked if large)."""
@@ -136,30 +165,39 @@ class StateCache(Generic[S]):
 
     def held(self, key: str) -> S | None:
         """The state of `key` changed and not yet written, if it is: newer than the table's."""
-        return self._pending.get(key)
+        held = self._pending.get(key)
+        if held is None and key in self._pending_raw:
+            return self.decode(self._pending_raw[key])
+        return held
 
     @property
     def holding(self) -> bool:
         """States changed and not yet written."""
-        return bool(self._pending)
+        return bool(self._pending or self._pending_raw)
+
+    @property
+    def held_count(self) -> tuple[int, int]:
+        """States held: decoded, and as bytes."""
+        return len(self._pending), len(self._pending_raw)
 
     def discard(self) -> None:
         """Forget the states not yet written: a failed batch may have changed them half-way; the table
         holds them as they were at the last write."""
         self._pending.clear()
+        self._pending_raw.clear()
 
     def keep(self, key: str, state: S) -> None:
         """The batch did not change this state: keep the object, write nothing."""
-        if key in self._pending:
+        if key in self._pending or key in self._pending_raw:
             return
         raw = self.table.get(key.encode())
         if raw is not None:
             self._remember(key, raw, state)
 
     def _remember(self, key: str, raw: bytes, state: S) -> None:
-        if self.max_entries <= 0:
+        if len(self._pending) >= self.max_entries:  # held decoded states come first
             return
-        if len(self._entries) >= self.max_entries:
+        if self._entries and len(self._entries) + len(self._pending) >= self.max_entries:
             self._entries.pop(next(iter(self._entries)))
         self._entries[key] = (raw, state)
 
@@ -209,7 +247,8 @@ class BatchStates(Generic[S]):
 
     def write(self, encode: Callable[[S], bytes]) -> dict[str, S]:
         """Write the changed states (or hold them, in a deferred cache, for the agent's next write);
-        returns them."""
+        returns them. The batch lets go of its states then: the cache bounds what stays decoded, and a
+        batch waits a write interval for its positions."""
         written: dict[str, S] = {}
         for key, state in self.states.items():
             if key in self.changed:
@@ -217,4 +256,5 @@ class BatchStates(Generic[S]):
                 written[key] = state
             else:
                 self.cache.keep(key, state)
+        self.states, self.changed = {}, set()
         return written
