@@ -35,11 +35,11 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
-def process_rss(worker: object) -> int:
-    """Resident memory of a worker process, from /proc."""
+def process_rss(worker: object, field: str = "VmRSS") -> int:
+    """Resident memory of a worker process, from /proc (`field` "VmHWM": its peak so far)."""
     pid = worker.proc.pid  # type: ignore[attr-defined]
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
 

@@ -28,6 +28,7 @@ def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -
         wait_drained(ns, procs, timeout=1800)
         done = time.perf_counter()
         rss = sum(process_rss(w) for w in procs)
+        rss_peak = sum(process_rss(w, "VmHWM") for w in procs)
         persons = sum(w.metrics().get('outcome_table_entries{table="persons"}', 0.0) for w in procs)
     finally:
         for w in procs:
@@ -40,7 +41,7 @@ def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -
         written[table] = (records / len(lines), size / len(lines) if size is not None else None)
     return {"events": len(lines), "partitions": partitions, "workers": workers,
             "startup_s": ready - t0, "drain_s": done - ready, "eps": len(lines) / (done - ready), "ns": ns,
-            "persons": persons, "rss": rss, "written": written}
+            "persons": persons, "rss": rss, "rss_peak": rss_peak, "written": written}
 
 
 #: The tables whose changelog writes are counted (persons: records only; the others are few and large).

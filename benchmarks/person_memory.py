@@ -66,7 +66,9 @@ def worker_memory_run(persons: int, workdir: Path) -> dict[str, object]:
         # the worker hands free heap pages back after work, at most TRIM_INTERVAL_S later (agents/runtime/heap_trim.py)
         time.sleep(2 * TRIM_INTERVAL_S + 1)
         after = process_rss(worker)
+        peak = process_rss(worker, "VmHWM")
         tracked = worker.metrics().get('outcome_table_entries{table="persons"}', 0.0)
     finally:
         worker.stop()
-    return {"persons": tracked, "rss_per_person": (after - before) / max(tracked, 1)}
+    return {"persons": tracked, "rss_per_person": (after - before) / max(tracked, 1),
+            "peak_per_person": (peak - before) / max(tracked, 1)}
