@@ -188,7 +188,14 @@ class StateCache(Generic[S]):
 
     def keep(self, key: str, state: S) -> None:
         """The batch did not change this state: keep the object, write nothing."""
-        if key in self._pending or key in self._pending_raw:
+        if key in self._pending:
+            return
+        if key in self._pending_raw:
+            # Held as bytes, and this batch worked on a copy decoded from them: a step may change a state
+            # without reporting a change (a redelivery's place marked on a duplicate), which the object
+            # held decoded would have kept, so the copy's bytes are held now.
+            assert self._encode is not None
+            self._pending_raw[key] = self._encode(state)
             return
         raw = self.table.get(key.encode())
         if raw is not None:

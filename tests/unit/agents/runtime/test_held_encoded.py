@@ -74,6 +74,21 @@ def test_a_state_held_as_bytes_is_the_one_the_next_batch_reads_and_changes() -> 
     assert json.loads(table[b"b"]) == [2]
 
 
+def test_what_a_batch_changed_without_reporting_it_is_kept_whether_held_decoded_or_as_bytes() -> None:
+    """A person stage marks a redelivery's place even on a duplicate, which it does not report as a change."""
+    written = []
+    for max_entries in (0, 1_000):
+        table = Table()
+        cache = deferred_cache(table, max_entries)
+        one_batch(cache, [("a", 1)])
+        batch = BatchStates(cache)
+        batch.get("a").append(99)  # changed, not marked
+        batch.write(encode)
+        cache.persist()
+        written.append(json.loads(table[b"a"]))
+    assert written == [[1, 99], [1, 99]]
+
+
 def test_a_failed_batch_forgets_the_states_held_as_bytes_too() -> None:
     table = Table()
     table[b"a"] = b"[0]"
