@@ -10,18 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.agents.runtime.state_cache import BatchStates, StateCache
-
-
-class Table(dict):  # type: ignore[type-arg]
-    """A table that counts its writes (each one a changelog record)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[bytes] = []
-
-    def __setitem__(self, key: bytes, value: bytes) -> None:
-        self.writes.append(key)
-        super().__setitem__(key, value)
+from tests.unit.agents.runtime.test_held_states import Table  # a table that counts its writes
 
 
 def encode(state: list[int]) -> bytes:
