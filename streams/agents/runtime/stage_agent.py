@@ -124,11 +124,19 @@ class StageAgent(Generic[B, I]):
         """Write the states held, then move the positions held once they are acknowledged, in batch
         order; waits for the previous write's flush, so at most one is outstanding."""
         last, finished = self._held_last, self._held_finished
-        self._held_last, self._held_finished, self._held_since = {}, [], None
         if not last and not finished:
+            self._held_since = None
             return
-        for cache in self.caches:
-            cache.persist()
+        try:
+            for cache in self.caches:
+                cache.persist()
+        except BaseException:
+            # States not written are lost with the cache's hold, so their records are read again from the
+            # positions written (a state already in the table takes a record again as a redelivery, as
+            # after a crash between the changelog and the positions).
+            self._drop_held()
+            raise
+        self._held_last, self._held_finished, self._held_since = {}, [], None
         self._handed.update(last)
         previous = self._durable
         self._durable = asyncio.ensure_future(self._make_durable(previous, last, finished))

@@ -206,3 +206,45 @@ def test_while_a_writes_acknowledgements_are_awaited_the_stage_says_so_and_its_t
 
     asyncio.run(scenario())
     assert table.writes.count(b"a") == 1
+
+
+class FailingOnce(Table):
+    """A table whose first write fails (a state that cannot be written: an encoding's defect)."""
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        if not self.writes:
+            self.writes.append(b"(failed)")
+            raise RuntimeError("the write failed")
+        super().__setitem__(key, value)
+
+
+def test_a_failed_write_of_held_states_takes_their_records_again_instead_of_moving_on_without_them(
+        monkeypatch: Any) -> None:
+    """The held states' records are read again (from the positions written), so no change is lost: the
+    timer's write and a batch's write alike."""
+    clock = [0.0]
+    monkeypatch.setattr("streams.agents.runtime.stage_agent.time.monotonic", lambda: clock[0])
+    records = [rec(i, f"a:{i}") for i in range(9)]
+    for by_timer in (False, True):
+        stage, _, _, _ = agent(records, interval=10.0)
+        table = FailingOnce()
+        stage.caches[0].table = table
+
+        async def scenario() -> None:
+            await stage._process(records[:3])  # noqa: B023 - held
+            clock[0] += 10.0
+            failed = False
+            try:
+                if by_timer:  # noqa: B023
+                    await stage.write_held_if_due()  # noqa: B023
+                else:
+                    await stage._process(records[3:6])  # noqa: B023 - this batch writes what is due
+            except RuntimeError:
+                failed = True
+            assert failed, "the write fails"
+            await stage._process(records[6:])  # noqa: B023 - faust goes on: the hole is read again
+            await stage.settle()  # noqa: B023
+
+        asyncio.run(scenario())
+        assert stored(table, "a") == list(range(9)), by_timer
+        assert stage.positions.get(0) == 9
