@@ -19,6 +19,7 @@ at the next write, and what they say, does not change.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
@@ -43,11 +44,13 @@ class StateCache(Generic[S]):
         """`partitions`: the table's; a large value's chunks go to the partition of its key."""
         self.table, self.decode, self.fresh, self.max_entries = table, decode, fresh, max_entries
         self.partitions = partitions
-        self._entries: dict[str, tuple[bytes, S]] = {}
+        # Oldest first, in OrderedDicts: the oldest goes in O(1) (a plain dict's first key, after many
+        # deletions at its front, is a scan: ~30 µs at 50,000 entries).
+        self._entries: OrderedDict[str, tuple[bytes, S]] = OrderedDict()
         # Set by the agent that owns the cache when it writes states at an interval: a changed state is
         # then held here until the agent's next `persist` (its positions do not move before that).
         self.deferred = False
-        self._pending: dict[str, S] = {}  # held decoded, oldest first
+        self._pending: OrderedDict[str, S] = OrderedDict()  # held decoded, oldest first
         self._pending_raw: dict[str, bytes] = {}  # held as their encoded bytes (past max_entries)
         self._encode: Callable[[S], bytes] | None = None
 
@@ -133,23 +136,23 @@ class StateCache(Generic[S]):
         if not self.deferred:
             self.write_state(key, state, encode)
             return
-        self._pending.pop(key, None)  # to the end: the newest held
         self._pending[key] = state
+        self._pending.move_to_end(key)  # the newest held
         self._pending_raw.pop(key, None)
         self._encode = encode
         self._entries.pop(key, None)  # the object is not what the table's bytes say until written
         while len(self._pending) + len(self._entries) > self.max_entries:
             if self._entries:
-                self._entries.pop(next(iter(self._entries)))
+                self._entries.popitem(last=False)
             elif not self.holds_encoded:
                 break
             else:  # the oldest held state: kept as the bytes its write will send
-                oldest = next(iter(self._pending))
-                self._pending_raw[oldest] = encode(self._pending.pop(oldest))
+                oldest, held = self._pending.popitem(last=False)
+                self._pending_raw[oldest] = encode(held)
 
     def persist(self) -> int:
         """Write every state changed since the last write; returns how many."""
-        pending, self._pending = self._pending, {}
+        pending, self._pending = self._pending, OrderedDict()
         pending_raw, self._pending_raw = self._pending_raw, {}
         encode = self._encode
         for key, state in pending.items():
@@ -205,7 +208,7 @@ class StateCache(Generic[S]):
         if len(self._pending) >= self.max_entries:  # held decoded states come first
             return
         if self._entries and len(self._entries) + len(self._pending) >= self.max_entries:
-            self._entries.pop(next(iter(self._entries)))
+            self._entries.popitem(last=False)
         self._entries[key] = (raw, state)
 
 
