@@ -198,12 +198,21 @@ class PersonStep:
     rejection: Rejection | None = None
     consent: list[ConsentChange] = field(default_factory=list)  # joining or leaving a consent programme
     retracted: Retracted | None = None  # what an accepted retraction did
+    # the event's place in its source is past every place taken from it (core/person/redelivery.py)
+    place_marked: bool = False
 
     @property
     def accepted(self) -> bool:
         """The event changed the person's state (neither a duplicate nor too late; a conflicting
         duplicate voids the id it repeats)."""
         return self.outcome is Outcome.ACCEPTED or self.outcome is Outcome.CONFLICTING
+
+    @property
+    def state_changed(self) -> bool:
+        """The person's state is to be written: the event was accepted, or it was not and its place was
+        marked taken (a stage that reads it again after a restart then knows it for a redelivery, and does
+        not judge it, or dead-letter it, a second time)."""
+        return self.place_marked or self.accepted
 
     @property
     def to_programmes(self) -> bool:
@@ -243,23 +252,23 @@ class PersonStage:
         place = source_place(admitted.source_offset)
         if outcome is Outcome.TOO_LATE and taken_before(state.taken, place):
             outcome = Outcome.DUPLICATE  # taken the first time, its id forgotten since
-        mark_taken(state.taken, place)
+        marked = mark_taken(state.taken, place)
         if outcome is Outcome.DUPLICATE:
             counts.duplicate()
-            return PersonStep(outcome)
+            return PersonStep(outcome, place_marked=marked)
         if outcome is Outcome.TOO_LATE:
             # measured against the person's clock (the latest arrival of the person's events), as the tracker did
             clock = max(state.clock, admitted.arrival)
             rejection = too_late(self.config, clock, event.event_id, admitted.source_offset)
             counts.rejected(rejection.reason.value)
-            return PersonStep(outcome, rejection=rejection)
+            return PersonStep(outcome, rejection=rejection, place_marked=marked)
         if outcome is Outcome.RETRACTION_TOO_LATE:
             rejection = Rejection(
                 reason=RejectReason.TOO_LATE, event_id=event.event_id, source_offset=admitted.source_offset,
                 field="retracted_occurred_at",
                 message="the retracted event is older than the allowed lateness and settled; it stays")
             counts.rejected(rejection.reason.value)
-            return PersonStep(outcome, rejection=rejection)
+            return PersonStep(outcome, rejection=rejection, place_marked=marked)
         if outcome is Outcome.RETRACTS_A_RETRACTION:
             rejection = Rejection(
                 reason=RejectReason.RETRACTS_A_RETRACTION, event_id=event.event_id, field="retracts",
@@ -267,7 +276,7 @@ class PersonStage:
                 message="retracts names a retraction, and a retraction is never taken back: to restore the "
                         "event it took back, send that event again under a new event_id")
             counts.rejected(rejection.reason.value)
-            return PersonStep(outcome, rejection=rejection)
+            return PersonStep(outcome, rejection=rejection, place_marked=marked)
         seq = state.seq
         updates = {u: UnitUpdate(u, subject, seq, deltas) for u, deltas in group_by_unit(result.deltas).items()}
         consent = []

@@ -194,9 +194,9 @@ class StateCache(Generic[S]):
         if key in self._pending:
             return
         if key in self._pending_raw:
-            # Held as bytes, and this batch worked on a copy decoded from them: a step may change a state
-            # without reporting a change (a redelivery's place marked on a duplicate), which the object
-            # held decoded would have kept, so the copy's bytes are held now.
+            # Held as bytes, and this batch worked on a copy decoded from them: a step that changed the
+            # state without reporting it would lose what the object held decoded keeps, so the copy's bytes
+            # are held now (a safeguard: the persons stage reports even a redelivery's place marked).
             assert self._encode is not None
             self._pending_raw[key] = self._encode(state)
             return

@@ -67,11 +67,12 @@ class Persons:
         step = self.stage.step(batch.states.get(env.pseudonym), admitted, batch.counts)
         if step.rejection is not None:
             out.rejections.append((step.rejection, item.raw))
+        if step.state_changed:  # late facts were folded in by the step, as in replay
+            batch.states.mark_changed(env.pseudonym)
         if not step.accepted:
             return
         if self.to_programmes and step.to_programmes:  # the programme ledgers: agents/stages/programmes.py
             out.outbox(p.names.programme_events, "events", 1).add(env.pseudonym, encode(env))
-        batch.states.mark_changed(env.pseudonym)  # late facts were folded in by the step, as in replay
         out.flags += step.flags
         for change in step.consent:
             record = ConsentRecord(subject_id=change.subject_id, program=change.program, joined=change.joined,

@@ -29,6 +29,10 @@ def taken_before(taken: dict[str, int], place: tuple[str, int] | None) -> bool:
     return place is not None and taken.get(place[0], -1) >= place[1]
 
 
-def mark_taken(taken: dict[str, int], place: tuple[str, int] | None) -> None:
+def mark_taken(taken: dict[str, int], place: tuple[str, int] | None) -> bool:
+    """Mark `place` taken; True when that raised the highest place taken from its source (the person's
+    state changed, even when the event itself was a duplicate or too late)."""
     if place is not None and taken.get(place[0], -1) < place[1]:
         taken[place[0]] = place[1]
+        return True
+    return False
