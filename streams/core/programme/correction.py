@@ -15,6 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 
+#: A feature whose within-trial spread is below this share of its largest value has none (it is rounding).
+NO_SPREAD = 1e-9
+
+
 @dataclass(frozen=True, slots=True)
 class Pairs:
     """Per (trial, reference): the reference's row, trial, history, rate and (weighted) days at risk; trial-major."""
@@ -41,7 +45,11 @@ def pairs(e_trial: np.ndarray, e_row: np.ndarray, e_x: np.ndarray, y_e: np.ndarr
     xm = np.stack([np.bincount(tr, weights=t * x[:, j], minlength=n) for j in range(x.shape[1])], axis=1) \
         / wsum[:, None]
     sd = np.sqrt((t[:, None] * (x - xm[tr]) ** 2).sum(axis=0) / max(t.sum(), 1e-9))
-    sd[sd <= 0] = 1.0
+    # A history the same for every reference of each trial has no slope to fit. Its spread comes out as
+    # rounding (~1e-16 of the value, or exactly 0, depending on the CPU's summation), which standardised
+    # the feature by ~1e16 and made slopes of ~1e16 that the rounding in each member's difference then
+    # priced at whole events (a no-effect programme read as -80% on one machine, +38% on another).
+    sd[sd <= NO_SPREAD * np.maximum(np.abs(x).max(axis=0, initial=0.0), 1.0)] = 1.0
     return Pairs(e_row[first], tr, x, y / np.maximum(t, 1.0), t, sd)
 
 

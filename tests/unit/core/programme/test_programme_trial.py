@@ -86,3 +86,29 @@ def test_replicate_slopes_are_a_weighted_least_squares_fit_within_trials(seed: i
         want = np.linalg.solve((xc * w[:, None]).T @ xc, (xc * w[:, None]).T @ rc)
         assert np.allclose(got[b], want, atol=1e-8)
     assert np.allclose(slopes(p, 0.0), replicate_slopes(p, np.ones((1, n_pairs)), 0.0)[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_history_the_same_for_every_reference_up_to_rounding_has_no_slope(seed: int) -> None:
+    """A feature equal for all (log 2: one visit before, say) spreads only by the rounding of how it was
+    summed, which differs from CPU to CPU; its slope is none, not that rounding standardised to ~1e16."""
+    from streams.core.programme.correction import pairs
+
+    rng = np.random.default_rng(seed)
+    n_pairs = 80
+    e_trial = np.sort(rng.integers(0, 8, n_pairs))
+    same = np.full(n_pairs, np.log(2.0))
+    rounded = same.copy()
+    nudged = rng.random(n_pairs) < 0.5
+    rounded[nudged] = np.nextafter(same[nudged], 1.0)  # one unit in the last place apart
+    other = rng.normal(size=n_pairs)
+    y_e, t_e = rng.poisson(2.0, n_pairs).astype(float), rng.uniform(10, 90, n_pairs)
+    weights = rng.poisson(1.0, (20, n_pairs)).astype(float)
+
+    def fitted(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pr = pairs(e_trial, np.arange(n_pairs), np.stack([first, other], axis=1), y_e, t_e, n_pairs)
+        return slopes(pr, 0.01), replicate_slopes(pr, weights[:, pr.row], 0.01)
+
+    (exact, exact_b), (got, got_b) = fitted(same), fitted(rounded)
+    assert np.allclose(got, exact, atol=1e-9) and np.allclose(got_b, exact_b, atol=1e-9)
+    assert np.abs(got_b[:, 0]).max() < 1e-6
