@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 #: A feature whose within-trial spread is below this share of its largest value has none (it is rounding).
 NO_SPREAD = 1e-9
 
