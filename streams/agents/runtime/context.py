@@ -239,19 +239,16 @@ class WorkerContext:
 
     def stage_agent(self, name: str, topic: str, work: Any, batch: int, within: float, *,
                     positions: Any = None, partitions: int | None = None,
-                    held: Sequence[StateCache[Any]] = (), follows: str | None = None,
-                    stateless: bool = False) -> StageAgent[Any, Any]:
+                    held: Sequence[StateCache[Any]] = (), follows: str | None = None) -> StageAgent[Any, Any]:
         """Register the faust agent that runs `work` over `topic`, and its catch-up timer. The states of
         the caches `held` are written once per `state_write_interval_s` (and its timer registered).
         With `follows`, `topic` is read in bulk (`bulk_input.py`) instead, on the partitions faust assigns
-        this worker of the topic `follows` (which must have as many partitions). A `stateless` stage writes
-        no table: its positions move once its outputs are acknowledged, with no flush of the producer."""
+        this worker of the topic `follows` (which must have as many partitions)."""
         n = partitions if partitions is not None else self.partitions
         interval = self.settings.state_write_interval_s if held else 0.0
         stage = StageAgent(name=name, topic=topic, work=work, reader=self.reader,
                            positions=Positions(positions if positions is not None else self.positions, topic, n),
-                           flush=None if stateless else self.flush, dead_letter=self.dead_letter, ready=self.ready,
-                           batch=batch,
+                           flush=self.flush, dead_letter=self.dead_letter, ready=self.ready, batch=batch,
                            caches=held, write_interval_s=interval)
         self.stages[name] = stage
 

@@ -13,15 +13,12 @@ its outputs and states leave). The agent itself only moves batches:
    claims more than the restored states hold; outputs sent again are recognised downstream (event ids,
    per-person sequence numbers, absolute day values, flag ids). The flush of one batch runs while the
    next batch is worked on (at most one flush outstanding; positions written in batch order), so the
-   wait for the changelog's acknowledgements is not added to every hop's latency. A stage that keeps no
-   state (the ingest) has nothing to flush: its positions follow its acknowledged outputs at once, and
-   it does not wait for the flush of the other stages' changelog records, which throttled the door.
-   An agent given a write interval (the person, unit and organisation stages) holds the states its
-   batches changed, and the positions with them, for up to that interval and writes each changed state
-   once: a person with ten events in two seconds is one changelog record, not ten. Outputs are not held:
-   each batch's are sent as before. If a batch fails while states are held, they are discarded (the failed
-   batch may have changed them half-way) and the records since the last write are read again from the
-   broker.
+   wait for the changelog's acknowledgements is not added to every hop's latency. An agent given a write
+   interval (the person, unit and organisation stages) holds the states its batches changed, and the
+   positions with them, for up to that interval and writes each changed state once: a person with ten
+   events in two seconds is one changelog record, not ten. Outputs are not held: each batch's are sent
+   as before. If a batch fails while states are held, they are discarded (the failed batch may have
+   changed them half-way) and the records since the last write are read again from the broker.
 3. **A defect in one item never stops the rest.** If applying an item raises, the batch is split in halves
    and each half run on its own, down to the one item that fails: it goes to the dead-letter topic
    (`processing_failed`, with the exception's type, never its values) and everything else is processed.
@@ -166,8 +163,7 @@ class StageAgent(Generic[B, I]):
                             finished: list[B]) -> None:
         if previous is not None:
             await previous
-        if self._flush is not None:  # None: the stage writes no state, and its outputs are acknowledged
-            await self._flush()  # the states' changelog records are acknowledged before the positions move
+        await self._flush()  # the states' changelog records are acknowledged before the positions move
         for p, position in last.items():
             self.positions.set(p, position)
             progress = self._progress(p)
