@@ -203,8 +203,8 @@ class PersonStep:
 
     @property
     def accepted(self) -> bool:
-        """The event changed the person's state (neither a duplicate nor too late; a conflicting
-        duplicate voids the id it repeats)."""
+        """The event was taken (neither a duplicate nor too late; a conflicting duplicate voids the id it
+        repeats). One not taken may still have marked its place: `state_changed`."""
         return self.outcome is Outcome.ACCEPTED or self.outcome is Outcome.CONFLICTING
 
     @property

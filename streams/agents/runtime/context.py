@@ -263,8 +263,9 @@ class WorkerContext:
                 try:
                     async with stage.lock:
                         await stage.write_held_if_due()
-                except Exception:  # noqa: BLE001 - tried again at the next tick; a batch writes them too
-                    log.warning("%s: writing the held states failed; trying again", name, exc_info=True)
+                except Exception:  # noqa: BLE001 - the records of the states held are read again
+                    log.warning("%s: writing the held states failed; their records are read again from the "
+                                "positions written", name, exc_info=True)
 
         if follows is not None:
             self.bulk_follows[topic] = follows

@@ -106,7 +106,12 @@ class StageAgent(Generic[B, I]):
         """Write the states held once the oldest has waited the write interval (the agent's timer)."""
         since = self._held_since
         if since is not None and time.monotonic() - since >= self.write_interval_s:
-            await self._write_held()
+            partitions = sorted(self._held_last)
+            try:
+                await self._write_held()
+            except Exception as exc:  # counted as a batch's failure is, so /health names a write that always fails
+                self._failed(partitions, exc)
+                raise
 
     async def _advance(self, last: dict[int, int], finished: list[B]) -> None:
         """Hold `last` and the finished batches with the states they changed; write them once the write
@@ -286,13 +291,16 @@ class StageAgent(Generic[B, I]):
         except Exception as exc:
             # faust restarts the agent (or the catch-up tries again): counted, so /health can tell a
             # partition that fails every time (agents/runtime/health.py)
-            for p in sorted({r.partition for r in records}):
-                progress = self._progress(p)
-                progress.failures += 1
-                progress.failure, progress.failed_at = type(exc).__name__, self._position(p)
-            self.stats.failed_attempts += 1
+            self._failed(sorted({r.partition for r in records}), exc)
             self._drop_held()  # the failed batch may have changed held states half-way
             raise
+
+    def _failed(self, partitions: Iterable[int], exc: Exception) -> None:
+        for p in partitions:
+            progress = self._progress(p)
+            progress.failures += 1
+            progress.failure, progress.failed_at = type(exc).__name__, self._position(p)
+        self.stats.failed_attempts += 1
 
     async def _process_in_order(self, records: list[InputRecord]) -> None:
         todo = await self._in_order(records)

@@ -67,7 +67,7 @@ class Persons:
         step = self.stage.step(batch.states.get(env.pseudonym), admitted, batch.counts)
         if step.rejection is not None:
             out.rejections.append((step.rejection, item.raw))
-        if step.state_changed:  # late facts were folded in by the step, as in replay
+        if step.state_changed:  # taken (late facts folded in by the step, as in replay), or its place marked
             batch.states.mark_changed(env.pseudonym)
         if not step.accepted:
             return

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: A feature whose within-trial spread is below this share of its largest value has none (it is rounding).
+#: A feature whose within-trial spread is below this share of its largest absolute value (or of 1, if that is
+#: smaller) has none: it is rounding.
 NO_SPREAD = 1e-9
 
 

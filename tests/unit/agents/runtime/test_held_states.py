@@ -209,7 +209,7 @@ def test_while_a_writes_acknowledgements_are_awaited_the_stage_says_so_and_its_t
 
 
 class FailingOnce(Table):
-    """A table whose first write fails (a state that cannot be written: an encoding's defect)."""
+    """A table whose first write fails (a transient failure, such as the producer refusing a send)."""
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         if not self.writes:
@@ -242,9 +242,11 @@ def test_a_failed_write_of_held_states_takes_their_records_again_instead_of_movi
             except RuntimeError:
                 failed = True
             assert failed, "the write fails"
+            assert stage.stats.partitions[0].failures == 1  # noqa: B023 - counted (/health names a write that always fails)
             await stage._process(records[6:])  # noqa: B023 - faust goes on: the hole is read again
             await stage.settle()  # noqa: B023
 
         asyncio.run(scenario())
         assert stored(table, "a") == list(range(9)), by_timer
         assert stage.positions.get(0) == 9
+        assert stage.stats.partitions[0].failures == 0  # the position moved past the failure
