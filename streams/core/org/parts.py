@@ -5,7 +5,8 @@ Parts: `h` the header (clocks, evaluated week, the monitored outcomes), `f` the 
 `u/<unit>` a unit's clocks and bases, `s/<day>/<unit>` a unit-day's figures (a part per day, not per block
 of days: with many units a batch brings a day or two of each, and a block would be written again for each),
 `m/<outcome>` the units' monitors of one outcome (all change when a week is evaluated), `w/<week>` a
-snapshot; the care units' own group has the same parts under `c/`. The stage marks the parts it changes
+snapshot, `o` the flag versions not known to be sent (`OrgState.unsent`); the care units' own group has the
+same parts under `c/`. The stage marks the parts it changes
 (`OrgState.touch`); `take_changes` hands them over. Values are JSON-able, and `from_parts(to_parts(s))`
 is `s`: the same state and the same order of its units (the order float sums over them run in).
 """
@@ -18,7 +19,7 @@ from streams.core.org.state import STATE_VERSION, OrgState, UnitDrift, _trimmed
 from streams.core.unit.tracker import day_figures
 from streams.models.flags import Flag
 
-HEADER, FLAGS, CARE = "h", "f", "c/"
+HEADER, FLAGS, UNSENT, CARE = "h", "f", "o", "c/"
 
 
 def series_part(unit_id: str, day: int) -> str:
@@ -97,6 +98,8 @@ def part(state: OrgState, name: str) -> Any:
         return state.snapshots.get(int(rest))
     if kind == FLAGS:
         return _flags(state)
+    if kind == UNSENT:
+        return [f.model_dump(mode="json") for f in state.unsent]
     if kind == HEADER:
         return _header(state)
     raise ValueError(f"no organisation state part {name!r}")
@@ -111,6 +114,8 @@ def _clear(state: OrgState) -> None:
 def _all_parts(state: OrgState, prefix: str, out: dict[str, Any]) -> None:
     out[prefix + HEADER] = _header(state)
     out[prefix + FLAGS] = _flags(state)
+    if state.unsent:
+        out[prefix + UNSENT] = part(state, UNSENT)
     for unit_id in _units(state):
         out[prefix + unit_part(unit_id)] = _unit(state, unit_id)
     for unit_id, series in state.series.items():
@@ -161,6 +166,7 @@ def _assembled(parts: dict[str, Any]) -> OrgState:
                      dirty_week=int(header["dirty_week"]), restart=bool(header["restart"]),
                      beds_from=int(header["beds_from"]))
     state.recent_flags = {f.flag_id: f for f in (Flag.model_validate(d) for d in parts.get(FLAGS, []))}
+    state.unsent = [Flag.model_validate(d) for d in parts.get(UNSENT, [])]
     days: list[tuple[str, str, list[float]]] = []
     for name, value in parts.items():
         kind, _, rest = name.partition("/")

@@ -112,6 +112,10 @@ class OrgState:
     # The first day whose beds of unplanned stays are known (0: all): a state written before they were
     # counted holds none for its days, whose weeks of inpatient days are then incomplete (coverage.py).
     beds_from: int = 0
+    # Flag versions this group's evaluations produced that are not known to have been sent: the worker
+    # writes them with the state before it sends them, and sends them again from a state a restart resumes
+    # from (agents/stages/organisation.py). Replay sends as it goes and leaves this empty.
+    unsent: list[Flag] = field(default_factory=list)
     # The day before which the series were last forgotten (-1: not since a day before it came, or since
     # loading): while evaluation's horizon stays there, nothing older can be in them, and forgetting
     # skips its pass over every unit's series. Not part of the state.
@@ -139,6 +143,12 @@ class OrgState:
         return self.monitors.setdefault(outcome.value, {})
 
     def to_dict(self) -> dict[str, object]:
+        d = self._whole()
+        if self.unsent:  # only the worker's (replay sends as it goes): a replay's state is as before
+            d["unsent"] = [f.model_dump(mode="json") for f in self.unsent]
+        return d
+
+    def _whole(self) -> dict[str, object]:
         return {
             "version": STATE_VERSION,
             "series": {u: {str(d): _trimmed(v) for d, v in s.items()} for u, s in self.series.items()},
@@ -177,6 +187,7 @@ class OrgState:
             monitors={o: {u: UnitDrift.from_dict(s) for u, s in units.items()} for o, units in monitors.items()},
             snapshots={int(w): s for w, s in snapshots.items()},
             recent_flags={f.flag_id: f for f in flags},
+            unsent=[Flag.model_validate(f) for f in d.get("unsent", [])],
             late_for_drift=int(d["late_for_drift"]),
             origin_week=int(d["origin_week"]),
             unit_days={str(u): int(v) for u, v in d.get("unit_days", {}).items()},

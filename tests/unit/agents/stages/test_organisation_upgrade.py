@@ -5,6 +5,7 @@ carries on from it to the flags and the state `replay` gets from the same stored
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from types import SimpleNamespace
@@ -47,7 +48,10 @@ def test_the_stage_reads_the_previous_releases_one_state_as_the_default_groups_a
     # The live stage over a table as the previous release left it: one state, under "org".
     table: dict[bytes, bytes] = {b"org": json.dumps(states["org"]).encode()}
     gauge: list[float] = []
-    p: Any = SimpleNamespace(config=config, org_to_publish={},
+    async def nothing(*_: Any) -> list[Any]:
+        return []
+
+    p: Any = SimpleNamespace(config=config, org_to_publish={}, flush=nothing, send_outputs=nothing,
                              org_cache=PartedCache(table, OrgParts(), lambda raw: OrgState.from_dict(loads_dict(raw)),
                                                    lambda _: OrgState(), partitions=8),
                              metrics=SimpleNamespace(drift_late=SimpleNamespace(set=gauge.append)))
@@ -57,6 +61,7 @@ def test_the_stage_reads_the_previous_releases_one_state_as_the_default_groups_a
         batch = stage.begin()
         batch.summaries = summaries
         stage.close(batch)
+        asyncio.run(stage.send(batch))  # the states written, then the flags sent
         stage.write(batch)
         stage.done(batch)
         live += batch.out.flags
