@@ -11,7 +11,9 @@ its outputs and states leave). The agent itself only moves batches:
    the states are written to their table, then the producer is flushed (the changelog records are
    acknowledged), then the positions are written. A crash anywhere leaves a restored position that never
    claims more than the restored states hold; outputs sent again are recognised downstream (event ids,
-   per-person sequence numbers, absolute day values, flag ids). The flush of one batch runs while the
+   per-person sequence numbers, absolute day values, flag ids). A stage whose outputs depend on where a
+   batch ends (the organisation's) sends them itself after its states, from within `Work.send`
+   (agents/stages/organisation.py). The flush of one batch runs while the
    next batch is worked on (at most one flush outstanding; positions written in batch order), so the
    wait for the changelog's acknowledgements is not added to every hop's latency. An agent given a write
    interval (the person, unit and organisation stages) holds the states its batches changed, and the
