@@ -250,3 +250,59 @@ def test_a_failed_write_of_held_states_takes_their_records_again_instead_of_movi
         assert stored(table, "a") == list(range(9)), by_timer
         assert stage.positions.get(0) == 9
         assert stage.stats.partitions[0].failures == 0  # the position moved past the failure
+
+
+class Forward:
+    """A stage that keeps no state (the ingest): each record goes on as an output, nothing is written."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def begin(self) -> list[bytes]:
+        return []
+
+    def items(self, record: InputRecord) -> list[Item[bytes]] | Rejection:
+        return [Item(record, record.value, raw=record.value)]
+
+    def apply(self, batch: list[bytes], item: Item[bytes]) -> None:
+        batch.append(item.value)
+
+    def close(self, batch: list[bytes]) -> None:
+        pass
+
+    async def send(self, batch: list[bytes]) -> list[Any]:
+        self.sent += batch
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        fut.set_result(None)  # acknowledged
+        return [fut]
+
+    def write(self, batch: list[bytes]) -> None:
+        pass
+
+    def done(self, batch: list[bytes]) -> None:
+        pass
+
+
+def test_a_stage_that_keeps_no_state_moves_its_positions_once_its_outputs_are_acknowledged() -> None:
+    """Without a flush to wait for: the producer's flush waits for every other stage's changelog records, and
+    the ingest waited on it before each batch (the persons' state writes throttled the door)."""
+    records = [rec(i, f"a:{i}") for i in range(6)]
+    work = Forward()
+
+    async def dead_letter(rejection: Rejection, raw: bytes | None, item: int | None = None) -> Any:
+        raise AssertionError("nothing is rejected")
+
+    stage = StageAgent(name="ingest", topic=TOPIC, work=work, positions=Positions({}, TOPIC, 1),  # type: ignore[arg-type]
+                       reader=Reader(records), flush=None, dead_letter=dead_letter,  # type: ignore[arg-type]
+                       ready=lambda: True, batch=100)
+
+    async def scenario() -> None:
+        await stage._process(records[:3])
+        await stage._process(records[3:])
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not stage.writing()
+
+    asyncio.run(scenario())
+    assert work.sent == [r.value for r in records]
+    assert stage.positions.get(0) == 6
