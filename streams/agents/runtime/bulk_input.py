@@ -19,9 +19,6 @@ partitions owned change, or the worker becomes ready after a rebalance or a tabl
 batch fails, the consumer is pointed at the positions again. A record read before such a change is
 dropped, not processed. What the agent skips or fetches again is decided by its positions whatever
 this reader does, so no offset is ever trusted to it.
-
-**When it reads.** Given `paced`, each read first waits for it: the ingest reads on only while the stage
-it feeds keeps up (`lead.py`); what it does not read yet waits in the broker.
 """
 
 from __future__ import annotations
@@ -52,9 +49,8 @@ class BulkInput:
 
     def __init__(self, stage: StageAgent[Any, Any], open_consumer: Callable[[], Awaitable[Any]],
                  owned: Callable[[], list[int]], ready: Callable[[], bool],
-                 generation: Callable[[], int], paced: Callable[[], Awaitable[None]] | None = None) -> None:
+                 generation: Callable[[], int]) -> None:
         self.stage, self.topic, self._open = stage, stage.topic, open_consumer
-        self._paced = paced  # awaited before each read (`lead.py`: the door waits for the stage it feeds)
         self._owned, self._ready, self._generation = owned, ready, generation
         self._consumer: Any = None
         self._reading: tuple[tuple[int, ...], int] | None = None  # the partitions and generation read now
@@ -96,8 +92,6 @@ class BulkInput:
         if not wanted[0]:
             await asyncio.sleep(WAIT_MS / 1000)
             return
-        if self._paced is not None:
-            await self._paced()
         consumer = await self._client()
         fetched = await consumer.getmany(timeout_ms=WAIT_MS, max_records=self.stage.batch)
         records = [from_aiokafka(r) for recs in fetched.values() for r in recs]

@@ -25,7 +25,6 @@ from streams.agents.runtime.bulk_input import FETCH_BYTES, BulkInput
 from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.dead_letters import DeadLetters
 from streams.agents.runtime.heap_trim import HeapTrim, malloc_trim
-from streams.agents.runtime.lead import Lead
 from streams.agents.runtime.output_producers import OutputProducers
 from streams.agents.runtime.outputs import Outputs
 from streams.agents.runtime.parted_state import PartedCache
@@ -64,9 +63,6 @@ UNIT_PARTITIONS = 1
 #: events for one partition), or what has come within WITHIN_S seconds.
 BATCH_MESSAGES = 16
 WITHIN_S = 0.05
-#: The door reads on while the person stage has at most this many of its batch messages still to take
-#: (`lead.py`): its next batch ready and one more.
-LEAD_MESSAGES = 2 * BATCH_MESSAGES
 
 
 @dataclass(frozen=True)
@@ -109,7 +105,6 @@ class WorkerContext:
     # Unit and organisation states changed since Prometheus last asked (figures are computed then).
     units_to_publish: dict[str, UnitState] = field(default_factory=dict)
     stages: dict[str, StageAgent[Any, Any]] = field(default_factory=dict)
-    leads: dict[str, Lead] = field(default_factory=dict)  # by the name of the stage led (`lead.py`)
     # free heap pages go back to the system after work (agents/runtime/heap_trim.py)
     heap_trim: HeapTrim = field(default_factory=lambda: HeapTrim(malloc_trim()))
     org_to_publish: dict[str, OrgState] = field(default_factory=dict)
@@ -244,26 +239,18 @@ class WorkerContext:
 
     def stage_agent(self, name: str, topic: str, work: Any, batch: int, within: float, *,
                     positions: Any = None, partitions: int | None = None,
-                    held: Sequence[StateCache[Any]] = (), follows: str | None = None,
-                    stateless: bool = False, feeds: str | None = None) -> StageAgent[Any, Any]:
+                    held: Sequence[StateCache[Any]] = (), follows: str | None = None) -> StageAgent[Any, Any]:
         """Register the faust agent that runs `work` over `topic`, and its catch-up timer. The states of
         the caches `held` are written once per `state_write_interval_s` (and its timer registered).
         With `follows`, `topic` is read in bulk (`bulk_input.py`) instead, on the partitions faust assigns
-        this worker of the topic `follows` (which must have as many partitions). A `stateless` stage writes
-        no table: its positions move once its outputs are acknowledged, with no flush of the producer.
-        A stage read in bulk that `feeds` another (by name) reads on only while that stage, in this
-        worker, has at most `LEAD_MESSAGES` of its batch messages still to take (`lead.py`)."""
+        this worker of the topic `follows` (which must have as many partitions)."""
         n = partitions if partitions is not None else self.partitions
         interval = self.settings.state_write_interval_s if held else 0.0
         stage = StageAgent(name=name, topic=topic, work=work, reader=self.reader,
                            positions=Positions(positions if positions is not None else self.positions, topic, n),
-                           flush=None if stateless else self.flush, dead_letter=self.dead_letter, ready=self.ready,
-                           batch=batch,
+                           flush=self.flush, dead_letter=self.dead_letter, ready=self.ready, batch=batch,
                            caches=held, write_interval_s=interval)
         self.stages[name] = stage
-        lead = self.leads.get(name)
-        if lead is not None:  # this stage is fed by one registered before it: it tells that one's lead
-            stage.on_progress.append(lead.progressed)
 
         if interval > 0:
             @self.app.timer(interval=interval / 2, name=f"{name}-write-states")
@@ -283,10 +270,9 @@ class WorkerContext:
         if follows is not None:
             self.bulk_follows[topic] = follows
             settings, client_id = self.settings, f"{self.settings.app_id}-{name}-input"
-            paced = self._lead(feeds).paced if feeds is not None else None
             bulk = BulkInput(stage, lambda: started_consumer(settings.bootstrap_servers, client_id, settings.kafka,
                                                              FETCH_BYTES),
-                             lambda: self.assigned(topic), self.ready, self.generation, paced)
+                             lambda: self.assigned(topic), self.ready, self.generation)
 
             @self.app.task
             async def read_in_bulk() -> None:
@@ -308,24 +294,6 @@ class WorkerContext:
                 running[:] = [asyncio.ensure_future(stage.catch_up(self.assigned(topic)))]
 
         return stage
-
-    def _lead(self, fed: str) -> Lead:
-        """The lead over the stage named `fed` (registered later): what this worker's producers wrote to its
-        topic beyond its positions."""
-        def position(partition: int) -> int | None:
-            stage = self.stages.get(fed)
-            return stage.position(partition) if stage is not None else None
-
-        def written(partition: int) -> int | None:
-            stage = self.stages.get(fed)
-            return self.output_producers.written(stage.topic, partition) if stage is not None else None
-
-        def owned() -> list[int]:
-            stage = self.stages.get(fed)
-            return self.assigned(stage.topic) if stage is not None else []
-
-        lead = self.leads[fed] = Lead(LEAD_MESSAGES, written, position, owned)
-        return lead
 
     async def send_outputs(self, out: Outputs) -> list[Any]:
         """Send a batch's outputs; returns the futures of the broker's acknowledgements. Its batch messages go

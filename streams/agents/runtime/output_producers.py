@@ -43,7 +43,6 @@ class OutputProducers:
         self._make = make
         self._producers: dict[str, Any] = {}
         self._lock = asyncio.Lock()
-        self._written: dict[tuple[str, int], int] = {}  # the last offset acknowledged on each partition
 
     @classmethod
     def like_faust(cls, conf: Any, bootstrap: str, client_id: str, access: KafkaAccess) -> OutputProducers:
@@ -67,20 +66,7 @@ class OutputProducers:
                 if producer is None:  # a producer that failed to start is not kept: the next send tries again
                     producer = self._producers[topic] = await self._make(topic)
         future: asyncio.Future[Any] = await producer.send(topic, value, partition=partition)
-        future.add_done_callback(self._note_written)
         return future
-
-    def _note_written(self, future: asyncio.Future[Any]) -> None:
-        if future.cancelled() or future.exception() is not None:
-            return
-        meta = future.result()  # aiokafka's RecordMetadata
-        key = (meta.topic, meta.partition)
-        if meta.offset > self._written.get(key, -1):
-            self._written[key] = meta.offset
-
-    def written(self, topic: str, partition: int) -> int | None:
-        """The last offset the broker acknowledged to these producers on `topic`'s `partition` (None: none yet)."""
-        return self._written.get((topic, partition))
 
     async def stop(self) -> None:
         """Send what the producers hold and close them."""

@@ -15,16 +15,12 @@ its outputs and states leave). The agent itself only moves batches:
    batch ends (the organisation's) sends them itself after its states, from within `Work.send`
    (agents/stages/organisation.py). The flush of one batch runs while the
    next batch is worked on (at most one flush outstanding; positions written in batch order), so the
-   wait for the changelog's acknowledgements is not added to every hop's latency. A stage that keeps no
-   state (the ingest) has nothing to flush: its positions follow its acknowledged outputs at once, and
-   it does not wait for the flush of the other stages' changelog records, which throttled the door by
-   accident; its lead over the person stage throttles it on purpose (`lead.py`).
-   An agent given a write interval (the person and unit stages) holds the states its
-   batches changed, and the positions with them, for up to that interval and writes each changed state
-   once: a person with ten events in two seconds is one changelog record, not ten. Outputs are not held:
-   each batch's are sent as before. If a batch fails while states are held, they are discarded (the failed
-   batch may have changed them half-way) and the records since the last write are read again from the
-   broker.
+   wait for the changelog's acknowledgements is not added to every hop's latency. An agent given a write
+   interval (the person, unit and organisation stages) holds the states its batches changed, and the
+   positions with them, for up to that interval and writes each changed state once: a person with ten
+   events in two seconds is one changelog record, not ten. Outputs are not held: each batch's are sent
+   as before. If a batch fails while states are held, they are discarded (the failed batch may have
+   changed them half-way) and the records since the last write are read again from the broker.
 3. **A defect in one item never stops the rest.** If applying an item raises, the batch is split in halves
    and each half run on its own, down to the one item that fails: it goes to the dead-letter topic
    (`processing_failed`, with the exception's type, never its values) and everything else is processed.
@@ -43,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from streams.agents.runtime.broker_reader import BrokerReader
@@ -86,15 +82,10 @@ class StageAgent(Generic[B, I]):
         self._held_since: float | None = None
         self._handed: dict[int, int] = {}  # positions handed to the durable chain, not yet written
         self._strict = False  # inside a failed batch's halves: every half's states written at once
-        self.on_progress: list[Callable[[], None]] = []  # told after each batch taken (`lead.py`)
 
     def _position(self, partition: int) -> int | None:
         ahead = self._ahead.get(partition)
         return ahead if ahead is not None else self.positions.get(partition)
-
-    def position(self, partition: int) -> int | None:
-        """The next offset to take on `partition`, counting batches taken whose states are not written yet."""
-        return self._position(partition)
 
     async def settle(self) -> None:
         """Until the states held and the positions of every batch processed are written (before
@@ -179,8 +170,7 @@ class StageAgent(Generic[B, I]):
                             finished: list[B]) -> None:
         if previous is not None:
             await previous
-        if self._flush is not None:  # None: the stage writes no state, and its outputs are acknowledged
-            await self._flush()  # the states' changelog records are acknowledged before the positions move
+        await self._flush()  # the states' changelog records are acknowledged before the positions move
         for p, position in last.items():
             self.positions.set(p, position)
             progress = self._progress(p)
@@ -346,8 +336,6 @@ class StageAgent(Generic[B, I]):
             self._progress(r.partition).processed += 1
         self.stats.processed += len(todo)
         await self._advance(last, finished)
-        for told in self.on_progress:
-            told()
 
     async def _run(self, items: list[Item[I]], finished: list[B]) -> None:
         """Apply, send and write `items` as one batch; on a defect, each half on its own, down to the item."""

@@ -107,4 +107,4 @@ class Ingest:
 def register(p: WorkerContext) -> Any:
     # read in bulk, on the partitions of person-events faust assigns this worker (agents/runtime/bulk_input.py)
     return p.stage_agent("ingest", p.names.events, Ingest(p), BATCH, WITHIN_S,
-                        follows=p.names.person_events, stateless=True, feeds="persons")
+                        follows=p.names.person_events)

@@ -144,31 +144,3 @@ def test_after_a_failed_batch_the_partitions_are_read_again_from_the_positions(
     assert work.applied == [f"0:{i}" for i in range(6)]  # each once, in order
     assert stage.stats.failed_attempts == 1
     assert consumer.seeks == [(0, 0), (0, 2)]  # read again from the position after the first batch
-
-
-def test_the_reader_reads_on_only_while_the_stage_it_feeds_keeps_up() -> None:
-    """`lead.py`: the door's next read waits while the stage it feeds has more than the limit still to take."""
-    from streams.agents.runtime.lead import Lead
-
-    records = {0: [rec(0, i) for i in range(6)]}
-    stage, work, _, _ = agent(records, batch=2)
-    consumer = Consumer(records)
-    fed = {"written": 9, "position": 0}  # the stage fed has ten messages of ours to take
-    lead = Lead(4, lambda p: fed["written"], lambda p: fed["position"], lambda: [0])
-
-    async def open_consumer() -> Consumer:
-        return consumer
-
-    bulk = BulkInput(stage, open_consumer, lambda: [0], lambda: True, lambda: 1, lead.paced)
-
-    async def go() -> None:
-        reading = asyncio.ensure_future(bulk.step())
-        for _ in range(20):
-            await asyncio.sleep(0)
-        assert work.applied == []  # waiting for the stage fed
-        fed["position"] = 6
-        lead.progressed()
-        await reading
-
-    asyncio.run(go())
-    assert work.applied == ["0:0", "0:1"]
