@@ -13,6 +13,7 @@ is `s`: the same state and the same order of its units (the order float sums ove
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from streams.core.org.state import STATE_VERSION, OrgState, UnitDrift, _trimmed
@@ -99,7 +100,7 @@ def part(state: OrgState, name: str) -> Any:
     if kind == FLAGS:
         return _flags(state)
     if kind == UNSENT:
-        return [f.model_dump(mode="json") for f in state.unsent]
+        return _dumped(state.unsent)
     if kind == HEADER:
         return _header(state)
     raise ValueError(f"no organisation state part {name!r}")
@@ -143,7 +144,11 @@ def _header(state: OrgState) -> dict[str, Any]:
 
 
 def _flags(state: OrgState) -> list[Any]:
-    return [f.model_dump(mode="json") for f in state.recent_flags.values()]
+    return _dumped(state.recent_flags.values())
+
+
+def _dumped(flags: Iterable[Flag]) -> list[Any]:
+    return [f.model_dump(mode="json") for f in flags]
 
 
 def _unit(state: OrgState, unit_id: str) -> dict[str, Any] | None:

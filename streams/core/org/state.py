@@ -143,13 +143,7 @@ class OrgState:
         return self.monitors.setdefault(outcome.value, {})
 
     def to_dict(self) -> dict[str, object]:
-        d = self._whole()
-        if self.unsent:  # only the worker's (replay sends as it goes): a replay's state is as before
-            d["unsent"] = [f.model_dump(mode="json") for f in self.unsent]
-        return d
-
-    def _whole(self) -> dict[str, object]:
-        return {
+        d: dict[str, object] = {
             "version": STATE_VERSION,
             "series": {u: {str(d): _trimmed(v) for d, v in s.items()} for u, s in self.series.items()},
             "clock_day": self.clock_day,
@@ -168,6 +162,9 @@ class OrgState:
             "first_days": self.first_days,
             "beds_from": self.beds_from,
         }
+        if self.unsent:  # only the worker's (replay sends as it goes): a replay's state is as before
+            d["unsent"] = [f.model_dump(mode="json") for f in self.unsent]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> OrgState:  # type: ignore[type-arg]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,27 +16,17 @@ from streams.agents.runtime.codec import loads_dict
 from streams.agents.runtime.parted_state import PartedCache
 from streams.agents.stages.organisation import Organisation
 from streams.core.config import DriftConfig, MonitorConfig
-from streams.core.org.drift import OrgDrift
 from streams.core.org.parts import OrgParts
 from streams.core.org.state import OrgState
 from streams.core.unit.tracker import DaySummary
 from streams.models.flags import Flag
 from streams.simulators.simulation import Scenario, generate
+from tests.unit.agents.stages.test_organisation_upgrade import _Recorded
 from tests.unit.core.org.test_detectors_and_old_states import NOW, monitor
 
 
-class _Recorded(OrgDrift):
-    def __init__(self, config: MonitorConfig) -> None:
-        super().__init__(config)
-        self.calls: list[list[DaySummary]] = []
-
-    def apply(self, state: OrgState, summaries: list[DaySummary]) -> list[Flag]:
-        self.calls.append(list(summaries))
-        return super().apply(state, summaries)
-
-
 @pytest.fixture(scope="module")
-def history() -> tuple[MonitorConfig, dict[str, Any], list[list[DaySummary]]]:
+def history() -> tuple[MonitorConfig, list[list[DaySummary]]]:
     """Batches of day summaries as a replay gave them to its organisation stage: a workplace whose sick
     leave triples from day 120 (a drift flag)."""
     config = MonitorConfig(drift=DriftConfig(warmup_weeks=4, detector="page_hinkley",
@@ -49,7 +38,7 @@ def history() -> tuple[MonitorConfig, dict[str, Any], list[list[DaySummary]]]:
                         drift_factor=3.0)
     for _, line in generate(scenario):
         m.process(line, NOW)
-    return config, {}, recorded.calls
+    return config, recorded.calls
 
 
 class Broker:
@@ -57,13 +46,11 @@ class Broker:
 
     def __init__(self) -> None:
         self.sent: list[Flag] = []
-        self.flushes = 0
         self.refuse_flush = self.refuse_send = False
 
     async def flush(self) -> None:
         if self.refuse_flush:
             raise ConnectionError("the broker did not acknowledge the state")
-        self.flushes += 1
 
     async def send_outputs(self, out: Any) -> list[Any]:
         if self.refuse_send:
@@ -93,15 +80,15 @@ def run(stage: Organisation, summaries: list[DaySummary]) -> list[Flag]:
     return batch.out.flags
 
 
-def first_batch_with_flags(config: MonitorConfig, org: dict[str, Any], calls: list[list[DaySummary]]) -> int:
-    stage = stage_over(fresh_table(org), config, Broker())
+def first_batch_with_flags(config: MonitorConfig, calls: list[list[DaySummary]]) -> int:
+    stage = stage_over({}, config, Broker())
     return next(i for i, summaries in enumerate(calls) if run(stage, summaries))
 
 
-def up_to(i: int, config: MonitorConfig, org: dict[str, Any], calls: list[list[DaySummary]],
+def up_to(i: int, config: MonitorConfig, calls: list[list[DaySummary]],
           broker: Broker) -> tuple[dict[bytes, bytes], Organisation]:
-    """A stage that ran the batches before the `i`-th."""
-    table = fresh_table(org)
+    """A stage that ran the batches before the `i`-th (over an empty table)."""
+    table: dict[bytes, bytes] = {}
     stage = stage_over(table, config, broker)
     for summaries in calls[:i]:
         run(stage, summaries)
@@ -114,15 +101,11 @@ def stored(table: dict[bytes, bytes], key: str = "org") -> OrgState:
     return cache.take(key)
 
 
-def fresh_table(org: dict[str, Any]) -> dict[bytes, bytes]:
-    return {b"org": json.dumps(org).encode()} if org else {}
-
-
 def test_no_flag_leaves_before_the_state_that_knows_it_is_acknowledged(history: Any) -> None:
-    config, org, calls = history
-    i = first_batch_with_flags(config, org, calls)
+    config, calls = history
+    i = first_batch_with_flags(config, calls)
     broker = Broker()
-    table, stage = up_to(i, config, org, calls, broker)
+    table, stage = up_to(i, config, calls, broker)
     sent_before = list(broker.sent)
     broker.refuse_flush = True
     batch = stage.begin()
@@ -135,10 +118,10 @@ def test_no_flag_leaves_before_the_state_that_knows_it_is_acknowledged(history: 
 
 
 def test_flags_not_known_to_be_sent_go_again_from_the_state_a_restart_reads_and_first(history: Any) -> None:
-    config, org, calls = history
-    i = first_batch_with_flags(config, org, calls)
+    config, calls = history
+    i = first_batch_with_flags(config, calls)
     broker = Broker()
-    table, stage = up_to(i, config, org, calls, broker)
+    table, stage = up_to(i, config, calls, broker)
     broker.refuse_send = True  # written and acknowledged, then the flags are not (the worker dies)
     batch = stage.begin()
     batch.summaries = calls[i]
@@ -157,10 +140,10 @@ def test_flags_not_known_to_be_sent_go_again_from_the_state_a_restart_reads_and_
 
 
 def test_once_sent_the_flags_leave_the_state_with_its_next_write(history: Any) -> None:
-    config, org, calls = history
-    i = first_batch_with_flags(config, org, calls)
+    config, calls = history
+    i = first_batch_with_flags(config, calls)
     broker = Broker()
-    table, stage = up_to(i, config, org, calls, broker)
+    table, stage = up_to(i, config, calls, broker)
     raised = run(stage, calls[i])
     assert raised and broker.sent[-len(raised):] == raised
     assert stored(table).unsent == raised  # until the group is written again: a restart now sends them once more
