@@ -1,7 +1,7 @@
 """The only places where the worker changes faust-streaming (0.15.x, pinned) instead of using it as is.
 
-Correctness does not rest on anything here: which records are processed is decided by the agents'
-own positions (`stage_agent.py`), not by faust's offset bookkeeping. What is here is speed (and, with 3., memory):
+Which records are processed is decided by the agents' own positions (`stage_agent.py`), not by faust's
+offset bookkeeping. 1.-3. are speed (and, with 3., memory); 4. is correctness: a flush that waits.
 
 1. Fetch wait. faust builds its aiokafka consumer with a fixed `fetch_max_wait_ms=1500`
    (`AIOKafkaConsumerThread._create_worker_consumer`; no setting exposes it, and no upstream issue
@@ -23,18 +23,33 @@ own positions (`stage_agent.py`), not by faust's offset bookkeeping. What is her
    This holds while a delivery's first step neither sets a contextvar nor relies on which task runs
    it (`asyncio.current_task()`, `asyncio.timeout()`): faust's conductor does neither.
 
+4. A flush that waits. A stage moves its positions (and the organisation stage sends its flags) only after
+   `app.producer.flush()`, which must mean "every state write made so far is acknowledged". Table changelog
+   records first wait in faust's `ProducerBuffer` (`send_soon`) and only then reach aiokafka, whose own
+   flush waits for what it holds. But faust's `ProducerBuffer.flush` (`flush_atmost(None)`,
+   `faust/transport/producer.py`) returns as soon as no record has left the buffer for 0.1 s, with records
+   still in it: behind a burst of writes, a saturated CPU or a broker that is coming back. The flush that
+   faust-streaming#273 added before each offset commit rests on the same call; no upstream issue about the
+   early return was found to cite. A kill after such a flush lost a state write whose inputs were already
+   passed (the chaos backfill's extra drift flag, BENCHMARKS.md). Here the flush waits until every record put
+   into the buffer before it was called has been handed to aiokafka (records put meanwhile are the next
+   flush's: a busy worker never empties the buffer), and raises if the buffer stops or crashes first, so a
+   stage never moves on without its writes. faust's own bounded flush still runs when the buffer stops.
+
 `tests/unit/agents/test_faust_fixes.py` fails if any of them stops taking effect (after an upgrade, say).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import collections.abc
 from collections.abc import Coroutine
 from typing import Any
 
 import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
+from faust.transport.producer import ProducerBuffer
 from mode.services import WaitResults
 
 FETCH_MAX_WAIT_MS = 100
@@ -112,17 +127,62 @@ class PromptConsumer(aiokafka_driver.Consumer):
         return await super().wait_first(_Resumed(delivery, waiting_on), *coros[1:])
 
 
+class AcknowledgingProducerBuffer(ProducerBuffer):
+    """4. above: faust's producer buffer, with a flush that returns once every record put before it was
+    called is in aiokafka's hands (whose flush, called next by the producer, waits for the acknowledgements)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.records_put = 0
+        self.records_handed = 0
+        self._flushes: collections.deque[tuple[int, asyncio.Future[None]]] = collections.deque()
+
+    def put(self, fut: Any) -> None:
+        super().put(fut)
+        self.records_put += 1
+
+    async def _send_pending(self, fut: Any) -> None:
+        await super()._send_pending(fut)
+        self.records_handed += 1
+        flushes = self._flushes
+        while flushes and flushes[0][0] <= self.records_handed:  # targets grow in the order flushes began
+            done = flushes.popleft()[1]
+            if not done.done():
+                done.set_result(None)
+
+    async def flush(self) -> None:
+        target = self.records_put
+        if self.records_handed >= target:
+            return
+        if self.state != "running":
+            raise RuntimeError(f"Cannot flush: producer buffer {self.state}, "
+                               f"{target - self.records_handed} records not sent")
+        handed: asyncio.Future[None] = self.loop.create_future()
+        self._flushes.append((target, handed))
+        if (await self.wait_first(handed)).stopped:  # mode: the buffer stopped or crashed meanwhile
+            raise RuntimeError(f"Cannot flush: producer buffer {self.state}, "
+                               f"{target - self.records_handed} records not sent")
+
+    async def on_stop(self) -> None:
+        await ProducerBuffer.flush(self)  # faust's own, bounded: the buffer's sending task is stopping too
+
+
 class PromptTransport(aiokafka_driver.Transport):
     Consumer = PromptConsumer
 
 
 class MonitorApp(faust.App):
-    """faust's App with the three changes above."""
+    """faust's App with the four changes above."""
 
     def _new_transport(self) -> Any:
         return PromptTransport(self.conf.broker_consumer, self)
 
     def _new_producer(self) -> Any:
         producer = super()._new_producer()
-        producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
+        if self.conf.producer_threaded:  # that buffer hands records over in another thread, uncounted
+            raise ValueError("the worker's producer flush (faust_fixes 4.) needs producer_threaded=False")
+        buffer = AcknowledgingProducerBuffer(loop=producer.loop, beacon=producer.beacon)
+        buffer.app = self
+        buffer.max_messages = PRODUCER_BUFFER_MESSAGES
+        producer.buffer = buffer  # before the producer starts, which starts its buffer
         return producer

@@ -1,6 +1,7 @@
-"""The three changes to faust-streaming (streams/agents/faust_fixes.py) still take effect (after an upgrade,
+"""Three of the changes to faust-streaming (streams/agents/faust_fixes.py) still take effect (after an upgrade,
 say): a short fetch wait, room for a batch's table writes, and no tasks for a record delivered at once (with
-a delivery that has to wait still abandoned on a rebalance, as faust does)."""
+a delivery that has to wait still abandoned on a rebalance, as faust does). The fourth, a flush that waits,
+has test_faust_producer_flush.py."""
 
 from __future__ import annotations
 
