@@ -34,7 +34,12 @@ offset bookkeeping. 1.-3. are speed (and, with 3., memory); 4. is correctness: a
    passed (the chaos backfill's extra drift flag, BENCHMARKS.md). Here the flush waits until every record put
    into the buffer before it was called has been handed to aiokafka (records put meanwhile are the next
    flush's: a busy worker never empties the buffer), and raises if the buffer stops or crashes first, so a
-   stage never moves on without its writes. faust's own bounded flush still runs when the buffer stops.
+   stage never moves on without its writes. When the buffer itself stops, faust's own `on_stop` flush is
+   kept (it hands over nothing more once the stop has begun, as before).
+   Not covered (docs/limitations.md): aiokafka's flush waits for its batches but does not raise when one
+   failed for good (a non-retriable broker error, or `producer_request_timeout` expiring); faust only logs a
+   warning and sets the exception on the record's future. A stage then moves on from a write that was not
+   stored, which a later restart would miss.
 
 `tests/unit/agents/test_faust_fixes.py` fails if any of them stops taking effect (after an upgrade, say).
 """
@@ -164,7 +169,7 @@ class AcknowledgingProducerBuffer(ProducerBuffer):
                                f"{target - self.records_handed} records not sent")
 
     async def on_stop(self) -> None:
-        await ProducerBuffer.flush(self)  # faust's own, bounded: the buffer's sending task is stopping too
+        await ProducerBuffer.flush(self)  # faust's own, as before: this flush would wait on a stopping task
 
 
 class PromptTransport(aiokafka_driver.Transport):
