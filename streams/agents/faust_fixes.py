@@ -31,15 +31,15 @@ offset bookkeeping. 1.-3. are speed (and, with 3., memory); 4. is correctness: a
    still in it: behind a burst of writes, a saturated CPU or a broker that is coming back. The flush that
    faust-streaming#273 added before each offset commit rests on the same call; no upstream issue about the
    early return was found to cite. A kill after such a flush lost a state write whose inputs were already
-   passed (the chaos backfill's extra drift flag, BENCHMARKS.md). Here the flush waits until every record put
-   into the buffer before it was called has been handed to aiokafka (records put meanwhile are the next
-   flush's: a busy worker never empties the buffer), and raises if the buffer stops or crashes first, so a
-   stage never moves on without its writes. When the buffer itself stops, faust's own `on_stop` flush is
-   kept (it hands over nothing more once the stop has begun, as before).
-   Not covered (docs/limitations.md): aiokafka's flush waits for its batches but does not raise when one
-   failed for good (a non-retriable broker error, or `producer_request_timeout` expiring); faust only logs a
-   warning and sets the exception on the record's future. A stage then moves on from a write that was not
-   stored, which a later restart would miss.
+   passed (the chaos backfill's extra drift flag, BENCHMARKS.md). aiokafka's flush, next, waits for its
+   batches but does not fail when one is refused for good (a non-retriable error, `producer_request_timeout`
+   expiring): faust only logs a warning and sets the exception on the record's future. Here the flush waits
+   until every record put into the buffer before it was called is acknowledged (its future settled; records
+   put meanwhile are the next flush's: a busy worker never empties the buffer), and raises
+   `RecordsNotStored` if one of them was refused (and at every flush after: only a restart puts the tables
+   right) or if the buffer stops or crashes first. So a stage never moves on without its writes. When the
+   buffer itself stops, faust's own `on_stop` flush is kept (it hands over nothing more once the stop has
+   begun, as before).
 
 `tests/unit/agents/test_faust_fixes.py` fails if any of them stops taking effect (after an upgrade, say).
 """
@@ -132,41 +132,64 @@ class PromptConsumer(aiokafka_driver.Consumer):
         return await super().wait_first(_Resumed(delivery, waiting_on), *coros[1:])
 
 
+class RecordsNotStored(RuntimeError):
+    """A record put into the producer buffer was refused by the broker for good, or the buffer stopped
+    before it was sent: what a flush covers is not stored, so no position may move past it."""
+
+
 class AcknowledgingProducerBuffer(ProducerBuffer):
     """4. above: faust's producer buffer, with a flush that returns once every record put before it was
-    called is in aiokafka's hands (whose flush, called next by the producer, waits for the acknowledgements)."""
+    called is acknowledged by the broker, and fails if one of them was refused (from then on: the tables
+    in memory hold what their changelog does not, so only a restart, which restores from the changelog
+    and takes the records after the positions again, puts that right)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.records_put = 0
-        self.records_handed = 0
+        self.records_settled = 0  # the records put, in order, up to the first not yet acknowledged or failed
+        self.refused: BaseException | None = None
+        self._unsettled: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._flushes: collections.deque[tuple[int, asyncio.Future[None]]] = collections.deque()
 
     def put(self, fut: Any) -> None:
         super().put(fut)
         self.records_put += 1
+        self._unsettled.append(fut)
+        fut.add_done_callback(self._settled)  # faust's `Topic._on_published`: the broker's answer
 
-    async def _send_pending(self, fut: Any) -> None:
-        await super()._send_pending(fut)
-        self.records_handed += 1
+    def _settled(self, fut: asyncio.Future[Any]) -> None:
+        if self.refused is None and (fut.cancelled() or fut.exception() is not None):
+            self.refused = asyncio.CancelledError() if fut.cancelled() else fut.exception()
+        unsettled = self._unsettled
+        while unsettled and unsettled[0].done():
+            unsettled.popleft()
+            self.records_settled += 1
         flushes = self._flushes
-        while flushes and flushes[0][0] <= self.records_handed:  # targets grow in the order flushes began
-            done = flushes.popleft()[1]
-            if not done.done():
-                done.set_result(None)
+        while flushes and (flushes[0][0] <= self.records_settled or self.refused is not None):
+            waiting = flushes.popleft()[1]  # targets grow in the order flushes began
+            if not waiting.done():
+                waiting.set_result(None)
+
+    def _not_stored(self, target: int) -> RecordsNotStored:
+        if self.refused is not None:
+            return RecordsNotStored(f"the broker refused a record of this worker for good "
+                                    f"({type(self.refused).__name__}: {self.refused}); restart the worker")
+        return RecordsNotStored(f"producer buffer {self.state}, {target - self.records_settled} records "
+                                f"not acknowledged")
 
     async def flush(self) -> None:
         target = self.records_put
-        if self.records_handed >= target:
+        if self.refused is not None:
+            raise self._not_stored(target)
+        if self.records_settled >= target:
             return
         if self.state != "running":
-            raise RuntimeError(f"Cannot flush: producer buffer {self.state}, "
-                               f"{target - self.records_handed} records not sent")
-        handed: asyncio.Future[None] = self.loop.create_future()
-        self._flushes.append((target, handed))
-        if (await self.wait_first(handed)).stopped:  # mode: the buffer stopped or crashed meanwhile
-            raise RuntimeError(f"Cannot flush: producer buffer {self.state}, "
-                               f"{target - self.records_handed} records not sent")
+            raise self._not_stored(target)
+        settled: asyncio.Future[None] = self.loop.create_future()
+        self._flushes.append((target, settled))
+        stopped = (await self.wait_first(settled)).stopped  # mode: the buffer stopped or crashed meanwhile
+        if stopped or self.refused is not None:
+            raise self._not_stored(target)
 
     async def on_stop(self) -> None:
         await ProducerBuffer.flush(self)  # faust's own, as before: this flush would wait on a stopping task
