@@ -34,12 +34,13 @@ offset bookkeeping. 1.-3. are speed (and, with 3., memory); 4. is correctness: a
    passed (the chaos backfill's extra drift flag, BENCHMARKS.md). aiokafka's flush, next, waits for its
    batches but does not fail when one is refused for good (a non-retriable error, `producer_request_timeout`
    expiring): faust only logs a warning and sets the exception on the record's future. Here the flush waits
-   until every record put into the buffer before it was called is acknowledged (its future settled; records
-   put meanwhile are the next flush's: a busy worker never empties the buffer), and raises
-   `RecordsNotStored` if one of them was refused (and at every flush after: only a restart puts the tables
-   right) or if the buffer stops or crashes first. So a stage never moves on without its writes. When the
-   buffer itself stops, faust's own `on_stop` flush is kept (it hands over nothing more once the stop has
-   begun, as before).
+   until every record put into the buffer before it was called has the broker's answer (its future settled;
+   records put meanwhile are the next flush's: a busy worker never empties the buffer), and raises
+   `RecordsNotStored` if the buffer stops or crashes first. A refusal is kept: the worker's stages call
+   `MonitorApp.flush_stored`, which raises after it (and at every flush after: only a restart puts the
+   tables right). faust's own flushes (its commit timer, a rebalance, its stop) do not check, so a refusal
+   stalls the stages (`/health` names them) instead of crashing the app or its shutdown. So a stage never
+   moves on without its writes. When the buffer itself stops, faust's own `on_stop` flush is kept.
 
 `tests/unit/agents/test_faust_fixes.py` fails if any of them stops taking effect (after an upgrade, say).
 """
@@ -50,7 +51,7 @@ import asyncio
 import collections
 import collections.abc
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
@@ -139,9 +140,9 @@ class RecordsNotStored(RuntimeError):
 
 class AcknowledgingProducerBuffer(ProducerBuffer):
     """4. above: faust's producer buffer, with a flush that returns once every record put before it was
-    called is acknowledged by the broker, and fails if one of them was refused (from then on: the tables
-    in memory hold what their changelog does not, so only a restart, which restores from the changelog
-    and takes the records after the positions again, puts that right)."""
+    called has the broker's answer, and `check_stored`, which raises once any record was refused (from then
+    on: the tables in memory hold what their changelog does not, so only a restart, which restores them
+    from the changelog and takes the records after the positions again, puts that right)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -170,26 +171,25 @@ class AcknowledgingProducerBuffer(ProducerBuffer):
             if not waiting.done():
                 waiting.set_result(None)
 
-    def _not_stored(self, target: int) -> RecordsNotStored:
+    def check_stored(self) -> None:
+        """Raise if the broker refused any record put so far (the worker's stages call this after each
+        flush; faust's own flushes, at its commits, rebalances and stop, do not, so they go on as before)."""
         if self.refused is not None:
-            return RecordsNotStored(f"the broker refused a record of this worker for good "
-                                    f"({type(self.refused).__name__}: {self.refused}); restart the worker")
-        return RecordsNotStored(f"producer buffer {self.state}, {target - self.records_settled} records "
-                                f"not acknowledged")
+            raise RecordsNotStored(f"the broker refused a record of this worker for good "
+                                   f"({type(self.refused).__name__}: {self.refused}); restart the worker")
 
     async def flush(self) -> None:
         target = self.records_put
-        if self.refused is not None:
-            raise self._not_stored(target)
-        if self.records_settled >= target:
+        if self.records_settled >= target or self.refused is not None:
             return
         if self.state != "running":
-            raise self._not_stored(target)
+            raise RecordsNotStored(f"producer buffer {self.state}, {target - self.records_settled} records "
+                                   f"not acknowledged")
         settled: asyncio.Future[None] = self.loop.create_future()
         self._flushes.append((target, settled))
-        stopped = (await self.wait_first(settled)).stopped  # mode: the buffer stopped or crashed meanwhile
-        if stopped or self.refused is not None:
-            raise self._not_stored(target)
+        if (await self.wait_first(settled)).stopped:  # mode: the buffer stopped or crashed meanwhile
+            raise RecordsNotStored(f"producer buffer {self.state}, {target - self.records_settled} records "
+                                   f"not acknowledged")
 
     async def on_stop(self) -> None:
         await ProducerBuffer.flush(self)  # faust's own, as before: this flush would wait on a stopping task
@@ -204,6 +204,12 @@ class MonitorApp(faust.App):
 
     def _new_transport(self) -> Any:
         return PromptTransport(self.conf.broker_consumer, self)
+
+    async def flush_stored(self) -> None:
+        """Until every record produced so far has the broker's answer; raises `RecordsNotStored` if the
+        broker refused one of them, ever (4. above)."""
+        await self.producer.flush()
+        cast(AcknowledgingProducerBuffer, self.producer.buffer).check_stored()
 
     def _new_producer(self) -> Any:
         producer = super()._new_producer()

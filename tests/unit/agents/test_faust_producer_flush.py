@@ -109,7 +109,7 @@ def test_a_flush_waits_for_the_brokers_answer_not_only_the_hand_over() -> None:
         buffer.put(second)
         channel.gates[1].set()
         channel.gates[2].set()
-        flushing = asyncio.ensure_future(buffer.flush())
+        flushing = asyncio.ensure_future(buffer.app.flush_stored())
         while channel.handed != [1, 2]:
             await asyncio.sleep(0)
         for _ in range(5):
@@ -142,18 +142,23 @@ def test_a_flush_does_not_wait_for_records_put_after_it_began() -> None:
     _buffer_test(body)
 
 
-def test_a_record_refused_for_good_fails_its_flush_and_every_flush_after() -> None:
+def test_a_record_refused_for_good_fails_the_stages_flush_and_every_one_after_but_not_fausts_own() -> None:
     async def body(buffer: ProducerBuffer, channel: GatedChannel) -> None:
+        app = buffer.app  # the worker's MonitorApp; its stages flush with `flush_stored`
         channel.refuse.add(2)
         for number in (1, 2, 3):
             buffer.put(channel.record(number))
             channel.gates[number].set()
         with pytest.raises(RecordsNotStored, match="refused a record"):
-            await asyncio.wait_for(buffer.flush(), GUARD_S)
+            await asyncio.wait_for(app.flush_stored(), GUARD_S)
         buffer.put(channel.record(4))
         channel.gates[4].set()
         with pytest.raises(RecordsNotStored, match="restart the worker"):
-            await asyncio.wait_for(buffer.flush(), GUARD_S)  # the tables hold what the changelog does not
+            await asyncio.wait_for(app.flush_stored(), GUARD_S)  # the tables hold what the changelog does not
+        # faust's own flushes (its commit timer, a rebalance, its stop) go on: an error there would crash the
+        # app, or stop its shutdown half-way
+        await asyncio.wait_for(app.producer.flush(), GUARD_S)
+        assert buffer.state == "running"
 
     _buffer_test(body)
 
