@@ -74,7 +74,9 @@ def test_a_replay_that_fails_stops_its_shards_and_leaves_the_callers_collector_a
     try:
         with pytest.raises(RuntimeError, match="the units failed"):
             _replay(SAMPLE, tmp_path / "failed", 2)
-        assert gc.get_freeze_count() == frozen
+        # still frozen, and nothing frozen anew (a frozen object freed meanwhile lowers the count by one:
+        # the last CI run saw 455,482 of 455,483, so the count is bounded, not compared for equality)
+        assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
     assert multiprocessing.active_children() == []
