@@ -182,14 +182,13 @@ class AcknowledgingProducerBuffer(ProducerBuffer):
         target = self.records_put
         if self.records_settled >= target or self.refused is not None:
             return
-        if self.state != "running":
-            raise RecordsNotStored(f"producer buffer {self.state}, {target - self.records_settled} records "
-                                   f"not acknowledged")
-        settled: asyncio.Future[None] = self.loop.create_future()
-        self._flushes.append((target, settled))
-        if (await self.wait_first(settled)).stopped:  # mode: the buffer stopped or crashed meanwhile
-            raise RecordsNotStored(f"producer buffer {self.state}, {target - self.records_settled} records "
-                                   f"not acknowledged")
+        if self.state == "running":
+            settled: asyncio.Future[None] = self.loop.create_future()
+            self._flushes.append((target, settled))
+            if not (await self.wait_first(settled)).stopped:  # mode: stopped = the buffer stopped or crashed
+                return
+        raise RecordsNotStored(f"producer buffer {self.state}, {target - self.records_settled} records "
+                               f"not acknowledged")
 
     async def on_stop(self) -> None:
         await ProducerBuffer.flush(self)  # faust's own, as before: this flush would wait on a stopping task
