@@ -27,6 +27,7 @@ from streams.core.stages import (
     PersonStage,
     UnitStage,
     UnitUpdate,
+    person_input,
     route,
     staffing_update,
     survey_counted,
@@ -205,7 +206,7 @@ class Monitor:
         state = self.persons.get(key)
         if state is None:
             state = self.persons[key] = PersonState()
-        step = self.person_stage.step(state, admitted, self.counts)
+        step = self.person_stage.step(state, person_input(admitted, self.config.timezone), self.counts)
         if step.to_programmes and self.keep_ledgers:
             ledger = self.ledgers.get(key)
             if ledger is None:

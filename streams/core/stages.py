@@ -19,17 +19,17 @@ from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
 from streams.core.handling.consent import ConsentChange
 from streams.core.lateness import too_late
-from streams.core.person.facts import fact_of
+from streams.core.person.facts import Fact, fact_of
 from streams.core.person.redelivery import mark_taken, source_place, taken_before
 from streams.core.person.tracker import Outcome, PersonState, PersonTracker, Retracted
 from streams.core.programme.surveys import Folded
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
 from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, UpdateOutcome, group_by_unit
-from streams.models.events import Enrollment, Event, PersonEvent, Staffing, SurveyResponse
+from streams.models.events import Event, PersonEvent, Staffing, SurveyResponse
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection, RejectReason
-from streams.models.vocab import CARE_EVENT_KINDS
+from streams.models.vocab import CARE_EVENT_KINDS, EventKind
 
 
 class Counts(Protocol):
@@ -149,6 +149,27 @@ def route(admitted: Admitted) -> Route:
     return Route(Destination.PERSON, admitted.subject or "")
 
 
+class PersonInput(NamedTuple):
+    """An admitted person event as the person stage reads it: its fact (`core/person/facts.py`: time, id,
+    kind, unit, day and what the kind adds), the organisation it names, the person's pseudonym, and when
+    and from where it arrived. Made once, at the door (`person_input`): replay hands it to the stage
+    directly, the worker's ingest sends it in the person event's message, so that the person stage neither
+    validates nor converts the event again."""
+
+    subject: str
+    fact: Fact
+    organisation: str | None
+    arrival: int
+    source_offset: str | None
+
+
+def person_input(admitted: Admitted, timezone: str) -> PersonInput:
+    """The person stage's input of an admitted event routed to `Destination.PERSON`."""
+    event: PersonEvent = admitted.event  # type: ignore[assignment]
+    return PersonInput(admitted.subject or "", fact_of(event, timezone, admitted.occurred), event.organisation,
+                       admitted.arrival, admitted.source_offset)
+
+
 def survey_counted(folded: Folded, event: SurveyResponse, occurred: int, arrival: int, source_offset: str | None,
                    counts: Counts) -> Rejection | None:
     """Count what folding a survey answer into the programmes' store did, as a person event's step counts
@@ -242,14 +263,12 @@ class PersonStage:
         self._timezone = config.timezone
         self._consent = config.consent_in_effect().programmes
 
-    def step(self, state: PersonState, admitted: Admitted, counts: Counts) -> PersonStep:
-        """One admitted person event against the person's state (keyed by `admitted.subject`)."""
-        event: PersonEvent = admitted.event  # type: ignore[assignment]
-        subject = admitted.subject or ""
-        fact = fact_of(event, self._timezone, admitted.occurred)
-        result = self.tracker.take(state, fact, admitted.arrival, subject)
+    def step(self, state: PersonState, person: PersonInput, counts: Counts) -> PersonStep:
+        """One admitted person event (`person_input`) against the person's state (keyed by its subject)."""
+        subject, fact, source_offset = person.subject, person.fact, person.source_offset
+        result = self.tracker.take(state, fact, person.arrival, subject)
         outcome = result.outcome
-        place = source_place(admitted.source_offset)
+        place = source_place(source_offset)
         if outcome is Outcome.TOO_LATE and taken_before(state.taken, place):
             outcome = Outcome.DUPLICATE  # taken the first time, its id forgotten since
         marked = mark_taken(state.taken, place)
@@ -258,21 +277,21 @@ class PersonStage:
             return PersonStep(outcome, place_marked=marked)
         if outcome is Outcome.TOO_LATE:
             # measured against the person's clock (the latest arrival of the person's events), as the tracker did
-            clock = max(state.clock, admitted.arrival)
-            rejection = too_late(self.config, clock, event.event_id, admitted.source_offset)
+            clock = max(state.clock, person.arrival)
+            rejection = too_late(self.config, clock, fact.event_id, source_offset)
             counts.rejected(rejection.reason.value)
             return PersonStep(outcome, rejection=rejection, place_marked=marked)
         if outcome is Outcome.RETRACTION_TOO_LATE:
             rejection = Rejection(
-                reason=RejectReason.TOO_LATE, event_id=event.event_id, source_offset=admitted.source_offset,
+                reason=RejectReason.TOO_LATE, event_id=fact.event_id, source_offset=source_offset,
                 field="retracted_occurred_at",
                 message="the retracted event is older than the allowed lateness and settled; it stays")
             counts.rejected(rejection.reason.value)
             return PersonStep(outcome, rejection=rejection, place_marked=marked)
         if outcome is Outcome.RETRACTS_A_RETRACTION:
             rejection = Rejection(
-                reason=RejectReason.RETRACTS_A_RETRACTION, event_id=event.event_id, field="retracts",
-                source_offset=admitted.source_offset,
+                reason=RejectReason.RETRACTS_A_RETRACTION, event_id=fact.event_id, field="retracts",
+                source_offset=source_offset,
                 message="retracts names a retraction, and a retraction is never taken back: to restore the "
                         "event it took back, send that event again under a new event_id")
             counts.rejected(rejection.reason.value)
@@ -281,35 +300,34 @@ class PersonStage:
         updates = {u: UnitUpdate(u, subject, seq, deltas) for u, deltas in group_by_unit(result.deltas).items()}
         consent = []
         if outcome is Outcome.ACCEPTED:
-            if event.event_type in CARE_EVENT_KINDS:
-                update = updates.get(event.unit_id)
+            if fact.kind in CARE_EVENT_KINDS:
+                update = updates.get(fact.unit_id)
                 if update is None:
-                    update = updates[event.unit_id] = UnitUpdate(event.unit_id, subject, seq)
+                    update = updates[fact.unit_id] = UnitUpdate(fact.unit_id, subject, seq)
                 update.presence.append((subject, fact.day))
             # The unit learns its organisation (its peer group) from what it is sent anyway: it keeps the
             # first one named, and its days reach the organisation stage only through contributions,
             # presence or staffing reports, so an update that told it the organisation alone (a sick-leave
             # report that changes none of its days yet) would be an update to apply and, in the worker, a
             # record to send for nothing.
-            if event.organisation is not None:
-                update = updates.get(event.unit_id)
+            if person.organisation is not None:
+                update = updates.get(fact.unit_id)
                 if update is not None:
-                    update.organisation = event.organisation
-            if isinstance(event, Enrollment) and event.program in self._consent:
-                consent.append(ConsentChange(subject, event.program, event.status == "joined", fact.t,
-                                             event.event_id))
+                    update.organisation = person.organisation
+            if fact.kind is EventKind.ENROLLMENT and fact.ref in self._consent:
+                # an enrolment's fact: `ref` its programme, `value` 1.0 when the person left it
+                consent.append(ConsentChange(subject, fact.ref, fact.value == 0.0, fact.t, fact.event_id))
         ordered = list(updates.values()) if len(updates) < 2 else [updates[u] for u in sorted(updates)]
         if outcome is Outcome.CONFLICTING:
             rejection = Rejection(
-                reason=RejectReason.CONFLICTING_DUPLICATE, event_id=event.event_id,
-                source_offset=admitted.source_offset, field="event_id",
+                reason=RejectReason.CONFLICTING_DUPLICATE, event_id=fact.event_id,
+                source_offset=source_offset, field="event_id",
                 message="this event_id came before with other content; neither version is used (send a "
                         "retraction and a new event_id to correct a record)")
             counts.rejected(rejection.reason.value)
             # the id is void now
             return self._with_late_folded(state, PersonStep(outcome, result.flags, ordered, rejection), subject)
-        occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
-        counts.accepted(event.event_type, occurred, admitted.arrival)
+        counts.accepted(fact.kind, fact.t, person.arrival)
         if result.retracted is not None:
             counts.retraction(result.retracted.value)
         step = PersonStep(outcome, result.flags, ordered, consent=consent, retracted=result.retracted)

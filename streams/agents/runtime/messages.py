@@ -16,6 +16,7 @@ from typing import TypeVar
 import msgspec
 
 from streams.agents.runtime.records import InputRecord
+from streams.core.person.facts import Fact
 from streams.core.stages import UnitUpdate
 from streams.core.unit.tracker import DaySummary
 from streams.models.rejections import Rejection, RejectReason
@@ -24,13 +25,21 @@ log = logging.getLogger(__name__)
 
 
 class PersonEnvelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A validated person event, person id replaced by the pseudonym, with its arrival time."""
+    """A validated person event, person id replaced by the pseudonym, with its arrival time.
+
+    `fact` and `organisation` are what the person stage reads of it (`core.stages.PersonInput`), made at
+    the door, so that the stage neither validates nor converts the event again; `event` is the whole event,
+    for what needs more of it: a dead letter's original (`too_late`, `conflicting_duplicate`) and the
+    programme ledgers. A release before this one sent no `fact`: its messages are read by validating
+    `event` (`PersonInput` is then made from it exactly as the door makes it)."""
 
     pseudonym: str
     arrival: int  # epoch seconds: the input record's timestamp
     source_offset: str  # topic/partition/offset of the input record
     event: msgspec.Raw  # the event as JSON, person_id replaced by the pseudonym (a wire `Event`)
     ingested_at: float  # wall-clock time the worker read the input record
+    fact: Fact | None = None
+    organisation: str | None = None
 
     def event_json(self) -> bytes:
         """The event's JSON. A release before this one sent it as a JSON string: read that too."""

@@ -19,7 +19,7 @@ from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_work import Item
 from streams.core.arrival import arrival_of
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.stages import Admit, Destination, route, staffing_update
+from streams.core.stages import Admit, Destination, person_input, route, staffing_update
 from streams.core.timebase import epoch
 from streams.models.events import Event, Staffing
 from streams.models.rejections import Rejection
@@ -77,11 +77,14 @@ class Ingest:
             occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
             batch.counts.accepted(event.event_type, occurred, admitted.arrival)
             return
-        envelope = encode(PersonEnvelope(subject, admitted.arrival, record.where,
-                                         msgspec.Raw(admitted.pseudonymised().model_dump_json().encode()), time.time()))
+        event_json = msgspec.Raw(admitted.pseudonymised().model_dump_json().encode())
         if destination is Destination.SURVEY:
+            envelope = encode(PersonEnvelope(subject, admitted.arrival, record.where, event_json, time.time()))
             out.outbox(p.names.programme_events, "events", 1).add(subject, envelope)
             return
+        person = person_input(admitted, p.config.timezone)
+        envelope = encode(PersonEnvelope(subject, admitted.arrival, record.where, event_json, time.time(),
+                                         person.fact, person.organisation))
         out.outbox(p.names.person_events, "events", p.partitions).add(subject, envelope)
         if p.vault is not None and subject and subject not in self.sealed:
             person_id = getattr(event, "person_id", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 from streams.agents.runtime.codec import dumps
@@ -25,7 +26,7 @@ from streams.agents.runtime.records import InputRecord
 from streams.agents.runtime.stage_work import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.person.tracker import PersonState
-from streams.core.stages import Admitted, PersonStage, UnitUpdate
+from streams.core.stages import Admitted, PersonInput, PersonStage, UnitUpdate, person_input
 from streams.models.events import EVENT_ADAPTER
 from streams.models.handling import ConsentRecord
 from streams.models.rejections import Rejection
@@ -61,10 +62,9 @@ class Persons:
                 item.value.unit_id, encode(item.value))
             return
         env, out, p = item.value, batch.out, self.p
-        event = EVENT_ADAPTER.validate_json(item.raw or b"")
-        item.event_id = event.event_id
-        admitted = Admitted(event, env.pseudonym, env.arrival, env.source_offset)
-        step = self.stage.step(batch.states.get(env.pseudonym), admitted, batch.counts)
+        person = self.person_input(env, item.raw or b"")
+        item.event_id = person.fact.event_id
+        step = self.stage.step(batch.states.get(env.pseudonym), person, batch.counts)
         if step.rejection is not None:
             out.rejections.append((step.rejection, item.raw))
         if step.state_changed:  # taken (late facts folded in by the step, as in replay), or its place marked
@@ -84,6 +84,16 @@ class Persons:
             update.source_offset = env.source_offset
             units.add(update.unit_id, encode(update))
         batch.started.append(env.ingested_at)
+
+    def person_input(self, env: PersonEnvelope, event_json: bytes) -> PersonInput:
+        """What the person stage reads of an event: as the door made it, or, in a message of a release that
+        sent only the event, made from the event the same way."""
+        if env.fact is not None:
+            # one string object per unit id, as the door's facts and the stored states' have
+            fact = env.fact._replace(unit_id=intern(env.fact.unit_id))
+            return PersonInput(env.pseudonym, fact, env.organisation, env.arrival, env.source_offset)
+        event = EVENT_ADAPTER.validate_json(event_json)
+        return person_input(Admitted(event, env.pseudonym, env.arrival, env.source_offset), self.p.config.timezone)
 
     def close(self, batch: PersonsBatch) -> None:
         pass

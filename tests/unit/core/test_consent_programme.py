@@ -11,7 +11,7 @@ from streams.core.monitor import Tally, TallyCounts
 from streams.core.person.tracker import PersonState
 from streams.core.programme_config import ProgrammeConfig
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.stages import Admit, PersonStage
+from streams.core.stages import Admit, Admitted, PersonStage, person_input
 from tests.helpers import KEY, NOW, day_epoch, event
 
 
@@ -19,8 +19,8 @@ def _consent_given(config: MonitorConfig, program: str) -> list[tuple[str, bool]
     """The consent changes the persons stage sends for one employee joining `program`."""
     admitted = Admit(config, Pseudonymiser(KEY))(event("enrollment", 0, program=program, person_id="emp-1"), NOW,
                                                  None, lambda _: day_epoch(0), TallyCounts(Tally()))
-    assert not hasattr(admitted, "reason"), admitted
-    step = PersonStage(config).step(PersonState(), admitted, TallyCounts(Tally()))  # type: ignore[arg-type]
+    assert isinstance(admitted, Admitted), admitted
+    step = PersonStage(config).step(PersonState(), person_input(admitted, config.timezone), TallyCounts(Tally()))
     return [(c.program, c.joined) for c in step.consent]
 
 

@@ -69,17 +69,18 @@ def test_too_late_names_the_clock_the_event_was_measured_against() -> None:
     from streams.core.decode import decode_event
     from streams.core.monitor import TallyCounts
     from streams.core.person.tracker import PersonState
-    from streams.core.stages import Admitted, PersonStage
+    from streams.core.stages import Admitted, PersonInput, PersonStage, person_input
     from streams.core.timebase import from_epoch
 
     stage, state = PersonStage(MonitorConfig()), PersonState()
     counts = TallyCounts(monitor().tally)
     places = itertools.count()
 
-    def admitted(day: int, arrival_day: int) -> Admitted:
+    def admitted(day: int, arrival_day: int) -> PersonInput:
         event = decode_event(sick(day, event_id=f"e{day}"), NOW, max_bytes=65536, max_future=dt.timedelta(days=1))
         assert not isinstance(event, Rejection)
-        return Admitted(event, "p_1", day_epoch(arrival_day), f"care.events/0/{next(places)}")
+        return person_input(Admitted(event, "p_1", day_epoch(arrival_day), f"care.events/0/{next(places)}"),
+                            stage.config.timezone)
 
     assert stage.step(state, admitted(40, 40), counts).rejection is None
     late = stage.step(state, admitted(10, 12), counts).rejection
