@@ -19,7 +19,10 @@ def test_the_hash_is_aiokafkas_murmur2_for_any_bytes(data: bytes) -> None:
 @given(st.binary(max_size=80), st.integers(1, 64))
 def test_the_partitioner_picks_aiokafkas_partition_for_any_key(key: bytes, count: int) -> None:
     partitions = list(range(count))
-    assert KafkaDefaultPartitioner()(key, partitions, partitions) == DefaultPartitioner()(key, partitions, partitions)
+    expected = DefaultPartitioner()(key, partitions, partitions)
+    assert KafkaDefaultPartitioner()(key, partitions, partitions) == expected
+    # asked again: a remembered key (remembered with its partition count)
+    assert KafkaDefaultPartitioner()(bytes(key), partitions, partitions) == expected
 
 
 def test_known_partitions_of_the_java_client() -> None:
