@@ -24,14 +24,16 @@ from streams.models.rejections import Rejection, RejectReason
 log = logging.getLogger(__name__)
 
 
-class PersonEnvelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class PersonEnvelope(msgspec.Struct, frozen=True):
     """A validated person event, person id replaced by the pseudonym, with its arrival time.
 
     `fact` and `organisation` are what the person stage reads of it (`core.stages.PersonInput`), made at
     the door, so that the stage neither validates nor converts the event again; `event` is the whole event,
     for what needs more of it: a dead letter's original (`too_late`, `conflicting_duplicate`) and the
     programme ledgers. A release before this one sent no `fact`: its messages are read by validating
-    `event` (`PersonInput` is then made from it exactly as the door makes it)."""
+    `event` (`PersonInput` is then made from it exactly as the door makes it). Fields a later release adds
+    are read past, so that going back to this release does not dead-letter what the later one left on
+    the topic (a release before this one refused them: docs/operations.md, State)."""
 
     pseudonym: str
     arrival: int  # epoch seconds: the input record's timestamp
