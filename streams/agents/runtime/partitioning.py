@@ -68,4 +68,6 @@ class KafkaDefaultPartitioner:
     def __call__(self, key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]) -> int:
         if key is None:
             return random.choice(available or all_partitions)
+        if type(key) is not bytes:  # a bytearray or memoryview, as aiokafka's takes: remembered as bytes
+            key = bytes(key)
         return all_partitions[partition_of_bytes(key, len(all_partitions))]

@@ -23,6 +23,7 @@ def test_the_partitioner_picks_aiokafkas_partition_for_any_key(key: bytes, count
     assert KafkaDefaultPartitioner()(key, partitions, partitions) == expected
     # asked again: a remembered key (remembered with its partition count)
     assert KafkaDefaultPartitioner()(bytes(key), partitions, partitions) == expected
+    assert KafkaDefaultPartitioner()(bytearray(key), partitions, partitions) == expected  # type: ignore[arg-type]
 
 
 def test_known_partitions_of_the_java_client() -> None:
