@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from sys import intern
 from typing import Any
 
+from msgspec.structs import replace
+
 from streams.agents.runtime.codec import dumps
 from streams.agents.runtime.context import (
     BATCH_MESSAGES,
@@ -90,7 +92,7 @@ class Persons:
         sent only the event, made from the event the same way."""
         if env.fact is not None:
             # one string object per unit id, as the door's facts and the stored states' have
-            fact = env.fact._replace(unit_id=intern(env.fact.unit_id))
+            fact = replace(env.fact, unit_id=intern(env.fact.unit_id))
             return PersonInput(env.pseudonym, fact, env.organisation, env.arrival, env.source_offset)
         event = EVENT_ADAPTER.validate_json(event_json)
         return person_input(Admitted(event, env.pseudonym, env.arrival, env.source_offset), self.p.config.timezone)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from sys import intern
-from typing import NamedTuple
+
+import msgspec
+from msgspec.structs import astuple
 
 from streams.core.timebase import epoch, local_day
 from streams.models.events import (
@@ -18,8 +20,13 @@ from streams.models.events import (
 from streams.models.vocab import EventKind
 
 
-class Fact(NamedTuple):
-    """Ordered by (t, event_id): the event-time order every fold uses, whatever the arrival order."""
+class Fact(msgspec.Struct, frozen=True, order=True, array_like=True, gc=False):
+    """Ordered by (t, event_id): the event-time order every fold uses, whatever the arrival order.
+
+    A struct the cyclic garbage collector does not track (`gc=False`: it holds numbers and strings only, so
+    it can be in no reference cycle): a worker decodes person states from its tables all the time, and the
+    collector walked every fact of each (BENCHMARKS.md, "The collector's young generation"). Compared, hashed
+    and encoded (as an array) like the tuple it was."""
 
     t: int
     event_id: str
@@ -59,10 +66,11 @@ _DEFAULTS = (0.0, False, "")
 def fact_to_list(fact: Fact) -> list[object]:
     """Stored without the trailing fields left at their defaults (most facts: an ED visit, a day of sick
     leave at full extent has its value): a person's stored state is ~20% smaller (person state 4)."""
+    fields = astuple(fact)
     n = 8
-    while n > 5 and fact[n - 1] == _DEFAULTS[n - 6]:
+    while n > 5 and fields[n - 1] == _DEFAULTS[n - 6]:
         n -= 1
-    return list(fact[:n])
+    return list(fields[:n])
 
 
 def fact_from_list(row: list) -> Fact:  # type: ignore[type-arg]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from streams.core.config import MonitorConfig, RuleConfig
 from streams.core.person.facts import Fact
@@ -69,7 +70,7 @@ def arrivals(draw: st.DrawFn) -> list[Arrival]:
             elif what == "again":
                 fact = earlier
             else:  # the same id with other content
-                fact = earlier._replace(t=earlier.t + 3600, day=(earlier.t + 3600) // DAY)
+                fact = replace(earlier, t=earlier.t + 3600, day=(earlier.t + 3600) // DAY)
         if fact is not None:
             sent.append((fact.t + delay, fact))
     return sorted(sent, key=lambda a: a[0])  # in order of arrival (stable: the order sent within a moment)
