@@ -71,10 +71,9 @@ class PersonState:
     # a stored state, so states written before it read as having taken nothing
     taken: dict[str, int] = field(default_factory=dict)
     # folds[j]: the fold over the checkpoint and pending[:j + 1], for the first len(folds) pending facts
-    # (None: none yet, or not kept: `PersonTracker._folds`). Folds are values (fold.py), so one kept here
-    # is never changed: settling k facts takes folds[k - 1] as the checkpoint, and a late fact at index i
-    # is folded from folds[i - 1].
-    folds: list[PersonFold | None] | None = None
+    # (None: none yet). Folds are values (fold.py), so one kept here is never changed: settling k facts
+    # takes folds[k - 1] as the checkpoint, and a late fact at index i is folded from folds[i - 1].
+    folds: list[PersonFold] | None = None
     # Late facts inserted but not folded again yet (`PersonTracker.fold_late`): the lowest index inserted
     # at, and the pending facts as they were before the first. Never serialised: they are folded in
     # before a state is written.
@@ -154,9 +153,9 @@ class PersonTracker:
         elif not pending or fact > pending[-1]:
             # In event-time order (the usual case): one step, and what it concludes is the change.
             folded = self.fold_late(state, subject) if state.late_from is not None else None
-            folds, last = self._fold_after(state, len(pending), subject)
+            folds = self._folds(state, len(pending), subject)
             step = Emits()
-            folds.append(self.folder.step(last, fact, subject, step))
+            folds.append(self.folder.step(folds[-1] if folds else state.checkpoint, fact, subject, step))
             pending.append(fact)
             contrib = step.contrib
             for v in contrib.values():
@@ -248,8 +247,9 @@ class PersonTracker:
         """What the pending facts from index `i` conclude now against what `before` (the pending facts
         as they were, the same up to `i`) concluded, both folded from the kept fold before `i`; the kept
         folds are left up to date."""
-        (folds, start), step = self._fold_after(state, i, subject), self.folder.step
+        folds, step = self._folds(state, i, subject), self.folder.step
         del folds[i:]
+        start = folds[-1] if folds else state.checkpoint
         fold, old_tail = start, Emits()
         for f in before[i:]:
             fold = step(fold, f, subject, old_tail)
@@ -262,37 +262,20 @@ class PersonTracker:
 
     def current(self, state: PersonState, subject: str) -> PersonFold:
         """The fold over every accepted fact: what the person's indicators are read from (not to be changed)."""
-        return self._fold_after(state, len(state.pending), subject)[1]
+        folds = self._folds(state, len(state.pending), subject)
+        return folds[-1] if folds else state.checkpoint
 
-    def _fold_after(self, state: PersonState, n: int, subject: str) -> tuple[list[PersonFold | None], PersonFold]:
-        """The kept folds, and the fold over the checkpoint and the first `n` pending facts."""
-        folds = self._folds(state, n, subject)
-        fold = folds[n - 1] if n else state.checkpoint
-        assert fold is not None  # made by `_folds`
-        return folds, fold
-
-    def _folds(self, state: PersonState, n: int, subject: str) -> list[PersonFold | None]:
-        """The kept folds, with `folds[n - 1]` made from the nearest kept fold before it (or the checkpoint)
-        if it is not kept yet (a state read from storage). What the facts conclude went out before. A fold
-        made on the way is not kept (None): a state read from storage needs the fold over all its pending
-        facts and seldom the ones between, and each kept fold is ~0.4 KB that a worker's collector walks."""
+    def _folds(self, state: PersonState, n: int, subject: str) -> list[PersonFold]:
+        """The kept folds, built from the checkpoint up to the first `n` pending facts if they are not yet
+        (a state read from storage, or after a late fact). What the facts conclude went out before."""
         folds = state.folds
         if folds is None:
             folds = state.folds = []
-        if n and (len(folds) < n or folds[n - 1] is None):
-            j = min(len(folds), n)
-            while j and folds[j - 1] is None:
-                j -= 1
-            kept = folds[j - 1] if j else state.checkpoint
-            assert kept is not None  # the nearest kept fold before n
-            fold, unused, step = kept, Emits(discard=True), self.folder.step
-            for f in state.pending[j:n]:
+        if len(folds) < n:
+            fold, unused, step = folds[-1] if folds else state.checkpoint, Emits(discard=True), self.folder.step
+            for f in state.pending[len(folds):n]:
                 fold = step(fold, f, subject, unused)
-            if len(folds) < n:
-                folds += [None] * (n - 1 - len(folds))
                 folds.append(fold)
-            else:
-                folds[n - 1] = fold
         return folds
 
     def _settle(self, state: PersonState, subject: str, horizon: int) -> None:
@@ -302,7 +285,8 @@ class PersonTracker:
         while k < len(pending) and pending[k].t < horizon:
             k += 1
         if k:
-            folds, state.checkpoint = self._fold_after(state, k, subject)
+            folds = self._folds(state, k, subject)
+            state.checkpoint = folds[k - 1]
             del folds[:k]
             del pending[:k]
 

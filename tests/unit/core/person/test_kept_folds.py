@@ -143,16 +143,12 @@ def net(run: Run) -> tuple[dict[str, str], dict[ContribKey, float]]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(arrivals(), st.sets(st.integers(0, 60), max_size=6))
-def test_kept_folds_are_never_changed_and_each_is_the_fold_from_scratch(sent: list[Arrival], cold: set[int]) -> None:
-    # `cold`: before those facts the kept folds are dropped, as in a state read from storage (the folds
-    # made again are then kept only where needed: the others None)
+@given(arrivals())
+def test_kept_folds_are_never_changed_and_each_is_the_fold_from_scratch(sent: list[Arrival]) -> None:
     tracker, state, run = PersonTracker(CONFIG), PersonState(), Run()
     kept: list[tuple[PersonFold, str]] = []  # every fold the state ever held, as it was written then
     held: set[int] = set()
-    for i, (arrival, fact) in enumerate(sent):
-        if i in cold:
-            state.folds = None
+    for arrival, fact in sent:
         step(tracker, state, arrival, fact, run)
         pending = state.pending
         settled = [f for f in run.live.values() if f not in pending]
@@ -160,10 +156,10 @@ def test_kept_folds_are_never_changed_and_each_is_the_fold_from_scratch(sent: li
         assert written(state.checkpoint) == written(scratch(settled))
         folds = state.folds or []
         assert len(folds) <= len(pending)
-        for j, fold in enumerate(folds):  # None: a fold not kept (made again when needed)
-            assert fold is None or written(fold) == written(scratch(settled + pending[:j + 1]))
+        for j, fold in enumerate(folds):
+            assert written(fold) == written(scratch(settled + pending[:j + 1]))
         for fold in [state.checkpoint, *folds]:
-            if fold is not None and id(fold) not in held:
+            if id(fold) not in held:
                 held.add(id(fold))
                 kept.append((fold, written(fold)))
         for fold, as_kept in kept:
