@@ -260,7 +260,6 @@ class PersonStage:
     def __init__(self, config: MonitorConfig) -> None:
         self.config = config
         self.tracker = PersonTracker(config)
-        self._timezone = config.timezone
         self._consent = config.consent_in_effect().programmes
 
     def step(self, state: PersonState, person: PersonInput, counts: Counts) -> PersonStep:
