@@ -77,7 +77,7 @@ class Ingest:
             occurred = admitted.occurred if admitted.occurred is not None else epoch(event.occurred_at)
             batch.counts.accepted(event.event_type, occurred, admitted.arrival)
             return
-        event_json = msgspec.Raw(admitted.pseudonymised().model_dump_json().encode())
+        event_json = msgspec.Raw(admitted.pseudonymised_json())
         if destination is Destination.SURVEY:
             envelope = encode(PersonEnvelope(subject, admitted.arrival, record.where, event_json, time.time()))
             out.outbox(p.names.programme_events, "events", 1).add(subject, envelope)
