@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from benchmarks.host import process_rss, say
+from benchmarks.host import process_cpu_s, process_rss, say
 from benchmarks.publish import publish_lines
 
 
@@ -25,8 +25,10 @@ def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -
         for w in procs:
             w.wait_ready(180)
         ready = time.perf_counter()
+        cpu_ready = sum(process_cpu_s(w) for w in procs)
         wait_drained(ns, procs, timeout=1800)
         done = time.perf_counter()
+        cpu = sum(process_cpu_s(w) for w in procs) - cpu_ready
         rss = sum(process_rss(w) for w in procs)
         rss_peak = sum(process_rss(w, "VmHWM") for w in procs)
         persons = sum(w.metrics().get('outcome_table_entries{table="persons"}', 0.0) for w in procs)
@@ -41,6 +43,7 @@ def live_run(lines: list[bytes], partitions: int, workers: int, workdir: Path) -
         written[table] = (records / len(lines), size / len(lines) if size is not None else None)
     return {"events": len(lines), "partitions": partitions, "workers": workers,
             "startup_s": ready - t0, "drain_s": done - ready, "eps": len(lines) / (done - ready), "ns": ns,
+            "cpu_us_per_event": cpu / len(lines) * 1e6,
             "persons": persons, "rss": rss, "rss_peak": rss_peak, "written": written}
 
 

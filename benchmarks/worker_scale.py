@@ -9,7 +9,8 @@ A fixed number of events covers fewer days as the units grow (printed with each 
 150,000 events are about six days, so the organisation stage evaluates a week or two, not a year of them.
 They also meet more persons: each history's persons, and how many of its events are a person's first, are
 printed beside it (at 50 units ~1,800 persons, 0.012 first meetings an event; at 5,000 ~29,000 and 0.196),
-as are the persons' changelog records per event and the worker's peak resident memory.
+as are the persons' changelog records per event, the worker's peak resident memory, and the worker's CPU
+an event over the drain (all its threads; it moves less with the machine's load than the rate does).
 `--decoded-person-states N` runs each setting again with the worker's cache of decoded person states
 (`decoded_person_states`, 5,000 by default) holding N; `--write-intervals 2,10` runs each with each state
 write interval (`state_write_interval_s`); `--units 50,5000` runs those rows of the grid only.
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     rates: dict[Key, list[float]] = {(u, c, i): [] for u, _, c, i in settings}
     person_records: dict[Key, list[float]] = {(u, c, i): [] for u, _, c, i in settings}
     memory: dict[Key, list[float]] = {(u, c, i): [] for u, _, c, i in settings}
+    cpu: dict[Key, list[float]] = {(u, c, i): [] for u, _, c, i in settings}
     for r in range(args.rounds):
         for units, organisations, cache, interval in settings if r % 2 == 0 else list(reversed(settings)):
             for name, value in (("OUTCOME_MONITOR_DECODED_PERSON_STATES", cache),
@@ -106,10 +108,12 @@ def main(argv: list[str] | None = None) -> int:
             written: dict[str, tuple[float, float | None]] = run["written"]  # type: ignore[assignment]
             person_records[key].append(written["persons"][0])
             memory[key].append(float(str(run["rss_peak"])) / 2**20)
+            cpu[key].append(float(str(run["cpu_us_per_event"])))
             say(f"worker at scale: round {r + 1}, {units:,} units in {organisations}"
                 f"{'' if cache is None else f', {cache:,} decoded person states'}"
                 f"{'' if interval is None else f', states written every {interval:g} s'}: {rates[key][-1]:,.0f} "
-                f"events/s, {written['persons'][0]:.3f} person-state records an event, "
+                f"events/s, {cpu[key][-1]:.0f} µs of the worker's CPU an event, "
+                f"{written['persons'][0]:.3f} person-state records an event, "
                 f"{memory[key][-1]:,.0f} MiB resident at the peak (load {os.getloadavg()[0]:.2f})")
     first = settings[0]
     base = statistics.median(rates[(first[0], first[2], first[3])])
@@ -117,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
               "runs": [{"units": u, "organisations": o, "decoded_person_states": c, "write_interval_s": i,
                         "days": inputs[u][1], "persons": met[u][0], "first_meetings_per_event": met[u][1],
                         "eps": rates[(u, c, i)], "person_records_per_event": person_records[(u, c, i)],
-                        "peak_rss_mib": memory[(u, c, i)], "median_eps": statistics.median(rates[(u, c, i)]),
+                        "peak_rss_mib": memory[(u, c, i)],
+                        "worker_cpu_us_per_event": cpu[(u, c, i)], "median_eps": statistics.median(rates[(u, c, i)]),
                         f"vs_{first[0]}_units": statistics.median(rates[(u, c, i)]) / base}
                        for u, o, c, i in settings]}
     print(json.dumps(result))
