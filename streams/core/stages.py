@@ -378,9 +378,15 @@ def staffing_update(event: Staffing, arrival: int, tz: str) -> UnitUpdate:
 
 
 class UnitStage:
-    def __init__(self, config: MonitorConfig) -> None:
+    def __init__(self, config: MonitorConfig, *, defer_summaries: bool = False) -> None:
+        """`defer_summaries`: a summary of a day sent before is made once a batch, by `due_summaries`,
+        instead of with each update that changes the day (the worker's unit agent; `UnitTracker`)."""
         self.config = config
-        self.tracker = UnitTracker(config)
+        self.tracker = UnitTracker(config, defer=defer_summaries)
+
+    def due_summaries(self, state: UnitState) -> list[DaySummary]:
+        """With `defer_summaries`: the unit's summaries due, made now (before its state is written)."""
+        return self.tracker.due_summaries(state)
 
     def step(self, state: UnitState, update: UnitUpdate, counts: Counts, source_offset: str | None) -> UnitStep:
         """One update (a person's contributions, or a staffing report) against the unit's state."""

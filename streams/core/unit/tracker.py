@@ -61,6 +61,9 @@ class DaySummary:
 CARE_SUMMARY_METRICS = (UnitMetric.ED_VISITS, UnitMetric.READMISSIONS, UnitMetric.DISCHARGES,
                         UnitMetric.UNPLANNED_INPATIENT_DAYS, UnitMetric.CARE_POPULATION_CHANGE,
                         UnitMetric.UNPLANNED_BEDS_CHANGE)
+_SICK_DAYS, _OCCASIONS = UnitMetric.SICK_DAYS.value, UnitMetric.OCCASIONS.value
+_ED_VISITS, _READMISSIONS, _DISCHARGES, _INPATIENT_DAYS, _CARE_CHANGE, _BEDS_CHANGE = (
+    m.value for m in CARE_SUMMARY_METRICS)  # a DaySummary's figures after the headcount, in its order
 #: Metrics on days ahead (a leaving of the care population a year on, the end a stay is assumed to have):
 #: not today's news, so they do not move a unit's clock.
 FUTURE_METRICS = frozenset({UnitMetric.CARE_POPULATION_CHANGE, UnitMetric.UNPLANNED_BEDS_CHANGE})
@@ -106,8 +109,14 @@ class UnitState:
     # Not part of the state: recomputed when needed.
     floors: list[int | None] = field(default_factory=lambda: [None, None, None, None], repr=False,
                                      compare=False)
+    # Days sent before whose summary is due again at the end of the worker's batch (a tracker that defers
+    # them, `UnitTracker(defer=True)`; `UnitTracker.due_summaries`). Not part of the state: made and
+    # emptied before the state is written.
+    due: set[int] = field(default_factory=set, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
+        if self.due:
+            raise RuntimeError("a unit state with summaries due is never written: make them first")
         return {
             "version": STATE_VERSION,
             "unit_id": self.unit_id,
@@ -184,8 +193,13 @@ class UnitState:
 
 
 class UnitTracker:
-    def __init__(self, config: MonitorConfig) -> None:
+    def __init__(self, config: MonitorConfig, *, defer: bool = False) -> None:
+        """`defer`: a day sent before whose figures change is remembered as due (`UnitState.due`), and its
+        summary made once, by `due_summaries`, however many updates of a batch change it. The worker's unit
+        agent defers (a backlog's partitions run days apart, so most of a unit's updates change days it has
+        settled, many times a batch: BENCHMARKS.md); replay does not (its summaries go out with each event)."""
         self.config = config
+        self.defer = defer
 
     def add_contributions(self, state: UnitState, deltas: list[tuple[str, int, float]]) -> list[DaySummary]:
         touched = set()
@@ -246,27 +260,58 @@ class UnitTracker:
                 candidates.update(d for d in range(first, settled + 1) if d in state.days)
             else:
                 candidates.update(d for d in state.days if first <= d <= settled)
-        out = []
-        for d in sorted(candidates):
-            metrics = state.days.get(d, {})
-            care = [round(metrics.get(m, 0.0), 6) for m in CARE_SUMMARY_METRICS]
-            summary = DaySummary(state.unit_id, d, round(metrics.get(UnitMetric.SICK_DAYS, 0.0), 6),
-                                 round(metrics.get(UnitMetric.OCCASIONS, 0.0), 6), state.headcount_on(d),
-                                 *care, organisation=state.organisation)
-            figures = summary.figures()
-            if d not in state.sent and summary.headcount <= 0 and not any(figures[3:]):
-                continue
-            if state.sent.get(d) != figures:
-                state.sent[d] = figures
-                _lowered(state, _SENT, d)
-                out.append(summary)
+        if self.defer:
+            # A day sent before is due: its summary is made once, at the end of the batch. A day never sent
+            # is made now, as without deferring: whether its summary goes out at all depends on its figures
+            # at this update (one that is all zero is not sent), and a day sent is compared from then on.
+            sent = state.sent
+            due = {d for d in candidates if d in sent}
+            state.due |= due
+            candidates -= due
+        out = self._summaries(state, sorted(candidates))
         if advanced:
-            self._forget(state)
+            out += self._forget(state)
         return out
 
-    def _forget(self, state: UnitState) -> None:
-        """Drop what the unit's clock has left behind; each day forgotten once, not every day rescanned."""
+    def due_summaries(self, state: UnitState) -> list[DaySummary]:
+        """The summaries of the days due (`defer`) whose figures differ from what was sent: what sending one
+        after each update would have left the organisation stage holding, in one summary a day."""
+        if not state.due:
+            return []
+        days, state.due = sorted(state.due), set()
+        return self._summaries(state, days)
+
+    def _summaries(self, state: UnitState, days: Iterable[int]) -> list[DaySummary]:
+        """The summaries of `days` whose figures differ from what was sent (a day never sent, without a
+        headcount or any care figure, is not sent); what they say is remembered as sent."""
+        out, sent = [], state.sent
+        for d in days:
+            metrics = state.days.get(d)
+            if metrics is None:
+                figures: DayFigures = (0.0, 0.0, state.headcount_on(d), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+            else:
+                get = metrics.get
+                figures = (round(get(_SICK_DAYS, 0.0), 6), round(get(_OCCASIONS, 0.0), 6), state.headcount_on(d),
+                           round(get(_ED_VISITS, 0.0), 6), round(get(_READMISSIONS, 0.0), 6),
+                           round(get(_DISCHARGES, 0.0), 6), round(get(_INPATIENT_DAYS, 0.0), 6),
+                           round(get(_CARE_CHANGE, 0.0), 6), round(get(_BEDS_CHANGE, 0.0), 6))
+            if d not in sent and figures[2] <= 0 and not any(figures[3:]):
+                continue
+            if sent.get(d) != figures:
+                sent[d] = figures
+                _lowered(state, _SENT, d)
+                out.append(DaySummary(state.unit_id, d, *figures, organisation=state.organisation))
+        return out
+
+    def _forget(self, state: UnitState) -> list[DaySummary]:
+        """Drop what the unit's clock has left behind; each day forgotten once, not every day rescanned. The
+        summaries of due days about to be forgotten are made first (and returned)."""
         cutoff = state.clock_day - self.config.retention_days
+        out: list[DaySummary] = []
+        if state.due and min(state.due) < cutoff:
+            expiring = sorted(d for d in state.due if d < cutoff)
+            state.due.difference_update(expiring)
+            out = self._summaries(state, expiring)
         if _drop_before(state, _DAYS, state.days, cutoff):  # `sent` goes with a day of `days` only
             _drop_before(state, _SENT, state.sent, cutoff)
         staffing = state.staffing
@@ -287,6 +332,7 @@ class UnitTracker:
         if len(state.population) > 64 and _floor(floors, _POPULATION, state.population.values()) <= pop_cutoff:
             state.population = {p: d for p, d in state.population.items() if d > pop_cutoff}
             floors[_POPULATION] = min(state.population.values(), default=None)
+        return out
 
 
 def _staffed_day(s: Staffed) -> int:
