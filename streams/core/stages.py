@@ -420,7 +420,7 @@ class UnitStage:
                     latest_day = d
             state.mark_applied(source, update.seq, latest_day)
         if update.organisation is not None and state.organisation is None:
-            state.organisation = update.organisation
+            summaries += self.tracker.name_organisation(state, update.organisation)
         if update.staffing is not None:
             t, event_id, day, headcount, arrival = update.staffing
             outcome, out = self.tracker.add_staffing(state, t, event_id, day, headcount, arrival)
@@ -433,6 +433,7 @@ class UnitStage:
             summaries += self.tracker.add_presence(state, key, day)
         if not summaries:
             return UnitStep(outcome, summaries)
-        # Later summaries of the same day supersede earlier ones.
-        latest = {s.day: s for s in summaries}
-        return UnitStep(outcome, [latest[d] for d in sorted(latest)])
+        # Later summaries of the same day supersede earlier ones (of the same peer group: the update that names
+        # the unit's organisation can send a day to the default group and then to the organisation's).
+        latest = {(s.day, s.organisation is not None): s for s in summaries}
+        return UnitStep(outcome, [latest[k] for k in sorted(latest)])

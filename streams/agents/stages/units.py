@@ -30,7 +30,7 @@ class UnitsBatch:
     states: BatchStates[UnitState]
     out: Outputs
     counts: MetricCounts
-    summaries: dict[tuple[str, int], DaySummary] = field(default_factory=dict)
+    summaries: dict[tuple[str | None, str, int], DaySummary] = field(default_factory=dict)
     due: dict[str, UnitState] = field(default_factory=dict)  # units with summaries due at the close
     written: dict[str, UnitState] = field(default_factory=dict)
 
@@ -63,12 +63,12 @@ class Units:
         if state.due:
             batch.due[update.unit_id] = state
         for s in step.summaries:
-            batch.summaries[(s.unit_id, s.day)] = s
+            batch.summaries[(s.organisation, s.unit_id, s.day)] = s
 
     def close(self, batch: UnitsBatch) -> None:
         for state in batch.due.values():
             for s in self.stage.due_summaries(state):
-                batch.summaries[(s.unit_id, s.day)] = s
+                batch.summaries[(s.organisation, s.unit_id, s.day)] = s
         # each to its peer group's partition, under the group's key (the organisation table's key)
         org = batch.out.outbox(self.p.names.day_summaries, "summaries", self.p.org_partitions or 1)
         for s in batch.summaries.values():

@@ -103,6 +103,10 @@ class UnitState:
     # The organisation the unit's events first named (None: none yet): its peer group. A unit belongs to one
     # organisation; another named later is not followed (docs/limitations.md).
     organisation: str | None = None
+    # The last day sent to the default peer group before an event named the unit's organisation (None: no
+    # such day kept). Such a day's summary is made after each update, never deferred: the organisation's
+    # group has not been sent it, so one that ends a batch as it was sent must still reach that group.
+    default_group_through: int | None = None
     # Lower bounds of the keys of `days` and `sent` and of the days in `last_seq` and `population` (None:
     # not known yet, as after loading), so that forgetting what a day's advance makes too old takes the few
     # entries that expire instead of a scan of everything kept (a unit keeps `retention_days` of days).
@@ -128,6 +132,8 @@ class UnitState:
             "sent": {str(d): list(v) for d, v in self.sent.items()},
             "last_seq": self.last_seq,
             **({"organisation": self.organisation} if self.organisation is not None else {}),
+            **({"default_group_through": self.default_group_through}
+               if self.default_group_through is not None else {}),
         }
 
     @classmethod
@@ -155,6 +161,8 @@ class UnitState:
             sent={int(k): day_figures(v) for k, v in d["sent"].items()},
             last_seq={one(str(k)): one(packed(v)) for k, v in d["last_seq"].items()},
             organisation=str(d["organisation"]) if d.get("organisation") is not None else None,
+            default_group_through=(int(d["default_group_through"]) if d.get("default_group_through") is not None
+                                   else None),
         )
 
     def applied_seq(self, source: str) -> int:
@@ -264,13 +272,26 @@ class UnitTracker:
             # A day sent before is due: its summary is made once, at the end of the batch. A day never sent
             # is made now, as without deferring: whether its summary goes out at all depends on its figures
             # at this update (one that is all zero is not sent), and a day sent is compared from then on.
-            sent = state.sent
-            due = {d for d in candidates if d in sent}
+            sent, through = state.sent, state.default_group_through
+            if through is None:
+                due = {d for d in candidates if d in sent}
+            else:
+                due = {d for d in candidates if d in sent and d > through}
             state.due |= due
             candidates -= due
         out = self._summaries(state, sorted(candidates))
         if advanced:
             out += self._forget(state)
+        return out
+
+    def name_organisation(self, state: UnitState, organisation: str) -> list[DaySummary]:
+        """The unit learns its organisation (its peer group). The days it has sent so far went to the default
+        group and stay there (docs/limitations.md); the summaries due are made first, for that group, and the
+        days sent so far are not deferred again while kept (`default_group_through`)."""
+        out = self.due_summaries(state)
+        state.organisation = organisation
+        if state.sent:
+            state.default_group_through = max(state.sent)
         return out
 
     def due_summaries(self, state: UnitState) -> list[DaySummary]:
@@ -314,6 +335,8 @@ class UnitTracker:
             out = self._summaries(state, expiring)
         if _drop_before(state, _DAYS, state.days, cutoff):  # `sent` goes with a day of `days` only
             _drop_before(state, _SENT, state.sent, cutoff)
+        if state.default_group_through is not None and state.default_group_through < cutoff:
+            state.default_group_through = None
         staffing = state.staffing
         keep_from = 0
         for i, s in enumerate(staffing):  # in time order: the last report on or before the cutoff stays

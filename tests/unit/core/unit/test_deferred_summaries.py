@@ -3,7 +3,8 @@ each update that changes the day, as replay does. What the organisation stage is
 anything it keeps: after every batch, the unit's state is the one replay's stage leaves, every day the
 organisation holds has the same figures, and what the deferring stage leaves out is only a summary that
 says again what was sent before. Updates of many persons, days far apart and out of order (a backlog's
-partitions run days apart), contributions that cancel, staffing reports, re-sent updates, and batches cut
+partitions run days apart), contributions that cancel, staffing reports, re-sent updates, a unit that
+learns its organisation (its peer group) after it has sent days to the default group, and batches cut
 anywhere."""
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def updates(draw: st.DrawFn) -> list[UnitUpdate]:
         deltas = [(draw(st.sampled_from(METRICS)), base + draw(st.integers(-3, 3)),
                    draw(st.sampled_from([1.0, -1.0, 0.5]))) for _ in range(draw(st.integers(0, 3)))]
         presence = [(person, base)] if draw(st.booleans()) else []
-        out.append(UnitUpdate(unit, person, seqs[person], deltas, presence))
+        organisation = draw(st.sampled_from([None] * 8 + ["556036-0793", "212000-0142"]))
+        out.append(UnitUpdate(unit, person, seqs[person], deltas, presence, organisation=organisation))
     return out
 
 
@@ -59,26 +61,49 @@ def test_a_day_never_sent_that_comes_back_to_nothing_within_a_batch_is_sent_as_n
                   UnitUpdate("u-a", "p_3", 1, [("ed_visits", DAY, -1.0)])], [3])  # back to nothing
 
 
+def test_a_day_changed_before_the_unit_names_its_organisation_reaches_the_default_group() -> None:
+    """A day sent to the default group changes, then an update of the same batch names the unit's
+    organisation: the default group is told of the change (as replay tells it), the organisation's not."""
+    _both_stages([UnitUpdate("u-a", "p_1", 1, [("ed_visits", DAY, 1.0)]),
+                  UnitUpdate("u-a", "p_2", 1, [("ed_visits", DAY + 10, 1.0)]),  # DAY settles: sent
+                  UnitUpdate("u-a", "p_3", 1, [("ed_visits", DAY, 1.0)]),  # changes it
+                  UnitUpdate("u-a", "p_4", 1, [("ed_visits", DAY + 11, 1.0)], organisation="556036-0793")],
+                 [2, 2])
+
+
+def test_a_day_sent_to_the_default_group_that_changes_and_changes_back_reaches_the_organisation() -> None:
+    """After the unit names its organisation, a day it sent to the default group changes and comes back
+    within a batch: replay sends it to the organisation's group twice, so the deferring stage sends it once."""
+    _both_stages([UnitUpdate("u-a", "p_1", 1, [("ed_visits", DAY, 1.0)]),
+                  UnitUpdate("u-a", "p_2", 1, [("ed_visits", DAY + 10, 1.0)]),  # DAY settles: sent
+                  UnitUpdate("u-a", "p_3", 1, [("ed_visits", DAY + 11, 1.0)], organisation="556036-0793"),
+                  UnitUpdate("u-a", "p_4", 1, [("ed_visits", DAY, 1.0)]),  # changes DAY
+                  UnitUpdate("u-a", "p_4", 2, [("ed_visits", DAY, -1.0)])],  # and back
+                 [3, 2])
+
+
 def _both_stages(history: list[UnitUpdate], cuts: list[int]) -> None:
     each, once = UnitStage(CONFIG), UnitStage(CONFIG, defer_summaries=True)
     states_each = {u: UnitState(u) for u in ("u-a", "u-b")}
     states_once = {u: UnitState(u) for u in ("u-a", "u-b")}
-    held_each: dict[tuple[str, int], DayFigures] = {}  # what the organisation holds of each unit-day
-    held_once: dict[tuple[str, int], DayFigures] = {}
+    # what each peer group holds of each unit-day (None: the default group)
+    held_each: dict[tuple[str | None, str, int], DayFigures] = {}
+    held_once: dict[tuple[str | None, str, int], DayFigures] = {}
     i, k = 0, 0
     while i < len(history):
         batch = history[i:i + cuts[k % len(cuts)]]
         i, k = i + len(batch), k + 1
-        sent_each: dict[tuple[str, int], DayFigures] = {}  # the worker sends the last summary of a day a batch
-        sent_once: dict[tuple[str, int], DayFigures] = {}
+        # the worker sends the last summary of a unit-day to a peer group a batch
+        sent_each: dict[tuple[str | None, str, int], DayFigures] = {}
+        sent_once: dict[tuple[str | None, str, int], DayFigures] = {}
         for update in batch:
             for s in each.handle(states_each[update.unit_id], update).summaries:
-                sent_each[(s.unit_id, s.day)] = s.figures()
+                sent_each[(s.organisation, s.unit_id, s.day)] = s.figures()
             for s in once.handle(states_once[update.unit_id], update).summaries:
-                sent_once[(s.unit_id, s.day)] = s.figures()
+                sent_once[(s.organisation, s.unit_id, s.day)] = s.figures()
         for state in states_once.values():  # the batch closes
             for s in once.due_summaries(state):
-                sent_once[(s.unit_id, s.day)] = s.figures()
+                sent_once[(s.organisation, s.unit_id, s.day)] = s.figures()
             assert not state.due
         for unit in states_each:
             assert states_once[unit].to_dict() == states_each[unit].to_dict()
