@@ -30,7 +30,7 @@ from streams.core.org.drift import OrgDrift
 from streams.core.org.parts import OrgParts
 from streams.core.org.state import OrgState
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.flags import Flag
 from streams.simulators.simulation import Scenario, generate
 

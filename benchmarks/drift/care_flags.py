@@ -17,7 +17,7 @@ from benchmarks.drift.detectors import Alarms, flags_of, level_configs, river_on
 from benchmarks.drift.progress import Progress
 from streams.core.config import DriftConfig
 from streams.core.timebase import week_of
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.simulators.simulation import Scenario
 
 READMISSION_LAG_DAYS = 7 * math.ceil(30 / 7)  # a week's readmissions are known when its follow-up is complete

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from benchmarks.drift.design import DAYS, ONSET_DAY, UNITS
 from streams.core.timebase import week_of
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.simulators.simulation import Scenario
 
 CARE_SIZES = (100, 250, 600)

@@ -14,7 +14,7 @@ from streams.core.config import DriftConfig, MonitorConfig
 from streams.core.org.drift import OrgDrift
 from streams.core.org.state import OrgState
 from streams.core.timebase import week_days
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.flags import DriftEvidence
 from streams.models.vocab import Rule, UnitOutcome
 

@@ -23,7 +23,7 @@ from benchmarks.drift.field_world import draw_world, workplaces
 from benchmarks.drift.progress import Progress
 from benchmarks.drift.workplaces import HAZARD
 from streams.core.config import DriftConfig
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.vocab import UnitOutcome
 
 CARE_WARMUP_WEEKS = DriftConfig().outcome_warmup_weeks[UnitOutcome.ED_VISITS]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from benchmarks.drift.care_units import ADMISSIONS_PER_YEAR, ED_PER_YEAR, PLANNED_SHARE, READMIT_P, STAY_DAYS
 from benchmarks.drift.field_world import BURN_IN_DAYS, World
-from streams.core.unit.tracker import POPULATION_WINDOW_DAYS, DaySummary
+from streams.core.unit.summary import DaySummary
+from streams.core.unit.tracker import POPULATION_WINDOW_DAYS
 
 READMISSION_DAYS = 30
 NEVER = -10_000  # a day before any simulated (the burn-in's days are negative: -1 is one of them)

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from benchmarks.drift.workplaces import GAP_DAYS
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 
 FIRST_YEAR = 2023
 BURN_IN_DAYS = 120  # simulated before the history begins: what is going on when monitoring starts

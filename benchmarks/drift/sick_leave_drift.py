@@ -17,7 +17,7 @@ from benchmarks.drift.progress import Progress
 from benchmarks.drift.sick_leave_level import LevelCounts
 from benchmarks.drift.workplaces import STEPS, mix_of, series, weekly
 from streams.core.timebase import week_of
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.simulators.simulation import Scenario
 
 

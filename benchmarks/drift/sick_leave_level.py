@@ -17,7 +17,7 @@ from benchmarks.drift.progress import Progress
 from benchmarks.drift.workplaces import mix_of, series, weekly
 from streams.core.config import DriftConfig
 from streams.core.timebase import week_of
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.vocab import Rule
 
 LEVELS = (1.5, 2.0)  # a unit at this many times its peers' occasions from the first day (hazard: HAZARD)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmarks.drift.design import DAYS, ONSET_DAY, UNITS
 from streams.core.timebase import week_of
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.simulators.simulation import Scenario, generate
 
 SIZES = (20, 50, 150)

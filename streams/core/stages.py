@@ -27,7 +27,8 @@ from streams.core.person.tracker import Outcome, PersonState, PersonTracker, Ret
 from streams.core.programme.surveys import Folded
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.timebase import epoch, local_day
-from streams.core.unit.tracker import DaySummary, UnitState, UnitTracker, UpdateOutcome, group_by_unit
+from streams.core.unit.summary import DaySummary
+from streams.core.unit.tracker import UnitState, UnitTracker, UpdateOutcome, group_by_unit
 from streams.models.events import Event, PersonEvent, Staffing, SurveyResponse
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection, RejectReason

@@ -18,7 +18,7 @@ import msgspec
 from streams.agents.runtime.records import InputRecord
 from streams.core.person.facts import Fact
 from streams.core.stages import UnitUpdate
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.rejections import Rejection, RejectReason
 
 log = logging.getLogger(__name__)

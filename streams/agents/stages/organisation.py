@@ -27,7 +27,7 @@ from streams.core.org.drift import OrgDrift
 from streams.core.org.groups import by_group
 from streams.core.org.parts import UNSENT
 from streams.core.org.state import OrgState
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection
 

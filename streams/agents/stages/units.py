@@ -15,7 +15,8 @@ from streams.agents.runtime.stage_work import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.org.groups import group_of
 from streams.core.stages import UnitStage, UnitUpdate
-from streams.core.unit.tracker import DaySummary, UnitState
+from streams.core.unit.summary import DaySummary
+from streams.core.unit.tracker import UnitState
 from streams.models.rejections import Rejection
 
 #: A unit's state holds every person it counts (for re-send recognition and the care population), so

@@ -27,7 +27,7 @@ from streams.core.org.state import BEDS_CHANGE, CARE_CHANGE, OrgState, UnitDrift
 from streams.core.org.unit_step import UnitDriftStep, pooled_dispersion
 from streams.core.org.weeks import CarePopulations, amend_running, week_totals
 from streams.core.timebase import week_days, week_of
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.flags import DriftEvidence, Flag, FlagStatus, WithdrawnBecause
 from streams.models.vocab import UnitOutcome
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 
 #: The default group's key: the key the organisation stage's one state had before there were groups, so a
 #: state stored by such a release is read, unchanged, as the default group's (every unit was in it).

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from streams.core.org.state import STATE_VERSION, OrgState, UnitDrift, _trimmed
-from streams.core.unit.tracker import day_figures
+from streams.core.unit.summary import day_figures
 from streams.models.flags import Flag
 
 HEADER, FLAGS, UNSENT, CARE = "h", "f", "o", "c/"

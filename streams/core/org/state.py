@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from streams.core.org.detectors import DriftDetector, detector_from_dict
 from streams.core.org.latest_days import LatestDays
-from streams.core.unit.tracker import DayFigures, day_figures
+from streams.core.unit.summary import DayFigures, day_figures
 from streams.models.flags import Flag
 from streams.models.vocab import UnitOutcome
 

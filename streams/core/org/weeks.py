@@ -5,7 +5,7 @@ from __future__ import annotations
 from streams.core.org.outcomes import WeekTotals
 from streams.core.org.state import BEDS_CHANGE, CARE_CHANGE, CHANGE_INDICES, OrgState
 from streams.core.timebase import week_days
-from streams.core.unit.tracker import DayFigures
+from streams.core.unit.summary import DayFigures
 
 
 class RunningSums:

@@ -15,6 +15,7 @@ from typing import Any
 
 from streams.core.config import MonitorConfig
 from streams.core.person.fold import ContribKey
+from streams.core.unit.summary import DayFigures, DaySummary, day_figures
 from streams.models.vocab import UnitMetric
 
 STATE_VERSION = 2  # 2: last_seq stored as its packed int (1: [seq, day]); a version 1 state still loads
@@ -23,38 +24,6 @@ POPULATION_WINDOW_DAYS = 365
 DAY_BITS = 22
 DAY_MASK = (1 << DAY_BITS) - 1
 _DAYS, _SENT, _SEQ, _POPULATION = range(4)  # UnitState.floors
-
-
-#: A unit-day's figures in DaySummary order: sick days, occasions, headcount, ED visits, readmissions (by
-#: index discharge day), discharges, unplanned inpatient days (by discharge day), care population change,
-#: change in the beds occupied by unplanned stays.
-DayFigures = tuple[float, float, int, float, float, float, float, float, float]
-
-
-@dataclass(frozen=True, slots=True)
-class DaySummary:
-    """What the organisation stage needs of one unit-day: for a workplace, sick days (weighted), occasions
-    and the headcount; for a care unit, ED visits, readmissions (by index discharge day), discharges,
-    unplanned inpatient days (by discharge day), the change in its care population and the change in
-    its beds occupied by unplanned stays (admitted +1, ended -1: the running sum is its bed-days)."""
-
-    unit_id: str
-    day: int
-    sick_days: float
-    occasions: float
-    headcount: int
-    ed_visits: float = 0.0
-    readmissions: float = 0.0
-    discharges: float = 0.0
-    inpatient_days: float = 0.0
-    care_change: float = 0.0
-    beds_change: float = 0.0
-    # the unit's organisation: its peer group (core/org/groups.py); named, never placed
-    organisation: str | None = field(default=None, kw_only=True)
-
-    def figures(self) -> DayFigures:
-        return (self.sick_days, self.occasions, self.headcount, self.ed_visits, self.readmissions,
-                self.discharges, self.inpatient_days, self.care_change, self.beds_change)
 
 
 #: The unit metrics a DaySummary carries after the sick days, occasions and headcount, in its order.
@@ -390,13 +359,6 @@ def _drop_before(state: UnitState, which: int, kept: dict[int, Any], cutoff: int
         del kept[d]
     state.floors[which] = cutoff
     return bool(gone)
-
-
-def day_figures(v: list | tuple) -> DayFigures:  # type: ignore[type-arg]
-    """A unit-day's `DaySummary.figures()` as stored (the unit's `sent`, the organisation's series); one
-    stored before care units were monitored, or before beds were counted, has fewer than nine."""
-    rest = [float(x) for x in v[3:9]] + [0.0] * (9 - max(3, len(v)))
-    return (float(v[0]), float(v[1]), int(v[2]), rest[0], rest[1], rest[2], rest[3], rest[4], rest[5])
 
 
 def group_by_unit(deltas: dict[ContribKey, float]) -> dict[str, list[tuple[str, int, float]]]:

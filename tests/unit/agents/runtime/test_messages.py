@@ -18,7 +18,7 @@ from streams.agents.runtime.messages import (
 from streams.agents.runtime.outputs import Outbox
 from streams.agents.runtime.records import InputRecord
 from streams.core.stages import StaffingReport, UnitUpdate
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.events import EVENT_ADAPTER
 from streams.models.rejections import Rejection, RejectReason
 from tests.helpers import sick

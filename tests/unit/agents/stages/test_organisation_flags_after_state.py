@@ -18,7 +18,7 @@ from streams.agents.stages.organisation import Organisation
 from streams.core.config import DriftConfig, MonitorConfig
 from streams.core.org.parts import OrgParts
 from streams.core.org.state import OrgState
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.flags import Flag
 from streams.simulators.simulation import Scenario, generate
 from tests.unit.agents.stages.test_organisation_upgrade import _Recorded

@@ -18,7 +18,7 @@ from streams.core.config import DriftConfig, MonitorConfig
 from streams.core.org.drift import OrgDrift
 from streams.core.org.parts import OrgParts
 from streams.core.org.state import OrgState
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.flags import Flag
 from tests.unit.core.org.test_detectors_and_old_states import resumed_from_v3
 

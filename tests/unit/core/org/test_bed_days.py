@@ -14,7 +14,7 @@ from streams.core.org.coverage import unit_monitoring
 from streams.core.org.state import OrgState
 from streams.core.org.weeks import CarePopulations, week_totals
 from streams.core.timebase import week_of
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.vocab import UnitOutcome
 from tests.helpers import DAY0, event, run
 

@@ -15,7 +15,7 @@ from streams.core.org.drift import _forget_days
 from streams.core.org.latest_days import LatestDays
 from streams.core.org.parts import from_parts, to_parts
 from streams.core.org.state import OrgState
-from streams.core.unit.tracker import day_figures
+from streams.core.unit.summary import day_figures
 
 UNITS = [f"unit-{i}" for i in range(6)]
 DAY0 = 739_000

@@ -14,7 +14,7 @@ from streams.core.monitor import Monitor
 from streams.core.org.drift import OrgDrift
 from streams.core.org.state import OrgState
 from streams.core.pseudonym import Pseudonymiser
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.simulators.simulation import Scenario, generate
 
 

@@ -16,7 +16,7 @@ from streams.core.org.drift import OrgDrift
 from streams.core.org.parts import from_parts, take_changes, to_parts
 from streams.core.org.state import OrgState
 from streams.core.timebase import week_days, week_of
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 
 FIRST_WEEK = week_of(739_000)
 WORKPLACES = ("ward-1", "ward-2", "ward-3", "ward-4")

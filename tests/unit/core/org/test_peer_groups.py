@@ -9,7 +9,7 @@ import json
 from streams.core.org.groups import DEFAULT_GROUP, by_group, group_of
 from streams.core.org.levels import relative_levels
 from streams.core.timebase import epoch
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models.flags import Flag
 from streams.models.rejections import Rejection
 from streams.models.vocab import Rule

@@ -16,7 +16,7 @@ from streams.core.org.drift import OrgDrift
 from streams.core.org.state import OrgState
 from streams.core.org.weeks import CarePopulations
 from streams.core.timebase import week_days, week_of
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 
 FIRST_DAY = week_days(week_of(739_000))[0]
 UNITS = ("care-a", "care-b", "care-c")

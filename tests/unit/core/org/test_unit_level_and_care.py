@@ -11,7 +11,7 @@ from streams.core.config import MonitorConfig
 from streams.core.org.drift import OrgDrift
 from streams.core.org.state import OrgState
 from streams.core.timebase import week_days, week_of, zone
-from streams.core.unit.tracker import DaySummary
+from streams.core.unit.summary import DaySummary
 from streams.models import DriftEvidence, Flag
 from streams.models.vocab import Rule
 from tests.helpers import poisson

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from streams.core.config import MonitorConfig
 from streams.core.stages import StaffingReport, UnitStage, UnitUpdate
-from streams.core.unit.tracker import DayFigures, UnitState
+from streams.core.unit.summary import DayFigures
+from streams.core.unit.tracker import UnitState
 
 DAY = 739_000
 CONFIG = MonitorConfig(retention_days=60)  # the shortest allowed, so that days are forgotten while due
