@@ -242,10 +242,8 @@ class UnitTracker:
             # is made now, as without deferring: whether its summary goes out at all depends on its figures
             # at this update (one that is all zero is not sent), and a day sent is compared from then on.
             sent, through = state.sent, state.default_group_through
-            if through is None:
-                due = {d for d in candidates if d in sent}
-            else:
-                due = {d for d in candidates if d in sent and d > through}
+            after = -1 if through is None else through  # days are ordinals from 1
+            due = {d for d in candidates if d in sent and d > after}
             state.due |= due
             candidates -= due
         out = self._summaries(state, sorted(candidates))
