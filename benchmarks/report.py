@@ -123,6 +123,10 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
         for run in live:
             lines.append(f"| outcome-monitor worker | {run['partitions']} | {run['workers']} | {run['events']:,} | "
                          f"{run['eps']:,.0f} | {ratios(float(run['eps']))} |")
+        span = float(str(live[0]["span_eps"])) if "span_eps" in live[0] else None
+        if span:
+            lines.append(f"| outcome-monitor worker, first output to last (the bare faust agent's clock) | "
+                         f"{live[0]['partitions']} | 1 | {live[0]['events']:,} | {span:,.0f} | {ratios(span)} |")
         met = bool(faust_eps) and float(live[0]["eps"]) >= float(faust_eps or 0)
         lines += ["", "Resident memory of the worker process(es) once drained (tables in memory, Python, faust, "
                   "buffers; per person see section 4):",
@@ -134,8 +138,12 @@ def write_report(path: Path, r: dict[str, object], mem: list[dict[str, object]],
                       f"{table} {rec:.3f} records" + (f" ({size:,.0f} B)" if size is not None else "")
                       for table, (rec, size) in run["written"].items())  # type: ignore[attr-defined]
                     for run in live if "written" in run],
-                  "", "Target: at least 1.0x the bare faust agent that reads and decodes the same topic. "
-                  f"{verdict(met)}", ""]
+                  "", "The worker's rows run from ready until its positions say every record is processed (the "
+                  "first fetch, the state write interval and the positions' polling included); the bare agents' "
+                  "from their first record to their last, as does the row *first output to last* "
+                  "(`benchmarks/live_throughput.py`).",
+                  "", "Target: at least 1.0x the bare faust agent that reads and decodes the same topic, on both "
+                  f"clocks. {verdict(met and (span is None or span >= float(faust_eps or 0)))}", ""]
         if bare_eps and faust_eps:
             share = float(live[0]["eps"]) / faust_eps
             lines += [f"The framework alone (a faust agent that only reads and decodes) reaches "

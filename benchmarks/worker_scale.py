@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     person_records: dict[Key, list[float]] = {(u, c, i): [] for u, _, c, i in settings}
     memory: dict[Key, list[float]] = {(u, c, i): [] for u, _, c, i in settings}
     cpu: dict[Key, list[float]] = {(u, c, i): [] for u, _, c, i in settings}
+    span: dict[Key, list[float]] = {(u, c, i): [] for u, _, c, i in settings}
     for r in range(args.rounds):
         for units, organisations, cache, interval in settings if r % 2 == 0 else list(reversed(settings)):
             for name, value in (("OUTCOME_MONITOR_DECODED_PERSON_STATES", cache),
@@ -109,10 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             person_records[key].append(written["persons"][0])
             memory[key].append(float(str(run["rss_peak"])) / 2**20)
             cpu[key].append(float(str(run["cpu_us_per_event"])))
+            span[key].append(float(str(run["span_eps"])))
             say(f"worker at scale: round {r + 1}, {units:,} units in {organisations}"
                 f"{'' if cache is None else f', {cache:,} decoded person states'}"
                 f"{'' if interval is None else f', states written every {interval:g} s'}: {rates[key][-1]:,.0f} "
-                f"events/s, {cpu[key][-1]:.0f} µs of the worker's CPU an event, "
+                f"events/s ({span[key][-1]:,.0f} first output to last), "
+                f"{cpu[key][-1]:.0f} µs of the worker's CPU an event, "
                 f"{written['persons'][0]:.3f} person-state records an event, "
                 f"{memory[key][-1]:,.0f} MiB resident at the peak (load {os.getloadavg()[0]:.2f})")
     first = settings[0]
@@ -120,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "events": args.events,
               "runs": [{"units": u, "organisations": o, "decoded_person_states": c, "write_interval_s": i,
                         "days": inputs[u][1], "persons": met[u][0], "first_meetings_per_event": met[u][1],
-                        "eps": rates[(u, c, i)], "person_records_per_event": person_records[(u, c, i)],
+                        "eps": rates[(u, c, i)], "span_eps": span[(u, c, i)],
+                        "person_records_per_event": person_records[(u, c, i)],
                         "peak_rss_mib": memory[(u, c, i)],
                         "worker_cpu_us_per_event": cpu[(u, c, i)], "median_eps": statistics.median(rates[(u, c, i)]),
                         f"vs_{first[0]}_units": statistics.median(rates[(u, c, i)]) / base}
