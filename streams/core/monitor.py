@@ -66,7 +66,7 @@ class Tally:
 
 
 class TallyCounts:
-    """Replay's `Counts` (core/stages.py): into the tally."""
+    """Replay's `Counts` (core/stages/admit.py): into the tally."""
 
     def __init__(self, tally: Tally) -> None:
         self.tally = tally
@@ -113,7 +113,7 @@ class PersonSide:
 
 
 class Monitor:
-    """The stages of core/stages.py in one loop, each event through all of them before the next."""
+    """The stages of core/stages/ in one loop, each event through all of them before the next."""
 
     def __init__(self, config: MonitorConfig, pseudonymise: Pseudonymiser, *, keep_ledgers: bool = False) -> None:
         """`keep_ledgers`: keep the programme ledgers even with no programme configured (the report)."""

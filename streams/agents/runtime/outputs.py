@@ -79,7 +79,7 @@ class Outputs:
 
 
 class MetricCounts:
-    """The worker's `Counts` (core/stages.py): Prometheus metrics, applied once the batch is through.
+    """The worker's `Counts` (core/stages/admit.py): Prometheus metrics, applied once the batch is through.
     Rejections are counted where they are written, on the way to the dead-letter topic."""
 
     LATE_S = 86400  # an event that arrives more than a day after it occurred counts as late
