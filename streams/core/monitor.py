@@ -33,7 +33,7 @@ from streams.core.stages import (
     survey_counted,
 )
 from streams.core.stream_clock import StreamClock
-from streams.core.timebase import epoch
+from streams.core.timebase import epoch, from_epoch, local_day
 from streams.core.unit.indicators import UnitIndicators, unit_indicators
 from streams.core.unit.tracker import UnitState
 from streams.models.events import Event, PersonEvent, Staffing, SurveyResponse
@@ -288,3 +288,18 @@ class Monitor:
 
     def unit_indicators(self) -> list[UnitIndicators]:
         return [unit_indicators(self.units[u], self.config) for u in sorted(self.units)]
+
+    def person_indicators(self) -> list[dict[str, object]]:
+        """Each person's 12-month figures, of the persons this monitor holds."""
+        persons = []
+        window = self.config.rules.repeated_sick_leave_window_days
+        for subject in sorted(self.persons):
+            fold = self.person_stage.tracker.current(self.persons[subject], subject)
+            if not fold.last_t:
+                continue
+            today = local_day(from_epoch(fold.last_t), self.config.timezone)
+            occasions, days, _ = fold.sick_leave_window(today, window)
+            persons.append({"subject_id": subject, "sick_leave_occasions_12m": occasions,
+                            "sick_days_12m": days, "bradford_factor": occasions * occasions * days,
+                            "ed_visits_12m": len(fold.ed_visits)})
+        return persons

@@ -26,7 +26,7 @@ from streams.core.config import MonitorConfig
 from streams.core.decode import decode_event
 from streams.core.stream_clock import StreamClock
 from streams.core.timebase import epoch
-from streams.files.replay import InputEndedEarly, numbered_lines
+from streams.files.lines import InputEndedEarly, numbered_lines
 from streams.kafka_access import KafkaAccess
 from streams.models.events import ARRIVAL_HEADER
 from streams.models.rejections import Rejection

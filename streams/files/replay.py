@@ -3,54 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import sys
 import time
-import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from streams.core.monitor import Monitor, StepResult
 from streams.core.org.levels import relative_levels
 from streams.core.person.tracker import Retracted
-from streams.core.timebase import day_to_date, from_epoch, local_day
+from streams.core.timebase import day_to_date
+from streams.files.lines import InputEndedEarly, numbered_lines
 from streams.models.events import Event
 from streams.progress import Progress, working
-
-BOM = b"\xef\xbb\xbf"
-
-
-class InputEndedEarly(Exception):
-    """The file stops in the middle (a truncated .gz, a corrupt block): what came before was read."""
-
-    def __init__(self, after_line: int, why: str) -> None:
-        super().__init__(f"the file ends early after line {after_line:,} ({why}); the lines before it were read")
-        self.after_line = after_line
-
-
-def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number in the file, line) for each line that is not blank. Numbers count blank lines too,
-    so they match an editor's; a UTF-8 byte-order mark before the first line is not part of it."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    lineno = 0
-    try:
-        with opener(path, "rb") as fh:  # type: ignore[operator]
-            for raw in fh:
-                lineno += 1
-                line = raw.rstrip(b"\r\n")
-                if lineno == 1 and line.startswith(BOM):
-                    line = line[len(BOM):]
-                if line.strip():
-                    yield lineno, line
-    except (EOFError, OSError, zlib.error) as exc:
-        raise InputEndedEarly(lineno, str(exc) or type(exc).__name__) from exc
-
-
-def open_lines(path: Path) -> Iterator[bytes]:
-    for _, line in numbered_lines(path):
-        yield line
 
 
 def replay(monitor: Monitor, path: Path, *, rejects: IO[str] | None = None,
@@ -104,24 +69,8 @@ def indicators_document(monitor: Monitor, persons: list[dict[str, object]] | Non
             }
         units.append(doc)
     if persons is None:
-        persons = person_indicators(monitor)
+        persons = monitor.person_indicators()
     return {"units": units, "persons": sorted(persons, key=lambda p: str(p["subject_id"]))}
-
-
-def person_indicators(monitor: Monitor) -> list[dict[str, object]]:
-    """Each person's 12-month figures, of the persons this monitor holds."""
-    persons = []
-    window = monitor.config.rules.repeated_sick_leave_window_days
-    for subject in sorted(monitor.persons):
-        fold = monitor.person_stage.tracker.current(monitor.persons[subject], subject)
-        if not fold.last_t:
-            continue
-        today = local_day(from_epoch(fold.last_t), monitor.config.timezone)
-        occasions, days, _ = fold.sick_leave_window(today, window)
-        persons.append({"subject_id": subject, "sick_leave_occasions_12m": occasions,
-                        "sick_days_12m": days, "bradford_factor": occasions * occasions * days,
-                        "ed_visits_12m": len(fold.ed_visits)})
-    return persons
 
 
 def programme_figures_document(monitor: Monitor, progress: IO[str] | None = None) -> dict[str, object]:

@@ -40,7 +40,7 @@ from streams.core.monitor import Monitor, PersonSide
 from streams.core.stages import UnitUpdate
 from streams.core.stream_clock import StreamClock
 from streams.core.timebase import epoch
-from streams.files.replay import InputEndedEarly, numbered_lines, person_indicators
+from streams.files.lines import InputEndedEarly, numbered_lines
 from streams.models.events import Event
 from streams.models.rejections import Rejection
 from streams.progress import Progress
@@ -158,7 +158,7 @@ def _shard(conn: Connection, monitor: Monitor, now: dt.datetime, inherited: list
     while True:
         message = _received(conn)
         if message is None:
-            conn.send((monitor.tally, monitor.ledgers, person_indicators(monitor)))
+            conn.send((monitor.tally, monitor.ledgers, monitor.person_indicators()))
             return
         released, lines = message
         sides = []

@@ -12,7 +12,7 @@ from streams.core.monitor import Monitor
 from streams.core.pseudonym import Pseudonymiser
 from streams.core.unit.indicators import unit_indicators
 from streams.core.unit.tracker import UnitState
-from streams.files.replay import open_lines
+from streams.files.lines import open_lines
 from streams.simulators.simulation import Scenario, generate
 from tests.integration.live import PSEUDONYM_KEY, Namespace, Worker, ensure_broker
 from tests.integration.prom import Prometheus

@@ -23,7 +23,7 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.pseudonym import Pseudonymiser
-from streams.files.replay import open_lines
+from streams.files.lines import open_lines
 from tests.integration.backfill import Record, history_records, publish_confluent
 from tests.integration.conftest import indicators_from_states, replay_flags, replay_indicators, replayed
 from tests.integration.live import (

@@ -26,7 +26,7 @@ from streams.core.config import MonitorConfig
 from streams.core.monitor import Monitor
 from streams.core.programme.ledger import INPATIENT_DAYS, SICK_DAYS
 from streams.core.pseudonym import Pseudonymiser
-from streams.files.replay import open_lines
+from streams.files.lines import open_lines
 from streams.observe.dashboards import all_dashboards
 from streams.observe.metric_names import MetricName
 from streams.observe.programme_metrics import SeriesKey, metric_values
