@@ -81,8 +81,9 @@ def output_span(first_of: list[str], last_of: list[str]) -> tuple[int, int]:
             return [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
 
         firsts, lasts = partitions(first_of), partitions(last_of)
-        begin, end = consumer.beginning_offsets(firsts), consumer.end_offsets(lasts)
-        first = [s for tp in firsts if (s := stamp(tp, begin[tp])) is not None]
+        begin, end = consumer.beginning_offsets(firsts), consumer.end_offsets(sorted({*firsts, *lasts}))
+        # an empty partition (programme events without programmes, say) has no first or last record
+        first = [s for tp in firsts if end[tp] > begin[tp] and (s := stamp(tp, begin[tp])) is not None]
         last = [s for tp in lasts if end[tp] > 0 and (s := stamp(tp, end[tp] - 1)) is not None]
         return min(first), max(last)
     finally:
