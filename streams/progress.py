@@ -64,20 +64,28 @@ class BacklogReport:
     """The worker's backlog line, every few seconds while there is a real backlog (a backfill, a restart
     after downtime) or a lag that does not move; one line when it is caught up; nothing in steady state,
     where the records in flight are cleared within `steady_s` seconds at the current rate (the worker passes
-    its report interval: what is behind now is gone by the next report)."""
+    its report interval: what is behind now is gone by the next report).
+
+    The first report after start also says "caught up" when the worker processed anything since it
+    started: a backlog drained before the first report (a short history, a fast worker) still leaves its
+    line, so an engineer who started a worker on a waiting history always sees that it was worked off."""
 
     def __init__(self, steady_s: float = 5.0) -> None:
         self.steady_s = steady_s
         self.reported = False
+        self.first = True
 
-    def line(self, waiting: int, internal: int, rate: float) -> str | None:
+    def line(self, waiting: int, internal: int, rate: float, processed: int = 0) -> str | None:
+        """`processed`: the input events processed since the worker started."""
         behind = waiting + internal
+        first, self.first = self.first, False
         if behind and (rate <= 0 or behind >= rate * self.steady_s):
             self.reported = True
             eta = f"~{waiting / rate:,.0f} s left" if rate > 0 else "no progress in the last interval"
             return (f"backlog: {waiting:,} input events waiting ({internal:,} on internal topics), "
                     f"{rate:.0f} events/s, {eta}")
-        if self.reported:
+        if self.reported or (first and processed):
             self.reported = False
-            return f"backlog: caught up ({behind:,} records in flight), {rate:.0f} events/s"
+            return (f"backlog: caught up ({behind:,} records in flight), {rate:.0f} events/s, "
+                    f"{processed:,} input events processed since start")
         return None

@@ -157,6 +157,18 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def wait_log(self, text: str, timeout: float = 60) -> list[str]:
+        """The log's lines once one contains `text` (a line a timer writes: it comes, but not at once)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
+            if any(text in line for line in lines):
+                return lines
+            self.assert_alive()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no log line with {text!r} in {timeout}s; log: {self.tail()}")
+            time.sleep(0.5)
+
     def tail(self, n: int = 40) -> str:
         if not self.log_path.exists():
             return "(no log)"

@@ -123,7 +123,7 @@ def register(p: WorkerContext) -> list[Any]:
         last.update(t=now, processed=processed)
         backlog = lag_by_topic.get(p.names.events, 0)
         behind = sum(lag_by_topic.values())
-        if line := report.line(backlog, behind - backlog, rate):
+        if line := report.line(backlog, behind - backlog, rate, processed):
             log.info("%s", line)
 
     return [health, metrics_page, debug_progress, measure_lag]
