@@ -32,15 +32,12 @@ class UnitsBatch:
     out: Outputs
     counts: MetricCounts
     summaries: dict[tuple[str | None, str, int], DaySummary] = field(default_factory=dict)
-    due: dict[str, UnitState] = field(default_factory=dict)  # units with summaries due at the close
     written: dict[str, UnitState] = field(default_factory=dict)
 
 
 class Units:
     def __init__(self, p: WorkerContext) -> None:
-        # A batch's updates change the days a unit has settled many times over in a backlog: each day's
-        # summary is made once, when the batch closes (core/unit/tracker.py, `defer`).
-        self.p, self.stage, self.metrics = p, UnitStage(p.config, defer_summaries=True), p.metrics
+        self.p, self.stage, self.metrics = p, UnitStage(p.config), p.metrics
 
     def begin(self) -> UnitsBatch:
         out = Outputs()
@@ -54,22 +51,16 @@ class Units:
 
     def apply(self, batch: UnitsBatch, item: Item[UnitUpdate]) -> None:
         update, out = item.value, batch.out
-        state = batch.states.get(update.unit_id)
-        step = self.stage.step(state, update, batch.counts, update.source_offset)
+        step = self.stage.step(batch.states.get(update.unit_id), update, batch.counts, update.source_offset)
         if step.rejection is not None:
             out.rejections.append((step.rejection, None))
         if not step.applied:
             return
         batch.states.mark_changed(update.unit_id)
-        if state.due:
-            batch.due[update.unit_id] = state
         for s in step.summaries:
             batch.summaries[(s.organisation, s.unit_id, s.day)] = s
 
     def close(self, batch: UnitsBatch) -> None:
-        for state in batch.due.values():
-            for s in self.stage.due_summaries(state):
-                batch.summaries[(s.organisation, s.unit_id, s.day)] = s
         # each to its peer group's partition, under the group's key (the organisation table's key)
         org = batch.out.outbox(self.p.names.day_summaries, "summaries", self.p.org_partitions or 1)
         for s in batch.summaries.values():

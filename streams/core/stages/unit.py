@@ -61,15 +61,9 @@ def staffing_update(event: Staffing, arrival: int, tz: str) -> UnitUpdate:
 
 
 class UnitStage:
-    def __init__(self, config: MonitorConfig, *, defer_summaries: bool = False) -> None:
-        """`defer_summaries`: a summary of a day sent before is made once a batch, by `due_summaries`,
-        instead of with each update that changes the day (the worker's unit agent; `UnitTracker`)."""
+    def __init__(self, config: MonitorConfig) -> None:
         self.config = config
-        self.tracker = UnitTracker(config, defer=defer_summaries)
-
-    def due_summaries(self, state: UnitState) -> list[DaySummary]:
-        """With `defer_summaries`: the unit's summaries due, made now (before its state is written)."""
-        return self.tracker.due_summaries(state)
+        self.tracker = UnitTracker(config)
 
     def step(self, state: UnitState, update: UnitUpdate, counts: Counts, source_offset: str | None) -> UnitStep:
         """One update (a person's contributions, or a staffing report) against the unit's state."""
@@ -103,7 +97,7 @@ class UnitStage:
                     latest_day = d
             state.mark_applied(source, update.seq, latest_day)
         if update.organisation is not None and state.organisation is None:
-            summaries += self.tracker.name_organisation(state, update.organisation)
+            state.organisation = update.organisation
         if update.staffing is not None:
             t, event_id, day, headcount, arrival = update.staffing
             outcome, out = self.tracker.add_staffing(state, t, event_id, day, headcount, arrival)

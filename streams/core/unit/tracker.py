@@ -72,24 +72,14 @@ class UnitState:
     # The organisation the unit's events first named (None: none yet): its peer group. A unit belongs to one
     # organisation; another named later is not followed (docs/limitations.md).
     organisation: str | None = None
-    # The last day sent to the default peer group before an event named the unit's organisation (None: no
-    # such day kept). Such a day's summary is made after each update, never deferred: the organisation's
-    # group has not been sent it, so one that ends a batch as it was sent must still reach that group.
-    default_group_through: int | None = None
     # Lower bounds of the keys of `days` and `sent` and of the days in `last_seq` and `population` (None:
     # not known yet, as after loading), so that forgetting what a day's advance makes too old takes the few
     # entries that expire instead of a scan of everything kept (a unit keeps `retention_days` of days).
     # Not part of the state: recomputed when needed.
     floors: list[int | None] = field(default_factory=lambda: [None, None, None, None], repr=False,
                                      compare=False)
-    # Days sent before whose summary is due again at the end of the worker's batch (a tracker that defers
-    # them, `UnitTracker(defer=True)`; `UnitTracker.due_summaries`). Not part of the state: made and
-    # emptied before the state is written.
-    due: set[int] = field(default_factory=set, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
-        if self.due:
-            raise RuntimeError("a unit state with summaries due is never written: make them first")
         return {
             "version": STATE_VERSION,
             "unit_id": self.unit_id,
@@ -101,8 +91,6 @@ class UnitState:
             "sent": {str(d): list(v) for d, v in self.sent.items()},
             "last_seq": self.last_seq,
             **({"organisation": self.organisation} if self.organisation is not None else {}),
-            **({"default_group_through": self.default_group_through}
-               if self.default_group_through is not None else {}),
         }
 
     @classmethod
@@ -130,9 +118,7 @@ class UnitState:
             sent={int(k): day_figures(v) for k, v in d["sent"].items()},
             last_seq={one(str(k)): one(packed(v)) for k, v in d["last_seq"].items()},
             organisation=str(d["organisation"]) if d.get("organisation") is not None else None,
-            default_group_through=(int(d["default_group_through"]) if d.get("default_group_through") is not None
-                                   else None),
-        )
+        )  # a "default_group_through" written by 2026-12-07's releases (summaries made once a batch) is dropped
 
     def applied_seq(self, source: str) -> int:
         """The sequence number of the last update applied from this person (0: none remembered)."""
@@ -170,13 +156,15 @@ class UnitState:
 
 
 class UnitTracker:
-    def __init__(self, config: MonitorConfig, *, defer: bool = False) -> None:
-        """`defer`: a day sent before whose figures change is remembered as due (`UnitState.due`), and its
-        summary made once, by `due_summaries`, however many updates of a batch change it. The worker's unit
-        agent defers (a backlog's partitions run days apart, so most of a unit's updates change days it has
-        settled, many times a batch: BENCHMARKS.md); replay does not (its summaries go out with each event)."""
+    """A unit's days, made into day summaries after each update, whichever stage runs it (replay, the worker's
+    unit agent). A summary is made after the update that changes a day, never deferred to the end of a batch:
+    the updates after the last state write are taken again after a crash, in other batches, and only the
+    summaries of each update, made the same way again from the restored state, leave the organisation holding
+    the day's last figures (a summary made once a batch could match the restored `sent` and be left out,
+    while the organisation holds one sent after the write: tests/unit/core/unit/test_summaries_after_a_restart.py)."""
+
+    def __init__(self, config: MonitorConfig) -> None:
         self.config = config
-        self.defer = defer
 
     def add_contributions(self, state: UnitState, deltas: list[tuple[str, int, float]]) -> list[DaySummary]:
         touched = set()
@@ -237,37 +225,10 @@ class UnitTracker:
                 candidates.update(d for d in range(first, settled + 1) if d in state.days)
             else:
                 candidates.update(d for d in state.days if first <= d <= settled)
-        if self.defer:
-            # A day sent before is due: its summary is made once, at the end of the batch. A day never sent
-            # is made now, as without deferring: whether its summary goes out at all depends on its figures
-            # at this update (one that is all zero is not sent), and a day sent is compared from then on.
-            sent, through = state.sent, state.default_group_through
-            after = -1 if through is None else through  # days are ordinals from 1
-            due = {d for d in candidates if d in sent and d > after}
-            state.due |= due
-            candidates -= due
         out = self._summaries(state, sorted(candidates))
         if advanced:
-            out += self._forget(state)
+            self._forget(state)
         return out
-
-    def name_organisation(self, state: UnitState, organisation: str) -> list[DaySummary]:
-        """The unit learns its organisation (its peer group). The days it has sent so far went to the default
-        group and stay there (docs/limitations.md); the summaries due are made first, for that group, and the
-        days sent so far are not deferred again while kept (`default_group_through`)."""
-        out = self.due_summaries(state)
-        state.organisation = organisation
-        if state.sent:
-            state.default_group_through = max(state.sent)
-        return out
-
-    def due_summaries(self, state: UnitState) -> list[DaySummary]:
-        """The summaries of the days due (`defer`) whose figures differ from what was sent: what sending one
-        after each update would have left the organisation stage holding, in one summary a day."""
-        if not state.due:
-            return []
-        days, state.due = sorted(state.due), set()
-        return self._summaries(state, days)
 
     def _summaries(self, state: UnitState, days: Iterable[int]) -> list[DaySummary]:
         """The summaries of `days` whose figures differ from what was sent (a day never sent, without a
@@ -291,19 +252,11 @@ class UnitTracker:
                 out.append(DaySummary(state.unit_id, d, *figures, organisation=state.organisation))
         return out
 
-    def _forget(self, state: UnitState) -> list[DaySummary]:
-        """Drop what the unit's clock has left behind; each day forgotten once, not every day rescanned. The
-        summaries of due days about to be forgotten are made first (and returned)."""
+    def _forget(self, state: UnitState) -> None:
+        """Drop what the unit's clock has left behind; each day forgotten once, not every day rescanned."""
         cutoff = state.clock_day - self.config.retention_days
-        out: list[DaySummary] = []
-        if state.due and min(state.due) < cutoff:
-            expiring = sorted(d for d in state.due if d < cutoff)
-            state.due.difference_update(expiring)
-            out = self._summaries(state, expiring)
         if _drop_before(state, _DAYS, state.days, cutoff):  # `sent` goes with a day of `days` only
             _drop_before(state, _SENT, state.sent, cutoff)
-        if state.default_group_through is not None and state.default_group_through < cutoff:
-            state.default_group_through = None
         staffing = state.staffing
         keep_from = 0
         for i, s in enumerate(staffing):  # in time order: the last report on or before the cutoff stays
@@ -322,7 +275,6 @@ class UnitTracker:
         if len(state.population) > 64 and _floor(floors, _POPULATION, state.population.values()) <= pop_cutoff:
             state.population = {p: d for p, d in state.population.items() if d > pop_cutoff}
             floors[_POPULATION] = min(state.population.values(), default=None)
-        return out
 
 
 def _staffed_day(s: Staffed) -> int:
