@@ -14,7 +14,9 @@ final flags depend only on the data, not on its order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from streams.core.config import MonitorConfig
 from streams.core.org.coverage import is_covered
@@ -52,19 +54,43 @@ class OrgDrift:
         """Take unit-day summaries; return new, revised and withdrawn unit flags."""
         # A day goes to a group when it has figures of that group, or the group holds the day already:
         # a day whose figures became zero (a person's leaving and returning the same day, sent apart)
-        # must replace what was sent before, or the result would depend on the order of arrival.
-        held = state.care.series if state.care is not None else {}
-        hr = [s for s in summaries if s.headcount > 0 or s.sick_days or s.occasions
-              or s.day in state.series.get(s.unit_id, ())]
-        care = [replace(s, sick_days=0.0, occasions=0.0, headcount=0) for s in summaries
-                if s.ed_visits or s.readmissions or s.discharges or s.inpatient_days or s.care_change or s.beds_change
-                or s.day in held.get(s.unit_id, ())]
+        # must replace what was sent before, or the result would depend on the order of arrival. "Holds"
+        # counts the summaries before it in this call too: a day first sent with figures and then as zero,
+        # both in one batch, is held as zero, as it is when the two come in batches of their own (the
+        # chaos backfill's extra drift flag of 2026-12-07: a batch taken again after a crash kept the
+        # figures the zero was to replace).
+        hr = _of_group(summaries, state.series, _has_hr_figures)
+        care = [replace(s, sick_days=0.0, occasions=0.0, headcount=0)
+                for s in _of_group(summaries, state.care.series if state.care is not None else {}, _has_care_figures)]
         flags = self.workplaces.apply(state, hr)
         if care and self.care_units.specs:
             if state.care is None:
                 state.care = OrgState()
             flags += self.care_units.apply(state.care, care)
         return flags
+
+
+def _has_hr_figures(s: DaySummary) -> bool:
+    return bool(s.headcount > 0 or s.sick_days or s.occasions)
+
+
+def _has_care_figures(s: DaySummary) -> bool:
+    return bool(s.ed_visits or s.readmissions or s.discharges or s.inpatient_days or s.care_change or s.beds_change)
+
+
+def _of_group(summaries: list[DaySummary], series: dict[str, dict[int, Any]],
+              has_figures: Callable[[DaySummary], bool]) -> list[DaySummary]:
+    """The summaries a group takes, in order: those with its figures, and those of days it holds or that a
+    summary before them in the list brought it (the same as taking them one at a time)."""
+    out: list[DaySummary] = []
+    brought: set[tuple[str, int]] = set()
+    for s in summaries:
+        if has_figures(s):
+            brought.add((s.unit_id, s.day))
+            out.append(s)
+        elif s.day in series.get(s.unit_id, ()) or (s.unit_id, s.day) in brought:
+            out.append(s)
+    return out
 
 
 class PeerGroupDrift:
