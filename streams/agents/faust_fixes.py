@@ -42,6 +42,18 @@ offset bookkeeping. 1.-3. are speed (and, with 3., memory); 4. is correctness: a
    stalls the stages (`/health` names them) instead of crashing the app or its shutdown. So a stage never
    moves on without its writes. When the buffer itself stops, faust's own `on_stop` flush is kept.
 
+5. Fetched, then dropped. faust's `Consumer.getmany` hands aiokafka its live set of active partitions,
+   which a rebalance empties and refills from the main thread while aiokafka waits on it in the consumer
+   thread; aiokafka reads an empty set as "every partition" and returns records (its positions now past
+   them) that `getmany` then drops: for a partition not active when it looks, after a change of generation,
+   or with the flow stopped. A table's changelog records dropped so are never read again, and its recovery
+   waits for them for ever ("No event received for active tp ... since recovery start": a worker whose
+   partitions came back right after a second worker joined and left, the symptom of robinhood/faust#542,
+   whose fix, a read offset reset on a seek to 0, faust-streaming has; no upstream issue names this path).
+   Here aiokafka is given a copy of the set taken when the fetch starts (none when it is empty), and a
+   record fetched but not handed on is fetched again: its partition is sought back to it, unless it was
+   sought elsewhere since (a recovery's seek) or is no longer assigned.
+
 `tests/unit/agents/test_faust_fixes.py` fails if any of them stops taking effect (after an upgrade, say).
 """
 
@@ -67,6 +79,26 @@ class PromptConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
         return consumer
+
+    async def getmany(self, active_partitions: set[Any] | None, timeout: float) -> Any:
+        """5. above: aiokafka gets the active partitions as they are now, never a set emptied meanwhile."""
+        if active_partitions is not None:
+            active_partitions = set(active_partitions)
+            if not active_partitions:
+                return {}
+        return await super().getmany(active_partitions, timeout)
+
+    async def fetch_again(self, undelivered: dict[Any, tuple[int, int]]) -> None:
+        """5. above: per partition, the first offset fetched but not handed on and the position the fetch
+        left; sought back to it where the position is still that one."""
+        await self.call_thread(self._fetch_again, undelivered)
+
+    async def _fetch_again(self, undelivered: dict[Any, tuple[int, int]]) -> None:
+        consumer = self._ensure_consumer()
+        assigned = consumer.assignment()
+        for tp, (first, end) in undelivered.items():
+            if tp in assigned and await consumer.position(tp) == end:
+                consumer.seek(tp, first)
 
 
 class _Resumed(collections.abc.Coroutine):  # type: ignore[type-arg]
@@ -113,6 +145,39 @@ class _Resumed(collections.abc.Coroutine):  # type: ignore[type-arg]
 class PromptConsumer(aiokafka_driver.Consumer):
     def _new_consumer_thread(self) -> Any:
         return PromptConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def getmany(self, timeout: float) -> Any:
+        """faust's `Consumer.getmany` (0.15.3, its round robin, generation and flow checks as they are), and
+        5. above: what it fetched and did not hand on is fetched again."""
+        records, active_partitions = await self._wait_next_records(timeout)
+        generation_id = self.app.consumer_generation_id
+        if records is None or self.should_stop:
+            return
+        # per partition: the first offset not handed on, and the position this fetch left
+        pending = {tp: [batch[0].offset, batch[-1].offset + 1] for tp, batch in records.items() if batch}
+        try:
+            if self.flow_active:
+                for tp, record in self.scheduler.iterate(records):
+                    if not self.flow_active or self.app.consumer_generation_id != generation_id:
+                        break
+                    if pending[tp][0] != record.offset:
+                        continue  # one before it was not handed on: both are fetched again, in order
+                    if active_partitions is None or tp in active_partitions or tp in self._buffered_partitions:
+                        self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+                        yield tp, self._to_message(tp, record)
+                        pending[tp][0] = record.offset + 1
+            else:
+                try:
+                    await self.perform_seek()
+                except Exception as ex:  # noqa: BLE001 - as faust: the seek is best effort here
+                    self.log.warning(f"exception performing seek when flow not active {ex}")
+        finally:
+            undelivered = {tp: (first, end) for tp, (first, end) in pending.items() if first < end}
+            if undelivered and not self.should_stop:
+                try:
+                    await cast(PromptConsumerThread, self._thread).fetch_again(undelivered)
+                except Exception as exc:  # noqa: BLE001 - a consumer stopping under it: logged, not raised
+                    self.log.warning("records fetched but not handed on were not sought back: %r", exc)
 
     async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
         """3. above. faust calls this for each record it delivers (and ignores the answer); a call whose
