@@ -15,7 +15,7 @@ from streams.agents.runtime.stage_work import Item
 from streams.agents.runtime.state_cache import BatchStates
 from streams.core.org.groups import group_of
 from streams.core.stages import UnitStage, UnitUpdate
-from streams.core.unit.summary import DaySummary
+from streams.core.unit.summary import DaySummary, batch_summaries
 from streams.core.unit.tracker import UnitState
 from streams.models.rejections import Rejection
 
@@ -31,7 +31,7 @@ class UnitsBatch:
     states: BatchStates[UnitState]
     out: Outputs
     counts: MetricCounts
-    summaries: dict[tuple[str | None, str, int], DaySummary] = field(default_factory=dict)
+    summaries: list[DaySummary] = field(default_factory=list)  # as the updates made them
     written: dict[str, UnitState] = field(default_factory=dict)
 
 
@@ -57,13 +57,12 @@ class Units:
         if not step.applied:
             return
         batch.states.mark_changed(update.unit_id)
-        for s in step.summaries:
-            batch.summaries[(s.organisation, s.unit_id, s.day)] = s
+        batch.summaries += step.summaries
 
     def close(self, batch: UnitsBatch) -> None:
         # each to its peer group's partition, under the group's key (the organisation table's key)
         org = batch.out.outbox(self.p.names.day_summaries, "summaries", self.p.org_partitions or 1)
-        for s in batch.summaries.values():
+        for s in batch_summaries(batch.summaries):
             org.add(group_of(s.organisation), encode(s))
 
     async def send(self, batch: UnitsBatch) -> list[Any]:

@@ -59,23 +59,16 @@ class OrgDrift:
         # both in one batch, is held as zero, as it is when the two come in batches of their own (the
         # chaos backfill's extra drift flag of 2026-12-07: a batch taken again after a crash kept the
         # figures the zero was to replace).
-        hr = _of_group(summaries, state.series, _has_hr_figures)
+        hr = _of_group(summaries, state.series, DaySummary.has_workplace_figures)
+        care_series = state.care.series if state.care is not None else {}
         care = [replace(s, sick_days=0.0, occasions=0.0, headcount=0)
-                for s in _of_group(summaries, state.care.series if state.care is not None else {}, _has_care_figures)]
+                for s in _of_group(summaries, care_series, DaySummary.has_care_figures)]
         flags = self.workplaces.apply(state, hr)
         if care and self.care_units.specs:
             if state.care is None:
                 state.care = OrgState()
             flags += self.care_units.apply(state.care, care)
         return flags
-
-
-def _has_hr_figures(s: DaySummary) -> bool:
-    return bool(s.headcount > 0 or s.sick_days or s.occasions)
-
-
-def _has_care_figures(s: DaySummary) -> bool:
-    return bool(s.ed_visits or s.readmissions or s.discharges or s.inpatient_days or s.care_change or s.beds_change)
 
 
 def _of_group(summaries: list[DaySummary], series: dict[str, dict[int, Any]],

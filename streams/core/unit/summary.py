@@ -36,6 +36,34 @@ class DaySummary:
         return (self.sick_days, self.occasions, self.headcount, self.ed_visits, self.readmissions,
                 self.discharges, self.inpatient_days, self.care_change, self.beds_change)
 
+    def has_workplace_figures(self) -> bool:
+        """Figures of a workplace: a headcount, sick days or occasions (what brings the day to the
+        organisation's workplaces)."""
+        return bool(self.headcount > 0 or self.sick_days or self.occasions)
+
+    def has_care_figures(self) -> bool:
+        """Figures of a care unit (what brings the day to the organisation's care units)."""
+        return bool(self.ed_visits or self.readmissions or self.discharges or self.inpatient_days
+                    or self.care_change or self.beds_change)
+
+
+def batch_summaries(made: list[DaySummary]) -> list[DaySummary]:
+    """What a batch of the worker's unit agent sends of the summaries its updates made, in order: the last of
+    each unit-day to a peer group (each says the day's figures as they now are), preceded by an earlier one
+    with figures of a kind the last lacks. The organisation takes a day with its kind of figures, or one it
+    holds: a day made with figures and then as zero must reach it as both, or it would not hold the day (as
+    zero) where replay, which sends every summary, makes it hold it."""
+    last: dict[tuple[str | None, str, int], DaySummary] = {}
+    before: list[DaySummary] = []
+    for s in made:
+        key = (s.organisation, s.unit_id, s.day)
+        previous = last.get(key)
+        if previous is not None and (previous.has_workplace_figures() and not s.has_workplace_figures()
+                                     or previous.has_care_figures() and not s.has_care_figures()):
+            before.append(previous)
+        last[key] = s
+    return before + list(last.values())
+
 
 def day_figures(v: list | tuple) -> DayFigures:  # type: ignore[type-arg]
     """A unit-day's `DaySummary.figures()` as stored (the unit's `sent`, the organisation's series); one

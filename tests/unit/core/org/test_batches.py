@@ -17,7 +17,11 @@ from streams.core.config import MonitorConfig
 from streams.core.org.drift import OrgDrift
 from streams.core.org.parts import to_parts
 from streams.core.org.state import OrgState
-from streams.core.unit.summary import DaySummary
+from streams.core.stages import UnitStage, UnitUpdate
+from streams.core.unit.summary import DaySummary, batch_summaries
+from streams.core.unit.tracker import UnitState
+from tests.unit.core.unit.test_summaries_after_a_restart import CONFIG as UNIT_CONFIG
+from tests.unit.core.unit.test_summaries_after_a_restart import updates
 
 DAY = 739_000
 UNITS = ("hr-1", "hr-2", "care-1", "care-2")
@@ -82,3 +86,39 @@ def test_batches_cut_anywhere_leave_the_state_that_one_summary_at_a_time_leaves(
     held = [{n: v for n, v in to_parts(s).items() if n.startswith(("s/", "u/", "c/s/", "c/u/"))}
             for s in (one_at_a_time, in_batches)]
     assert json.dumps(held[1], sort_keys=True) == json.dumps(held[0], sort_keys=True)
+
+
+def _held(state: OrgState) -> str:
+    return json.dumps({n: v for n, v in to_parts(state).items() if n.startswith(("s/", "u/", "c/s/", "c/u/"))},
+                      sort_keys=True)
+
+
+def test_a_unit_batch_that_makes_a_day_with_figures_and_then_as_zero_sends_both() -> None:
+    first = DaySummary("care-1", DAY, 0.0, 0.0, 0, care_change=1.0)
+    zero = DaySummary("care-1", DAY, 0.0, 0.0, 0)
+    other = DaySummary("care-2", DAY, 0.0, 0.0, 0, ed_visits=1.0)
+    assert batch_summaries([first, other, zero]) == [first, zero, other]  # care-1's both, in order
+    assert batch_summaries([zero, other, first]) == [first, other]  # the last says it all
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(updates(), st.lists(st.integers(1, 12), min_size=1, max_size=30))
+def test_what_unit_batches_send_leaves_the_organisation_holding_what_every_summary_does(
+        history: list[UnitUpdate], cuts: list[int]) -> None:
+    """Replay sends every summary an update makes; the worker's unit agent, per batch, `batch_summaries`."""
+    drift = OrgDrift(MonitorConfig())
+    replay_stage, worker_stage = UnitStage(UNIT_CONFIG), UnitStage(UNIT_CONFIG)
+    replay_units = {u: UnitState(u) for u in ("u-a", "u-b")}
+    worker_units = {u: UnitState(u) for u in ("u-a", "u-b")}
+    replay_org, worker_org = OrgState(), OrgState()
+    i = k = 0
+    while i < len(history):
+        batch = history[i:i + cuts[k % len(cuts)]]
+        i, k = i + len(batch), k + 1
+        made = []
+        for update in batch:
+            for s in replay_stage.handle(replay_units[update.unit_id], update).summaries:
+                drift.apply(replay_org, [s])
+            made += worker_stage.handle(worker_units[update.unit_id], update).summaries
+        drift.apply(worker_org, batch_summaries(made))
+        assert _held(worker_org) == _held(replay_org)

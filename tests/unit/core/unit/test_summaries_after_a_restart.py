@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from streams.core.config import MonitorConfig
 from streams.core.stages import StaffingReport, UnitStage, UnitUpdate
-from streams.core.unit.summary import DayFigures
+from streams.core.unit.summary import DayFigures, batch_summaries
 from streams.core.unit.tracker import UnitState
 
 DAY = 739_000
@@ -146,9 +146,7 @@ def _cut(n: int, sizes: list[int]) -> list[tuple[int, int]]:
 
 
 def _worker_batch(stage: UnitStage, states: dict[str, UnitState], batch: list[UnitUpdate], held: Held) -> None:
-    """One batch of the worker's unit agent: the last summary of each unit-day to a peer group is sent."""
-    sent: Held = {}
-    for update in batch:
-        for s in stage.handle(states[update.unit_id], update).summaries:
-            sent[(s.organisation, s.unit_id, s.day)] = s.figures()
-    held.update(sent)
+    """One batch of the worker's unit agent: what `batch_summaries` keeps of the summaries made is sent."""
+    made = [s for update in batch for s in stage.handle(states[update.unit_id], update).summaries]
+    for s in batch_summaries(made):
+        held[(s.organisation, s.unit_id, s.day)] = s.figures()
