@@ -62,6 +62,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import collections.abc
+import logging
 from collections.abc import Coroutine
 from typing import Any, cast
 
@@ -69,6 +70,8 @@ import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.transport.producer import ProducerBuffer
 from mode.services import WaitResults
+
+logger = logging.getLogger(__name__)
 
 FETCH_MAX_WAIT_MS = 100
 PRODUCER_BUFFER_MESSAGES = 50_000
@@ -96,9 +99,13 @@ class PromptConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
     async def _fetch_again(self, undelivered: dict[Any, tuple[int, int]]) -> None:
         consumer = self._ensure_consumer()
         assigned = consumer.assignment()
+        again = []
         for tp, (first, end) in undelivered.items():
             if tp in assigned and await consumer.position(tp) == end:
                 consumer.seek(tp, first)
+                again.append(f"{tp.topic}/{tp.partition} from {first}")
+        if again:  # offsets only: how often a rebalance left records fetched and not handed on
+            logger.info("consumer: records fetched and not handed on are fetched again: %s", ", ".join(sorted(again)))
 
 
 class _Resumed(collections.abc.Coroutine):  # type: ignore[type-arg]
