@@ -92,8 +92,9 @@ class PromptConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
         return await super().getmany(active_partitions, timeout)
 
     async def fetch_again(self, undelivered: dict[Any, tuple[int, int]]) -> None:
-        """5. above: per partition, the first offset fetched but not handed on and the position the fetch
-        left; sought back to it where the position is still that one."""
+        """5. above: per partition, the first offset fetched but not handed on and the offset after the last
+        record fetched; sought back to the first where the position has not been sought back since (it is
+        at least that one: past a compacted topic's gap it can be more)."""
         await self.call_thread(self._fetch_again, undelivered)
 
     async def _fetch_again(self, undelivered: dict[Any, tuple[int, int]]) -> None:
@@ -101,7 +102,7 @@ class PromptConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
         assigned = consumer.assignment()
         again = []
         for tp, (first, end) in undelivered.items():
-            if tp in assigned and await consumer.position(tp) == end:
+            if tp in assigned and await consumer.position(tp) >= end:
                 consumer.seek(tp, first)
                 again.append(f"{tp.topic}/{tp.partition} from {first}")
         if again:  # offsets only: how often a rebalance left records fetched and not handed on
@@ -160,26 +161,35 @@ class PromptConsumer(aiokafka_driver.Consumer):
         generation_id = self.app.consumer_generation_id
         if records is None or self.should_stop:
             return
-        # per partition: the first offset not handed on, and the position this fetch left
-        pending = {tp: [batch[0].offset, batch[-1].offset + 1] for tp, batch in records.items() if batch}
+        handed: dict[Any, int] = {}  # per partition, the offset of the last record handed on
+        held_back: set[Any] = set()  # partitions with a record not handed on: theirs after it wait for it
         try:
             if self.flow_active:
                 for tp, record in self.scheduler.iterate(records):
                     if not self.flow_active or self.app.consumer_generation_id != generation_id:
                         break
-                    if pending[tp][0] != record.offset:
+                    if tp in held_back:
                         continue  # one before it was not handed on: both are fetched again, in order
                     if active_partitions is None or tp in active_partitions or tp in self._buffered_partitions:
                         self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
                         yield tp, self._to_message(tp, record)
-                        pending[tp][0] = record.offset + 1
+                        handed[tp] = record.offset
+                    else:
+                        held_back.add(tp)
             else:
                 try:
                     await self.perform_seek()
                 except Exception as ex:  # noqa: BLE001 - as faust: the seek is best effort here
                     self.log.warning(f"exception performing seek when flow not active {ex}")
         finally:
-            undelivered = {tp: (first, end) for tp, (first, end) in pending.items() if first < end}
+            # per partition: the first record not handed on, and the offset after the last one fetched (offsets
+            # of a compacted topic have gaps: the records', not one more than the last handed on)
+            undelivered = {}
+            for tp, batch in records.items():
+                last = handed.get(tp)
+                rest = batch if last is None else [r for r in batch if r.offset > last]
+                if rest:
+                    undelivered[tp] = (rest[0].offset, batch[-1].offset + 1)
             if undelivered and not self.should_stop:
                 try:
                     await cast(PromptConsumerThread, self._thread).fetch_again(undelivered)

@@ -81,6 +81,14 @@ def test_records_handed_on_are_not_fetched_again() -> None:
     assert handed == [(CHANGELOG, 0), (CHANGELOG, 1)] and again == {}
 
 
+def test_a_compacted_changelog_s_gaps_are_no_record_left_out() -> None:
+    compacted = [Record(CHANGELOG, 0), Record(CHANGELOG, 2), Record(CHANGELOG, 5)]
+    handed, again = _fetch({CHANGELOG: compacted}, {CHANGELOG})
+    assert handed == [(CHANGELOG, 0), (CHANGELOG, 2), (CHANGELOG, 5)] and again == {}
+    handed, again = _fetch({CHANGELOG: compacted}, {CHANGELOG}, flow=False)
+    assert handed == [] and again == {CHANGELOG: (0, 6)}
+
+
 class FakeAiokafka:
     """What `_fetch_again` uses of aiokafka's consumer: the assignment, a position, a seek."""
 
@@ -101,16 +109,18 @@ class FakeAiokafka:
 def test_a_partition_is_sought_back_only_where_the_fetch_left_it_and_while_it_is_assigned() -> None:
     elsewhere = TopicPartition("w-flags-changelog", 1)
     gone = TopicPartition("w-flags-changelog", 2)
-    fake = FakeAiokafka({CHANGELOG, elsewhere}, {CHANGELOG: 2, elsewhere: 0})
+    past_a_gap = TopicPartition("w-units-changelog", 0)
+    fake = FakeAiokafka({CHANGELOG, elsewhere, past_a_gap}, {CHANGELOG: 2, elsewhere: 0, past_a_gap: 9})
 
     async def run() -> None:
         thread = PromptConsumerThread.__new__(PromptConsumerThread)
         thread._consumer = fake  # what _ensure_consumer returns
-        # the partition sought elsewhere since (a recovery's seek to 0) and the one no longer assigned stay
-        await thread._fetch_again({CHANGELOG: (0, 2), elsewhere: (3, 5), gone: (0, 1)})
+        # the partition sought elsewhere since (a recovery's seek to 0) and the one no longer assigned stay;
+        # one whose fetch ended in a compacted gap (its position past its last record) is sought back
+        await thread._fetch_again({CHANGELOG: (0, 2), elsewhere: (3, 5), gone: (0, 1), past_a_gap: (4, 7)})
 
     asyncio.run(run())
-    assert fake.sought == [(CHANGELOG, 0)]
+    assert fake.sought == [(CHANGELOG, 0), (past_a_gap, 4)]
 
 
 def test_aiokafka_is_given_the_active_partitions_as_they_were_and_nothing_for_none() -> None:
