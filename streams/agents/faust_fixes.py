@@ -187,6 +187,8 @@ class PromptConsumer(aiokafka_driver.Consumer):
             undelivered = {}
             for tp, batch in records.items():
                 last = handed.get(tp)
+                if last == batch[-1].offset:  # the usual case: all handed on, nothing to look through
+                    continue
                 rest = batch if last is None else [r for r in batch if r.offset > last]
                 if rest:
                     undelivered[tp] = (rest[0].offset, batch[-1].offset + 1)

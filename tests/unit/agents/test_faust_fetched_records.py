@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from aiokafka.structs import TopicPartition
+from faust.transport.drivers import aiokafka as aiokafka_driver
 
 from streams.agents.faust_fixes import MonitorApp, PromptConsumerThread
 
@@ -123,25 +125,22 @@ def test_a_partition_is_sought_back_only_where_the_fetch_left_it_and_while_it_is
     assert fake.sought == [(CHANGELOG, 0), (past_a_gap, 4)]
 
 
-def test_aiokafka_is_given_the_active_partitions_as_they_were_and_nothing_for_none() -> None:
+def test_aiokafka_is_given_the_active_partitions_as_they_were_and_nothing_for_none(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
+
+    async def faust_getmany(self: Any, active_partitions: Any, timeout: float) -> Any:
+        seen.append(active_partitions)
+        return {}
+
+    monkeypatch.setattr(aiokafka_driver.AIOKafkaConsumerThread, "getmany", faust_getmany)
+    live = {STREAM}
 
     async def run() -> None:
         thread = PromptConsumerThread.__new__(PromptConsumerThread)
-
-        async def parent_getmany(self: Any, active_partitions: Any, timeout: float) -> Any:
-            seen.append(active_partitions)
-            return {}
-
-        live = {STREAM}
-        original = PromptConsumerThread.__mro__[1].getmany
-        try:
-            PromptConsumerThread.__mro__[1].getmany = parent_getmany  # type: ignore[method-assign]
-            assert await thread.getmany(set(), 1.0) == {}
-            await thread.getmany(live, 1.0)
-        finally:
-            PromptConsumerThread.__mro__[1].getmany = original  # type: ignore[method-assign]
-        live.clear()  # a rebalance empties faust's set while aiokafka waits on it
-        assert seen == [{STREAM}]
+        assert await thread.getmany(set(), 1.0) == {}
+        await thread.getmany(live, 1.0)
 
     asyncio.run(run())
+    live.clear()  # a rebalance empties faust's set while aiokafka waits on it
+    assert seen == [{STREAM}]
