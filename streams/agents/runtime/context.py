@@ -29,7 +29,7 @@ from streams.agents.runtime.output_producers import OutputProducers
 from streams.agents.runtime.outputs import Outputs
 from streams.agents.runtime.parted_state import PartedCache
 from streams.agents.runtime.positions import Positions
-from streams.agents.runtime.stage_agent import CATCH_UP_S, StageAgent
+from streams.agents.runtime.stage_agent import CATCH_UP_S, IDLE_WRITE_S, StageAgent
 from streams.agents.runtime.state_cache import StateCache
 from streams.core.config import MonitorConfig
 from streams.core.disclosure import UnitLabels
@@ -253,7 +253,7 @@ class WorkerContext:
         self.stages[name] = stage
 
         if interval > 0:
-            @self.app.timer(interval=interval / 2, name=f"{name}-write-states")
+            @self.app.timer(interval=min(interval / 2, IDLE_WRITE_S), name=f"{name}-write-states")
             async def write_states() -> None:
                 # A batch under way writes them itself once they are due; while the last write waits
                 # for the broker's acknowledgements, the next tick writes them: the timer never waits

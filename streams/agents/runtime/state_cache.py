@@ -22,6 +22,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from streams.agents.runtime.partitioning import partition_of, partition_of_bytes
@@ -150,17 +151,22 @@ class StateCache(Generic[S]):
                 oldest, held = self._pending.popitem(last=False)
                 self._pending_raw[oldest] = encode(held)
 
-    def persist(self) -> int:
-        """Write every state changed since the last write; returns how many."""
-        pending, self._pending = self._pending, OrderedDict()
-        pending_raw, self._pending_raw = self._pending_raw, {}
+    def persist(self, limit: int | None = None) -> int:
+        """Write the states changed since the last write: every one, or the `limit` held longest (the
+        rest stay held, for the next call); returns how many were written."""
+        # held longest first: those kept as bytes (a slice of the keys at once: a plain dict's first key,
+        # after many deletions at its front, is a scan)
+        keys = list(self._pending_raw if limit is None else islice(self._pending_raw, limit))
+        for key in keys:
+            self.put(key, None, self._pending_raw.pop(key))
+        written = len(keys)
         encode = self._encode
-        for key, state in pending.items():
+        while self._pending and (limit is None or written < limit):
+            key, state = self._pending.popitem(last=False)
             assert encode is not None
             self.write_state(key, state, encode)
-        for key, raw in pending_raw.items():
-            self.put(key, None, raw)
-        return len(pending) + len(pending_raw)
+            written += 1
+        return written
 
     def write_state(self, key: str, state: S, encode: Callable[[S], bytes]) -> None:
         """Write one state to the table: encoded whole (chunked if large)."""
