@@ -4,7 +4,8 @@ per input event).
 
 Two clocks. `eps` runs from the worker being ready until its positions say every record of every topic is
 processed (`wait_drained`): it counts the start of the first fetch, the state write interval (positions move
-with the states, every `state_write_interval_s`) and the one-second polling of the positions. `span_eps`
+with the states: every `state_write_interval_s` while batches come, a second after the last) and the
+one-second polling of the positions. `span_eps`
 runs from the worker's first output to its last, by the broker's record timestamps (set by the worker's
 producers when each record is sent): the clock of the bare faust agent (`bare_faust.py`), which runs from
 its first record delivered to its last decoded, so that the two compare the same span of work."""
