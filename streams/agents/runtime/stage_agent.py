@@ -18,7 +18,10 @@ its outputs and states leave). The agent itself only moves batches:
    wait for the changelog's acknowledgements is not added to every hop's latency. An agent given a write
    interval (the person, unit and organisation stages) holds the states its batches changed, and the
    positions with them, for up to that interval and writes each changed state once: a person with ten
-   events in two seconds is one changelog record, not ten. Outputs are not held: each batch's are sent
+   events in ten seconds is one changelog record, not ten. It writes sooner once it has had no batch
+   for `IDLE_WRITE_S`, and a write of many states goes out in slices (`WRITE_SLICE` states or
+   `WRITE_SLICE_BYTES`), each acknowledged before the next is made, so the producer never holds a whole
+   interval's records at once. Outputs are not held: each batch's are sent
    as before. If a batch fails while states are held, they are discarded (the failed batch may have
    changed them half-way) and the records since the last write are read again from the broker.
 3. **A defect in one item never stops the rest.** If applying an item raises, the batch is split in halves
@@ -59,6 +62,8 @@ CATCH_UP_S = 5.0
 #: waiting in the producer left its memory with the allocator: 1.1 KB a person at 100,000 persons with a
 #: 10 s write interval against 0.67 KB at 2 s, BENCHMARKS.md)
 WRITE_SLICE = 5_000
+#: ... or this many bytes of them, whichever comes first (a unit's state is 33-105 KiB with a year's days)
+WRITE_SLICE_BYTES = 8 * 2**20
 #: held states are written before their interval has passed once the agent has had no batch for this
 #: long: a drained backlog or a pause in the stream leaves nothing unwritten (records read again after a
 #: crash, positions behind on /health) for the rest of the interval
@@ -148,8 +153,10 @@ class StageAgent(Generic[B, I]):
             for cache in self.caches:
                 # in slices, each acknowledged before the next is made: a write's records wait in the
                 # producer as a few thousand at a time, not as every state of the interval at once
-                while cache.persist(WRITE_SLICE) == WRITE_SLICE and cache.holding:
+                cache.persist(WRITE_SLICE, WRITE_SLICE_BYTES)
+                while cache.holding:
                     await self._flush()
+                    cache.persist(WRITE_SLICE, WRITE_SLICE_BYTES)
         except BaseException:
             # States not written are lost with the cache's hold, so their records are read again from the
             # positions written (a state already in the table takes a record again as a redelivery, as

@@ -151,20 +151,33 @@ class StateCache(Generic[S]):
                 oldest, held = self._pending.popitem(last=False)
                 self._pending_raw[oldest] = encode(held)
 
-    def persist(self, limit: int | None = None) -> int:
-        """Write the states changed since the last write: every one, or the `limit` held longest (the
-        rest stay held, for the next call); returns how many were written."""
-        # held longest first: those kept as bytes (a slice of the keys at once: a plain dict's first key,
-        # after many deletions at its front, is a scan)
-        keys = list(self._pending_raw if limit is None else islice(self._pending_raw, limit))
-        for key in keys:
-            self.put(key, None, self._pending_raw.pop(key))
-        written = len(keys)
+    def persist(self, limit: int | None = None, max_bytes: int | None = None) -> int:
+        """Write the states changed since the last write, held longest first: every one, or until `limit`
+        states or `max_bytes` of their encodings are written (the rest stay held, for the next call);
+        returns how many were written. (A cache that writes parts counts states only.)"""
+        written = size = 0
+        # first those kept as bytes (their keys taken at once: a plain dict's first key, after many
+        # deletions at its front, is a scan)
+        for key in list(self._pending_raw if limit is None else islice(self._pending_raw, limit)):
+            if max_bytes is not None and size >= max_bytes:
+                return written
+            raw = self._pending_raw.pop(key)
+            self.put(key, None, raw)
+            written, size = written + 1, size + len(raw)
+        if not self._pending:
+            return written
         encode = self._encode
-        while self._pending and (limit is None or written < limit):
+        assert encode is not None  # set by the first stage()
+
+        def counted(state: S) -> bytes:
+            nonlocal size
+            raw = encode(state)
+            size += len(raw)
+            return raw
+
+        while self._pending and (limit is None or written < limit) and (max_bytes is None or size < max_bytes):
             key, state = self._pending.popitem(last=False)
-            assert encode is not None
-            self.write_state(key, state, encode)
+            self.write_state(key, state, counted)
             written += 1
         return written
 

@@ -333,3 +333,43 @@ def test_held_states_are_written_once_the_stage_has_had_no_batch_for_a_while(mon
         assert stage.positions.get(0) == 4
 
     asyncio.run(scenario())
+
+
+def test_a_slice_of_a_write_is_bounded_in_bytes_too(monkeypatch: Any) -> None:
+    """Large states (a unit's, tens of KB) go out a few at a time: a slice ends once its encodings reach
+    the byte bound, the state that crosses it included."""
+    monkeypatch.setattr("streams.agents.runtime.stage_agent.WRITE_SLICE_BYTES", 25)
+    records = [rec(i, f"k{i}:{10**9 + i}") for i in range(5)]  # each state's encoding: 12 bytes
+    stage, _, table, _ = agent(records, interval=3600.0)
+    written_at_flush: list[int] = []
+
+    async def flush() -> None:
+        written_at_flush.append(len(table.writes))
+
+    stage._flush = flush
+
+    async def scenario() -> None:
+        await stage._process(records)
+        await stage.settle()
+
+    asyncio.run(scenario())
+    assert written_at_flush == [3, 5]  # 36 bytes reach the bound of 25 with the third state
+    assert stage.positions.get(0) == 5
+
+
+def test_states_kept_as_bytes_are_written_in_slices_as_the_decoded_ones_are() -> None:
+    """Past `max_entries` the oldest held states wait as their encodings; a bounded write takes them first
+    (held longest) and each state exactly once."""
+    table = Table()
+    cache: StateCache[list[int]] = StateCache(table, json.loads, lambda _: [], max_entries=3)
+    cache.deferred = True
+    for i in range(10):
+        cache.stage(f"k{i}", [i], lambda s: json.dumps(s).encode())
+    assert cache.held_count == (3, 7)
+    slices = []
+    while cache.holding:
+        cache.persist(limit=4)
+        slices.append(list(table.writes))
+        table.writes.clear()
+    assert slices == [[b"k0", b"k1", b"k2", b"k3"], [b"k4", b"k5", b"k6", b"k7"], [b"k8", b"k9"]]
+    assert all(stored(table, f"k{i}") == [i] for i in range(10))
