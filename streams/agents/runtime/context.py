@@ -253,19 +253,25 @@ class WorkerContext:
         self.stages[name] = stage
 
         if interval > 0:
-            @self.app.timer(interval=min(interval / 2, IDLE_WRITE_S), name=f"{name}-write-states")
-            async def write_states() -> None:
-                # A batch under way writes them itself once they are due; while the last write waits
-                # for the broker's acknowledgements, the next tick writes them: the timer never waits
-                # for the broker (faust warns when a timer outruns its interval).
-                if stage.lock.locked() or stage.writing():
-                    return
+            writing: list[asyncio.Task[None]] = []
+
+            async def write_held() -> None:
                 try:
                     async with stage.lock:
                         await stage.write_held_if_due()
                 except Exception:  # noqa: BLE001 - the records of the states held are read again
                     log.warning("%s: writing the held states failed; their records are read again from the "
                                 "positions written", name, exc_info=True)
+
+            @self.app.timer(interval=min(interval / 2, IDLE_WRITE_S), name=f"{name}-write-states")
+            async def write_states() -> None:
+                # A batch under way writes them itself once they are due; while the last write waits
+                # for the broker's acknowledgements, the next tick writes them. A write of many states
+                # awaits the broker between its slices, so it runs in a task of its own: the timer never
+                # waits for the broker (mode warns when a timer outruns its interval).
+                if stage.lock.locked() or stage.writing() or (writing and not writing[0].done()):
+                    return
+                writing[:] = [asyncio.ensure_future(write_held())]
 
         if follows is not None:
             self.bulk_follows[topic] = follows
