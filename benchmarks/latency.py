@@ -47,6 +47,7 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
 
     ns = Namespace(partitions=8)
     ensure_topics(BOOTSTRAP, [TopicSpec(ns.events, 8)])
+    workdir.mkdir(parents=True, exist_ok=True)  # run alone, before any other bench made it
     worker = Worker(ns, workdir, f"{ns.name}-lat").start()
     worker.wait_ready(180)
     producer = Producer({"bootstrap.servers": BOOTSTRAP, "acks": 1, "linger.ms": 0})

@@ -12,7 +12,6 @@ entries the receiving agent owns.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from streams.agents.runtime.parted_state import PartedCache
 from streams.agents.runtime.positions import Positions
 from streams.agents.runtime.stage_agent import CATCH_UP_S, IDLE_WRITE_S, StageAgent
 from streams.agents.runtime.state_cache import StateCache
+from streams.agents.runtime.timer_task import TimerTask
 from streams.core.config import MonitorConfig
 from streams.core.disclosure import UnitLabels
 from streams.core.identity_vault import IdentityVault
@@ -253,7 +253,7 @@ class WorkerContext:
         self.stages[name] = stage
 
         if interval > 0:
-            writing: list[asyncio.Task[None]] = []
+            writing = TimerTask()
 
             async def write_held() -> None:
                 try:
@@ -269,9 +269,8 @@ class WorkerContext:
                 # for the broker's acknowledgements, the next tick writes them. A write of many states
                 # awaits the broker between its slices, so it runs in a task of its own: the timer never
                 # waits for the broker (mode warns when a timer outruns its interval).
-                if stage.lock.locked() or stage.writing() or (writing and not writing[0].done()):
-                    return
-                writing[:] = [asyncio.ensure_future(write_held())]
+                if not (stage.lock.locked() or stage.writing()):
+                    writing.start(write_held)
 
         if follows is not None:
             self.bulk_follows[topic] = follows
@@ -291,13 +290,12 @@ class WorkerContext:
             async for events in stream.take_events(batch, within=within):
                 await stage.on_batch(events)
 
-        running: list[asyncio.Task[None]] = []
+        catching_up = TimerTask()
 
         @self.app.timer(interval=CATCH_UP_S, name=f"{name}-catch-up")
         async def catch_up() -> None:
             # in a task of its own: a long catch-up must not hold up faust's timers
-            if not running or running[0].done():
-                running[:] = [asyncio.ensure_future(stage.catch_up(self.assigned(topic)))]
+            catching_up.start(lambda: stage.catch_up(self.assigned(topic)))
 
         return stage
 
