@@ -87,8 +87,10 @@ def latency_run(rate: float, seconds: float, workdir: Path) -> dict[str, object]
 
     latencies = []
     for rec in read_records(ns.flags):
-        trigger = json.loads(rec.value)["evidence"].get("event_ids", [None])[-1]
-        if trigger in sent_at:
+        # the evidence's last event sent (its ids are in text order: "lat-9" comes after "lat-759")
+        sent = [i for i in json.loads(rec.value)["evidence"].get("event_ids", []) if i in sent_at]
+        trigger = max(sent, key=sent_at.__getitem__) if sent else None
+        if trigger is not None:
             latencies.append(rec.timestamp / 1000 - sent_at[trigger])
     latencies.sort()
     buckets = {k: v for k, v in metrics.items() if k.startswith("outcome_processing_latency_seconds_bucket")}
