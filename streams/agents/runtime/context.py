@@ -253,7 +253,7 @@ class WorkerContext:
         self.stages[name] = stage
 
         if interval > 0:
-            writing = TimerTask()
+            write_task = TimerTask()
 
             async def write_held() -> None:
                 try:
@@ -270,7 +270,7 @@ class WorkerContext:
                 # awaits the broker between its slices, so it runs in a task of its own: the timer never
                 # waits for the broker (mode warns when a timer outruns its interval).
                 if not (stage.lock.locked() or stage.writing()):
-                    writing.start(write_held)
+                    write_task.start(write_held)
 
         if follows is not None:
             self.bulk_follows[topic] = follows
